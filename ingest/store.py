@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -117,7 +118,7 @@ class Workspace:
             raise ValueError(f"Unknown tables {sorted(unknown)}; expected some of {STORED_TABLES}.")
         digest = hashlib.sha256()
         loaded_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        digest.update(loaded_at.encode())
+        digest.update(uuid.uuid4().bytes)  # a new version on every load, even of identical data
         for name in sorted(tables):
             digest.update(name.encode())
             digest.update(pd.util.hash_pandas_object(tables[name], index=False).values.tobytes())
@@ -142,6 +143,25 @@ class Workspace:
                 raise
         return version
 
+    # -- saved segment definitions (kept across loads: they describe segments, not data) --------
+    def saved_definitions(self) -> dict[str, str]:
+        """Name -> TOML text of every definition saved in this workspace."""
+        try:
+            rows = self.cursor().execute("SELECT name, toml FROM definitions ORDER BY name").fetchall()
+        except duckdb.CatalogException:
+            return {}
+        return dict(rows)
+
+    def save_definition(self, name: str, toml_text: str) -> None:
+        name = name.strip()
+        if not name:
+            raise ValueError("A saved definition needs a name.")
+        with _write_lock:
+            cur = self.cursor()
+            cur.execute("CREATE TABLE IF NOT EXISTS definitions "
+                        "(name VARCHAR PRIMARY KEY, toml VARCHAR, saved_at TIMESTAMP)")
+            cur.execute("INSERT OR REPLACE INTO definitions VALUES (?, ?, now())", [name, toml_text])
+
     def clear(self) -> None:
         """Drop every table. The workspace stays empty (it is not refilled with the sample company)."""
         with _write_lock:
@@ -152,7 +172,7 @@ class Workspace:
                     cur.execute(f'DROP TABLE IF EXISTS "{name}"')
                 cur.execute("CREATE OR REPLACE TABLE meta (key VARCHAR, value VARCHAR)")
                 cur.execute("INSERT INTO meta VALUES ('source', 'cleared'), ('data_version', ?)",
-                            [hashlib.sha256(datetime.now(timezone.utc).isoformat().encode()).hexdigest()[:16]])
+                            [uuid.uuid4().hex[:16]])
                 cur.execute("COMMIT")
             except BaseException:
                 cur.execute("ROLLBACK")

@@ -1,0 +1,302 @@
+"""Plotly figure builders: pure functions from small frames to figures, testable without a browser.
+
+Conventions: every figure has a title, axis titles with units, and money in the data's currency; a
+segment keeps one colour on every chart (its position in the scheme's order); verdicts have their own
+three colours. `CHART_CONFIG` makes the toolbar's camera download a 16:9 PNG for slides.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from ui.format import CURRENCY_SYMBOLS
+
+__all__ = [
+    "CHART_CONFIG", "VERDICT_COLORS", "segment_colors", "segment_map", "distribution", "bar_by_segment",
+    "retention_heatmap", "retention_curves", "cross_heatmap", "sankey", "waterfall", "quadrant",
+    "customer_scatter", "adoption_heatmap", "movements_chart",
+]
+
+CHART_CONFIG = {
+    "displaylogo": False,
+    "toImageButtonOptions": {"format": "png", "width": 1600, "height": 900, "scale": 1,
+                             "filename": "segment-economics-chart"},
+}
+PALETTE = ("#2563eb", "#16a34a", "#f59e0b", "#dc2626", "#7c3aed", "#0891b2", "#db2777", "#65a30d",
+           "#ea580c", "#4f46e5", "#0d9488", "#b45309", "#9333ea", "#0284c7", "#be123c", "#4d7c0f")
+NEUTRAL = {"Not paying": "#9ca3af", "Other": "#cbd5e1", "No usage data": "#d1d5db", "(new)": "#86efac",
+           "(churned)": "#fca5a5", "Unknown size": "#d1d5db", "Not stated": "#d1d5db",
+           "No activity": "#d1d5db", "Unattributed": "#d1d5db", "Lapsed": "#9ca3af"}
+VERDICT_COLORS = {"healthy": "#16a34a", "marginal": "#f59e0b", "margin-draining": "#dc2626",
+                  "needs data": "#9ca3af"}
+_LAYOUT = dict(template="plotly_white", font=dict(family="Inter, Helvetica, Arial, sans-serif", size=13),
+               margin=dict(l=60, r=30, t=70, b=60), title=dict(x=0.01, xanchor="left"),
+               legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1))
+
+
+def _symbol(currency: str) -> str:
+    return CURRENCY_SYMBOLS.get((currency or "USD").upper(), f"{currency} ")
+
+
+def segment_colors(order: list[str]) -> dict[str, str]:
+    """One colour per segment, fixed by its position in the scheme's order; greys for catch-alls."""
+    colors, i = {}, 0
+    for seg in order:
+        if seg in NEUTRAL:
+            colors[seg] = NEUTRAL[seg]
+        else:
+            colors[seg] = PALETTE[i % len(PALETTE)]
+            i += 1
+    return colors
+
+
+def _color(seg: str, colors: dict[str, str]) -> str:
+    return colors.get(seg) or NEUTRAL.get(seg) or PALETTE[abs(hash(seg)) % len(PALETTE)]
+
+
+def segment_map(econ: pd.DataFrame, currency: str = "USD", title: str = "Segment map") -> go.Figure:
+    """Bubble chart: net LTV:CAC (x) against NRR (y), bubble size MRR, colour by verdict, labelled."""
+    sym = _symbol(currency)
+    fig = go.Figure()
+    data = econ.copy()
+    data["x"] = data["net_ltv_cac"]
+    data["y"] = data["nrr"] * 100
+    max_mrr = max(float(data["mrr"].max() or 0), 1.0)
+    for verdict, group in data.groupby("verdict", sort=False):
+        fig.add_trace(go.Scatter(
+            x=group["x"], y=group["y"], mode="markers+text", name=str(verdict),
+            text=group["segment"], textposition="top center",
+            marker=dict(size=12 + 60 * np.sqrt(group["mrr"].clip(lower=0) / max_mrr),
+                        color=VERDICT_COLORS.get(str(verdict), "#64748b"), opacity=0.75,
+                        line=dict(width=1, color="white")),
+            customdata=np.stack([group["mrr"], group["customers"]], axis=-1),
+            hovertemplate=("<b>%{text}</b><br>net LTV:CAC %{x:.1f}x<br>NRR %{y:.0f}%<br>"
+                           f"MRR {sym}%{{customdata[0]:,.0f}}<br>%{{customdata[1]:,}} customers<extra></extra>"),
+        ))
+    fig.add_vline(x=1, line_dash="dot", line_color="#dc2626", annotation_text="1x: loses money",
+                  annotation_position="bottom right")
+    fig.add_vline(x=3, line_dash="dot", line_color="#16a34a", annotation_text="3x: healthy",
+                  annotation_position="bottom right")
+    fig.add_hline(y=100, line_dash="dot", line_color="#94a3b8")
+    fig.update_layout(**_LAYOUT, title=title, xaxis_title="Net LTV : CAC (x)",
+                      yaxis_title="Net revenue retention, 12 months (%)", height=480)
+    return fig
+
+
+def distribution(counts: pd.DataFrame, colors: dict[str, str], currency: str = "USD",
+                 title: str = "Customers and MRR by segment") -> go.Figure:
+    """Two bars per segment: share of customers and share of MRR. Columns: segment, customers, mrr."""
+    total_c = max(counts["customers"].sum(), 1)
+    total_m = max(counts["mrr"].sum(), 1e-9)
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=counts["segment"], y=counts["customers"] / total_c * 100, name="% of customers",
+                         marker_color=[_color(s, colors) for s in counts["segment"]],
+                         text=counts["customers"].map("{:,}".format), textposition="outside",
+                         hovertemplate="%{x}: %{y:.1f}% of customers (%{text})<extra></extra>"))
+    fig.add_trace(go.Bar(x=counts["segment"], y=counts["mrr"] / total_m * 100, name="% of MRR",
+                         marker_color=[_color(s, colors) for s in counts["segment"]], opacity=0.45,
+                         marker_pattern_shape="/",
+                         hovertemplate="%{x}: %{y:.1f}% of MRR<extra></extra>"))
+    fig.update_layout(**_LAYOUT, title=title, barmode="group", yaxis_title="Share (%)",
+                      xaxis_title="Segment", height=420)
+    return fig
+
+
+def bar_by_segment(frame: pd.DataFrame, y: str, colors: dict[str, str], title: str, y_title: str,
+                   text_format: str = "{:,.0f}", error: tuple[str, str] | None = None,
+                   reference: float | None = None, reference_label: str = "") -> go.Figure:
+    """One bar per segment (column `segment`) of metric `y`, optional error bars (low, high columns)."""
+    fig = go.Figure(go.Bar(
+        x=frame["segment"], y=frame[y], marker_color=[_color(s, colors) for s in frame["segment"]],
+        text=[text_format.format(v) if v is not None and not (isinstance(v, float) and math.isnan(v))
+              else "n/a" for v in frame[y]],
+        textposition="outside",
+        error_y=(dict(type="data", symmetric=False, array=frame[error[1]] - frame[y],
+                      arrayminus=frame[y] - frame[error[0]], color="#475569")
+                 if error else None),
+        hovertemplate="%{x}: %{text}<extra></extra>",
+    ))
+    if reference is not None:
+        fig.add_hline(y=reference, line_dash="dot", line_color="#475569", annotation_text=reference_label)
+    fig.update_layout(**_LAYOUT, title=title, yaxis_title=y_title, xaxis_title="Segment", height=420,
+                      showlegend=False)
+    return fig
+
+
+def retention_heatmap(table: pd.DataFrame, value: str = "retention",
+                      title: str = "Logo retention by signup cohort") -> go.Figure:
+    """Cohort x period heatmap with percentages in the cells and counts on hover.
+
+    Columns: cohort, period, cohort_size, active, `value`, complete.
+    """
+    grid = table.pivot(index="cohort", columns="period", values=value).sort_index()
+    active = table.pivot(index="cohort", columns="period", values="active").reindex(grid.index)
+    size = table.groupby("cohort")["cohort_size"].first().reindex(grid.index)
+    partial = table.pivot(index="cohort", columns="period", values="complete").reindex(grid.index)
+    text = grid.map(lambda v: "" if pd.isna(v) else f"{v * 100:.0f}%")
+    text = text.where(partial.fillna(True).astype(bool), text + "*")
+    custom = np.dstack([active.to_numpy(dtype=float), np.repeat(size.to_numpy(dtype=float)[:, None],
+                                                               grid.shape[1], axis=1)])
+    fig = go.Figure(go.Heatmap(
+        z=grid.to_numpy(dtype=float) * 100, x=[str(c) for c in grid.columns],
+        y=[f"{c} ({int(n):,})" for c, n in zip(grid.index, size)],
+        text=text.to_numpy(), texttemplate="%{text}", textfont=dict(size=10),
+        customdata=custom, colorscale="Blues", zmin=0, zmax=100,
+        colorbar=dict(title="%", ticksuffix="%"),
+        hovertemplate=("Cohort %{y}, period %{x}<br>" + value.replace("_", " ") +
+                       " %{z:.1f}%<br>active customers %{customdata[0]:,.0f} of %{customdata[1]:,.0f}"
+                       "<extra></extra>"),
+    ))
+    fig.update_yaxes(autorange="reversed")
+    fig.update_layout(**_LAYOUT, title=title + " (* = partial period)",
+                      xaxis_title="Period since cohort start", yaxis_title="Cohort (customers)",
+                      height=max(420, 22 * len(grid) + 140))
+    return fig
+
+
+def retention_curves(curves: pd.DataFrame, colors: dict[str, str], value: str = "retention",
+                     title: str = "Average retention curve") -> go.Figure:
+    """Lines of `value` by period, one per `segment` (columns: segment, period, value)."""
+    fig = go.Figure()
+    for seg, group in curves.groupby("segment", sort=False):
+        fig.add_trace(go.Scatter(x=group["period"], y=group[value] * 100, mode="lines+markers",
+                                 name=str(seg), line=dict(color=_color(str(seg), colors), width=2.5),
+                                 hovertemplate=f"{seg}: period %{{x}}, %{{y:.1f}}%<extra></extra>"))
+    fig.update_layout(**_LAYOUT, title=title, xaxis_title="Period since cohort start",
+                      yaxis_title="Retained (%)", yaxis_range=[0, 105], height=420)
+    return fig
+
+
+def cross_heatmap(crosstab: pd.DataFrame, title: str, x_title: str, y_title: str) -> go.Figure:
+    """Customers in each combination of two schemes (rows: scheme A, columns: scheme B)."""
+    fig = go.Figure(go.Heatmap(
+        z=crosstab.to_numpy(dtype=float), x=[str(c) for c in crosstab.columns],
+        y=[str(i) for i in crosstab.index], text=crosstab.to_numpy(), texttemplate="%{text:,}",
+        colorscale="Blues", colorbar=dict(title="customers"),
+        hovertemplate=f"{y_title} %{{y}} / {x_title} %{{x}}: %{{z:,}} customers<extra></extra>"))
+    fig.update_yaxes(autorange="reversed")
+    fig.update_layout(**_LAYOUT, title=title, xaxis_title=x_title, yaxis_title=y_title,
+                      height=max(380, 40 * len(crosstab) + 160))
+    return fig
+
+
+def sankey(transitions: pd.DataFrame, colors: dict[str, str], title: str, left: str, right: str) -> go.Figure:
+    """Flows from_segment -> to_segment, width = customers; "(new)" enters left, "(churned)" leaves right."""
+    t = transitions[transitions["customers"] > 0]
+    sources = list(dict.fromkeys(t["from_segment"]))
+    targets = list(dict.fromkeys(t["to_segment"]))
+    labels = [f"{s}" for s in sources] + [f"{s} " for s in targets]  # trailing space: distinct right nodes
+    index_l = {s: i for i, s in enumerate(sources)}
+    index_r = {s: len(sources) + i for i, s in enumerate(targets)}
+    node_colors = [_color(s, colors) for s in sources] + [_color(s, colors) for s in targets]
+    link_colors = [_color(s, colors) for s in t["from_segment"]]
+    fig = go.Figure(go.Sankey(
+        arrangement="snap",
+        node=dict(label=labels, color=node_colors, pad=14, thickness=16),
+        link=dict(source=[index_l[s] for s in t["from_segment"]],
+                  target=[index_r[s] for s in t["to_segment"]], value=t["customers"],
+                  color=[_fade(c) for c in link_colors],
+                  hovertemplate="%{source.label} → %{target.label}: %{value:,} customers<extra></extra>"),
+    ))
+    fig.update_layout(**_LAYOUT, title=f"{title}: {left} (left) → {right} (right)", height=520)
+    return fig
+
+
+def _fade(hex_color: str, alpha: float = 0.35) -> str:
+    h = hex_color.lstrip("#")
+    r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def waterfall(steps: pd.DataFrame, currency: str = "USD", title: str = "Where each customer-month goes") -> go.Figure:
+    """Waterfall from ARPA down to what is left to repay CAC. Columns: step, amount (signed), kind
+    ("absolute" for the first and last bar, "relative" in between)."""
+    sym = _symbol(currency)
+    fig = go.Figure(go.Waterfall(
+        x=steps["step"], y=steps["amount"], measure=steps["kind"],
+        text=[f"{'-' if v < 0 else ''}{sym}{abs(v):,.0f}" for v in steps["amount"]], textposition="outside",
+        decreasing=dict(marker=dict(color="#dc2626")), increasing=dict(marker=dict(color="#16a34a")),
+        totals=dict(marker=dict(color="#2563eb")), connector=dict(line=dict(color="#94a3b8")),
+    ))
+    fig.update_layout(**_LAYOUT, title=title, yaxis_title=f"{sym} per customer per month", height=440,
+                      showlegend=False, yaxis_tickprefix=sym)
+    return fig
+
+
+def quadrant(econ: pd.DataFrame, colors: dict[str, str], healthy_ratio: float, healthy_payback: float,
+             title: str = "Profitability quadrant") -> go.Figure:
+    """Net LTV:CAC (y) against CAC payback months (x), bubble size MRR; the healthy corner shaded."""
+    data = econ.dropna(subset=["net_ltv_cac", "payback_months"])
+    max_mrr = max(float(data["mrr"].max() or 0), 1.0) if len(data) else 1.0
+    fig = go.Figure()
+    fig.add_shape(type="rect", x0=0, x1=healthy_payback, y0=healthy_ratio,
+                  y1=max(healthy_ratio * 2, float(data["net_ltv_cac"].max() or 0) * 1.1 if len(data) else 6),
+                  fillcolor="rgba(22,163,74,0.08)", line_width=0, layer="below")
+    for _, row in data.iterrows():
+        fig.add_trace(go.Scatter(
+            x=[row["payback_months"]], y=[row["net_ltv_cac"]], mode="markers+text", name=row["segment"],
+            text=[row["segment"]], textposition="top center",
+            marker=dict(size=14 + 50 * math.sqrt(max(row["mrr"], 0) / max_mrr),
+                        color=_color(row["segment"], colors), opacity=0.8)))
+    fig.add_hline(y=1, line_dash="dot", line_color="#dc2626", annotation_text="1x")
+    fig.add_hline(y=healthy_ratio, line_dash="dot", line_color="#16a34a", annotation_text=f"{healthy_ratio:g}x")
+    fig.add_vline(x=healthy_payback, line_dash="dot", line_color="#16a34a",
+                  annotation_text=f"{healthy_payback:g} months")
+    fig.update_layout(**_LAYOUT, title=title, xaxis_title="CAC payback (months)",
+                      yaxis_title="Net LTV : CAC (x)", height=460, showlegend=False)
+    return fig
+
+
+def customer_scatter(frame: pd.DataFrame, colors: dict[str, str], currency: str = "USD",
+                     title: str = "Revenue against support cost, per customer") -> go.Figure:
+    """Columns: customer_id, segment, revenue, support_cost (both per month)."""
+    sym = _symbol(currency)
+    fig = go.Figure()
+    for seg, group in frame.groupby("segment", sort=False):
+        fig.add_trace(go.Scattergl(
+            x=group["revenue"], y=group["support_cost"], mode="markers", name=str(seg),
+            marker=dict(color=_color(str(seg), colors), size=6, opacity=0.6), text=group["customer_id"],
+            hovertemplate=f"%{{text}} ({seg})<br>revenue {sym}%{{x:,.0f}}/mo<br>support {sym}%{{y:,.0f}}/mo<extra></extra>"))
+    top = float(max(frame["revenue"].max() if len(frame) else 1, frame["support_cost"].max() if len(frame) else 1))
+    fig.add_trace(go.Scatter(x=[0, top], y=[0, top], mode="lines", name="support = revenue",
+                             line=dict(dash="dot", color="#dc2626")))
+    fig.update_layout(**_LAYOUT, title=title, xaxis_title=f"Revenue per month ({sym})",
+                      yaxis_title=f"Support cost per month ({sym})", height=480)
+    return fig
+
+
+def adoption_heatmap(adoption: pd.DataFrame, order: list[str], title: str = "Feature adoption by segment") -> go.Figure:
+    """Share of each segment's customers using each feature in the last 30 days (columns: segment, feature, share)."""
+    grid = adoption.pivot(index="feature", columns="segment", values="share")
+    grid = grid[[s for s in order if s in grid.columns] + [s for s in grid.columns if s not in order]]
+    grid = grid.loc[grid.max(axis=1).sort_values(ascending=False).index]
+    fig = go.Figure(go.Heatmap(
+        z=grid.to_numpy(dtype=float) * 100, x=list(grid.columns), y=list(grid.index),
+        text=grid.map(lambda v: "" if pd.isna(v) else f"{v * 100:.0f}%").to_numpy(), texttemplate="%{text}",
+        colorscale="Purples", zmin=0, zmax=100, colorbar=dict(title="%", ticksuffix="%"),
+        hovertemplate="%{y} in %{x}: %{z:.0f}% of customers<extra></extra>"))
+    fig.update_yaxes(autorange="reversed")
+    fig.update_layout(**_LAYOUT, title=title, xaxis_title="Segment", yaxis_title="Feature",
+                      height=max(420, 24 * len(grid) + 160))
+    return fig
+
+
+def movements_chart(movements: pd.DataFrame, currency: str = "USD", title: str = "MRR movements by month") -> go.Figure:
+    """Stacked bars of new, expansion, reactivation (up) and contraction, churned (down), with net line."""
+    sym = _symbol(currency)
+    fig = go.Figure()
+    months = pd.to_datetime(movements["month"]).dt.strftime("%b %Y")
+    for col, color, sign in (("new", "#16a34a", 1), ("expansion", "#65a30d", 1), ("reactivation", "#0891b2", 1),
+                             ("contraction", "#f59e0b", -1), ("churned", "#dc2626", -1)):
+        if col in movements:
+            fig.add_trace(go.Bar(x=months, y=sign * movements[col], name=col.capitalize(), marker_color=color,
+                                 hovertemplate=f"{col}: {sym}%{{y:,.0f}}<extra></extra>"))
+    net = movements["ending_mrr"] - movements["starting_mrr"]
+    fig.add_trace(go.Scatter(x=months, y=net, name="Net change", mode="lines+markers",
+                             line=dict(color="#111827")))
+    fig.update_layout(**_LAYOUT, title=title, barmode="relative", yaxis_title=f"MRR change ({sym})",
+                      xaxis_title="Month", height=420, yaxis_tickprefix=sym)
+    return fig

@@ -1,0 +1,163 @@
+"""Data: upload exports, check how they were recognised, fix the column mapping, and load them."""
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from ingest.contract import TABLE_ORDER, TABLES
+from ingest.load import LoadOptions, Upload, load, load_sample, prepare
+from ui import cached
+from ui.page import start_page
+
+NONE = "(not in this file)"
+
+view = start_page("Data", ":material/upload_file:", needs_data=False)
+ws = cached.workspace()
+status = cached.workspace_status()
+
+st.warning(
+    "The workspace is **shared by everyone using this server**: loading or clearing data here changes "
+    "what every user sees.",
+    icon=":material/group:",
+)
+
+# -- what is loaded now ----------------------------------------------------------------------------
+st.subheader("In the workspace now")
+if status["tables"]:
+    meta = status["meta"]
+    counts = pd.DataFrame(
+        [{"table": t, "rows": n, "what it holds": TABLES[t].description if t in TABLES else
+          "Net revenue per customer and month, derived from revenue"} for t, n in status["tables"].items()]
+    )
+    left, right = st.columns([3, 2])
+    left.dataframe(counts, hide_index=True, width="stretch",
+                   column_config={"rows": st.column_config.NumberColumn(format="localized")})
+    source = {"sample": "Sample company", "upload": "Your upload"}.get(meta.get("source"), meta.get("source"))
+    right.markdown(
+        f"**Source:** {source}  \n**Dates:** {meta.get('min_date')} to {meta.get('max_date')}  \n"
+        f"**Revenue model:** {status['model_label']}  \n**Last complete month:** "
+        f"{meta.get('last_complete_month') or 'none'}  \n**Loaded:** {meta.get('loaded_at', '')[:16]} UTC"
+    )
+else:
+    st.info("The workspace is empty.")
+
+c1, c2, _ = st.columns([1, 1, 3])
+if c1.button("Load the sample company", icon=":material/science:"):
+    with st.spinner("Loading the sample company…"):
+        result = load_sample(ws)
+    cached.refresh()
+    st.session_state["data_message"] = ("success", "Sample company loaded.") if result.ok else (
+        "error", "The sample company could not be loaded.")
+    st.rerun()
+with c2.popover("Clear the workspace", icon=":material/delete:"):
+    st.write("This removes the loaded data for **every user** of this server. Saved definitions stay.")
+    if st.button("Yes, clear it", type="primary"):
+        ws.clear()
+        cached.refresh()
+        st.session_state["data_message"] = ("success", "Workspace cleared.")
+        st.rerun()
+
+if msg := st.session_state.pop("data_message", None):
+    getattr(st, msg[0])(msg[1])
+
+# -- upload ------------------------------------------------------------------------------------------
+st.subheader("Load your exports")
+st.markdown(
+    "Upload one file per table: **revenue** is required (invoices or orders, subscriptions, or a CRM "
+    "snapshot); **customers**, **events**, **tickets**, **spend** and **nps** are optional. CSV "
+    "(comma, semicolon or tab), Excel (.xlsx) or Parquet, up to 200 MB each. Column names are matched "
+    "for you (Stripe, HubSpot, Zendesk, Segment and Amplitude exports are recognised); fix any guess "
+    "below before loading. Nothing is stored until you press **Load**, and a load with errors changes "
+    "nothing."
+)
+files = st.file_uploader("Export files", accept_multiple_files=True, key="uploads",
+                         type=["csv", "tsv", "txt", "gz", "xlsx", "parquet"])
+snapshot = st.date_input(
+    "Snapshot date (only for a CRM snapshot: one row per customer with tenure, MRR and churned)",
+    value=None, max_value=date.today(), key="snapshot_date",
+    help="The day the snapshot was exported. Tenure is counted back from it.")
+
+if not files:
+    st.stop()
+
+overrides: dict[str, dict] = st.session_state.setdefault("upload_overrides", {})
+uploads = [
+    Upload(name=f.name, data=f.getvalue(),
+           table=overrides.get(f.name, {}).get("table"),
+           mapping=overrides.get(f.name, {}).get("mapping"))
+    for f in files
+]
+key = (tuple((f.file_id, f.name) for f in files), repr(sorted(overrides.items())), snapshot)
+if st.session_state.get("prepared_key") != key:
+    total = sum(f.size for f in files)
+    with st.status(f"Reading {len(files)} file(s), {total / 1e6:.1f} MB…", expanded=False) as progress:
+        result = prepare(uploads, LoadOptions(snapshot_date=snapshot))
+        progress.update(label="Files read and checked.", state="complete")
+    st.session_state["prepared"], st.session_state["prepared_key"] = result, key
+result = st.session_state["prepared"]
+
+st.markdown("#### How each file was recognised")
+for f in files:
+    name = f.name
+    table = result.recognised.get(name)
+    columns = result.columns.get(name, [])
+    with st.expander(f"**{name}** → {table or 'not recognised'}", expanded=table is None):
+        choice = st.selectbox(
+            "This file is the table", ["(not recognised)", *TABLE_ORDER],
+            index=(TABLE_ORDER.index(table) + 1) if table in TABLE_ORDER else 0, key=f"table::{name}")
+        if choice != "(not recognised)" and choice != table:
+            overrides[name] = {"table": choice}
+            st.rerun()
+        if choice in TABLES and columns:
+            spec = TABLES[choice]
+            guessed = result.mappings.get(name, {})
+            rows = [{"contract column": c, "required": c in spec.required, "your column": guessed.get(c, NONE)}
+                    for c in (*spec.required, *spec.optional)]
+            edited = st.data_editor(
+                pd.DataFrame(rows), hide_index=True, width="stretch", key=f"map::{name}",
+                disabled=["contract column", "required"],
+                column_config={"your column": st.column_config.SelectboxColumn(
+                    options=[NONE, *columns], required=True,
+                    help="Which column of your file holds this value.")},
+            )
+            mapping = {r["contract column"]: r["your column"] for r in edited.to_dict("records")
+                       if r["your column"] != NONE}
+            if mapping != guessed and st.button("Apply this mapping", key=f"apply::{name}"):
+                overrides[name] = {"table": choice, "mapping": mapping}
+                st.rerun()
+            extra = [c for c in columns if c not in set(mapping.values())]
+            if extra:
+                st.caption("Kept as customer attributes or ignored: " + ", ".join(extra[:30]))
+        preview = result.previews.get(name)
+        if preview is not None:
+            st.dataframe(preview, hide_index=True, width="stretch")
+
+st.markdown("#### Validation")
+problems = result.problems_frame()
+if problems.empty:
+    st.success("No problems found.")
+else:
+    errors = int((problems["severity"] == "error").sum())
+    warnings = int((problems["severity"] == "warning").sum())
+    (st.error if errors else st.warning)(
+        f"{errors} error(s) and {warnings} warning(s). Errors must be fixed before loading; warnings "
+        "are for your information.")
+    st.dataframe(problems, hide_index=True, width="stretch",
+                 column_config={"message": st.column_config.TextColumn(width="large")})
+
+if result.ok:
+    summary = ", ".join(f"{t} ({len(df):,} rows)" for t, df in result.tables.items())
+    st.caption(f"Ready to load: {summary}. Revenue model: {result.meta.get('revenue_model')}.")
+if st.button("Load into the workspace", type="primary", disabled=not result.ok, icon=":material/upload:"):
+    with st.spinner("Storing…"):
+        stored = load(ws, uploads, LoadOptions(snapshot_date=snapshot))
+    cached.refresh()
+    if stored.ok:
+        st.session_state.pop("prepared_key", None)
+        st.session_state["upload_overrides"] = {}
+        st.session_state["data_message"] = ("success", f"Loaded {len(files)} file(s). Every page now uses them.")
+        st.rerun()
+    else:
+        st.error("The load failed; the workspace is unchanged.")

@@ -1,0 +1,55 @@
+"""How numbers read on screen: money in the data's currency, percentages, months, ratios."""
+from __future__ import annotations
+
+import math
+
+__all__ = ["money", "pct", "ratio", "months", "count", "is_missing", "CURRENCY_SYMBOLS"]
+
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CAD": "CA$", "AUD": "A$"}
+
+
+def is_missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def money(value, currency: str = "USD", compact: bool = True) -> str:
+    """$12.3k / $1.2M when compact, else $12,345."""
+    if is_missing(value):
+        return "n/a"
+    symbol = CURRENCY_SYMBOLS.get((currency or "USD").upper(), f"{currency} ")
+    sign = "-" if value < 0 else ""
+    v = abs(float(value))
+    if compact and v >= 1_000_000:
+        return f"{sign}{symbol}{v / 1_000_000:.1f}M"
+    if compact and v >= 10_000:
+        return f"{sign}{symbol}{v / 1_000:.1f}k"
+    if v >= 100:
+        return f"{sign}{symbol}{v:,.0f}"
+    return f"{sign}{symbol}{v:,.2f}"
+
+
+def pct(value, digits: int = 1) -> str:
+    """0.123 -> 12.3%."""
+    if is_missing(value):
+        return "n/a"
+    return f"{value * 100:.{digits}f}%"
+
+
+def ratio(value) -> str:
+    if is_missing(value):
+        return "n/a"
+    return f"{value:.1f}x"
+
+
+def months(value) -> str:
+    if is_missing(value):
+        return "n/a"
+    if math.isinf(value):
+        return "never"
+    return f"{value:.1f} mo"
+
+
+def count(value) -> str:
+    if is_missing(value):
+        return "n/a"
+    return f"{int(value):,}"

@@ -1,0 +1,214 @@
+"""The sidebar every page draws: menu, workspace status, as-of date, scheme and definition.
+
+Its choices persist across pages (session state) and are mirrored in the URL's query parameters, so a
+link sent to a colleague reproduces the view: `/Segments?scheme=behavior&as_of=2026-11-01&definition=Q3`.
+"""
+from __future__ import annotations
+
+import base64
+import zlib
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import streamlit as st
+
+from ui import cached
+
+__all__ = ["View", "sidebar", "PAGES", "encode_definition", "decode_definition"]
+
+PAGES: tuple[tuple[str, str, str], ...] = (
+    ("app.py", "Overview", ":material/space_dashboard:"),
+    ("pages/1_Data.py", "Data", ":material/upload_file:"),
+    ("pages/2_Segments.py", "Segments", ":material/donut_small:"),
+    ("pages/3_Cohorts.py", "Cohorts", ":material/grid_on:"),
+    ("pages/4_Unit_economics.py", "Unit economics", ":material/payments:"),
+    ("pages/5_Cost_to_serve.py", "Cost to serve", ":material/support_agent:"),
+    ("pages/6_Transitions.py", "Transitions", ":material/swap_horiz:"),
+)
+
+# persistent session keys (never widget keys, which Streamlit drops when a page changes)
+_P = {"as_of": "p_as_of", "compare_to": "p_compare_to", "scheme": "p_scheme",
+      "definition": "p_definition_toml", "definition_name": "p_definition_name"}
+
+
+@dataclass(frozen=True)
+class View:
+    """What the sidebar decided for this run; pages read it and nothing else from the sidebar."""
+
+    as_of: date
+    compare_to: date
+    scheme: str
+    definition_toml: str
+    definition_name: str
+    version: str
+    meta: dict
+
+    @property
+    def currency(self) -> str:
+        return self.meta.get("currency", "USD") or "USD"
+
+    @property
+    def revenue_model(self) -> str:
+        return self.meta.get("revenue_model", "subscription")
+
+    @property
+    def is_sample(self) -> bool:
+        return self.meta.get("source") == "sample"
+
+
+def encode_definition(toml_text: str) -> str:
+    return base64.urlsafe_b64encode(zlib.compress(toml_text.encode(), 9)).decode().rstrip("=")
+
+
+def decode_definition(token: str) -> str:
+    padded = token + "=" * (-len(token) % 4)
+    return zlib.decompress(base64.urlsafe_b64decode(padded.encode())).decode()
+
+
+def _parse_date(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _read_url_once() -> None:
+    ss = st.session_state
+    if ss.get("p_url_read"):
+        return
+    ss["p_url_read"] = True
+    q = st.query_params
+    if d := _parse_date(q.get("as_of")):
+        ss[_P["as_of"]] = d
+    if d := _parse_date(q.get("compare_to")):
+        ss[_P["compare_to"]] = d
+    if q.get("scheme"):
+        ss[_P["scheme"]] = q.get("scheme")
+    name, token = q.get("definition"), q.get("def")
+    if token:
+        try:
+            ss[_P["definition"]] = decode_definition(token)
+            ss[_P["definition_name"]] = name or "Shared link"
+        except (ValueError, zlib.error):
+            st.toast("The link's segment definition could not be read; using the default.")
+    elif name:
+        saved = cached.saved_definitions()
+        if name in saved:
+            ss[_P["definition"]] = saved[name]
+            ss[_P["definition_name"]] = name
+        else:
+            st.toast(f"No saved definition named {name!r}; using the default.")
+
+
+def _widget(kind, label: str, name: str, **kwargs):
+    """A sidebar widget whose value lives in a persistent key, so it survives page changes."""
+    ss = st.session_state
+    wkey = f"w_{name}"
+    if wkey not in ss:
+        ss[wkey] = ss[_P[name]]
+    value = kind(label, key=wkey, **kwargs)
+    ss[_P[name]] = value
+    return value
+
+
+def _menu() -> None:
+    for path, label, icon in PAGES:
+        st.sidebar.page_link(path, label=label, icon=icon)
+
+
+def sidebar(needs_data: bool = True) -> View | None:
+    """Draw the shared sidebar. Returns None when the workspace holds no data (and, on pages that need
+    data, says where to load it)."""
+    cached.ensure_started()
+    _read_url_once()
+    _menu()
+    status = cached.workspace_status()
+    if not status["tables"]:
+        st.sidebar.warning("No data loaded.")
+        if not needs_data:
+            return None
+        st.info("The workspace is empty. Open **Data** to upload your exports or load the sample company.")
+        st.page_link("pages/1_Data.py", label="Go to Data", icon=":material/upload_file:")
+        return None
+
+    meta = status["meta"]
+    ss = st.session_state
+    if meta.get("source") == "sample":
+        st.info(
+            "**Sample company** — you are looking at Northwind, a fictional SaaS company. "
+            "Load your own exports or clear the workspace on the **Data** page.",
+            icon=":material/science:",
+        )
+
+    max_date = date.fromisoformat(meta["max_date"])
+    min_date = date.fromisoformat(meta["min_date"])
+    default_as_of = max_date + timedelta(days=1)
+    ss.setdefault(_P["as_of"], default_as_of)
+    ss.setdefault(_P["compare_to"], _months_before(ss[_P["as_of"]], 3))
+    ss.setdefault(_P["scheme"], "value_tier")
+    if _P["definition"] not in ss:
+        ss[_P["definition"]] = cached.default_definition_toml()
+        ss[_P["definition_name"]] = "Default"
+    # a date outside the data (e.g. from an old link after a new load) falls back to the default
+    for key, fallback in (("as_of", default_as_of), ("compare_to", _months_before(default_as_of, 3))):
+        if not (min_date < ss[_P[key]] <= default_as_of):
+            ss[_P[key]] = fallback
+            ss.pop(f"w_{key}", None)
+
+    with st.sidebar:
+        st.caption(f"Data {min_date:%d %b %Y} – {max_date:%d %b %Y} · {status['model_label']}")
+        as_of = _widget(st.date_input, "As of", "as_of", min_value=min_date + timedelta(days=1),
+                        max_value=default_as_of,
+                        help="Numbers use data strictly before this date. Default: the day after the "
+                             "latest date in the data.")
+        compare_to = _widget(st.date_input, "Compare with", "compare_to",
+                             min_value=min_date + timedelta(days=1), max_value=default_as_of,
+                             help="The earlier date for movements and transitions.")
+        schemes = cached.available_schemes(ss[_P["definition"]])
+        if ss[_P["scheme"]] not in schemes:
+            ss[_P["scheme"]] = "value_tier"
+            ss.pop("w_scheme", None)
+        scheme = _widget(st.selectbox, "Segment by", "scheme", options=list(schemes),
+                         format_func=lambda s: schemes[s],
+                         help="Which segmentation every page uses.")
+        saved = cached.saved_definitions()
+        names = ["Default", *sorted(saved)]
+        current = ss[_P["definition_name"]]
+        if current not in names:
+            names.append(current)
+        choice = st.selectbox("Definition", names, index=names.index(current),
+                              help="Thresholds, weights and assumptions. Edit them on the Segments page.")
+        if choice != current:
+            ss[_P["definition"]] = saved.get(choice) or cached.default_definition_toml()
+            ss[_P["definition_name"]] = choice
+            st.rerun()
+        last = status["last_complete_month"]
+        st.caption(f"Last complete month: **{last}**" if last else "No complete month yet.")
+
+    _write_url(scheme, as_of, compare_to)
+    return View(as_of=as_of, compare_to=compare_to, scheme=scheme,
+                definition_toml=ss[_P["definition"]], definition_name=ss[_P["definition_name"]],
+                version=status["version"], meta=meta)
+
+
+def _write_url(scheme: str, as_of: date, compare_to: date) -> None:
+    ss = st.session_state
+    params = {"scheme": scheme, "as_of": as_of.isoformat(), "compare_to": compare_to.isoformat()}
+    name, text = ss[_P["definition_name"]], ss[_P["definition"]]
+    saved = cached.saved_definitions()
+    if name == "Default" and text == cached.default_definition_toml():
+        pass
+    elif saved.get(name) == text:
+        params["definition"] = name
+    else:
+        params["definition"] = name
+        params["def"] = encode_definition(text)
+    if dict(st.query_params) != params:
+        st.query_params.from_dict(params)
+
+
+def _months_before(d: date, n: int) -> date:
+    month = d.month - n
+    year = d.year + (month - 1) // 12
+    month = (month - 1) % 12 + 1
+    return date(year, month, 1) if d.day == 1 else date(year, month, min(d.day, 28))
