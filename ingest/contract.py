@@ -14,7 +14,8 @@ revenue    the user's revenue rows, normalised; one of three shapes is uploaded,
            amount_cents BIGINT (invoice/order lines; null for subscription rows),
            period_start DATE, period_end DATE (service period of an invoice; end exclusive),
            start_date DATE, end_date DATE, mrr_cents BIGINT (subscription rows; end exclusive, null
-           end = still open), plan VARCHAR, currency VARCHAR.
+           end = still open), plan VARCHAR, currency VARCHAR. A subscription's price per billing
+           `interval` (month, quarter, year; e.g. Stripe's subscription export) is divided into mrr.
            A CRM snapshot (tenure_months, mrr, churned) is stored as a subscription row:
            start_date = snapshot_date - tenure_months, end_date = snapshot_date when churned.
 ledger     customer_id VARCHAR, month DATE (first day of the month), revenue_cents BIGINT (net, may be
@@ -66,11 +67,13 @@ TABLES: dict[str, TableSpec] = {
         # customer_id plus one of the shapes in REVENUE_SHAPES
         required=("customer_id",),
         optional=("date", "amount", "quantity", "unit_price", "period_start", "period_end",
-                  "start_date", "end_date", "mrr", "tenure_months", "churned", "plan", "currency"),
+                  "start_date", "end_date", "mrr", "interval", "tenure_months", "churned", "plan",
+                  "currency"),
         kinds={"customer_id": "id", "date": "date", "amount": "money", "quantity": "number",
                "unit_price": "money", "period_start": "date", "period_end": "date",
                "start_date": "date", "end_date": "date", "mrr": "money",
-               "tenure_months": "integer", "churned": "bool", "plan": "text", "currency": "text"},
+               "interval": "text", "tenure_months": "integer", "churned": "bool", "plan": "text",
+               "currency": "text"},
         description="Billing: invoices or orders, subscriptions, or a CRM snapshot. Required.",
     ),
     "events": TableSpec(

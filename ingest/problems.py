@@ -1,0 +1,80 @@
+"""Problems found while reading and checking exports: what, where, how often, and what to do.
+
+Row numbers are the ones a spreadsheet shows: the header is row 1, the first data row is row 2.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pandas as pd
+
+__all__ = ["Problem", "Problems", "file_rows"]
+
+Severity = Literal["error", "warning"]
+_MAX_EXAMPLE_ROWS = 5
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding. Errors block a load; warnings are for the user's information."""
+
+    file: str
+    table: str
+    column: str
+    rows: tuple[int, ...]
+    count: int
+    message: str
+    severity: Severity = "error"
+
+
+@dataclass
+class Problems:
+    """Collects problems for one load."""
+
+    items: list[Problem] = field(default_factory=list)
+
+    def add(self, file: str, table: str, column: str, message: str, *, rows=(), count: int | None = None,
+            severity: Severity = "error") -> None:
+        rows = tuple(int(r) for r in list(rows)[:_MAX_EXAMPLE_ROWS])
+        self.items.append(Problem(file, table, column, rows, len(rows) if count is None else int(count),
+                                  message, severity))
+
+    def error(self, file: str, table: str, column: str, message: str, **kw) -> None:
+        self.add(file, table, column, message, severity="error", **kw)
+
+    def warning(self, file: str, table: str, column: str, message: str, **kw) -> None:
+        self.add(file, table, column, message, severity="warning", **kw)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(p.severity == "error" for p in self.items)
+
+    def errors_in(self, file: str) -> bool:
+        return any(p.severity == "error" and p.file == file for p in self.items)
+
+    def frame(self) -> pd.DataFrame:
+        """The report as a table: severity, file, table, column, rows (examples), count, message."""
+        columns = ["severity", "file", "table", "column", "rows", "count", "message"]
+        if not self.items:
+            return pd.DataFrame(columns=columns)
+        order = {"error": 0, "warning": 1}
+        records = [{"severity": p.severity, "file": p.file, "table": p.table, "column": p.column,
+                    "rows": ", ".join(str(r) for r in p.rows), "count": p.count, "message": p.message}
+                   for p in sorted(self.items, key=lambda p: order[p.severity])]
+        return pd.DataFrame.from_records(records, columns=columns)
+
+    def text(self) -> str:
+        """The report as lines for a terminal."""
+        lines = []
+        for p in self.items:
+            where = ", ".join(x for x in (p.file, p.column and f"column {p.column}",
+                                          p.rows and "rows " + ", ".join(map(str, p.rows))) if x)
+            lines.append(f"{p.severity.upper()}: {where}: {p.message}")
+        return "\n".join(lines)
+
+
+def file_rows(mask: pd.Series) -> list[int]:
+    """Spreadsheet row numbers (header = 1) where mask is true, first few; the index is the data row."""
+    labels = mask.index[mask.to_numpy(dtype=bool)][:_MAX_EXAMPLE_ROWS]
+    return [int(label) + 2 for label in labels]
