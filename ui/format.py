@@ -16,7 +16,8 @@ def money(value, currency: str = "USD", compact: bool = True) -> str:
     """$12.3k / $1.2M when compact, else $12,345."""
     if is_missing(value):
         return "n/a"
-    symbol = CURRENCY_SYMBOLS.get((currency or "USD").upper(), f"{currency} ")
+    code = (currency or "").upper()
+    symbol = CURRENCY_SYMBOLS.get(code, f"{code} " if code else "")  # unknown currency: no symbol
     sign = "-" if value < 0 else ""
     v = abs(float(value))
     if compact and v >= 1_000_000:

@@ -45,7 +45,7 @@ class View:
 
     @property
     def currency(self) -> str:
-        return self.meta.get("currency", "USD") or "USD"
+        return self.meta.get("currency", "")
 
     @property
     def revenue_model(self) -> str:
