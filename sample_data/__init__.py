@@ -1,0 +1,1 @@
+"""The sample company, Northwind Analytics: shipped CSVs and the deterministic generator that wrote them."""
