@@ -9,6 +9,7 @@ import base64
 import zlib
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 import streamlit as st
 
@@ -112,8 +113,10 @@ def _widget(kind, label: str, name: str, **kwargs):
 
 
 def _menu() -> None:
+    root = Path(__file__).resolve().parent.parent
     for path, label, icon in PAGES:
-        st.sidebar.page_link(path, label=label, icon=icon)
+        if (root / path).exists():
+            st.sidebar.page_link(path, label=label, icon=icon)
 
 
 def sidebar(needs_data: bool = True) -> View | None:
