@@ -1,0 +1,145 @@
+"""From workspace tables to segment economics: the one path the dashboard and the report command share.
+
+It computes per-customer features with `segmentation`, labels them with a scheme at D, at the start of
+each month of the churn window (DEFINITIONS.md "Segments over time") and at acquisition, gathers usage
+and spend, and calls `economics.unit.segment_economics`. A scheme key may combine two schemes with "+"
+("value_tier+channel": "SMB · Outbound sales"), which is how a sales-led segment is read.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date
+
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from economics.assumptions import Assumptions, parse_assumptions
+from economics.costs import customer_usage
+from economics.ledger import add_months, last_complete_month
+from economics.unit import EconomicsInputs, SegmentEconomics, segment_economics
+from segmentation.definition import Definition
+from segmentation.features import customer_features, feature_params
+from segmentation.schemes import reference_of, value_tier
+from segmentation.transitions import scheme_labels
+
+__all__ = ["FeaturesAt", "scheme_label", "economics_inputs", "economics_for", "assumptions_of",
+           "history_months", "CROSS_SEPARATOR"]
+
+CROSS_SEPARATOR = " · "
+FeaturesAt = Callable[[date], pd.DataFrame]
+
+
+def assumptions_of(defn: Definition) -> Assumptions:
+    """The economics assumptions of a definition's [economics] table (defaults for keys left out)."""
+    return parse_assumptions(defn.economics)
+
+
+def scheme_label(features: pd.DataFrame, scheme: str, defn: Definition) -> pd.Series:
+    """Labels of one scheme, or of two combined with "+", indexed 0..n-1 like `features`."""
+    feats = features.reset_index(drop=True)
+    parts = scheme.split("+")
+    if len(parts) == 1:
+        return scheme_labels(feats, scheme, defn).astype("str")
+    reference = reference_of(feats, defn)
+    a, b = (scheme_labels(feats, p, defn, reference).astype("str") for p in parts[:2])
+    return a + CROSS_SEPARATOR + b
+
+
+def history_months(as_of: date, window_months: int, first_data_month: date | None) -> list[date]:
+    """Month starts of the churn window (trailing complete months, not before the data's second month)."""
+    last = last_complete_month(as_of)
+    first = add_months(last, -(window_months - 1))
+    if first_data_month is not None:
+        first = max(first, add_months(first_data_month, 1))
+    months, m = [], first
+    while m <= last:
+        months.append(m)
+        m = add_months(m, 1)
+    return months
+
+
+def _frame(labels: pd.Series, features: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({"customer_id": features["customer_id"].astype("str").to_numpy(),
+                         "segment": labels.to_numpy()})
+
+
+def economics_inputs(tables: Mapping[str, ir.Table], as_of: date, scheme: str, defn: Definition,
+                     revenue_model: str = "subscription", features_at: FeaturesAt | None = None,
+                     assumptions: Assumptions | None = None) -> EconomicsInputs:
+    """Everything `segment_economics` needs, from the workspace's ibis tables.
+
+    features_at(d) returns customer features as of d (pass a cached function from the app); by default
+    they are computed. Segment at acquisition = the label as of the first day of the month after the
+    first paid month (the first month-end at which the customer pays); value tier at acquisition = the
+    value tier of 12 x the first paid month's MRR, which keys the onboarding cost.
+    """
+    a = assumptions or assumptions_of(defn)
+    params = feature_params(defn)
+    cache: dict[date, pd.DataFrame] = {}
+
+    def feats(d: date) -> pd.DataFrame:
+        if d not in cache:
+            cache[d] = (features_at(d) if features_at else customer_features(tables, d, params, revenue_model))
+        return cache[d]
+
+    ledger = tables["ledger"].execute()
+    ledger["month"] = pd.to_datetime(ledger["month"])
+    ledger["customer_id"] = ledger["customer_id"].astype("str")
+    first_month = ledger["month"].min().date() if len(ledger) else None
+
+    at_d = feats(as_of)
+    segment_at_d = _frame(scheme_label(at_d, scheme, defn), at_d)
+    months = history_months(as_of, a.churn_window_months, first_month)
+    history = []
+    for m in months:
+        f = feats(m)
+        part = _frame(scheme_label(f, scheme, defn), f)
+        part.insert(1, "month", pd.Timestamp(m))
+        history.append(part)
+    segment_history = (pd.concat(history, ignore_index=True) if history else
+                       pd.DataFrame({"customer_id": [], "month": pd.Series(dtype="datetime64[ns]"), "segment": []}))
+
+    # acquisition: first paid month, channel, segment and value tier at acquisition
+    paid = ledger[(ledger["mrr_cents"] > 0) & (ledger["month"] < pd.Timestamp(as_of))]
+    first_paid = paid.sort_values("month").drop_duplicates("customer_id")[["customer_id", "month", "mrr_cents"]]
+    first_paid = first_paid.rename(columns={"month": "first_paid_month"})
+    mrr = first_paid["mrr_cents"].to_numpy(dtype="float64") / 100
+    first_paid["value_tier"] = value_tier(pd.DataFrame({"mrr": mrr, "arr": 12 * mrr}), defn).astype("str").to_numpy()
+    seg_at_acq = []
+    for m in sorted({d.date() for d in first_paid["first_paid_month"]}):
+        after = add_months(m, 1)
+        if months and months[0] <= after <= add_months(months[-1], 1):
+            ids = first_paid.loc[first_paid["first_paid_month"] == pd.Timestamp(m), "customer_id"]
+            labelled = _frame(scheme_label(feats(after), scheme, defn), feats(after))
+            seg_at_acq.append(labelled[labelled["customer_id"].isin(set(ids))])
+    acquisition = first_paid.drop(columns="mrr_cents")
+    by_acq = pd.concat(seg_at_acq, ignore_index=True) if seg_at_acq else pd.DataFrame(columns=["customer_id", "segment"])
+    acquisition = acquisition.merge(by_acq, on="customer_id", how="left")
+    acquisition["segment"] = acquisition["segment"].fillna(
+        acquisition["customer_id"].map(segment_at_d.set_index("customer_id")["segment"]))
+    customers = tables["customers"]
+    if "channel" in customers.columns:
+        channels = customers.select("customer_id", "channel").execute()
+        acquisition["channel"] = acquisition["customer_id"].map(
+            pd.Series(channels["channel"].to_numpy(), index=channels["customer_id"].astype("str")))
+    else:
+        acquisition["channel"] = np.nan
+
+    spend = tables["spend"].execute() if "spend" in tables else None
+    revenue = None
+    if revenue_model == "transactional":
+        revenue = tables["revenue"].select("customer_id", "date", "amount_cents").execute()
+    return EconomicsInputs(
+        ledger=ledger, segment_at_d=segment_at_d, segment_history=segment_history,
+        acquisition=acquisition[["customer_id", "first_paid_month", "channel", "segment", "value_tier"]],
+        usage=customer_usage(dict(tables), as_of, a.churn_window_months, a),
+        window_months=a.churn_window_months, spend=spend, as_of=as_of, revenue_model=revenue_model,
+        revenue=revenue)
+
+
+def economics_for(tables: Mapping[str, ir.Table], as_of: date, scheme: str, defn: Definition,
+                  revenue_model: str = "subscription", features_at: FeaturesAt | None = None) -> SegmentEconomics:
+    """Segment economics of `scheme` as of `as_of`, with the definition's assumptions."""
+    a = assumptions_of(defn)
+    return segment_economics(economics_inputs(tables, as_of, scheme, defn, revenue_model, features_at, a), a)
