@@ -17,7 +17,7 @@ from ui.format import CURRENCY_SYMBOLS
 __all__ = [
     "CHART_CONFIG", "VERDICT_COLORS", "segment_colors", "segment_map", "distribution", "bar_by_segment",
     "retention_heatmap", "retention_curves", "cross_heatmap", "sankey", "waterfall", "quadrant",
-    "customer_scatter", "adoption_heatmap", "movements_chart",
+    "customer_scatter", "adoption_heatmap", "movements_chart", "activation_bars",
 ]
 
 CHART_CONFIG = {
@@ -35,6 +35,12 @@ VERDICT_COLORS = {"healthy": "#16a34a", "marginal": "#f59e0b", "margin-draining"
 _LAYOUT = dict(template="plotly_white", font=dict(family="Inter, Helvetica, Arial, sans-serif", size=13),
                margin=dict(l=60, r=30, t=70, b=60), title=dict(x=0.01, xanchor="left"),
                legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1))
+
+
+def _style(fig: go.Figure, title: str, **layout) -> None:
+    """The house layout, a left-aligned title, then the figure's own settings."""
+    fig.update_layout(**_LAYOUT)
+    fig.update_layout(title=dict(text=title, x=0.01, xanchor="left"), **layout)
 
 
 def _symbol(currency: str) -> str:
@@ -81,7 +87,7 @@ def segment_map(econ: pd.DataFrame, currency: str = "USD", title: str = "Segment
     fig.add_vline(x=3, line_dash="dot", line_color="#16a34a", annotation_text="3x: healthy",
                   annotation_position="bottom right")
     fig.add_hline(y=100, line_dash="dot", line_color="#94a3b8")
-    fig.update_layout(**_LAYOUT, title=title, xaxis_title="Net LTV : CAC (x)",
+    _style(fig, title, xaxis_title="Net LTV : CAC (x)",
                       yaxis_title="Net revenue retention, 12 months (%)", height=480)
     return fig
 
@@ -100,7 +106,7 @@ def distribution(counts: pd.DataFrame, colors: dict[str, str], currency: str = "
                          marker_color=[_color(s, colors) for s in counts["segment"]], opacity=0.45,
                          marker_pattern_shape="/",
                          hovertemplate="%{x}: %{y:.1f}% of MRR<extra></extra>"))
-    fig.update_layout(**_LAYOUT, title=title, barmode="group", yaxis_title="Share (%)",
+    _style(fig, title, barmode="group", yaxis_title="Share (%)",
                       xaxis_title="Segment", height=420)
     return fig
 
@@ -121,7 +127,7 @@ def bar_by_segment(frame: pd.DataFrame, y: str, colors: dict[str, str], title: s
     ))
     if reference is not None:
         fig.add_hline(y=reference, line_dash="dot", line_color="#475569", annotation_text=reference_label)
-    fig.update_layout(**_LAYOUT, title=title, yaxis_title=y_title, xaxis_title="Segment", height=420,
+    _style(fig, title, yaxis_title=y_title, xaxis_title="Segment", height=420,
                       showlegend=False)
     return fig
 
@@ -151,7 +157,7 @@ def retention_heatmap(table: pd.DataFrame, value: str = "retention",
                        "<extra></extra>"),
     ))
     fig.update_yaxes(autorange="reversed")
-    fig.update_layout(**_LAYOUT, title=title + " (* = partial period)",
+    _style(fig, title + " (* = partial period)",
                       xaxis_title="Period since cohort start", yaxis_title="Cohort (customers)",
                       height=max(420, 22 * len(grid) + 140))
     return fig
@@ -165,7 +171,7 @@ def retention_curves(curves: pd.DataFrame, colors: dict[str, str], value: str = 
         fig.add_trace(go.Scatter(x=group["period"], y=group[value] * 100, mode="lines+markers",
                                  name=str(seg), line=dict(color=_color(str(seg), colors), width=2.5),
                                  hovertemplate=f"{seg}: period %{{x}}, %{{y:.1f}}%<extra></extra>"))
-    fig.update_layout(**_LAYOUT, title=title, xaxis_title="Period since cohort start",
+    _style(fig, title, xaxis_title="Period since cohort start",
                       yaxis_title="Retained (%)", yaxis_range=[0, 105], height=420)
     return fig
 
@@ -178,7 +184,7 @@ def cross_heatmap(crosstab: pd.DataFrame, title: str, x_title: str, y_title: str
         colorscale="Blues", colorbar=dict(title="customers"),
         hovertemplate=f"{y_title} %{{y}} / {x_title} %{{x}}: %{{z:,}} customers<extra></extra>"))
     fig.update_yaxes(autorange="reversed")
-    fig.update_layout(**_LAYOUT, title=title, xaxis_title=x_title, yaxis_title=y_title,
+    _style(fig, title, xaxis_title=x_title, yaxis_title=y_title,
                       height=max(380, 40 * len(crosstab) + 160))
     return fig
 
@@ -201,7 +207,7 @@ def sankey(transitions: pd.DataFrame, colors: dict[str, str], title: str, left: 
                   color=[_fade(c) for c in link_colors],
                   hovertemplate="%{source.label} → %{target.label}: %{value:,} customers<extra></extra>"),
     ))
-    fig.update_layout(**_LAYOUT, title=f"{title}: {left} (left) → {right} (right)", height=520)
+    _style(fig, f"{title}: {left} (left) → {right} (right)", height=520)
     return fig
 
 
@@ -221,7 +227,7 @@ def waterfall(steps: pd.DataFrame, currency: str = "USD", title: str = "Where ea
         decreasing=dict(marker=dict(color="#dc2626")), increasing=dict(marker=dict(color="#16a34a")),
         totals=dict(marker=dict(color="#2563eb")), connector=dict(line=dict(color="#94a3b8")),
     ))
-    fig.update_layout(**_LAYOUT, title=title, yaxis_title=f"{sym} per customer per month", height=440,
+    _style(fig, title, yaxis_title=f"{sym} per customer per month", height=440,
                       showlegend=False, yaxis_tickprefix=sym)
     return fig
 
@@ -245,7 +251,7 @@ def quadrant(econ: pd.DataFrame, colors: dict[str, str], healthy_ratio: float, h
     fig.add_hline(y=healthy_ratio, line_dash="dot", line_color="#16a34a", annotation_text=f"{healthy_ratio:g}x")
     fig.add_vline(x=healthy_payback, line_dash="dot", line_color="#16a34a",
                   annotation_text=f"{healthy_payback:g} months")
-    fig.update_layout(**_LAYOUT, title=title, xaxis_title="CAC payback (months)",
+    _style(fig, title, xaxis_title="CAC payback (months)",
                       yaxis_title="Net LTV : CAC (x)", height=460, showlegend=False)
     return fig
 
@@ -263,7 +269,7 @@ def customer_scatter(frame: pd.DataFrame, colors: dict[str, str], currency: str 
     top = float(max(frame["revenue"].max() if len(frame) else 1, frame["support_cost"].max() if len(frame) else 1))
     fig.add_trace(go.Scatter(x=[0, top], y=[0, top], mode="lines", name="support = revenue",
                              line=dict(dash="dot", color="#dc2626")))
-    fig.update_layout(**_LAYOUT, title=title, xaxis_title=f"Revenue per month ({sym})",
+    _style(fig, title, xaxis_title=f"Revenue per month ({sym})",
                       yaxis_title=f"Support cost per month ({sym})", height=480)
     return fig
 
@@ -279,7 +285,7 @@ def adoption_heatmap(adoption: pd.DataFrame, order: list[str], title: str = "Fea
         colorscale="Purples", zmin=0, zmax=100, colorbar=dict(title="%", ticksuffix="%"),
         hovertemplate="%{y} in %{x}: %{z:.0f}% of customers<extra></extra>"))
     fig.update_yaxes(autorange="reversed")
-    fig.update_layout(**_LAYOUT, title=title, xaxis_title="Segment", yaxis_title="Feature",
+    _style(fig, title, xaxis_title="Segment", yaxis_title="Feature",
                       height=max(420, 24 * len(grid) + 160))
     return fig
 
@@ -297,6 +303,20 @@ def movements_chart(movements: pd.DataFrame, currency: str = "USD", title: str =
     net = movements["ending_mrr"] - movements["starting_mrr"]
     fig.add_trace(go.Scatter(x=months, y=net, name="Net change", mode="lines+markers",
                              line=dict(color="#111827")))
-    fig.update_layout(**_LAYOUT, title=title, barmode="relative", yaxis_title=f"MRR change ({sym})",
+    _style(fig, title, barmode="relative", yaxis_title=f"MRR change ({sym})",
                       xaxis_title="Month", height=420, yaxis_tickprefix=sym)
+    return fig
+
+
+def activation_bars(frame: pd.DataFrame, event: str, within_days: int) -> go.Figure:
+    """Share of each signup cohort that did `event` within N days. Columns: cohort, cohort_size, activated,
+    share, complete (False while some members' window is still open)."""
+    colors = ["#2563eb" if c else "#93c5fd" for c in frame["complete"]]
+    fig = go.Figure(go.Bar(
+        x=frame["cohort"], y=frame["share"] * 100, marker_color=colors,
+        text=[f"{v * 100:.0f}%" for v in frame["share"]], textposition="outside",
+        customdata=np.stack([frame["activated"], frame["cohort_size"]], axis=1),
+        hovertemplate="%{x}: %{y:.1f}% (%{customdata[0]:,} of %{customdata[1]:,})<extra></extra>"))
+    _style(fig, f"Signups who did {event} within {within_days} days (light bars: window still open)",
+           xaxis_title="Signup cohort", yaxis_title="Activated (%)", height=400, showlegend=False)
     return fig

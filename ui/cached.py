@@ -16,7 +16,8 @@ from ingest.store import Workspace
 
 __all__ = [
     "workspace", "ensure_started", "workspace_status", "saved_definitions", "default_definition_toml",
-    "definition", "available_schemes", "features", "labels", "tables", "refresh",
+    "definition", "available_schemes", "features", "labels", "tables", "refresh", "ibis_tables", "economics",
+    "movements", "nrr_grr", "acquisition_segments", "cohorts", "activation", "event_names", "transitions", "adoption",
 ]
 
 _start_lock = threading.Lock()
@@ -113,15 +114,36 @@ def _available_schemes(version: str, definition_toml: str) -> dict[str, str]:
             for s in schemes_for(list(customers.columns), definition(definition_toml))}
 
 
-@st.cache_data(show_spinner="Computing customer features…", max_entries=16)
-def features(version: str, as_of: date, definition_toml: str) -> pd.DataFrame:
-    from segmentation.features import customer_features, feature_params
-
+def ibis_tables() -> dict:
+    """The workspace's tables as ibis tables (a fresh cursor each call: cheap, thread-safe)."""
     ws = workspace()
     con = ws.ibis()
-    tbls = {name: con.table(name) for name in ws.tables()}
-    d = definition(definition_toml)
-    return customer_features(tbls, as_of, feature_params(d), ws.meta().get("revenue_model", "subscription"))
+    return {name: con.table(name) for name in ws.tables()}
+
+
+def _params_of(definition_toml: str):
+    from segmentation.features import feature_params
+
+    params = feature_params(definition(definition_toml))
+    return params, repr(params)
+
+
+@st.cache_data(show_spinner="Computing customer features…", max_entries=64)
+def _features_at(version: str, as_of: date, params_key: str, revenue_model: str, _params) -> pd.DataFrame:
+    from segmentation.features import customer_features
+
+    return customer_features(ibis_tables(), as_of, _params, revenue_model)
+
+
+def features(version: str, as_of: date, definition_toml: str) -> pd.DataFrame:
+    """Customer features as of a date; keyed on the feature settings only, so moving a threshold
+    slider relabels without recomputing them."""
+    params, key = _params_of(definition_toml)
+    return _features_at(version, as_of, key, _revenue_model(), params)
+
+
+def _revenue_model() -> str:
+    return workspace().meta().get("revenue_model", "subscription")
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -129,3 +151,100 @@ def labels(version: str, as_of: date, definition_toml: str) -> pd.DataFrame:
     from segmentation.schemes import label_all
 
     return label_all(features(version, as_of, definition_toml), definition(definition_toml))
+
+
+@st.cache_resource(show_spinner="Computing unit economics…", max_entries=24)
+def economics(version: str, as_of: date, scheme: str, definition_toml: str):
+    """SegmentEconomics of a scheme (immutable; shared, not copied)."""
+    from economics.pipeline import economics_for
+
+    params, key = _params_of(definition_toml)
+    model = _revenue_model()
+    return economics_for(ibis_tables(), as_of, scheme, definition(definition_toml), model,
+                         features_at=lambda d: _features_at(version, d, key, model, params))
+
+
+@st.cache_data(show_spinner="Labelling customers at acquisition…", max_entries=16)
+def acquisition_segments(version: str, as_of: date, scheme: str, definition_toml: str) -> pd.DataFrame:
+    """customer_id, segment: each paying customer's segment at the end of its first paid month."""
+    from economics.ledger import add_months
+    from economics.pipeline import scheme_label
+
+    ledger = ibis_tables()["ledger"]
+    paid = ledger.filter((ledger.mrr_cents > 0) & (ledger.month < as_of))
+    first = paid.group_by("customer_id").aggregate(first_paid_month=paid.month.min()).execute()
+    first["first_paid_month"] = pd.to_datetime(first["first_paid_month"])
+    defn = definition(definition_toml)
+    parts = []
+    for month, group in first.groupby("first_paid_month"):
+        after = min(add_months(month.date(), 1), as_of)
+        feats = features(version, after, definition_toml)
+        lab = pd.DataFrame({"customer_id": feats["customer_id"].astype(str).to_numpy(),
+                            "segment": scheme_label(feats, scheme, defn).to_numpy()})
+        parts.append(lab[lab["customer_id"].isin(set(group["customer_id"].astype(str)))])
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["customer_id", "segment"])
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def movements(version: str, as_of: date, inactivity_days: int) -> pd.DataFrame:
+    from economics.mrr import mrr_movements
+
+    t = ibis_tables()
+    model = _revenue_model()
+    return mrr_movements(t["ledger"], as_of, model, revenue=t.get("revenue") if model == "transactional" else None,
+                         inactivity_days=inactivity_days)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def nrr_grr(version: str, as_of: date) -> tuple[float, float]:
+    from economics.mrr import nrr_grr as compute
+
+    return compute(ibis_tables()["ledger"], as_of)
+
+
+@st.cache_data(show_spinner="Building cohorts…", max_entries=32)
+def cohorts(version: str, as_of: date, granularity: str, basis: str,
+            customer_ids: tuple[str, ...] | None) -> pd.DataFrame:
+    from economics.cohorts import CohortParams, cohort_retention
+
+    t = ibis_tables()
+    params = CohortParams(granularity=granularity, basis=basis,
+                          customers=frozenset(customer_ids) if customer_ids is not None else None)
+    return cohort_retention(t["ledger"], t.get("customers"), as_of, params, events=t.get("events"))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def activation(version: str, as_of: date, event: str, within_days: int) -> pd.DataFrame:
+    from economics.cohorts import activation_cohorts
+
+    t = ibis_tables()
+    return activation_cohorts(t["customers"], t["events"], event, within_days, as_of)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def event_names(version: str) -> list[str]:
+    t = ibis_tables()
+    if "events" not in t or "event" not in t["events"].columns:
+        return []
+    import ibis
+
+    e = t["events"].filter(t["events"].event.notnull())
+    counts = e.group_by("event").aggregate(n=e.count()).order_by(ibis.desc("n"))
+    return [str(x) for x in counts.execute()["event"]]
+
+
+@st.cache_data(show_spinner="Comparing the two dates…", max_entries=16)
+def transitions(version: str, scheme: str, date_from: date, date_to: date, definition_toml: str) -> pd.DataFrame:
+    from segmentation.transitions import transitions_from_features
+
+    return transitions_from_features(features(version, date_from, definition_toml),
+                                     features(version, date_to, definition_toml), scheme,
+                                     definition(definition_toml))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def adoption(version: str, as_of: date, scheme: str, definition_toml: str) -> pd.DataFrame:
+    from segmentation.adoption import feature_adoption
+
+    lab = labels(version, as_of, definition_toml)
+    return feature_adoption(ibis_tables(), lab.set_index("customer_id")[scheme], as_of)

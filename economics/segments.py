@@ -1,0 +1,76 @@
+"""The per-segment summary the Segments page shows, and the seeds' default playbook per segment."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["segment_summary", "PLAYBOOK_DEFAULTS", "SUMMARY_COLUMNS"]
+
+SUMMARY_COLUMNS = ("segment", "customers", "share", "mrr", "mrr_share", "churn_rate", "expansion_rate", "nps",
+                   "change")
+
+# What to do with each kind of segment (the product's seeds); editable on the page.
+PLAYBOOK_DEFAULTS: dict[str, str] = {
+    "Champions": "Advocacy: referrals, case studies, early access to new features.",
+    "Loyal": "Upsell higher tiers; ask for reviews.",
+    "Promising": "Onboarding nudges toward the features retained customers use.",
+    "Needs attention": "Personal check-in; offer training.",
+    "At-risk": "CSM outreach within a week; find the blocker.",
+    "Can't lose them": "Executive call; tailored retention offer.",
+    "Dormant": "Win-back campaign; ask why they stopped.",
+    "Power": "Beta programme and expansion offers; watch their support load.",
+    "Active": "Nurture toward power use; feature education.",
+    "Light": "Activation campaign on the key features.",
+    "New": "Guided onboarding; first value within 30 days.",
+    "Enterprise": "Named CSM, quarterly business reviews, multi-year renewals.",
+    "Mid-market": "Pooled CSM; expansion plays on seats.",
+    "SMB": "Scaled success: webinars, in-app guides; watch cost to serve.",
+    "Self-serve": "Product-led: in-app upgrades, no-touch support.",
+    "Not paying": "Trial conversion: time-boxed offers, usage-based nudges.",
+    "Healthy": "Expansion and referral asks.",
+    "Neutral": "Find the next feature that makes them sticky.",
+    "Critical": "Escalate to the account owner now.",
+    "Onboarding": "Get to first value fast; remove setup friction.",
+    "Adopting": "Drive the second and third key feature.",
+    "Established": "Expansion and multi-team rollout.",
+    "Mature": "Renewal planning; advocacy.",
+    "Lapsed": "Win-back offer three months after churn.",
+}
+
+
+def segment_summary(labels: pd.DataFrame, features: pd.DataFrame, earlier: pd.DataFrame, scheme: str,
+                    order: list[str], economics_table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per segment of `scheme` at D, in display order.
+
+    Columns (SUMMARY_COLUMNS): customers and MRR (dollars, at D), their shares, churn_rate and
+    expansion_rate (monthly, from the segment economics: segment at the start of each month),
+    nps (mean of customers' latest 0-10 score), change (customers at D minus customers at the earlier
+    date, both labelled with the same definition). Segments empty at D but present earlier keep a row.
+    """
+    now = labels[["customer_id", scheme, "mrr"]].rename(columns={scheme: "segment"})
+    now["segment"] = now["segment"].astype(str)
+    if "nps_latest" in features:
+        now = now.merge(features[["customer_id", "nps_latest"]], on="customer_id", how="left")
+    else:
+        now["nps_latest"] = np.nan
+    g = now.groupby("segment", sort=False).agg(customers=("customer_id", "size"), mrr=("mrr", "sum"),
+                                               nps=("nps_latest", "mean"))
+    before = earlier[scheme].astype(str).value_counts()
+    segments = [s for s in order if s in g.index or s in before.index]
+    segments += [s for s in g.index.union(before.index) if s not in segments]
+    out = pd.DataFrame({"segment": segments})
+    out["customers"] = out["segment"].map(g["customers"]).fillna(0).astype("int64")
+    out["share"] = out["customers"] / max(int(out["customers"].sum()), 1)
+    out["mrr"] = out["segment"].map(g["mrr"]).fillna(0.0).astype("float64")
+    total_mrr = out["mrr"].sum()
+    out["mrr_share"] = out["mrr"] / total_mrr if total_mrr else np.nan
+    if economics_table is not None and len(economics_table):
+        e = economics_table.set_index("segment")
+        out["churn_rate"] = out["segment"].map(e["logo_churn"]).astype("float64")
+        out["expansion_rate"] = out["segment"].map(e["expansion_rate"]).astype("float64")
+    else:
+        out["churn_rate"] = np.nan
+        out["expansion_rate"] = np.nan
+    out["nps"] = out["segment"].map(g["nps"]).astype("float64")
+    out["change"] = out["customers"] - out["segment"].map(before).fillna(0).astype("int64")
+    return out[list(SUMMARY_COLUMNS)]

@@ -1,0 +1,148 @@
+"""Segments: tune a scheme's thresholds live, read each segment's numbers, and take the list to the CRM."""
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+import charts
+from economics.segments import PLAYBOOK_DEFAULTS, segment_summary
+from ingest.export import csv_bytes
+from segmentation.cross import cross_segments
+from segmentation.definition import DefinitionError, dump_definition, load_definition, with_updates
+from segmentation.schemes import segment_order
+from ui import cached, definition_editor as editor
+from ui.format import CURRENCY_SYMBOLS, money, pct
+from ui.page import start_page
+
+view = start_page("Segments", ":material/donut_small:")
+if view is None:
+    st.stop()
+
+schemes = cached.available_schemes(view.definition_toml)
+defn = cached.definition(view.definition_toml)
+symbol = CURRENCY_SYMBOLS.get(view.currency.upper(), "")
+
+st.caption(f"Segmenting by **{schemes.get(view.scheme, view.scheme)}** as of **{view.as_of:%d %b %Y}**, "
+           f"compared with **{view.compare_to:%d %b %Y}**. Change the scheme and dates in the sidebar.")
+
+# -- thresholds ---------------------------------------------------------------------------------------
+if editor.is_editable(view.scheme):
+    with st.expander(f"Thresholds of {schemes.get(view.scheme, view.scheme)}", expanded=True,
+                     icon=":material/tune:"):
+        changes = editor.edit_scheme(view.scheme, defn, symbol)
+        edited, problem = editor.apply(defn, changes)
+        if problem:
+            st.error(f"Not applied: {problem}", icon=":material/error:")
+        elif dump_definition(edited) != view.definition_toml:
+            name = view.definition_name if view.definition_name.endswith("(edited)") else \
+                f"{view.definition_name} (edited)"
+            editor.store(edited, name)
+            st.rerun()
+else:
+    st.caption("This scheme uses the customers' own attribute values: nothing to tune.")
+
+labels = cached.labels(view.version, view.as_of, view.definition_toml)
+features = cached.features(view.version, view.as_of, view.definition_toml)
+order = segment_order(view.scheme, defn, labels[view.scheme])
+colors = charts.segment_colors(order)
+earlier = cached.labels(view.version, view.compare_to, view.definition_toml)
+econ = cached.economics(view.version, view.as_of, view.scheme, view.definition_toml)
+summary = segment_summary(labels, features, earlier, view.scheme, order, econ.table)
+
+# -- distribution and metrics -------------------------------------------------------------------------
+st.plotly_chart(charts.distribution(summary, colors, view.currency,
+                                    title=f"Customers and MRR by {schemes.get(view.scheme, view.scheme).lower()}"),
+                config=charts.CHART_CONFIG, key="distribution")
+
+playbook = st.session_state.setdefault("p_playbook", {})
+table = summary.assign(playbook=[playbook.get(s, PLAYBOOK_DEFAULTS.get(s, "")) for s in summary["segment"]])
+st.markdown("#### Segment metrics")
+st.caption(f"Churn and expansion: monthly, pooled over {econ.window[0]:%b %Y} – {econ.window[1]:%b %Y}, each "
+           "customer counted in the segment it had at the start of each month. NPS: mean of each customer's "
+           f"latest score. Change: customers now minus on {view.compare_to:%d %b %Y}. The playbook column is "
+           "yours to edit." if econ.window[0] is not None else "Not enough complete months to measure churn.")
+edited_table = st.data_editor(
+    table, hide_index=True, width="stretch", key="metrics_table",
+    disabled=[c for c in table.columns if c != "playbook"],
+    column_config={
+        "segment": "Segment",
+        "customers": st.column_config.NumberColumn("Customers", format="localized"),
+        "share": st.column_config.NumberColumn("Share", format="percent"),
+        "mrr": st.column_config.NumberColumn(f"MRR ({view.currency or 'money'})", format="localized"),
+        "mrr_share": st.column_config.NumberColumn("Share of MRR", format="percent"),
+        "churn_rate": st.column_config.NumberColumn("Monthly churn", format="percent"),
+        "expansion_rate": st.column_config.NumberColumn("Monthly expansion", format="percent"),
+        "nps": st.column_config.NumberColumn("NPS (0-10)", format="%.1f"),
+        "change": st.column_config.NumberColumn("Change in customers", format="%+d"),
+        "playbook": st.column_config.TextColumn("Playbook", width="large"),
+    },
+)
+playbook.update(dict(zip(edited_table["segment"], edited_table["playbook"])))
+
+# -- customers of one segment, and the CRM export -----------------------------------------------------
+st.markdown("#### Customers in a segment")
+c1, c2 = st.columns([2, 1])
+chosen = c1.selectbox("Segment", summary["segment"].tolist(), key="segment_list")
+members = labels[labels[view.scheme].astype(str) == chosen]
+members = members.merge(features[["customer_id", *[c for c in ("name", "plan", "tenure_days", "recency_days",
+                                                                  "nps_latest") if c in features]]],
+                        on="customer_id", how="left")
+columns = ["customer_id", *[c for c in ("name", "plan") if c in members], "mrr", "health_score", "tenure_days",
+           "recency_days", view.scheme]
+st.dataframe(members[columns].sort_values("mrr", ascending=False), hide_index=True, width="stretch",
+             height=280, column_config={"mrr": st.column_config.NumberColumn("MRR", format="localized"),
+                                        "health_score": st.column_config.ProgressColumn(
+                                            "Health", min_value=0, max_value=100, format="%.0f")})
+membership = labels.merge(features[["customer_id", *[c for c in ("name",) if c in features]]],
+                          on="customer_id", how="left")
+c2.download_button("Download segment membership (CSV for your CRM)", csv_bytes(membership),
+                   file_name=f"segments_{view.as_of:%Y-%m-%d}.csv", mime="text/csv",
+                   icon=":material/download:", key="download_membership",
+                   help="One row per customer with every scheme's label and score, as of the as-of date.")
+
+# -- cross segmentation -------------------------------------------------------------------------------
+st.markdown("#### Cross segmentation")
+others = [s for s in schemes if s != view.scheme]
+if others:
+    second = st.selectbox("Combine with", others, format_func=lambda s: schemes[s],
+                          index=others.index("behavior") if "behavior" in others else 0, key="cross_with")
+    crossed = cross_segments(labels, view.scheme, second, defn.cross.min_size)
+    grid = crossed.pivot_table(index=crossed.columns[0], columns=crossed.columns[1], values="customers",
+                               aggfunc="sum", fill_value=0)
+    st.plotly_chart(charts.cross_heatmap(grid, f"{schemes[view.scheme]} x {schemes[second]}",
+                                         schemes[second], schemes[view.scheme]),
+                    config=charts.CHART_CONFIG, key="cross")
+    st.caption(f"Combinations with fewer than {defn.cross.min_size} customers are folded into Other.")
+
+# -- save, load and share the definition --------------------------------------------------------------
+st.markdown("#### Definition")
+st.caption(f"Current: **{view.definition_name}**. Thresholds, weights, rules and economics assumptions live "
+           "in one TOML file: save it here (shared with everyone on this server), download it for version "
+           "control, or upload one.")
+c1, c2, c3 = st.columns(3)
+with c1.form("save_definition", border=False):
+    name = st.text_input("Save as", value=view.definition_name.replace(" (edited)", ""))
+    if st.form_submit_button("Save definition", icon=":material/save:"):
+        try:
+            text = dump_definition(with_updates(defn, meta={"name": name.strip(), "date": date.today()}))
+            cached.workspace().save_definition(name, text)
+            editor.store(load_definition(text), name.strip())
+            st.toast(f"Saved “{name.strip()}”.")
+            st.rerun()
+        except (ValueError, DefinitionError) as exc:
+            st.error(str(exc))
+c2.download_button("Download definition (TOML)", view.definition_toml.encode(),
+                   file_name=f"{view.definition_name.replace(' ', '_').lower()}.toml", mime="application/toml",
+                   icon=":material/download:")
+uploaded = c3.file_uploader("Upload a definition", type=["toml"], key="definition_upload")
+if uploaded is not None and st.session_state.get("p_definition_uploaded") != uploaded.file_id:
+    st.session_state["p_definition_uploaded"] = uploaded.file_id
+    try:
+        loaded = load_definition(uploaded.getvalue().decode("utf-8"))
+        editor.store(loaded, loaded.meta.name or uploaded.name)
+        editor.bump_generation()
+        st.rerun()
+    except (UnicodeDecodeError, DefinitionError) as exc:
+        st.error(f"{uploaded.name} was not loaded: {exc}")

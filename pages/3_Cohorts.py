@@ -1,0 +1,94 @@
+"""Cohorts: how much of each signup cohort keeps paying, month by month, overall and by segment."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+import charts
+from economics.cohorts import average_curve
+from segmentation.schemes import segment_order
+from ui import cached
+from ui.page import needs_table, start_page
+
+view = start_page("Cohort retention", ":material/grid_on:")
+if view is None:
+    st.stop()
+
+schemes = cached.available_schemes(view.definition_toml)
+defn = cached.definition(view.definition_toml)
+scheme_name = schemes.get(view.scheme, view.scheme)
+METRICS = {"retention": "Logo retention", "revenue_retention": "Revenue retention (net)",
+           "gross_revenue_retention": "Gross revenue retention"}
+
+c1, c2, c3, c4 = st.columns([2, 1, 2, 1])
+metric = c1.segmented_control("Show", list(METRICS), format_func=METRICS.get, default="retention",
+                              key="cohort_metric") or "retention"
+granularity = c2.segmented_control("Cohorts by", ["month", "quarter"], default="month",
+                                   key="cohort_granularity") or "month"
+labels = cached.labels(view.version, view.as_of, view.definition_toml)
+order = segment_order(view.scheme, defn, labels[view.scheme])
+present = [s for s in order if s in set(labels[view.scheme].astype(str))]
+segment = c3.selectbox(f"Segment ({scheme_name})", ["All customers", *present], key="cohort_segment")
+at_acquisition = c4.toggle("Segment at acquisition", key="cohort_at_acq",
+                           help="Off: customers in the segment at the as-of date. On: in the segment at their "
+                                "first paid month.", disabled=segment == "All customers")
+
+
+def _ids(seg: str) -> tuple[str, ...]:
+    frame = labels[labels[view.scheme].astype(str) == seg]
+    return tuple(sorted(frame["customer_id"].astype(str)))
+
+
+def _acquisition_ids(seg: str) -> tuple[str, ...]:
+    history = cached.acquisition_segments(view.version, view.as_of, view.scheme, view.definition_toml)
+    return tuple(sorted(history.loc[history["segment"] == seg, "customer_id"].astype(str)))
+
+
+ids = None if segment == "All customers" else (_acquisition_ids(segment) if at_acquisition else _ids(segment))
+table = cached.cohorts(view.version, view.as_of, granularity, "revenue", ids)
+if table.empty:
+    st.info("No paying customers in this selection yet.")
+    st.stop()
+
+shown = table.assign(cohort=[f"{c:%Y-%m}" if granularity == "month" else f"{c.year} Q{(c.month - 1) // 3 + 1}"
+                             for c in table["cohort"]])
+who = "all customers" if segment == "All customers" else \
+    f"{segment} ({'at acquisition' if at_acquisition else f'at {view.as_of:%d %b %Y}'})"
+st.plotly_chart(charts.retention_heatmap(shown, metric, title=f"{METRICS[metric]} by first-paid {granularity}, "
+                                                              f"{who}"),
+                config=charts.CHART_CONFIG, key="heatmap")
+st.caption(f"A cohort is the {granularity} of a customer's first payment. Period 0 is that {granularity}. "
+           "Logo retention: share of the cohort paying in the period; revenue retention: the cohort's revenue "
+           "against period 0 (expansion can lift it above 100%); gross: each customer capped at its period-0 "
+           "revenue. Hover a cell for counts. * marks a period that is not complete yet.")
+
+# -- average curves, overall and by segment -----------------------------------------------------------
+st.markdown("#### Average curve, weighted by cohort size")
+compare = st.multiselect(f"Compare segments ({scheme_name})", present, default=present[:3] if
+                         view.scheme == "value_tier" else present[:2], key="cohort_compare")
+curves = []
+overall = average_curve(cached.cohorts(view.version, view.as_of, granularity, "revenue", None))
+curves.append(overall.assign(segment="All customers"))
+for seg in compare:
+    seg_table = cached.cohorts(view.version, view.as_of, granularity, "revenue",
+                               _acquisition_ids(seg) if at_acquisition else _ids(seg))
+    if not seg_table.empty:
+        curves.append(average_curve(seg_table).assign(segment=seg))
+curve_frame = pd.concat(curves, ignore_index=True)
+colors = charts.segment_colors(order) | {"All customers": "#111827"}
+st.plotly_chart(charts.retention_curves(curve_frame[["segment", "period", metric]], colors, metric,
+                                        title=f"{METRICS[metric]}: average curve"),
+                config=charts.CHART_CONFIG, key="curves")
+
+# -- activation cohorts ------------------------------------------------------------------------------
+st.markdown("#### Activation cohorts")
+if needs_table(view, "events", "Activation cohorts"):
+    events = cached.event_names(view.version)
+    c1, c2 = st.columns([2, 1])
+    event = c1.selectbox("Did this event", events, key="activation_event",
+                         index=events.index(defn.features.key_event) if defn.features.key_event in events else 0)
+    within = c2.number_input("within days of signup", 1, 365, 14, key="activation_days")
+    act = cached.activation(view.version, view.as_of, event, int(within))
+    act_shown = act.assign(cohort=act["cohort"].dt.strftime("%Y-%m"))
+    st.plotly_chart(charts.activation_bars(act_shown, event, int(within)), config=charts.CHART_CONFIG,
+                    key="activation")

@@ -1,0 +1,131 @@
+"""The Segments page's controls: sliders and inputs that edit the segment definition of one scheme.
+
+Every control edits the one declarative definition (TOML) that the sidebar carries, the report command
+reads and a team keeps in version control; an invalid combination is explained, never applied.
+"""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import streamlit as st
+
+from segmentation.definition import Definition, DefinitionError, dump_definition, with_updates
+
+__all__ = ["edit_scheme", "apply", "generation", "bump_generation"]
+
+_EDITABLE = {"value_tier", "behavior", "lifecycle", "health_band", "rfm_segment", "size_band", "custom"}
+
+
+def generation() -> int:
+    """Widget keys carry this number; loading another definition bumps it so the controls resync."""
+    return st.session_state.setdefault("p_definition_generation", 0)
+
+
+def bump_generation() -> None:
+    st.session_state["p_definition_generation"] = generation() + 1
+
+
+def _key(name: str) -> str:
+    return f"def::{generation()}::{name}"
+
+
+def _band_edges(section: str, field: str, bands, unit: str, step: float, fmt: str, help_text: str) -> dict:
+    """Number inputs for the inner edges of a band list; labels kept. Returns the section change."""
+    st.caption(help_text)
+    cols = st.columns(max(1, len(bands) - 1))
+    edges = []
+    for i, band in enumerate(bands[1:]):
+        value = cols[i].number_input(f"{band.label} from ({unit})", value=float(band.lower), step=step,
+                                     min_value=0.0, format=fmt, key=_key(f"{section}.{field}.{i}"))
+        edges.append(value)
+    out = []
+    for i, band in enumerate(bands):
+        lower = float(bands[0].lower) if i == 0 else edges[i - 1]
+        upper = edges[i] if i < len(bands) - 1 else math.inf
+        out.append({"label": band.label, "lower": lower, **({} if math.isinf(upper) else {"upper": upper})})
+    return {section: {field: out}}
+
+
+def edit_scheme(scheme: str, defn: Definition, currency_symbol: str) -> dict:
+    """Draw the controls of `scheme`; return the section changes (empty when nothing is editable)."""
+    if scheme == "value_tier":
+        return _band_edges("value_tier", "bands", defn.value_tier.bands, f"ARR, {currency_symbol or '$'}",
+                           1000.0, "%.0f", "Tiers by ARR (12 x MRR at the as-of date). Each tier includes its "
+                           "lower edge; customers without MRR are Not paying.")
+    if scheme == "behavior":
+        b = defn.behavior
+        c1, c2 = st.columns(2)
+        power = c1.slider("Power users: top % by active days", 1, 60, int(b.power_top_pct), key=_key("power"),
+                          help="Among customers who are neither New nor Dormant, ranked by active days in the "
+                               "last 30 days.")
+        light = c2.slider("Light users: bottom % by active days", 1, 80, int(b.light_bottom_pct),
+                          key=_key("light"))
+        c3, c4 = st.columns(2)
+        new_days = c3.number_input("New: tenure under (days)", 1, 365, int(b.new_days), key=_key("new"))
+        dormant = c4.number_input("Dormant: no activity for (days)", 1, 365, int(b.dormant_days),
+                                  key=_key("dormant"))
+        return {"behavior": {"power_top_pct": float(power), "light_bottom_pct": float(light),
+                             "new_days": int(new_days), "dormant_days": int(dormant)}}
+    if scheme == "lifecycle":
+        return _band_edges("lifecycle", "bands", defn.lifecycle.bands, "days", 1.0, "%.0f",
+                           "Stages by tenure in days; churned customers are Lapsed.")
+    if scheme == "health_band":
+        st.caption("Health score 0-100: a weighted mean of components, each a percentile rank among "
+                   "customers (NPS as score x 10). A missing input is re-weighted away, not counted as zero.")
+        weights = dict(defn.health.weights)
+        cols = st.columns(len(weights))
+        new_weights = {name: float(cols[i].slider(name.capitalize(), 0.0, 1.0, float(w), 0.05,
+                                                  key=_key(f"w.{name}")))
+                       for i, (name, w) in enumerate(weights.items())}
+        changes = _band_edges("health", "bands", defn.health.bands, "score", 1.0, "%.0f", "Band edges:")
+        changes["health"]["weights"] = new_weights
+        return changes
+    if scheme == "size_band":
+        return _band_edges("firmographic", "size_bands", defn.firmographic.size_bands, "employees", 1.0,
+                           "%.0f", "Company size bands by number of employees.")
+    if scheme == "rfm_segment":
+        st.caption("Every RFM code (recency, frequency, monetary scores 1-5) names a segment. Edit any name.")
+        table = pd.DataFrame(list(defn.rfm.segments), columns=["code", "segment"])
+        edited = st.data_editor(table, hide_index=True, disabled=["code"], height=260, key=_key("rfm"),
+                                width="stretch")
+        return {"rfm": {"segments": dict(zip(edited["code"].astype(str), edited["segment"].astype(str)))}}
+    if scheme == "custom":
+        st.caption("Named segments from conditions on customer features, e.g. `events_30d >= 20 AND "
+                   "features_used_30d >= 5`. The first rule that matches wins.")
+        rules = pd.DataFrame([{"name": r.name, "expr": r.expr} for r in defn.custom.rules],
+                             columns=["name", "expr"])
+        edited = st.data_editor(rules, num_rows="dynamic", hide_index=True, width="stretch", key=_key("rules"),
+                                column_config={"name": st.column_config.TextColumn("Segment name", required=True),
+                                               "expr": st.column_config.TextColumn("Condition", width="large",
+                                                                                   required=True)})
+        default = st.text_input("Everyone else is", defn.custom.default_label, key=_key("default"))
+        rows = [r for r in edited.to_dict("records") if str(r.get("name") or "").strip()
+                and str(r.get("expr") or "").strip()]
+        return {"custom": {"rules": [{"name": str(r["name"]).strip(), "expr": str(r["expr"]).strip()}
+                                     for r in rows], "default_label": default}}
+    return {}
+
+
+def apply(defn: Definition, changes: dict) -> tuple[Definition, str | None]:
+    """The edited definition, or the old one and the reason it was refused."""
+    if not changes:
+        return defn, None
+    try:
+        edited = with_updates(defn, **changes)
+    except DefinitionError as exc:
+        return defn, str(exc)
+    return edited, None
+
+
+def is_editable(scheme: str) -> bool:
+    return scheme in _EDITABLE
+
+
+def store(defn: Definition, name: str) -> None:
+    """Make `defn` the session's definition (the sidebar, the URL and every page follow)."""
+    ss = st.session_state
+    text = dump_definition(defn)
+    if text != ss.get("p_definition_toml"):
+        ss["p_definition_toml"] = text
+        ss["p_definition_name"] = name
