@@ -1,0 +1,122 @@
+"""Cost to serve: per-customer usage over a window (tickets, support cost, events, seats) and support burden by segment.
+
+Rules (DEFINITIONS.md "Cost to serve"): support cost of a ticket = its own `cost` when the tickets table
+has one, else minutes x cost per minute, else (no minutes) the support team's monthly cost divided over
+that month's tickets. Infra cost is allocated by usage: events x cost per event + seats x cost per seat
+per month.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from economics.assumptions import Assumptions
+from economics.ledger import add_months, last_complete_month
+
+__all__ = ["USAGE_COLUMNS", "usage_window", "customer_usage", "usage_months", "support_burden"]
+
+USAGE_COLUMNS: tuple[str, ...] = ("customer_id", "tickets", "support_minutes", "support_cost", "events",
+                                  "seats")
+
+
+def usage_window(as_of: date, window_months: int) -> tuple[date, date]:
+    """[first day, end) of the `window_months` complete months ending with the last complete month."""
+    last = last_complete_month(as_of)
+    return add_months(last, -(window_months - 1)), add_months(last, 1)
+
+
+def customer_usage(tables: dict[str, ir.Table], as_of: date, window_months: int,
+                   assumptions: Assumptions) -> pd.DataFrame:
+    """One row per customer with any usage in the window (USAGE_COLUMNS); an ibis scan per table.
+
+    tickets (count), support_minutes (sum; NaN when no ticket has minutes), support_cost (dollars, per the
+    module rules), events (count), seats (distinct event user_ids in the window; else the customers
+    table's seat_limit; else 0). The window is `usage_window(as_of, window_months)`.
+    """
+    start, end = usage_window(as_of, window_months)
+    lo, hi = ibis.literal(start).cast("timestamp"), ibis.literal(end).cast("timestamp")
+    parts: list[pd.DataFrame] = []
+    if "tickets" in tables:
+        t = tables["tickets"]
+        cols = t.columns
+        t = t.filter((t.created_at >= lo) & (t.created_at < hi))
+        minutes = t.minutes.cast("float64") if "minutes" in cols else ibis.null("float64")
+        own = t.cost.cast("float64") if "cost" in cols else ibis.null("float64")
+        t = t.mutate(m=minutes, own=own, month=t.created_at.truncate("M"))
+        # The team's monthly cost is shared over that month's tickets (used only without cost or minutes).
+        t = t.mutate(per_ticket_team=ibis.literal(assumptions.support_team_monthly_cost)
+                     / t.count().over(ibis.window(group_by="month")))
+        cost = t.own.fill_null(t.m * assumptions.support_cost_per_minute).fill_null(t.per_ticket_team)
+        t = t.mutate(c=cost)
+        agg = t.group_by("customer_id").aggregate(tickets=t.count(), support_minutes=t.m.sum(),
+                                                  support_cost=t.c.sum())
+        parts.append(agg.execute())
+    if "events" in tables:
+        e = tables["events"]
+        e = e.filter((e.timestamp >= lo) & (e.timestamp < hi))
+        metrics = {"events": e.count()}
+        if "user_id" in e.columns:
+            metrics["seats"] = e.user_id.nunique()
+        parts.append(e.group_by("customer_id").aggregate(**metrics).execute())
+    if "customers" in tables and "seat_limit" in tables["customers"].columns:
+        c = tables["customers"]
+        c = c.filter(c.seat_limit.notnull())
+        parts.append(c.select("customer_id", seat_limit=c.seat_limit.cast("float64")).execute())
+    out = pd.DataFrame({"customer_id": pd.Series(dtype="object")})
+    for p in parts:
+        out = out.merge(p, on="customer_id", how="outer")
+    for col in ("tickets", "events"):
+        out[col] = out[col].fillna(0).astype("int64") if col in out else 0
+    out["support_minutes"] = out["support_minutes"].astype("float64") if "support_minutes" in out else float("nan")
+    out["support_cost"] = out["support_cost"].fillna(0.0).astype("float64") if "support_cost" in out else 0.0
+    seats = out["seats"].astype("float64") if "seats" in out else pd.Series(float("nan"), index=out.index)
+    if "seat_limit" in out:
+        seats = seats.fillna(out["seat_limit"])
+    out["seats"] = seats.fillna(0.0)
+    return out[list(USAGE_COLUMNS)].sort_values("customer_id").reset_index(drop=True)
+
+
+def usage_months(customer_ids: pd.Series, acquisition: pd.DataFrame | None, as_of: date,
+                 window_months: int) -> pd.Series:
+    """Customer-months each customer was observed in the usage window: from its first paid month (or the
+    window start) to the last complete month, between 1 and window_months. Indexed like customer_ids."""
+    if acquisition is None or "first_paid_month" not in acquisition:
+        return pd.Series(float(window_months), index=customer_ids.index)
+    last = pd.Timestamp(last_complete_month(as_of))
+    first = pd.to_datetime(customer_ids.map(acquisition.set_index("customer_id")["first_paid_month"]))
+    # Whole months from the first paid month to the last complete month, both counted.
+    tenure = (last.year - first.dt.year) * 12 + (last.month - first.dt.month) + 1
+    tenure = tenure.astype("float64").fillna(float(window_months))
+    return tenure.clip(lower=1, upper=window_months).astype("float64")
+
+
+def support_burden(usage: pd.DataFrame, segment_at_d: pd.DataFrame, window_months: int,
+                   acquisition: pd.DataFrame | None = None, as_of: date | None = None) -> pd.DataFrame:
+    """Support load by segment (at D) over the usage window.
+
+    Columns: segment, customers, tickets, support_minutes, support_cost (dollars), ticket_share,
+    cost_share (of all segments), tickets_pcm, cost_pcm (per customer-month; customer-months from
+    `usage_months` when acquisition and as_of are given, else customers x window_months).
+    """
+    cust = segment_at_d[["customer_id", "segment"]].copy()
+    use = usage.set_index("customer_id")
+    for col in ("tickets", "support_minutes", "support_cost"):
+        cust[col] = cust["customer_id"].map(use[col]).astype("float64") if col in use else 0.0
+    cust[["tickets", "support_cost"]] = cust[["tickets", "support_cost"]].fillna(0.0)
+    cust["months"] = (usage_months(cust["customer_id"], acquisition, as_of, window_months)
+                      if as_of is not None else float(window_months))
+    g = cust.groupby("segment", sort=False).agg(
+        customers=("customer_id", "count"), tickets=("tickets", "sum"),
+        support_minutes=("support_minutes", lambda s: s.sum(min_count=1)),
+        support_cost=("support_cost", "sum"), months=("months", "sum")).reset_index()
+    total_t, total_c = g["tickets"].sum(), g["support_cost"].sum()
+    g["ticket_share"] = g["tickets"] / total_t if total_t else float("nan")
+    g["cost_share"] = g["support_cost"] / total_c if total_c else float("nan")
+    g["tickets_pcm"] = g["tickets"] / g["months"]
+    g["cost_pcm"] = g["support_cost"] / g["months"]
+    g["tickets"] = g["tickets"].astype("int64")
+    return g[["segment", "customers", "tickets", "support_minutes", "support_cost", "ticket_share",
+              "cost_share", "tickets_pcm", "cost_pcm"]]

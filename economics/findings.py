@@ -1,0 +1,63 @@
+"""The few findings a founder should read first, in plain words, from segment economics tables."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+__all__ = ["Finding", "top_findings"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """severity: "bad" (money is leaking), "good" (what works), "info"."""
+
+    segment: str
+    text: str
+    severity: str
+
+
+def _money(value: float, symbol: str) -> str:
+    return f"{symbol}{value:,.0f}"
+
+
+def _measurable(table: pd.DataFrame, min_customers: int) -> pd.DataFrame:
+    return table[(table["paying_customers"] >= min_customers) & table["net_ltv_cac"].notna()]
+
+
+def top_findings(tables: list[pd.DataFrame], blended: pd.Series, symbol: str = "$", min_customers: int = 30,
+                 limit: int = 3) -> list[Finding]:
+    """Up to `limit` findings: the worst margin-draining segment, the healthiest segment, and where churn
+    concentrates. `tables` are segment economics tables (any schemes; cross schemes find sales-led
+    segments); segments with fewer than `min_customers` paying customers are not quoted."""
+    frames = [t for t in tables if t is not None and len(t)]
+    if not frames:
+        return []
+    allseg = pd.concat(frames, ignore_index=True).drop_duplicates("segment")
+    usable = _measurable(allseg, min_customers)
+    out: list[Finding] = []
+    draining = usable[usable["verdict"] == "margin-draining"].sort_values("net_ltv_cac")
+    if len(draining):
+        r = draining.iloc[0]
+        out.append(Finding(r["segment"], (
+            f"**{r['segment']}** drains margin: net LTV:CAC {r['net_ltv_cac']:.1f}x. Support takes "
+            f"{r['support_share_of_revenue'] * 100:.0f}% of its revenue; winning a customer costs "
+            f"{_money(r['cac'], symbol)} and each gives back {_money(r['contribution_pcm'], symbol)} a month "
+            f"after gross margin, support and infra ({r['paying_customers']:,} paying customers)."), "bad"))
+    healthy = usable[usable["verdict"] == "healthy"].sort_values("mrr", ascending=False)
+    if len(healthy):
+        r = healthy.iloc[0]
+        out.append(Finding(r["segment"], (
+            f"**{r['segment']}** pays: net LTV:CAC {r['net_ltv_cac']:.1f}x, CAC paid back in "
+            f"{r['payback_months']:.1f} months; it brings {r['mrr_share'] * 100:.0f}% of MRR from "
+            f"{r['share'] * 100:.0f}% of customers."), "good"))
+    churny = usable[usable["logo_churn"].notna()].sort_values("logo_churn", ascending=False)
+    overall = float(blended.get("logo_churn", math.nan)) if blended is not None else math.nan
+    if len(churny) and not math.isnan(overall):
+        r = churny.iloc[0]
+        out.append(Finding(r["segment"], (
+            f"Monthly logo churn is {overall * 100:.1f}% overall; **{r['segment']}** churns fastest at "
+            f"{r['logo_churn'] * 100:.1f}% a month (95% interval {r['logo_churn_low'] * 100:.1f}-"
+            f"{r['logo_churn_high'] * 100:.1f}%)."), "info"))
+    return out[:limit]

@@ -1,0 +1,80 @@
+"""Calendar months and the revenue ledger: which months are complete as of a date, and ledger checks.
+
+The ledger itself (customer_id, month, revenue_cents, mrr_cents, refund_cents; one row per customer and
+month with a non-zero net revenue) is built and stored by `ingest/` (see ingest/contract.py). This module
+holds the month arithmetic every economics function shares, so that "complete month" means one thing
+(DEFINITIONS.md "Months").
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+
+__all__ = [
+    "LEDGER_COLUMNS", "LedgerError", "month_start", "add_months", "months_between", "last_complete_month",
+    "month_range", "as_date", "check_ledger_frame",
+]
+
+LEDGER_COLUMNS: tuple[str, ...] = ("customer_id", "month", "revenue_cents", "mrr_cents", "refund_cents")
+
+
+class LedgerError(ValueError):
+    """A ledger (or another input table) lacks a column or holds a value the economics cannot use."""
+
+
+def as_date(value: date | datetime | pd.Timestamp | str) -> date:
+    """A plain `datetime.date` from a date, datetime, Timestamp or ISO string."""
+    if isinstance(value, str):
+        return date.fromisoformat(value[:10])
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    if isinstance(value, datetime):
+        return value.date()
+    return value
+
+
+def month_start(value: date | datetime | pd.Timestamp | str) -> date:
+    """The first day of the calendar month containing `value`."""
+    d = as_date(value)
+    return d.replace(day=1)
+
+
+def add_months(month: date, k: int) -> date:
+    """The first day of the month `k` calendar months after the month of `month` (k may be negative)."""
+    m = month_start(month)
+    index = m.year * 12 + (m.month - 1) + k
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def months_between(earlier: date, later: date) -> int:
+    """Whole calendar months from the month of `earlier` to the month of `later` (period k of cohorts)."""
+    a, b = month_start(earlier), month_start(later)
+    return (b.year - a.year) * 12 + (b.month - a.month)
+
+
+def last_complete_month(as_of: date) -> date:
+    """First day of the last complete month as of D (DEFINITIONS.md "Months").
+
+    Data is used strictly before D. The month containing D - 1 is complete only when D is the first day
+    of a month; in both cases the last complete month is therefore the month before the month of D.
+    """
+    d = as_date(as_of)
+    last_day = d - timedelta(days=1)  # the last day with data
+    last = month_start(last_day)
+    return last if d.day == 1 else add_months(last, -1)
+
+
+def month_range(first: date, last: date) -> list[date]:
+    """Every month start from the month of `first` to the month of `last`, both included."""
+    n = months_between(first, last)
+    return [add_months(first, k) for k in range(n + 1)] if n >= 0 else []
+
+
+def check_ledger_frame(ledger: pd.DataFrame, table: str = "ledger") -> None:
+    """Raise LedgerError naming the missing columns when a pandas ledger lacks a contract column."""
+    missing = [c for c in LEDGER_COLUMNS if c not in ledger.columns]
+    if missing:
+        raise LedgerError(
+            f"table '{table}' lacks column(s) {missing}; the ledger needs {list(LEDGER_COLUMNS)} "
+            "as ingest/contract.py defines them (load the data through ingest/).")

@@ -1,0 +1,115 @@
+"""The headless report as frames: customers with labels, cohorts, segment economics for every scheme, MRR movements.
+
+`build_report` is pure (tables in, frames out); the CLI (`python -m economics report`) reads the files,
+calls it and writes one CSV per frame. Segment economics go through `economics.pipeline.economics_inputs`
+(the path the dashboard uses too), with one feature scan per date shared by every scheme.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any, Mapping
+
+import ibis.expr.types as ir
+import pandas as pd
+
+from economics.assumptions import assumptions_to_dict, parse_assumptions
+from economics.cohorts import CohortParams, cohort_retention
+from economics.ledger import as_date
+from economics.mrr import mrr_movements
+from economics.unit import ECONOMICS_COLUMNS, segment_economics
+
+__all__ = ["build_report", "REPORT_FILES"]
+
+REPORT_FILES: tuple[str, ...] = ("customers", "cohort_retention", "segment_economics", "mrr_movements",
+                                 "transitions")
+
+
+def build_report(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue_model: str,
+                 compare_to: date | None = None, schemes: list[str] | None = None) -> dict[str, pd.DataFrame]:
+    """The report's frames, keyed like REPORT_FILES (transitions only with compare_to).
+
+    customers: features at D and every label column (label_all), recency_days, frequency, monetary.
+    cohort_retention: cohort (YYYY-MM), period, cohort_size, active, retention, revenue,
+    revenue_retention, gross_revenue_retention, complete (revenue basis, monthly).
+    segment_economics: scheme, segment, ECONOMICS_COLUMNS, window_first, window_last, assumptions (JSON);
+    one row per segment of every available scheme plus an "All customers" row per scheme.
+    mrr_movements: month (YYYY-MM) and the movements (economics.mrr.MOVEMENT_COLUMNS).
+    transitions: scheme, from_segment, to_segment, customers, mrr_from, mrr_to, from compare_to to D.
+
+    `schemes` limits segment economics and transitions to those scheme keys (default: every available
+    scheme). Cost: one customer-feature scan per month of the churn window plus one (labels at each
+    month start), and one more for compare_to.
+    """
+    from economics.pipeline import economics_inputs
+    from segmentation.features import customer_features, feature_params
+    from segmentation.schemes import available_schemes, label_all, segment_order
+
+    as_of = as_date(as_of)
+    a = parse_assumptions(getattr(defn, "economics", {}) or {})
+    customers_cols = list(tables["customers"].columns) if "customers" in tables else []
+    usable = available_schemes(customers_cols, defn)
+    schemes = usable if schemes is None else [s for s in schemes if s in usable or "+" in s]
+    params = feature_params(defn)
+    cache: dict[date, pd.DataFrame] = {}
+
+    def features_at(d: date) -> pd.DataFrame:
+        # One feature scan per date, shared by every scheme.
+        if d not in cache:
+            cache[d] = customer_features(tables, d, params, revenue_model)
+        return cache[d]
+
+    feats = features_at(as_of)
+    labels = label_all(feats, defn)
+    label_cols = [c for c in labels.columns if c not in ("customer_id", "mrr")]
+    customers = feats.merge(labels[["customer_id"] + [c for c in label_cols if c not in feats.columns]],
+                            on="customer_id", how="left")
+
+    rows = []
+    for scheme in schemes:
+        inputs = economics_inputs(tables, as_of, scheme, defn, revenue_model, features_at=features_at,
+                                  assumptions=a)
+        result = segment_economics(inputs, a)
+        seg_labels = labels[scheme] if scheme in labels.columns else None
+        order = {seg: i for i, seg in enumerate(segment_order(scheme, defn, seg_labels))} \
+            if seg_labels is not None else {}
+        table = result.table.assign(_o=result.table["segment"].map(order).fillna(len(order)))
+        table = table.sort_values(["_o", "customers"], ascending=[True, False], kind="stable").drop(columns="_o")
+        both = pd.concat([table, result.blended], ignore_index=True)
+        both.insert(0, "scheme", scheme)
+        both["window_first"] = result.window[0].strftime("%Y-%m") if result.window[0] is not None else ""
+        both["window_last"] = result.window[1].strftime("%Y-%m") if result.window[1] is not None else ""
+        rows.append(both)
+    economics = (pd.concat(rows, ignore_index=True) if rows
+                 else pd.DataFrame(columns=["scheme", *ECONOMICS_COLUMNS, "window_first", "window_last"]))
+    economics["assumptions"] = json.dumps(assumptions_to_dict(a), sort_keys=True)
+
+    cohorts = cohort_retention(tables["ledger"], tables.get("customers"), as_of, CohortParams())
+    cohorts = cohorts.assign(cohort=cohorts["cohort"].dt.strftime("%Y-%m"))
+    movements = mrr_movements(tables["ledger"], as_of, revenue_model,
+                              revenue=tables.get("revenue") if revenue_model == "transactional" else None,
+                              inactivity_days=a.inactivity_days)
+    movements = movements.assign(month=movements["month"].dt.strftime("%Y-%m"))
+    out = {"customers": customers, "cohort_retention": cohorts, "segment_economics": economics,
+           "mrr_movements": movements}
+    if compare_to is not None:
+        out["transitions"] = _transitions(tables, as_date(compare_to), as_of, feats, defn, revenue_model,
+                                          [s for s in schemes if "+" not in s])
+    return out
+
+
+def _transitions(tables: Mapping[str, ir.Table], date_from: date, as_of: date, feats_to: pd.DataFrame,
+                 defn: Any, revenue_model: str, schemes: list[str]) -> pd.DataFrame:
+    from segmentation.features import customer_features, feature_params
+    from segmentation.transitions import transitions_from_features
+
+    if date_from >= as_of:
+        raise ValueError(f"compare_to {date_from} must be before the as-of date {as_of}.")
+    feats_from = customer_features(tables, date_from, feature_params(defn), revenue_model)
+    parts = []
+    for scheme in schemes:
+        t = transitions_from_features(feats_from, feats_to, scheme, defn)
+        t.insert(0, "scheme", scheme)
+        parts.append(t[["scheme", "from_segment", "to_segment", "customers", "mrr_from", "mrr_to"]])
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        columns=["scheme", "from_segment", "to_segment", "customers", "mrr_from", "mrr_to"])

@@ -1,0 +1,478 @@
+"""Unit economics by segment: what each segment is worth (LTV), costs to win (CAC) and to serve, and whether it pays.
+
+Every formula is DEFINITIONS.md "Value" and "Segments over time":
+
+- customers, MRR, ARPA use the segment at D; MRR is the ledger value of the last complete month L
+  (the month of D - 1 when D is the first of a month, DEFINITIONS.md "Months").
+- churn, revenue churn, NRR, GRR and expansion put each customer in the segment it had at the start of
+  each month measured (`segment_history`), so an Enterprise customer that decays and then churns counts
+  as Enterprise churn only if it was Enterprise at the start of its churn month.
+- CAC and onboarding use the segment at acquisition (`acquisition.segment`, `acquisition.value_tier`).
+
+The ledger is taken as a pandas frame (the app's per-customer inputs are small) and the monthly scan
+over it runs as the ibis expression of `economics.mrr.customer_months` on an in-memory table, joined with
+the segment history, so the same rules produce MRR movements and segment churn.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from economics.assumptions import Assumptions
+from economics.costs import usage_months
+from economics.ledger import (LedgerError, add_months, as_date, check_ledger_frame, last_complete_month,
+                              months_between)
+from economics.mrr import RevenueModel, customer_months
+
+__all__ = ["EconomicsInputs", "SegmentEconomics", "segment_economics", "attribute_cac", "wilson_interval",
+           "verdict", "waterfall", "ALL_CUSTOMERS", "UNATTRIBUTED", "ECONOMICS_COLUMNS"]
+
+ALL_CUSTOMERS = "All customers"
+UNATTRIBUTED = "Unattributed"
+UNLABELLED = "Unknown"
+
+ECONOMICS_COLUMNS: tuple[str, ...] = (
+    "segment", "customers", "paying_customers", "share", "mrr", "mrr_share", "arpa", "logo_churn",
+    "logo_churn_low", "logo_churn_high", "churn_events", "churn_exposure", "gross_revenue_churn",
+    "net_revenue_churn", "nrr", "grr", "expansion_rate", "gross_margin", "lifetime_months", "ltv",
+    "ltv_capped", "net_ltv", "cac", "blended_cac", "new_customers", "unattributed_new_customers",
+    "net_ltv_cac", "payback_months", "onboarding_cost", "support_cost_pcm", "infra_cost_pcm",
+    "support_share_of_revenue", "tickets_pcm", "contribution_pcm", "verdict", "verdict_rule", "note",
+)
+
+
+@dataclass(frozen=True, eq=False)
+class EconomicsInputs:
+    """Plain pandas inputs of segment_economics (built by the caller from the workspace).
+
+    ledger: customer_id, month, revenue_cents, mrr_cents, refund_cents (contract ledger, integer cents).
+    segment_at_d: customer_id, segment (label at D; customers counted in the table).
+    segment_history: customer_id, month, segment (label at the start of each month).
+    acquisition: customer_id, first_paid_month, channel, segment (at acquisition), value_tier (at
+        acquisition; keys the onboarding cost).
+    usage: customer_id, tickets, support_minutes, support_cost, events, seats over the usage window of
+        `window_months` complete months (see economics.costs.customer_usage); missing columns count as 0.
+    spend: month, amount, channel, segment (contract spend) or None.
+    revenue: the contract revenue rows (customer_id, date, amount_cents); needed only for the
+        transactional model (dates purchases for the inactivity rule).
+    """
+
+    ledger: pd.DataFrame
+    segment_at_d: pd.DataFrame
+    segment_history: pd.DataFrame
+    acquisition: pd.DataFrame
+    usage: pd.DataFrame
+    window_months: int
+    spend: pd.DataFrame | None
+    as_of: date
+    revenue_model: RevenueModel = "subscription"
+    revenue: pd.DataFrame | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class SegmentEconomics:
+    """The result: `.table` one row per segment (ECONOMICS_COLUMNS), `.blended` one row for all customers,
+    `.window` (first, last) complete month pooled for churn, `.assumptions` used."""
+
+    table: pd.DataFrame
+    blended: pd.DataFrame
+    window: tuple[pd.Timestamp | None, pd.Timestamp | None]
+    assumptions: Assumptions
+    cac_by_customer: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def wilson_interval(events: float, n: float, z: float = 1.959963984540054) -> tuple[float, float]:
+    """Wilson score interval (95% by default) for a proportion events / n; (nan, nan) when n = 0."""
+    if not n:
+        return math.nan, math.nan
+    p = events / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _month_ts(values: pd.Series) -> pd.Series:
+    ts = pd.to_datetime(values).dt.normalize()
+    return (ts - pd.to_timedelta(ts.dt.day - 1, unit="D")).astype("datetime64[us]")
+
+
+def attribute_cac(acquisition: pd.DataFrame, spend: pd.DataFrame | None, first_month: date,
+                  last_month: date, pool_months: int = 3) -> pd.DataFrame:
+    """Spend attributed to each customer acquired from `first_month` to `last_month` (DEFINITIONS.md CAC).
+
+    A spend row with a `segment` goes to that value-tier segment's new customers of its month; else a row
+    with a `channel` goes to that channel's new customers of the month; else to all new customers of the
+    month. The amount is divided equally over those customers. A month with spend and no matching new
+    customers pools into the following months within a trailing `pool_months` window (the month itself and
+    the next two); spend still unmatched then is left unattributed. Customers without a channel cannot
+    receive channel spend: when spend is by channel they are "Unattributed" (cac NaN), never given the
+    blended CAC.
+
+    Returns customer_id, first_paid_month, attributed (bool), cac (dollars; NaN when unattributed).
+    Spend from up to `pool_months - 1` months before `first_month` may pool into the window.
+    """
+    acq = acquisition.copy()
+    acq["first_paid_month"] = _month_ts(acq["first_paid_month"])
+    lo, hi = pd.Timestamp(first_month), pd.Timestamp(last_month)
+    in_window = (acq["first_paid_month"] >= lo) & (acq["first_paid_month"] <= hi)
+    if spend is None or len(spend) == 0:
+        out = acq[in_window].assign(attributed=False, cac=math.nan)
+        return out[["customer_id", "first_paid_month", "attributed", "cac"]].reset_index(drop=True)
+    # Every customer acquired up to the window's end takes part, so spend of a month before the window
+    # goes to that month's customers instead of pooling into the window.
+    new = acq[acq["first_paid_month"] <= hi].copy()
+    sp = spend.copy()
+    sp["month"] = _month_ts(sp["month"])
+    sp = sp[sp["month"] <= hi]
+    seg = sp["segment"] if "segment" in sp.columns else pd.Series(pd.NA, index=sp.index, dtype="object")
+    chan = sp["channel"] if "channel" in sp.columns else pd.Series(pd.NA, index=sp.index, dtype="object")
+    seg = seg.astype("object").where(seg.notna() & (seg.astype("object") != ""), None)
+    chan = chan.astype("object").where(chan.notna() & (chan.astype("object") != ""), None)
+    sp["kind"] = np.where(seg.notna(), "segment", np.where(chan.notna(), "channel", "all"))
+    sp["key"] = seg.fillna(chan).fillna("")
+    channel_of = (new["channel"].astype("object") if "channel" in new.columns
+                  else pd.Series(None, index=new.index, dtype="object"))
+    channel_of = channel_of.where(channel_of.notna() & (channel_of != ""), None)
+    tier_of = (new["value_tier"].astype("object") if "value_tier" in new.columns
+               else pd.Series(None, index=new.index, dtype="object"))
+    allocated = pd.Series(0.0, index=new.index)
+    start = sp["month"].min() if len(sp) else lo
+    calendar = pd.date_range(min(start, lo), hi, freq="MS")
+    for (kind, key), rows in sp.groupby(["kind", "key"], sort=True):
+        if kind == "segment":
+            members = tier_of == key
+        elif kind == "channel":
+            members = channel_of == key
+        else:
+            members = pd.Series(True, index=new.index)
+        members = members.fillna(False).astype(bool)
+        by_month = rows.groupby("month")["amount"].sum()
+        new_by_month = new.loc[members, "first_paid_month"].value_counts()
+        per_customer: dict[pd.Timestamp, float] = {}
+        pools: list[tuple[pd.Timestamp, float]] = []  # (month spent, amount not yet attributed)
+        for month in calendar:
+            # Spend pools for a trailing window: the month itself and the next pool_months - 1.
+            pools = [(m, v) for m, v in pools if months_between(m.date(), month.date()) < pool_months]
+            if month in by_month.index:
+                pools.append((month, float(by_month[month])))
+            n = int(new_by_month.get(month, 0))
+            if n:
+                per_customer[month] = sum(v for _, v in pools) / n
+                pools = []
+        if per_customer:
+            share = new.loc[members, "first_paid_month"].map(pd.Series(per_customer, dtype="float64"))
+            allocated = allocated.add(share.fillna(0.0), fill_value=0.0)
+    # With spend by channel, a customer without a channel is "Unattributed", never given a blended CAC.
+    unattributed = channel_of.isna() & bool((sp["kind"] == "channel").any())
+    new["cac"] = allocated.where(~unattributed, math.nan)
+    new["attributed"] = ~unattributed
+    new = new[(new["first_paid_month"] >= lo)]
+    return new[["customer_id", "first_paid_month", "attributed", "cac"]].reset_index(drop=True)
+
+
+def _shown(value: float, thresholds: tuple[float, ...], digits: int) -> str:
+    """A number for a rule text, with more digits when rounding would make it look equal to a threshold."""
+    if not math.isfinite(value):
+        return "inf" if value > 0 else "-inf"
+    text = f"{value:.{digits}f}"
+    while digits < 6 and any(float(text) == t and value != t for t in thresholds):
+        digits += 2
+        text = f"{value:.{digits}f}"
+    return text
+
+
+def verdict(net_ltv_cac: float, payback_months: float, contribution_pcm: float, has_spend: bool,
+            a: Assumptions) -> tuple[str, str]:
+    """("healthy" | "marginal" | "margin-draining" | "n/a", the rule in words with the numbers).
+
+    DEFINITIONS.md "Verdict": healthy when net LTV : CAC >= healthy_ltv_cac and payback <=
+    healthy_payback_months; margin-draining when net LTV : CAC < draining_ltv_cac or contribution per
+    customer-month < 0; marginal otherwise. Without spend data (or without new customers to measure CAC)
+    the verdict rests on contribution alone: margin-draining when it is negative, else healthy, and the
+    rule says what was not tested. A segment with no paying customers (contribution NaN) gets "n/a".
+    """
+    money = f"${contribution_pcm:,.2f}"
+    if math.isnan(contribution_pcm):
+        return "n/a", "no paying customers: nothing to measure"
+    if contribution_pcm < 0:
+        return "margin-draining", f"contribution per customer-month {money} < 0"
+    if not has_spend or math.isnan(net_ltv_cac):
+        return "healthy", (f"contribution per customer-month {money} >= 0; needs spend data to test "
+                           f"net LTV : CAC >= {a.healthy_ltv_cac:g} and payback <= "
+                           f"{a.healthy_payback_months:g} months")
+    ratio = _shown(net_ltv_cac, (a.healthy_ltv_cac, a.draining_ltv_cac), 2)
+    payback = _shown(payback_months, (a.healthy_payback_months,), 1) if math.isfinite(payback_months) \
+        else "never"
+    if net_ltv_cac < a.draining_ltv_cac:
+        return "margin-draining", f"net LTV : CAC {ratio} < {a.draining_ltv_cac:g}"
+    if net_ltv_cac >= a.healthy_ltv_cac and payback_months <= a.healthy_payback_months:
+        return "healthy", (f"net LTV : CAC {ratio} >= {a.healthy_ltv_cac:g} and payback {payback} <= "
+                           f"{a.healthy_payback_months:g} months")
+    return "marginal", (f"net LTV : CAC {ratio}, payback {payback} months: healthy needs >= "
+                        f"{a.healthy_ltv_cac:g} and <= {a.healthy_payback_months:g} months; "
+                        f"margin-draining below {a.draining_ltv_cac:g} or contribution < 0")
+
+
+def _segment_churn(inputs: EconomicsInputs, first: date, last: date, inactivity_days: int) -> pd.DataFrame:
+    """Per segment (at the start of each month) over [first, last]: exposure, churn and MRR movements."""
+    check_ledger_frame(inputs.ledger)
+    led = inputs.ledger[["customer_id", "month", "revenue_cents", "mrr_cents", "refund_cents"]].copy()
+    led["month"] = _month_ts(led["month"]).dt.date
+    schema = {"customer_id": "string", "month": "date", "revenue_cents": "int64", "mrr_cents": "int64",
+              "refund_cents": "int64"}
+    ledger_t = ibis.memtable(led.astype({c: "int64" for c in schema if c.endswith("cents")}), schema=schema)
+    revenue_t = None
+    if inputs.revenue_model == "transactional":
+        if inputs.revenue is None:
+            raise LedgerError("EconomicsInputs.revenue is None but the revenue model is transactional; "
+                              "pass the revenue table (customer_id, date, amount_cents).")
+        rev = inputs.revenue[["customer_id", "date", "amount_cents"]].copy()
+        rev["date"] = pd.to_datetime(rev["date"]).dt.date
+        revenue_t = ibis.memtable(rev, schema={"customer_id": "string", "date": "date",
+                                               "amount_cents": "int64"})
+    hist = inputs.segment_history[["customer_id", "month", "segment"]].copy()
+    hist["month"] = _month_ts(hist["month"]).dt.date
+    hist_t = ibis.memtable(hist.rename(columns={"customer_id": "hid", "month": "hmonth"}),
+                           schema={"hid": "string", "hmonth": "date", "segment": "string"})
+    status = customer_months(ledger_t, inputs.as_of, inputs.revenue_model, revenue=revenue_t,
+                             inactivity_days=inactivity_days)
+    # Window months only; each customer-month takes the segment the customer had at that month's start.
+    status = status.filter((status.month >= ibis.literal(first)) & (status.month <= ibis.literal(last)))
+    j = status.left_join(hist_t, (status.customer_id == hist_t.hid) & (status.month == hist_t.hmonth))
+    j = j.mutate(segment=j.segment.fill_null(UNLABELLED))
+    agg = j.group_by("segment").aggregate(
+        churn_exposure=j.active_start.sum(), churn_events=j.churned_customer.sum(),
+        start_cents=j.prev_cents.sum(), churned_cents=j.churned_cents.sum(),
+        contraction_cents=j.contraction_cents.sum(), expansion_cents=j.expansion_cents.sum(),
+        reactivation_cents=j.reactivation_cents.sum())
+    return agg.execute()
+
+
+def _nrr_by_segment(inputs: EconomicsInputs, last: date) -> pd.DataFrame:
+    """segment (at the start of month L-11), nrr, grr; empty with fewer than 13 complete months."""
+    led = inputs.ledger
+    months = _month_ts(led["month"])
+    base = pd.Timestamp(add_months(last, -12))
+    if len(led) == 0 or months.min() > base:
+        return pd.DataFrame({"segment": pd.Series(dtype="object"), "nrr": [], "grr": []})
+    then = led[(months == base) & (led["mrr_cents"] > 0)][["customer_id", "mrr_cents"]]
+    now = led[months == pd.Timestamp(last)][["customer_id", "mrr_cents"]]
+    pair = then.merge(now, on="customer_id", how="left", suffixes=("_then", "_now")).fillna({"mrr_cents_now": 0})
+    hist = inputs.segment_history.assign(month=_month_ts(inputs.segment_history["month"]))
+    # The 12 months measured start with L-11: the segment at its start (reflecting MRR in L-12).
+    start = hist[hist["month"] == pd.Timestamp(add_months(last, -11))][["customer_id", "segment"]]
+    pair = pair.merge(start, on="customer_id", how="left").fillna({"segment": UNLABELLED})
+    pair["capped"] = np.minimum(pair["mrr_cents_now"], pair["mrr_cents_then"])
+    g = pair.groupby("segment")[["mrr_cents_then", "mrr_cents_now", "capped"]].sum()
+    total = g.sum()
+    g.loc[ALL_CUSTOMERS] = total
+    return pd.DataFrame({"segment": g.index.astype("object"), "nrr": (g["mrr_cents_now"] / g["mrr_cents_then"]).values,
+                         "grr": (g["capped"] / g["mrr_cents_then"]).values})
+
+
+def _per_customer(inputs: EconomicsInputs, a: Assumptions, last: date) -> pd.DataFrame:
+    """customer_id, segment (at D), mrr_cents (month L), paying, months (usage exposure), costs."""
+    cust = inputs.segment_at_d[["customer_id", "segment"]].copy()
+    cust["segment"] = cust["segment"].astype("object").fillna(UNLABELLED)
+    led = inputs.ledger
+    now = led[_month_ts(led["month"]) == pd.Timestamp(last)].groupby("customer_id")["mrr_cents"].sum()
+    cust["mrr_cents"] = cust["customer_id"].map(now).fillna(0).astype("int64")
+    cust["paying"] = cust["mrr_cents"] > 0
+    acq = inputs.acquisition.set_index("customer_id")
+    # Usage exposure: months of the usage window the customer was a customer (at least 1).
+    cust["months"] = usage_months(cust["customer_id"], inputs.acquisition, inputs.as_of, inputs.window_months)
+    tier = acq["value_tier"] if "value_tier" in acq else pd.Series(dtype="object")
+    # One-off onboarding cost keyed by the value tier at acquisition (unknown tier: 0).
+    cost_of_tier = pd.Series({k: float(v) for k, v in a.onboarding_cost.items()}, dtype="float64")
+    cust["onboarding"] = cust["customer_id"].map(tier).map(cost_of_tier).fillna(0.0).astype("float64")
+    use = inputs.usage.set_index("customer_id")
+
+    def col(name: str) -> pd.Series:
+        if name not in use.columns:
+            return pd.Series(math.nan, index=cust.index)
+        return cust["customer_id"].map(use[name]).astype("float64")
+
+    cost = col("support_cost")
+    cust["support_cost"] = cost.fillna(col("support_minutes") * a.support_cost_per_minute).fillna(0.0)
+    cust["tickets"] = col("tickets").fillna(0.0)
+    cust["infra_cost"] = (col("events").fillna(0.0) * a.infra_cost_per_event
+                          + col("seats").fillna(0.0) * a.infra_cost_per_seat * cust["months"])
+    return cust
+
+
+def segment_economics(inputs: EconomicsInputs, assumptions: Assumptions) -> SegmentEconomics:
+    """One row per segment (at D) with value, cost to win and serve, and the verdict (DEFINITIONS.md "Value").
+
+    Columns (ECONOMICS_COLUMNS): customers (labelled at D), paying_customers (MRR in L > 0), share,
+    mrr (dollars, month L), mrr_share, arpa (MRR / paying customers, ChartMogul), logo_churn (pooled
+    monthly churn over the window, segment at each month's start), logo_churn_low / _high (Wilson 95%),
+    churn_events, churn_exposure, gross_revenue_churn, net_revenue_churn (ChartMogul), nrr, grr (12 months;
+    NaN = "n/a" under 13 complete months), expansion_rate (expansion MRR / starting MRR, pooled),
+    gross_margin, lifetime_months (min(1 / churn, cap)), ltv (ARPA x margin x lifetime, as ChartMogul's
+    ARPA x margin / churn with a cap), ltv_capped (the cap applied), net_ltv ((ARPA x margin - support pcm -
+    infra pcm) x lifetime - onboarding), cac (attributed spend / attributed new customers acquired in the
+    window, by segment at acquisition; NaN = "needs spend data"), blended_cac (all spend / all new
+    customers in the window), new_customers, unattributed_new_customers, net_ltv_cac, payback_months (CAC /
+    contribution pcm; inf when contribution <= 0), onboarding_cost (mean over the segment's customers of
+    the cost of their value tier at acquisition), support_cost_pcm, infra_cost_pcm (per paying
+    customer-month over the usage window), support_share_of_revenue (support pcm / ARPA), tickets_pcm,
+    contribution_pcm (ARPA x margin - support pcm - infra pcm), verdict, verdict_rule, note.
+    """
+    a = assumptions
+    last = last_complete_month(inputs.as_of)
+    led_months = _month_ts(inputs.ledger["month"]) if len(inputs.ledger) else pd.Series(dtype="datetime64[us]")
+    data_first = led_months[led_months <= pd.Timestamp(last)].min() if len(led_months) else pd.NaT
+    # Churn window: trailing complete months, or all available; month 1 of the data has no exposure.
+    first = add_months(last, -(a.churn_window_months - 1))
+    if pd.notna(data_first):
+        first = max(first, add_months(as_date(data_first), 1))
+    window = (pd.Timestamp(first), pd.Timestamp(last)) if first <= last else (None, None)
+
+    churn = _segment_churn(inputs, first, last, a.inactivity_days) if first <= last else pd.DataFrame(
+        columns=["segment", "churn_exposure", "churn_events", "start_cents", "churned_cents",
+                 "contraction_cents", "expansion_cents", "reactivation_cents"])
+    churn = churn.set_index("segment")
+    churn.loc[ALL_CUSTOMERS] = churn.sum(numeric_only=True) if len(churn) else 0
+    nrr = _nrr_by_segment(inputs, last).set_index("segment")
+    per = _per_customer(inputs, a, last)
+    has_spend = inputs.spend is not None and len(inputs.spend) > 0
+    cac = attribute_cac(inputs.acquisition, inputs.spend, first, last) if first <= last else \
+        attribute_cac(inputs.acquisition, None, last, last)
+    acq_seg = inputs.acquisition.set_index("customer_id")["segment"].astype("object") \
+        if "segment" in inputs.acquisition else pd.Series(dtype="object")
+    cac["segment"] = cac["customer_id"].map(acq_seg).fillna(UNLABELLED)
+    blended_cac = math.nan
+    if has_spend and len(cac):
+        sp = inputs.spend.assign(month=_month_ts(inputs.spend["month"]))
+        total = float(sp[(sp["month"] >= pd.Timestamp(first)) & (sp["month"] <= pd.Timestamp(last))]["amount"].sum())
+        blended_cac = total / len(cac)
+
+    total_customers = len(per)
+    total_mrr = float(per["mrr_cents"].sum())
+    segments = list(pd.unique(per["segment"]))
+    rows = []
+    overall_margin = a.gross_margin
+    if a.gross_margin_by_segment and total_mrr:
+        seg_mrr = per.groupby("segment")["mrr_cents"].sum()
+        overall_margin = float(sum(seg_mrr[s] * a.margin_for(s) for s in seg_mrr.index) / total_mrr)
+    for seg in segments + [ALL_CUSTOMERS]:
+        members = per if seg == ALL_CUSTOMERS else per[per["segment"] == seg]
+        margin = overall_margin if seg == ALL_CUSTOMERS else a.margin_for(seg)
+        acq_rows = cac if seg == ALL_CUSTOMERS else cac[cac["segment"] == seg]
+        rows.append(_row(seg, members, churn, nrr, acq_rows, margin, blended_cac, has_spend,
+                         total_customers, total_mrr, a))
+    out = pd.DataFrame(rows, columns=list(ECONOMICS_COLUMNS))
+    table = out[out["segment"] != ALL_CUSTOMERS].reset_index(drop=True)
+    blended = out[out["segment"] == ALL_CUSTOMERS].reset_index(drop=True)
+    return SegmentEconomics(table=table, blended=blended, window=window, assumptions=a, cac_by_customer=cac)
+
+
+def _row(seg: str, members: pd.DataFrame, churn: pd.DataFrame, nrr: pd.DataFrame, acq_rows: pd.DataFrame,
+         margin: float, blended_cac: float, has_spend: bool, total_customers: int, total_mrr: float,
+         a: Assumptions) -> dict:
+    paying = members[members["paying"]]
+    n_paying = len(paying)
+    mrr = float(members["mrr_cents"].sum()) / 100.0
+    arpa_ = mrr / n_paying if n_paying else math.nan
+    c = churn.loc[seg] if seg in churn.index else pd.Series(dtype="float64")
+    exposure = float(c.get("churn_exposure", 0) or 0)
+    events = float(c.get("churn_events", 0) or 0)
+    churn_rate = events / exposure if exposure else math.nan
+    low, high = wilson_interval(events, exposure)
+    start = float(c.get("start_cents", 0) or 0)
+    lost = float(c.get("churned_cents", 0) or 0) + float(c.get("contraction_cents", 0) or 0)
+    won = float(c.get("expansion_cents", 0) or 0) + float(c.get("reactivation_cents", 0) or 0)
+    gross_rc = lost / start if start else math.nan
+    net_rc = (lost - won) / start if start else math.nan
+    expansion_rate = float(c.get("expansion_cents", 0) or 0) / start if start else math.nan
+    # Lifetime = min(1 / churn, cap); churn 0 takes the cap and is flagged (DEFINITIONS.md LTV).
+    if math.isnan(churn_rate):
+        lifetime, capped = math.nan, False
+    elif churn_rate == 0 or 1 / churn_rate >= a.lifetime_cap_months:
+        lifetime, capped = float(a.lifetime_cap_months), True
+    else:
+        lifetime, capped = 1 / churn_rate, False
+    months = float(paying["months"].sum())
+    support_pcm = float(paying["support_cost"].sum()) / months if months else math.nan
+    infra_pcm = float(paying["infra_cost"].sum()) / months if months else math.nan
+    tickets_pcm = float(paying["tickets"].sum()) / months if months else math.nan
+    onboarding = float(members["onboarding"].mean()) if len(members) else math.nan
+    contribution = arpa_ * margin - support_pcm - infra_pcm
+    ltv = arpa_ * margin * lifetime
+    net_ltv = contribution * lifetime - onboarding
+    attributed = acq_rows[acq_rows["attributed"]] if len(acq_rows) else acq_rows
+    cac = float(attributed["cac"].mean()) if has_spend and len(attributed) else math.nan
+    if math.isnan(cac) or math.isnan(net_ltv):
+        ratio = math.nan
+    elif cac == 0:
+        ratio = math.inf if net_ltv > 0 else (-math.inf if net_ltv < 0 else math.nan)
+    else:
+        ratio = net_ltv / cac
+    if math.isnan(cac) or math.isnan(contribution):
+        payback = math.nan
+    else:
+        payback = cac / contribution if contribution > 0 else (0.0 if cac == 0 else math.inf)
+    word, rule = verdict(ratio, payback, contribution, has_spend, a)
+    notes = []
+    if n_paying < a.min_customers or events < a.min_churn_events:
+        notes.append(f"small sample ({n_paying} paying customers, {events:.0f} churn events): churn "
+                     f"95% interval {low:.1%}-{high:.1%}" if exposure else
+                     f"small sample ({n_paying} paying customers, no churn exposure in the window)")
+    if not has_spend:
+        notes.append("needs spend data")
+    elif not len(acq_rows):
+        notes.append("no new customers in the window: CAC not measured")
+    unattributed = int((~acq_rows["attributed"]).sum()) if has_spend and len(acq_rows) else 0
+    if unattributed:
+        notes.append(f"{unattributed} new customer(s) without a channel: CAC unattributed")
+    if capped:
+        notes.append(f"lifetime capped at {a.lifetime_cap_months} months")
+    return {
+        "segment": seg, "customers": len(members), "paying_customers": n_paying,
+        "share": len(members) / total_customers if total_customers else math.nan,
+        "mrr": mrr, "mrr_share": (mrr * 100.0) / total_mrr if total_mrr else math.nan, "arpa": arpa_,
+        "logo_churn": churn_rate, "logo_churn_low": low, "logo_churn_high": high, "churn_events": int(events),
+        "churn_exposure": int(exposure), "gross_revenue_churn": gross_rc, "net_revenue_churn": net_rc,
+        "nrr": float(nrr["nrr"].get(seg, math.nan)) if len(nrr) else math.nan,
+        "grr": float(nrr["grr"].get(seg, math.nan)) if len(nrr) else math.nan,
+        "expansion_rate": expansion_rate, "gross_margin": margin, "lifetime_months": lifetime, "ltv": ltv,
+        "ltv_capped": capped, "net_ltv": net_ltv, "cac": cac, "blended_cac": blended_cac,
+        "new_customers": len(acq_rows), "unattributed_new_customers": unattributed,
+        "net_ltv_cac": ratio, "payback_months": payback, "onboarding_cost": onboarding,
+        "support_cost_pcm": support_pcm, "infra_cost_pcm": infra_pcm,
+        "support_share_of_revenue": support_pcm / arpa_ if arpa_ else math.nan,
+        "tickets_pcm": tickets_pcm, "contribution_pcm": contribution, "verdict": word, "verdict_rule": rule,
+        "note": "; ".join(notes),
+    }
+
+
+def waterfall(row: pd.Series | dict) -> pd.DataFrame:
+    """Per customer over its lifetime: from revenue (ARPA x lifetime) down to what is left to repay CAC.
+
+    Columns: step, amount (dollars, signed), measure ("absolute" for the start and totals, "relative"
+    for deductions, as plotly's waterfall expects). Steps: Revenue over lifetime (ARPA x lifetime),
+    Cost of goods (-(1 - margin) x ARPA x lifetime), Support and Infra (-cost pcm x lifetime),
+    Onboarding (-one-off), Net LTV (total), CAC (-cac; 0 when unknown), Left after CAC (total).
+    Per customer over the lifetime is chosen because onboarding and CAC are one-off per customer.
+    """
+    r = dict(row)
+    life = r["lifetime_months"]
+    revenue = r["arpa"] * life
+    cac = r["cac"] if not pd.isna(r["cac"]) else 0.0
+    steps = [
+        ("Revenue over lifetime", revenue, "absolute"),
+        ("Cost of goods", -(1 - r["gross_margin"]) * revenue, "relative"),
+        ("Support", -r["support_cost_pcm"] * life, "relative"),
+        ("Infra", -r["infra_cost_pcm"] * life, "relative"),
+        ("Onboarding", -r["onboarding_cost"], "relative"),
+        ("Net LTV", r["net_ltv"], "total"),
+        ("CAC", -cac, "relative"),
+        ("Left after CAC", r["net_ltv"] - cac, "total"),
+    ]
+    return pd.DataFrame(steps, columns=["step", "amount", "measure"])

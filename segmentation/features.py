@@ -1,0 +1,362 @@
+"""Per-customer features as of a date D: one row per customer, using only data strictly before D.
+
+The heavy scans over ledger, revenue, events, tickets and NPS are ibis expressions (portable to
+PostgreSQL, Spark, ...); each returns one small row per customer, joined here in pandas. Every rule is
+stated in plain words next to its expression. Words mean what DEFINITIONS.md says.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Literal, Mapping
+
+import ibis
+import numpy as np
+import pandas as pd
+
+__all__ = ["FeatureParams", "feature_params", "customer_features", "FEATURE_COLUMNS", "month_start", "add_months"]
+
+FEATURE_COLUMNS: tuple[str, ...] = (
+    "customer_id", "signup_date", "cohort", "tenure_days", "paying", "churned", "mrr", "arr", "mrr_3m_ago",
+    "total_revenue", "first_paid_month", "recency_days", "frequency", "monetary", "events_30d",
+    "events_prev_30d", "active_days_30d", "features_used_30d", "active_users_30d", "usage_trend",
+    "days_to_key_event", "tickets_90d", "support_minutes_90d", "support_cost_90d", "nps_latest",
+    "stated_goal", "usage_pct_of_limit", "seat_pct_of_limit",
+)
+
+
+@dataclass(frozen=True)
+class FeatureParams:
+    """Settings of the feature computation (from the definition's [features] and [economics] tables).
+
+    key_event: event whose first occurrence marks activation ("" = any event).
+    lookback_days: RFM window in days before D; None = all history before D.
+    inactivity_days: transactional model: churned once this many days pass without a purchase.
+    support_cost_per_minute: dollars per ticket minute (economics assumption, default $1.00).
+    """
+
+    key_event: str = ""
+    lookback_days: int | None = None
+    inactivity_days: int = 90
+    support_cost_per_minute: float = 1.0
+
+
+def feature_params(defn: Any) -> FeatureParams:
+    """FeatureParams from a Definition: [features] keys plus [economics] support_cost_per_minute."""
+    economics = getattr(defn, "economics", {}) or {}
+    rate = economics.get("support_cost_per_minute", 1.0)
+    return FeatureParams(key_event=defn.features.key_event, lookback_days=defn.features.lookback_days,
+                         inactivity_days=defn.features.inactivity_days,
+                         support_cost_per_minute=float(rate))
+
+
+def month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def add_months(month: dt.date, n: int) -> dt.date:
+    index = month.year * 12 + month.month - 1 + n
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day)
+
+
+def _to_date(value: Any) -> dt.date:
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return pd.Timestamp(value).date()
+
+
+def _days_before(d: dt.date, dates: pd.Series) -> pd.Series:
+    """Whole days from each date to D (NaN when missing)."""
+    ts = pd.to_datetime(dates)
+    return (pd.Timestamp(d) - ts).dt.days.astype("float64")
+
+
+def _customers(tables: Mapping[str, ibis.Table], d: dt.date) -> pd.DataFrame:
+    if "customers" not in tables:
+        raise ValueError("customer_features: no `customers` table among the tables given "
+                         f"({', '.join(sorted(tables)) or 'none'}); the loader always stores one; load data first.")
+    cust = tables["customers"]
+    # Customers who signed up strictly before D.
+    frame = cust.filter(cust.signup_date < ibis.literal(d)).execute()
+    frame["customer_id"] = frame["customer_id"].astype("str")
+    frame["signup_date"] = pd.to_datetime(frame["signup_date"])
+    return frame
+
+
+def _ledger_features(ledger: ibis.Table, d: dt.date, params: FeatureParams, revenue_model: str) -> pd.DataFrame:
+    m_now = month_start(d - dt.timedelta(days=1))
+    m_3 = add_months(m_now, -3)
+    window_start = None if params.lookback_days is None else d - dt.timedelta(days=params.lookback_days)
+    win_month = None if window_start is None else month_start(window_start)
+    # Ledger months that start before D (the month containing D - 1 counts whole: the ledger is monthly).
+    lg = ledger.filter(ledger.month < ibis.literal(d))
+    in_window = lg.month >= ibis.literal(win_month) if win_month is not None else ibis.literal(True)
+    paid = lg.mrr_cents > 0
+    agg = lg.group_by("customer_id").aggregate(
+        # MRR at D = ledger MRR of the month containing D - 1; three months earlier likewise.
+        mrr_cents=lg.mrr_cents.sum(where=lg.month == ibis.literal(m_now)),
+        mrr_3m_cents=lg.mrr_cents.sum(where=lg.month == ibis.literal(m_3)),
+        # Transactional "monthly revenue": average over the 12 months ending with the month of D - 1.
+        rev_12m_cents=lg.revenue_cents.sum(where=lg.month > ibis.literal(add_months(m_now, -12))),
+        rev_12m_3_cents=lg.revenue_cents.sum(where=(lg.month > ibis.literal(add_months(m_3, -12)))
+                                             & (lg.month <= ibis.literal(m_3))),
+        # Total net revenue of every month before D.
+        total_revenue_cents=lg.revenue_cents.sum(),
+        # Net revenue of the RFM window's months.
+        window_revenue_cents=lg.revenue_cents.sum(where=in_window),
+        # Paid in some month before the month of D - 1 (needed for churn: paid before, not now).
+        paid_before=paid.__and__(lg.month < ibis.literal(m_now)).any(),
+        first_paid_month=lg.month.min(where=paid),
+        last_paid_month=lg.month.max(where=paid),
+        paying_months_window=lg.month.nunique(where=paid & in_window),
+    )
+    return agg.execute()
+
+
+def _order_features(revenue: ibis.Table, d: dt.date, params: FeatureParams) -> pd.DataFrame:
+    window_start = None if params.lookback_days is None else d - dt.timedelta(days=params.lookback_days)
+    # Orders dated strictly before D.
+    rv = revenue.filter(revenue.date < ibis.literal(d), revenue.amount_cents.notnull())
+    in_window = rv.date >= ibis.literal(window_start) if window_start is not None else ibis.literal(True)
+    positive = rv.amount_cents > 0
+    agg = rv.group_by("customer_id").aggregate(
+        # Last purchase = latest date with a positive order amount.
+        last_purchase=rv.date.max(where=positive),
+        # Purchase days in the RFM window = distinct dates with a positive order amount.
+        purchase_days_window=rv.date.nunique(where=positive & in_window),
+        # Net order revenue (refund lines included) in the RFM window.
+        order_window_cents=rv.amount_cents.sum(where=in_window),
+    )
+    return agg.execute()
+
+
+def _event_features(events: ibis.Table, d: dt.date, params: FeatureParams) -> pd.DataFrame:
+    d_ts = ibis.literal(_midnight(d))
+    t30 = ibis.literal(_midnight(d - dt.timedelta(days=30)))
+    t60 = ibis.literal(_midnight(d - dt.timedelta(days=60)))
+    window = None if params.lookback_days is None else _midnight(d - dt.timedelta(days=params.lookback_days))
+    # Events strictly before D (an event on D itself is excluded).
+    ev = events.filter(events.timestamp < d_ts)
+    day = ev.timestamp.date()
+    last30 = ev.timestamp >= t30
+    prev30 = (ev.timestamp >= t60) & (ev.timestamp < t30)
+    in_window = ev.timestamp >= ibis.literal(window) if window is not None else ibis.literal(True)
+    cols = set(events.columns)
+    metrics: dict[str, Any] = dict(
+        last_event=ev.timestamp.max(),                       # last active moment before D
+        first_event=ev.timestamp.min(),
+        events_30d=ev.count(where=last30),                   # events in [D - 30 days, D)
+        events_prev_30d=ev.count(where=prev30),              # events in [D - 60 days, D - 30 days)
+        active_days_30d=day.nunique(where=last30),           # distinct calendar days with an event, last 30
+        event_days_window=day.nunique(where=in_window),      # RFM frequency: distinct active days in window
+    )
+    if "event" in cols:
+        metrics["features_used_30d"] = ev.event.nunique(where=last30)  # distinct event names, last 30 days
+        if params.key_event:
+            # First time the key event happened, any time before D.
+            metrics["first_key_event"] = ev.timestamp.min(where=ev.event == params.key_event)
+    if "user_id" in cols:
+        metrics["active_users_30d"] = ev.user_id.nunique(where=last30)  # distinct users, last 30 days
+    return ev.group_by("customer_id").aggregate(**metrics).execute()
+
+
+def _ticket_features(tickets: ibis.Table, d: dt.date) -> pd.DataFrame:
+    # Tickets created in the 90 days before D: [D - 90 days, D).
+    tk = tickets.filter(tickets.created_at < ibis.literal(_midnight(d)),
+                        tickets.created_at >= ibis.literal(_midnight(d - dt.timedelta(days=90))))
+    metrics: dict[str, Any] = dict(tickets_90d=tk.count())
+    if "minutes" in tickets.columns:
+        metrics["support_minutes_90d"] = tk.minutes.sum()   # summed handling minutes (missing = none)
+    return tk.group_by("customer_id").aggregate(**metrics).execute()
+
+
+def _nps_features(nps: ibis.Table, d: dt.date) -> pd.DataFrame:
+    # NPS answers dated strictly before D; the latest answer's score, and the latest stated goal.
+    nv = nps.filter(nps.date < ibis.literal(d))
+    metrics: dict[str, Any] = dict(nps_latest=nv.score.argmax(nv.date))
+    if "goal" in nps.columns:
+        has_goal = nv.goal.notnull() & (nv.goal.strip() != "")
+        metrics["stated_goal"] = nv.goal.argmax(nv.date, where=has_goal)
+    return nv.group_by("customer_id").aggregate(**metrics).execute()
+
+
+def _join(base: pd.DataFrame, part: pd.DataFrame) -> pd.DataFrame:
+    part = part.copy()
+    part["customer_id"] = part["customer_id"].astype("str")
+    return base.merge(part, on="customer_id", how="left")
+
+
+def customer_features(tables: Mapping[str, ibis.Table], as_of: dt.date, params: FeatureParams,
+                      revenue_model: Literal["subscription", "transactional"] = "subscription") -> pd.DataFrame:
+    """One row per customer signed up before D, with the features segmentation schemes and rules use.
+
+    Parameters
+    ----------
+    tables : name -> ibis.Table with the contract columns (ingest/contract.py); keys only for tables present.
+    as_of : the as-of date D; only data strictly before D is used (DEFINITIONS.md "Time").
+    params : FeatureParams.
+    revenue_model : "subscription" or "transactional" (DEFINITIONS.md "Revenue model").
+
+    Returns
+    -------
+    pandas DataFrame, one row per customer with signup_date < D, columns (money in dollars, float):
+    customer_id, signup_date, cohort (signup month), tenure_days (D - signup_date);
+    mrr (subscription: ledger MRR of the month containing D - 1, the last month starting before D;
+    transactional: average monthly revenue of the 12 months ending with that month), arr = 12 x mrr,
+    mrr_3m_ago (the same, three months earlier), paying (mrr > 0), churned (subscription: paid in an
+    earlier month and MRR of the month of D - 1 is 0; transactional: last purchase + inactivity_days < D),
+    total_revenue (net ledger revenue of every month before D), first_paid_month;
+    recency_days, frequency, monetary (DEFINITIONS.md RFM: active days are event days when there is an
+    events table; otherwise purchase days (transactional) or paying ledger months (subscription);
+    frequency counts them in the lookback window; monetary = net revenue in the window);
+    events_30d, events_prev_30d, active_days_30d, features_used_30d, active_users_30d (last 30 days
+    [D - 30, D) and the 30 before), usage_trend = (events_30d - events_prev_30d) / (events_30d +
+    events_prev_30d) in [-1, 1] (NaN when both are 0), days_to_key_event (signup to first key event);
+    tickets_90d, support_minutes_90d, support_cost_90d (= minutes x support_cost_per_minute, DEFINITIONS.md
+    "Cost to serve"); nps_latest (0-10), stated_goal (latest NPS goal, else a customers `goal` column);
+    usage_pct_of_limit (events_30d / usage_limit x 100), seat_pct_of_limit (active_users_30d /
+    seat_limit x 100) where those columns exist; then every other customers column (attributes).
+    Columns from an absent table are NaN; customers absent from a present table get 0 counts.
+    """
+    d = _to_date(as_of)
+    frame = _customers(tables, d)
+    out = pd.DataFrame({"customer_id": frame["customer_id"], "signup_date": frame["signup_date"]})
+    out["cohort"] = out["signup_date"].dt.to_period("M").dt.to_timestamp()
+    out["tenure_days"] = _days_before(d, out["signup_date"])
+
+    # -- revenue ---------------------------------------------------------------------------
+    if "ledger" in tables:
+        led = _ledger_features(tables["ledger"], d, params, revenue_model)
+        out = _join(out, led)
+    else:
+        for col in ("mrr_cents", "mrr_3m_cents", "rev_12m_cents", "rev_12m_3_cents", "total_revenue_cents",
+                    "window_revenue_cents", "paying_months_window"):
+            out[col] = np.nan
+        out["paid_before"] = False
+        out["first_paid_month"] = pd.NaT
+        out["last_paid_month"] = pd.NaT
+    for col in ("mrr_cents", "mrr_3m_cents", "rev_12m_cents", "rev_12m_3_cents", "total_revenue_cents",
+                "window_revenue_cents", "paying_months_window"):
+        out[col] = pd.to_numeric(out[col], errors="coerce").astype("float64").fillna(0.0)
+    out["paid_before"] = out["paid_before"].astype("boolean").fillna(False).astype(bool)
+    transactional = revenue_model == "transactional"
+    if transactional:
+        out["mrr"] = np.maximum(out["rev_12m_cents"], 0) / 12 / 100
+        out["mrr_3m_ago"] = np.maximum(out["rev_12m_3_cents"], 0) / 12 / 100
+    else:
+        out["mrr"] = out["mrr_cents"] / 100
+        out["mrr_3m_ago"] = out["mrr_3m_cents"] / 100
+    out["arr"] = out["mrr"] * 12
+    out["paying"] = out["mrr"] > 0
+    out["total_revenue"] = out["total_revenue_cents"] / 100
+    out["first_paid_month"] = pd.to_datetime(out["first_paid_month"])
+
+    orders = None
+    if transactional and "revenue" in tables and "amount_cents" in tables["revenue"].columns:
+        orders = _join(out[["customer_id"]], _order_features(tables["revenue"], d, params))
+        orders["last_purchase"] = pd.to_datetime(orders["last_purchase"])
+    if transactional:
+        if orders is not None:
+            cutoff = pd.Timestamp(d) - pd.Timedelta(days=params.inactivity_days)
+            # Churned once inactivity_days pass without a purchase: last purchase + N days < D.
+            out["churned"] = (orders["last_purchase"] < cutoff).fillna(False).to_numpy(dtype=bool)
+        else:
+            out["churned"] = False
+    else:
+        # Subscription churn: paid in an earlier month, and the month of D - 1 has no MRR.
+        out["churned"] = out["paid_before"] & ~out["paying"]
+
+    # -- events ----------------------------------------------------------------------------
+    has_events = "events" in tables
+    if has_events:
+        out = _join(out, _event_features(tables["events"], d, params))
+        for col in ("events_30d", "events_prev_30d", "active_days_30d", "event_days_window",
+                    "features_used_30d", "active_users_30d"):
+            if col in out:
+                out[col] = pd.to_numeric(out[col], errors="coerce").astype("float64").fillna(0.0)
+        out["last_event"] = pd.to_datetime(out["last_event"])
+    for col in ("events_30d", "events_prev_30d", "active_days_30d", "features_used_30d", "active_users_30d"):
+        if col not in out:
+            out[col] = np.nan
+    total = out["events_30d"] + out["events_prev_30d"]
+    out["usage_trend"] = ((out["events_30d"] - out["events_prev_30d"]) / total.where(total > 0)).astype("float64")
+    if has_events and "first_key_event" in out:
+        key_time = pd.to_datetime(out["first_key_event"])
+    elif has_events:
+        key_time = pd.to_datetime(out["first_event"])
+    else:
+        key_time = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]")
+    out["days_to_key_event"] = (key_time.dt.normalize() - out["signup_date"]).dt.days.astype("float64")
+
+    # -- RFM (DEFINITIONS.md): active days from events when there are events, else positive revenue ----
+    if has_events:
+        last_active = out["last_event"].dt.normalize()
+        out["frequency"] = out["event_days_window"]
+    elif orders is not None:
+        last_active = orders["last_purchase"].to_numpy()
+        out["frequency"] = pd.to_numeric(orders["purchase_days_window"], errors="coerce").fillna(0).to_numpy(
+            dtype="float64")
+    else:
+        last_active = pd.to_datetime(out["last_paid_month"])
+        out["frequency"] = out["paying_months_window"]
+    out["recency_days"] = _days_before(d, pd.Series(last_active, index=out.index))
+    if orders is not None:
+        out["monetary"] = pd.to_numeric(orders["order_window_cents"], errors="coerce").fillna(0).to_numpy(
+            dtype="float64") / 100
+    else:
+        out["monetary"] = out["window_revenue_cents"] / 100
+
+    # -- support ---------------------------------------------------------------------------
+    if "tickets" in tables:
+        out = _join(out, _ticket_features(tables["tickets"], d))
+        out["tickets_90d"] = pd.to_numeric(out["tickets_90d"], errors="coerce").astype("float64").fillna(0.0)
+        if "support_minutes_90d" in out:
+            out["support_minutes_90d"] = pd.to_numeric(out["support_minutes_90d"], errors="coerce").astype(
+                "float64").fillna(0.0)
+        else:
+            out["support_minutes_90d"] = np.nan
+    else:
+        out["tickets_90d"] = np.nan
+        out["support_minutes_90d"] = np.nan
+    out["support_cost_90d"] = out["support_minutes_90d"] * params.support_cost_per_minute
+
+    # -- NPS and goal ----------------------------------------------------------------------
+    if "nps" in tables:
+        out = _join(out, _nps_features(tables["nps"], d))
+        out["nps_latest"] = pd.to_numeric(out["nps_latest"], errors="coerce").astype("float64")
+    else:
+        out["nps_latest"] = np.nan
+    if "stated_goal" not in out:
+        out["stated_goal"] = pd.Series(pd.NA, index=out.index, dtype="str")
+    if "goal" in frame.columns:
+        attr_goal = frame["goal"].astype("str").where(frame["goal"].notna())
+        out["stated_goal"] = out["stated_goal"].where(out["stated_goal"].notna(), attr_goal.to_numpy())
+    out["stated_goal"] = out["stated_goal"].astype("str").where(out["stated_goal"].notna())
+
+    # -- limits ----------------------------------------------------------------------------
+    def pct(numerator: pd.Series, col: str) -> pd.Series:
+        if col not in frame.columns:
+            return pd.Series(np.nan, index=out.index)
+        limit = pd.to_numeric(frame[col], errors="coerce").astype("float64").to_numpy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return pd.Series(np.where(limit > 0, numerator.to_numpy(dtype="float64") / limit * 100, np.nan),
+                             index=out.index)
+    out["usage_pct_of_limit"] = pct(out["events_30d"], "usage_limit")
+    out["seat_pct_of_limit"] = pct(out["active_users_30d"], "seat_limit")
+
+    # -- attributes: every other customers column ------------------------------------------
+    result = out[list(FEATURE_COLUMNS)].copy()
+    attrs = [c for c in frame.columns if c not in result.columns and c not in ("customer_id", "signup_date")]
+    for col in attrs:
+        result[col] = frame[col].to_numpy()
+    for col in ("paying", "churned"):
+        result[col] = result[col].astype(bool)
+    return result.reset_index(drop=True)

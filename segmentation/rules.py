@@ -1,0 +1,144 @@
+"""Custom segments: named boolean expressions over feature columns, evaluated by DuckDB, read-only.
+
+Each rule is a SQL boolean expression (``events_30d >= 20 AND features_used_30d >= 5``). It runs in a
+fresh in-memory DuckDB connection that holds one table, ``features``, with external access switched off
+and the configuration locked, so a rule can read neither files nor other tables. The expression is
+parsed first (DuckDB's own parser, via ``json_serialize_sql``) and refused when it holds a ``;``, a
+subquery, a window or a table/file function; then bound against the features table, so an unknown
+column gets a message naming the rule and the column.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+__all__ = ["Rule", "RuleError", "validate_expression", "evaluate_rules"]
+
+# Functions that reach outside the features table (files, settings, the environment, other queries).
+_FORBIDDEN_FUNCTION = re.compile(
+    r"^(read_|glob$|query$|query_table$|getenv$|current_setting$|sniff_csv$|parquet_|delta_scan|iceberg_"
+    r"|sqlite_|postgres_|mysql_|duckdb_|pragma_|load_|install_|copy)", re.IGNORECASE)
+_FORBIDDEN_CLASSES = {"SUBQUERY", "WINDOW", "STAR", "PARAMETER", "LAMBDA"}
+
+
+class RuleError(ValueError):
+    """A custom rule that cannot be used; the message names the rule and what to change."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One named segment: customers for whom ``expr`` is true (and no earlier rule matched)."""
+
+    name: str
+    expr: str
+
+
+def _walk(node: object):
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _walk(value)
+
+
+def validate_expression(name: str, expr: str) -> None:
+    """Refuse anything but a row-wise boolean expression over the features table's columns.
+
+    Raises RuleError naming the rule for: an empty expression, a ``;``, a syntax error, a subquery or
+    other table, a window, or a function that reads files or settings (``read_csv``, ``glob``, ...).
+    Column names are checked later, against the features frame (see `evaluate_rules`).
+    """
+    if not isinstance(expr, str) or not expr.strip():
+        raise RuleError(f"custom rule {name!r}: the expression is empty; write a condition such as "
+                        "'events_30d >= 20'.")
+    if ";" in expr:
+        raise RuleError(f"custom rule {name!r}: ';' is not allowed; a rule is one boolean expression "
+                        "over the feature columns.")
+    con = duckdb.connect(":memory:")
+    try:
+        sql = f"SELECT customer_id FROM features WHERE ({expr})"
+        raw = con.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0]
+    finally:
+        con.close()
+    tree = json.loads(raw)
+    if tree.get("error"):
+        raise RuleError(f"custom rule {name!r}: the expression {expr!r} is not valid SQL: "
+                        f"{tree.get('error_message', 'syntax error')}.")
+    statements = tree.get("statements", [])
+    if len(statements) != 1:
+        raise RuleError(f"custom rule {name!r}: write one boolean expression, not several statements.")
+    node = statements[0]["node"]
+    if node.get("type") != "SELECT_NODE" or node.get("from_table", {}).get("table_name") != "features":
+        raise RuleError(f"custom rule {name!r}: the expression {expr!r} must be a single condition "
+                        "over the feature columns.")
+    where = node.get("where_clause")
+    for sub in _walk(where):
+        cls = sub.get("class")
+        if cls in _FORBIDDEN_CLASSES or sub.get("type") == "BASE_TABLE" or "subquery" in sub:
+            raise RuleError(f"custom rule {name!r}: subqueries, windows and other tables are not allowed "
+                            "(a rule sees only the features table's columns of one customer).")
+        if cls == "FUNCTION":
+            fname = str(sub.get("function_name", ""))
+            if _FORBIDDEN_FUNCTION.match(fname):
+                raise RuleError(f"custom rule {name!r}: the function {fname}() reaches outside the features "
+                                "table (files, settings or other tables) and is not allowed.")
+
+
+def _connection(frame: pd.DataFrame) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(":memory:")
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+    con.register("features", frame)
+    return con
+
+
+def evaluate_rules(features: pd.DataFrame, rules: Sequence[Rule], default_label: str) -> pd.Series:
+    """Label each row with the name of the first rule whose expression is true, else ``default_label``.
+
+    A NULL condition (a missing input) does not match. Returns a categorical Series indexed like
+    ``features`` whose categories are the rule names then the default label.
+    Raises RuleError naming the rule for an unknown column, a non-boolean expression, or anything
+    `validate_expression` refuses.
+    """
+    order = list(dict.fromkeys([r.name for r in rules] + [default_label]))
+    codes_of = {label: i for i, label in enumerate(order)}
+    if not rules or len(features) == 0:
+        codes = np.full(len(features), codes_of[default_label], dtype=np.int16)
+        return pd.Series(pd.Categorical.from_codes(codes, categories=order), index=features.index)
+    for rule in rules:
+        validate_expression(rule.name, rule.expr)
+    frame = features.reset_index(drop=True)
+    # Categorical columns (labels of other schemes) are passed as plain strings.
+    for col in frame.columns:
+        if isinstance(frame[col].dtype, pd.CategoricalDtype):
+            frame[col] = frame[col].astype("string")
+    con = _connection(frame)
+    try:
+        for rule in rules:
+            try:
+                kind = con.execute(f"DESCRIBE SELECT ({rule.expr}) AS matched FROM features").fetchall()
+            except duckdb.Error as exc:
+                message = str(exc).split("\n")[0]
+                raise RuleError(f"custom rule {rule.name!r}: {message} (the expression was {rule.expr!r}; "
+                                "rules may use only the feature columns).") from None
+            if kind[0][1] not in ("BOOLEAN", '"NULL"', "NULL"):
+                raise RuleError(f"custom rule {rule.name!r}: the expression {rule.expr!r} gives {kind[0][1]}, "
+                                "not true/false; compare a column with a value, e.g. 'events_30d >= 20'.")
+        cases = " ".join(f"WHEN ({r.expr}) THEN {codes_of[r.name]}" for r in rules)
+        sql = f"SELECT CAST(CASE {cases} ELSE {codes_of[default_label]} END AS SMALLINT) AS code FROM features"
+        try:
+            codes = con.execute(sql).fetchnumpy()["code"]
+        except duckdb.Error as exc:
+            raise RuleError(f"custom rules could not be evaluated: {str(exc).splitlines()[0]}") from None
+    finally:
+        con.close()
+    codes = np.asarray(codes, dtype=np.int16)
+    return pd.Series(pd.Categorical.from_codes(codes, categories=order), index=features.index)

@@ -1,0 +1,572 @@
+"""Segmentation schemes: each a function (features, definition[, reference]) -> one label per customer.
+
+Labels are mutually exclusive and exhaustive: a customer lacking a scheme's inputs gets an explicit
+label ("No usage data", "No activity", "Unknown size", "Not stated", "Unknown") instead of vanishing.
+Bands are [lower, upper) (DEFINITIONS.md "Segments over time"). Each function returns a categorical
+Series indexed like the features, whose categories are `segment_order(scheme, defn)` so every chart
+orders and colours segments the same way.
+
+Percentile-based schemes (behavior, health, RFM) and the learned ICP profile rank customers against a
+`Reference`: the distributions at a reference date. By default that is the features frame itself; for
+transitions it is the first date's, so cut-offs stay fixed (DEFINITIONS.md "Transitions").
+Labelling is vectorised numpy (searchsorted on band edges, categorical codes).
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from segmentation.definition import RFM_CODES, Band, Definition
+from segmentation.rules import evaluate_rules
+
+__all__ = [
+    "Reference", "Distribution", "reference_of", "value_tier", "behavior", "lifecycle", "health_score", "health_band",
+    "rfm_scores", "rfm_segment", "size_band", "icp_fit", "learn_icp_profile", "goal", "custom", "attribute",
+    "label_all", "available_schemes", "segment_order", "SCHEMES", "ATTRIBUTE_SCHEMES", "NO_USAGE", "UNKNOWN",
+    "NOT_STATED", "behavior_measure",
+]
+
+NO_USAGE = "No usage data"
+UNKNOWN = "Unknown"
+NOT_STATED = "Not stated"
+ATTRIBUTE_SCHEMES: tuple[str, ...] = ("industry", "plan", "channel", "country")
+BEHAVIOR_ORDER: tuple[str, ...] = ("Power", "Active", "Light", "Dormant", "New", NO_USAGE)
+_BEHAVIOR_MEASURES: tuple[str, ...] = ("active_days_30d", "events_30d", "frequency")
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+
+def _float(features: pd.DataFrame, col: str) -> np.ndarray:
+    if col not in features.columns:
+        return np.full(len(features), np.nan)
+    return pd.to_numeric(features[col], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _categorical(codes: np.ndarray, order: list[str], index: pd.Index) -> pd.Series:
+    return pd.Series(pd.Categorical.from_codes(codes.astype(np.int16, copy=False), categories=order), index=index)
+
+
+def _band_index(values: np.ndarray, bands: tuple[Band, ...]) -> np.ndarray:
+    """Index of the band [lower, upper) holding each value (values below the first edge go to band 0)."""
+    edges = np.array([b.lower for b in bands[1:]], dtype="float64")
+    return np.searchsorted(edges, values, side="right")
+
+
+@dataclass(frozen=True, eq=False)
+class Distribution:
+    """A reference distribution: its distinct sorted values and how many reference values lie below each.
+
+    Ranking a value against it is one binary search over the distinct values (few for day counts),
+    which keeps relabelling a million customers fast.
+    """
+
+    values: np.ndarray          # distinct values, ascending
+    cum: np.ndarray             # cum[i] = number of reference values < values[i]; cum[-1] = n
+
+    @classmethod
+    def of(cls, x: np.ndarray) -> "Distribution":
+        x = x[~np.isnan(x)]
+        values, counts = np.unique(x, return_counts=True)
+        return cls(values, np.concatenate([[0], np.cumsum(counts)]).astype(np.int64))
+
+    @property
+    def n(self) -> int:
+        return int(self.cum[-1])
+
+    def sorted_values(self) -> np.ndarray:
+        return np.repeat(self.values, np.diff(self.cum))
+
+    def below_and_ties(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each value: reference values strictly below it, and reference values equal to it."""
+        if len(self.values) == 0:
+            zeros = np.zeros(len(v), dtype=np.int64)
+            return zeros, zeros
+        i = np.searchsorted(self.values, v, side="left")
+        below = self.cum[i]
+        ic = np.minimum(i, len(self.values) - 1)
+        tie = (i < len(self.values)) & (self.values[ic] == v)
+        ties = np.where(tie, self.cum[ic + 1] - self.cum[ic], 0)
+        return below, ties
+
+
+_EMPTY = Distribution(np.empty(0), np.zeros(1, dtype=np.int64))
+
+
+def behavior_measure(features: pd.DataFrame) -> str | None:
+    """The usage measure behavior and health rank by: active_days_30d, else events_30d, else frequency.
+
+    A column counts as present when it exists and holds at least one value (an events table was loaded).
+    """
+    for col in _BEHAVIOR_MEASURES:
+        if col in features.columns and features[col].notna().any():
+            return col
+    return None
+
+
+def _support_measure(features: pd.DataFrame) -> str | None:
+    for col in ("support_minutes_90d", "tickets_90d"):
+        if col in features.columns and features[col].notna().any():
+            return col
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# reference distributions (cut-offs)
+
+@dataclass(frozen=True, eq=False)
+class Reference:
+    """Distributions that fix the percentile cut-offs, taken at the reference date.
+
+    behavior_column / behavior_values: the usage measure and its sorted values among the customers
+    behavior ranks (not New, not Dormant, active).
+    health_columns / health: component -> column, and its Distribution over all customers with a value.
+    rfm_recency / rfm_frequency / rfm_monetary: Distributions among customers with an active day.
+    icp_profile: attribute -> ideal values (given in the definition or learned at the reference date).
+    """
+
+    behavior_column: str | None
+    behavior_values: np.ndarray
+    health_columns: dict[str, str | None] = field(default_factory=dict)
+    health: dict[str, Distribution] = field(default_factory=dict)
+    rfm_recency: Distribution = _EMPTY
+    rfm_frequency: Distribution = _EMPTY
+    rfm_monetary: Distribution = _EMPTY
+    icp_profile: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def cutoffs(self, defn: Definition) -> dict[str, float]:
+        """Behavior cut-off values: Power when the measure > power_above, Light when <= light_at_most.
+
+        Power = share of reference values strictly below >= 1 - top%: with K = ceil((100 - top%) x n / 100)
+        that is "more than the K-th smallest reference value". Light = share below < bottom%: with
+        L = ceil(bottom% x n / 100), "at most the L-th smallest". (inf / -inf: nobody.)
+        """
+        ref = self.behavior_values
+        n = len(ref)
+        top, bottom = defn.behavior.power_top_pct, defn.behavior.light_bottom_pct
+        k = math.ceil((100.0 - top) * n / 100.0 - 1e-9)
+        light_n = math.ceil(bottom * n / 100.0 - 1e-9)
+        power_above = math.inf if (n == 0 or top <= 0) else (-math.inf if k <= 0 else float(ref[min(k, n) - 1]))
+        light_at_most = -math.inf if (n == 0 or light_n <= 0) else float(ref[min(light_n, n) - 1])
+        return {"power_above": power_above, "light_at_most": light_at_most}
+
+
+def _behavior_masks(features: pd.DataFrame, defn: Definition, measure: str | None):
+    p = defn.behavior
+    tenure = _float(features, "tenure_days")
+    recency = _float(features, "recency_days")
+    m = _float(features, measure) if measure else np.full(len(features), np.nan)
+    new = tenure < p.new_days
+    no_data = ~new & (np.isnan(recency) | np.isnan(m))
+    dormant = ~new & ~no_data & (recency >= p.dormant_days)
+    rest = ~new & ~no_data & ~dormant
+    return new, no_data, dormant, rest, m
+
+
+def reference_of(features: pd.DataFrame, defn: Definition) -> Reference:
+    """The reference distributions of a features frame (cut-offs of the percentile-based schemes)."""
+    measure = behavior_measure(features)
+    _, _, _, rest, m = _behavior_masks(features, defn, measure)
+    support = _support_measure(features)
+    health_cols = {"usage": measure, "recency": "recency_days", "trend": "usage_trend", "support": support}
+    health = {k: (Distribution.of(_float(features, c)) if c else _EMPTY) for k, c in health_cols.items()}
+    freq, rec, mon = _float(features, "frequency"), _float(features, "recency_days"), _float(features, "monetary")
+    active = (freq > 0) & ~np.isnan(rec)
+    return Reference(
+        behavior_column=measure, behavior_values=np.sort(m[rest]),
+        health_columns=health_cols, health=health,
+        rfm_recency=Distribution.of(rec[active]), rfm_frequency=Distribution.of(freq[active]),
+        rfm_monetary=Distribution.of(np.nan_to_num(mon[active], nan=0.0)),
+        icp_profile=learn_icp_profile(features, defn),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# schemes
+
+def value_tier(features: pd.DataFrame, defn: Definition, reference: Reference | None = None) -> pd.Series:
+    """Value tier by ARR (dollars): the [lower, upper) band of [value_tier] bands.
+
+    Precedence: customers with no MRR at D (mrr <= 0 or missing) are "Not paying"; the rest by arr band.
+    """
+    vt = defn.value_tier
+    order = segment_order("value_tier", defn)
+    arr, mrr = _float(features, "arr"), _float(features, "mrr")
+    band = _band_index(arr, vt.bands)
+    pos = {b.label: order.index(b.label) for b in vt.bands}
+    lut = np.array([pos[b.label] for b in vt.bands], dtype=np.int16)
+    codes = lut[np.minimum(band, len(vt.bands) - 1)]
+    not_paying = ~(mrr > 0) | np.isnan(arr)
+    codes = np.where(not_paying, order.index(vt.not_paying_label), codes)
+    return _categorical(codes, order, features.index)
+
+
+def behavior(features: pd.DataFrame, defn: Definition, reference: Reference | None = None) -> pd.Series:
+    """Behaviour segment. Precedence (first match wins):
+
+    1. New: tenure_days < new_days.
+    2. No usage data: never active before D (recency_days missing) or no usage measure.
+    3. Dormant: recency_days >= dormant_days (no activity for that many days).
+    4. The rest ranked by the usage measure (active_days_30d; events_30d, then frequency, when the data
+       has no such column) against the reference: share_below = share of reference customers with a
+       strictly lower value (ties share the lower rank). Power: share_below >= 1 - power_top_pct/100;
+       Light: share_below < light_bottom_pct/100; Active otherwise.
+    """
+    ref = reference if reference is not None else reference_of(features, defn)
+    measure = ref.behavior_column if ref.behavior_column is not None else behavior_measure(features)
+    new, no_data, dormant, rest, m = _behavior_masks(features, defn, measure)
+    # Equivalent to ranking by share below (see Reference.cutoffs), as two comparisons.
+    cut = ref.cutoffs(defn)
+    power = rest & (m > cut["power_above"])
+    light = rest & ~power & (m <= cut["light_at_most"])
+    codes = np.full(len(features), BEHAVIOR_ORDER.index("Active"), dtype=np.int16)
+    codes[power] = BEHAVIOR_ORDER.index("Power")
+    codes[light] = BEHAVIOR_ORDER.index("Light")
+    codes[dormant] = BEHAVIOR_ORDER.index("Dormant")
+    codes[no_data] = BEHAVIOR_ORDER.index(NO_USAGE)
+    codes[new] = BEHAVIOR_ORDER.index("New")
+    return _categorical(codes, list(BEHAVIOR_ORDER), features.index)
+
+
+def lifecycle(features: pd.DataFrame, defn: Definition, reference: Reference | None = None) -> pd.Series:
+    """Lifecycle stage by tenure_days bands; precedence: churned customers are Lapsed; missing tenure Unknown."""
+    lc = defn.lifecycle
+    order = segment_order("lifecycle", defn)
+    tenure = _float(features, "tenure_days")
+    codes = np.minimum(_band_index(tenure, lc.bands), len(lc.bands) - 1).astype(np.int16)
+    codes = np.where(np.isnan(tenure), order.index(UNKNOWN), codes)
+    if "churned" in features.columns:
+        churned = features["churned"].to_numpy(dtype=bool, na_value=False)
+        codes = np.where(churned, order.index(lc.lapsed_label), codes)
+    return _categorical(codes, order, features.index)
+
+
+def _percentile_rank(ref: Distribution, values: np.ndarray, higher_is_better: bool) -> np.ndarray:
+    """0-100 percentile rank against the reference: (customers worse + half the customers tied) / n.
+
+    The usual percentile rank (ties split evenly), so a large tied group (e.g. everyone with no tickets)
+    sits in the middle of its range rather than at an end.
+    """
+    n = ref.n
+    out = np.full(len(values), np.nan)
+    if n == 0:
+        return out
+    ok = ~np.isnan(values)
+    below, ties = ref.below_and_ties(values[ok])
+    worse_twice = 2 * below + ties if higher_is_better else 2 * (n - below - ties) + ties
+    out[ok] = 100.0 * worse_twice / (2 * n)
+    return out
+
+
+def health_score(features: pd.DataFrame, defn: Definition, reference: Reference | None = None) -> pd.Series:
+    """Health score 0-100: weighted mean of component scores; missing components are re-weighted away.
+
+    Components (each 0-100): usage level, recency (fewer days better), usage trend, support load
+    (support_minutes_90d, else tickets_90d; less is better), each as its percentile rank among the
+    reference customers with a value (share worse plus half the share tied); NPS = latest score x 10.
+    Weights: [health.weights].
+    A customer with no component at all has no score (NaN; band "No usage data").
+    """
+    ref = reference if reference is not None else reference_of(features, defn)
+    w = defn.health_weights
+    num = np.zeros(len(features))
+    den = np.zeros(len(features))
+    parts = {
+        "usage": (ref.health_columns.get("usage"), True),
+        "recency": ("recency_days", False),
+        "trend": ("usage_trend", True),
+        "support": (ref.health_columns.get("support"), False),
+    }
+    for comp, (col, higher) in parts.items():
+        if not col or w.get(comp, 0) <= 0:
+            continue
+        s = _percentile_rank(ref.health.get(comp, _EMPTY), _float(features, col), higher)
+        ok = ~np.isnan(s)
+        num[ok] += w[comp] * s[ok]
+        den[ok] += w[comp]
+    if w.get("nps", 0) > 0:
+        nps = np.clip(_float(features, "nps_latest"), 0, 10) * 10
+        ok = ~np.isnan(nps)
+        num[ok] += w["nps"] * nps[ok]
+        den[ok] += w["nps"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        score = np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
+    # Rounded so float noise never moves a customer across a band edge (e.g. 79.999999999 for 80).
+    score = np.clip(np.round(score, 6), 0.0, 100.0)
+    return pd.Series(score, index=features.index, name="health_score")
+
+
+def health_band(features: pd.DataFrame, defn: Definition, reference: Reference | None = None) -> pd.Series:
+    """Health band by health_score (a `health_score` column is used when present): [health] bands
+    (Critical [0, 20), At-risk [20, 40), Neutral [40, 60), Healthy [60, 80), Champions [80, 100]);
+    no score -> "No usage data"."""
+    score = _float(features, "health_score") if "health_score" in features.columns else \
+        health_score(features, defn, reference).to_numpy()
+    hb = defn.health.bands
+    order = segment_order("health_band", defn)
+    pos = np.array([order.index(b.label) for b in hb], dtype=np.int16)
+    codes = pos[np.minimum(_band_index(score, hb), len(hb) - 1)]
+    codes = np.where(np.isnan(score), order.index(NO_USAGE), codes)
+    return _categorical(codes, order, features.index)
+
+
+def _score(cnt: np.ndarray, n: int) -> np.ndarray:
+    # DEFINITIONS.md RFM: score = 1 + floor(5 x (rank_min - 1) / n), rank_min - 1 = cnt.
+    return np.clip(1 + (5 * cnt) // max(n, 1), 1, 5)
+
+
+def rfm_scores(features: pd.DataFrame, defn: Definition, reference: Reference | None = None) -> pd.DataFrame:
+    """r_score, f_score, m_score (1-5) and rfm_code ("545") as DEFINITIONS.md RFM defines them.
+
+    Ranked among customers with at least one active day in the window (frequency > 0); ties share
+    the lower rank: score = 1 + floor(5 x (rank_min - 1) / n); recency ranked so the most recent gets 5.
+    Customers without an active day have no scores (NA).
+    """
+    ref = reference if reference is not None else reference_of(features, defn)
+    rec, freq, mon = _float(features, "recency_days"), _float(features, "frequency"), _float(features, "monetary")
+    active = (freq > 0) & ~np.isnan(rec)
+    mon = np.nan_to_num(mon, nan=0.0)
+    below_r, ties_r = ref.rfm_recency.below_and_ties(rec)
+    r = _score(ref.rfm_recency.n - below_r - ties_r, ref.rfm_recency.n)   # customers strictly less recent
+    f = _score(ref.rfm_frequency.below_and_ties(freq)[0], ref.rfm_frequency.n)
+    m = _score(ref.rfm_monetary.below_and_ties(mon)[0], ref.rfm_monetary.n)
+    mask = ~active
+    code_index = np.where(active, (5 - r) * 25 + (5 - f) * 5 + (5 - m), -1)
+    return pd.DataFrame({
+        "r_score": pd.arrays.IntegerArray(r.astype(np.int8), mask.copy()),
+        "f_score": pd.arrays.IntegerArray(f.astype(np.int8), mask.copy()),
+        "m_score": pd.arrays.IntegerArray(m.astype(np.int8), mask.copy()),
+        "rfm_code": pd.Categorical.from_codes(code_index.astype(np.int16), categories=list(RFM_CODES)),
+    }, index=features.index)
+
+
+def rfm_segment(features: pd.DataFrame, defn: Definition, reference: Reference | None = None) -> pd.Series:
+    """RFM segment: the [rfm.segments] name of the customer's rfm_code; no active day -> "No activity"."""
+    if "rfm_code" in features.columns:
+        col = features["rfm_code"]
+        if isinstance(col.dtype, pd.CategoricalDtype) and list(col.cat.categories) == list(RFM_CODES):
+            code_index = col.cat.codes.to_numpy()
+        else:
+            code_index = pd.Categorical(col.astype("str").where(col.notna()), categories=list(RFM_CODES)).codes
+    else:
+        code_index = rfm_scores(features, defn, reference)["rfm_code"].cat.codes.to_numpy()
+    order = segment_order("rfm_segment", defn)
+    lut = np.array([order.index(name) for _, name in defn.rfm.segments] + [order.index(defn.rfm.no_activity_label)],
+                   dtype=np.int16)
+    return _categorical(lut[np.asarray(code_index)], order, features.index)  # code -1 -> last = no activity
+
+
+def size_band(features: pd.DataFrame, defn: Definition, reference: Reference | None = None) -> pd.Series:
+    """Company size band by employees ([firmographic] size_bands); missing employees -> "Unknown size"."""
+    fi = defn.firmographic
+    order = segment_order("size_band", defn)
+    emp = _float(features, "employees")
+    codes = np.minimum(_band_index(emp, fi.size_bands), len(fi.size_bands) - 1).astype(np.int16)
+    codes = np.where(np.isnan(emp), order.index(fi.unknown_size_label), codes)
+    return _categorical(codes, order, features.index)
+
+
+def _attribute_values(features: pd.DataFrame, attr: str, defn: Definition) -> pd.Series | None:
+    if attr == "size_band":
+        if "employees" not in features.columns:
+            return None
+        s = size_band(features, defn).astype("str")
+        return s.where(s != defn.firmographic.unknown_size_label)
+    if attr not in features.columns:
+        return None
+    s = features[attr]
+    return s.astype("str").where(s.notna())
+
+
+def learn_icp_profile(features: pd.DataFrame, defn: Definition) -> dict[str, tuple[str, ...]]:
+    """The ideal customer profile: given values from [firmographic.icp_profile], else learned.
+
+    Learned from the customers in the top icp_top_share (default 10%) by total net revenue before D
+    (customers with positive revenue only): for each attribute, the values whose share in that top
+    group is at least 1.5 x their share among all customers with a value; when none is, the most
+    common value in the top group.
+    """
+    fi = defn.firmographic
+    given = dict(fi.icp_profile)
+    profile: dict[str, tuple[str, ...]] = {}
+    revenue = _float(features, "total_revenue")
+    payers = np.flatnonzero(revenue > 0)
+    k = math.ceil(len(payers) * fi.icp_top_share) if len(payers) else 0
+    top = payers[np.argsort(-revenue[payers], kind="stable")[:k]] if k else np.empty(0, dtype=int)
+    for attr, weight in fi.icp_weights:
+        if weight <= 0:
+            continue
+        if attr in given:
+            profile[attr] = given[attr]
+            continue
+        values = _attribute_values(features, attr, defn)
+        if values is None or len(top) == 0:
+            continue
+        all_share = values.value_counts(normalize=True)
+        top_values = values.iloc[top]
+        top_share = top_values.value_counts(normalize=True)
+        if top_share.empty:
+            continue
+        over = [v for v, s in top_share.items() if s >= 1.5 * all_share.get(v, 0.0)]
+        profile[attr] = tuple(sorted(over)) if over else (str(top_share.index[0]),)
+    return profile
+
+
+def icp_fit(features: pd.DataFrame, defn: Definition, reference: Reference | None = None) -> pd.Series:
+    """ICP fit 0-100: weighted share of attributes ([firmographic.icp_weights]) whose value is in the
+    ideal profile; attributes a customer has no value for are re-weighted away; none -> NaN."""
+    profile = reference.icp_profile if reference is not None else learn_icp_profile(features, defn)
+    num = np.zeros(len(features))
+    den = np.zeros(len(features))
+    for attr, weight in defn.firmographic.icp_weights:
+        if weight <= 0 or attr not in profile:
+            continue
+        values = _attribute_values(features, attr, defn)
+        if values is None:
+            continue
+        known = values.notna().to_numpy()
+        match = values.isin(list(profile[attr])).to_numpy(dtype=bool, na_value=False)
+        num += weight * (match & known)
+        den += weight * known
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fit = np.where(den > 0, 100.0 * num / np.where(den > 0, den, 1), np.nan)
+    return pd.Series(fit, index=features.index, name="icp_fit")
+
+
+def _value_labels(values: pd.Series, missing: str, index: pd.Index) -> pd.Series:
+    """Labels from a text column: the value, or `missing` (null or blank); categories by count, `missing` last."""
+    cat = pd.Categorical(values.astype("str").where(values.notna()) if values.dtype != "str" else values)
+    names = np.asarray(cat.categories.astype("str"), dtype=object)
+    blank = np.array([not str(v).strip() or str(v) == missing for v in names], dtype=bool)
+    codes = cat.codes.astype(np.int64)
+    counts = np.bincount(codes + 1, minlength=len(names) + 1)[1:]
+    keep = [i for i in sorted(range(len(names)), key=lambda i: (-counts[i], str(names[i]))) if not blank[i]]
+    order = [str(names[i]) for i in keep] + [missing]
+    lut = np.full(len(names) + 1, len(order) - 1, dtype=np.int16)   # last slot: code -1 (null) -> missing
+    for new, old in enumerate(keep):
+        lut[old] = new
+    return _categorical(lut[codes], order, index)
+
+
+def goal(features: pd.DataFrame, defn: Definition, reference: Reference | None = None) -> pd.Series:
+    """Stated goal (psychographic): the latest NPS goal, else a customers `goal` column, else "Not stated"."""
+    if "stated_goal" in features.columns:
+        values = features["stated_goal"]
+    elif "goal" in features.columns:
+        values = features["goal"]
+    else:
+        values = pd.Series(pd.NA, index=features.index, dtype="str")
+    return _value_labels(values, NOT_STATED, features.index)
+
+
+def attribute(features: pd.DataFrame, column: str) -> pd.Series:
+    """A firmographic attribute as a scheme: the value, "Unknown" when missing."""
+    values = features[column] if column in features.columns else pd.Series(pd.NA, index=features.index, dtype="str")
+    return _value_labels(values, UNKNOWN, features.index)
+
+
+def custom(features: pd.DataFrame, defn: Definition, reference: Reference | None = None) -> pd.Series:
+    """Custom segments: the first [[custom.rules]] expression that is true names the segment; the rest get
+    custom.default_label. Rules see the feature columns (plus health_score, icp_fit and other labels when
+    computed by `label_all`). Errors name the rule and the column (segmentation.rules.RuleError)."""
+    return evaluate_rules(features, defn.custom.rules, defn.custom.default_label)
+
+
+def _attribute_scheme(column: str) -> Callable[..., pd.Series]:
+    def scheme(features: pd.DataFrame, defn: Definition, reference: Reference | None = None) -> pd.Series:
+        return attribute(features, column)
+    scheme.__name__ = column
+    scheme.__doc__ = f"The {column} attribute as a segment; missing -> 'Unknown'."
+    return scheme
+
+
+SCHEMES: dict[str, Callable[..., pd.Series]] = {
+    "value_tier": value_tier, "behavior": behavior, "lifecycle": lifecycle, "health_band": health_band,
+    "rfm_segment": rfm_segment, "size_band": size_band, "goal": goal, "custom": custom,
+    **{c: _attribute_scheme(c) for c in ATTRIBUTE_SCHEMES},
+}
+
+
+def segment_order(scheme: str, defn: Definition, labels: pd.Series | None = None) -> list[str]:
+    """The display order of a scheme's segments (charts order and colour segments by it).
+
+    Catch-all labels come last. Data-driven schemes (goal, attributes) need `labels` to know their
+    values (ordered by customers, descending); without them only the catch-all is returned.
+    """
+    if scheme == "value_tier":
+        return [b.label for b in reversed(defn.value_tier.bands)] + [defn.value_tier.not_paying_label]
+    if scheme == "behavior":
+        return list(BEHAVIOR_ORDER)
+    if scheme == "lifecycle":
+        return [b.label for b in defn.lifecycle.bands] + [defn.lifecycle.lapsed_label, UNKNOWN]
+    if scheme == "health_band":
+        return [b.label for b in reversed(defn.health.bands)] + [NO_USAGE]
+    if scheme == "rfm_segment":
+        return list(dict.fromkeys([name for _, name in defn.rfm.segments] + [defn.rfm.no_activity_label]))
+    if scheme == "size_band":
+        return [b.label for b in defn.firmographic.size_bands] + [defn.firmographic.unknown_size_label]
+    if scheme == "custom":
+        return list(dict.fromkeys([r.name for r in defn.custom.rules] + [defn.custom.default_label]))
+    missing = NOT_STATED if scheme == "goal" else UNKNOWN
+    if labels is not None:
+        if isinstance(labels.dtype, pd.CategoricalDtype):
+            return [str(c) for c in labels.cat.categories]
+        counts = labels.astype("str").value_counts()
+        return [v for v in counts.index if v != missing] + [missing]
+    return [missing]
+
+
+def available_schemes(columns: list[str], defn: Definition) -> list[str]:
+    """Scheme keys this data and definition support, in menu order.
+
+    Always: value_tier, behavior, lifecycle, health_band, rfm_segment, goal; size_band when customers
+    have `employees`; custom when the definition has rules; each of industry, plan, channel, country
+    that is a customers column.
+    """
+    cols = set(columns)
+    out = ["value_tier", "behavior", "lifecycle", "health_band", "rfm_segment"]
+    if "employees" in cols:
+        out.append("size_band")
+    out.append("goal")
+    if defn.custom.rules:
+        out.append("custom")
+    out += [c for c in ATTRIBUTE_SCHEMES if c in cols]
+    return out
+
+
+def label_all(features: pd.DataFrame, defn: Definition, reference: Reference | None = None) -> pd.DataFrame:
+    """Every label and score per customer.
+
+    Returns a frame indexed 0..n-1 with columns: customer_id, mrr, value_tier, behavior, lifecycle,
+    health_score, health_band, r_score, f_score, m_score, rfm_code, rfm_segment, size_band, icp_fit, goal,
+    custom (only when the definition has rules), and industry, plan, channel, country (those present).
+    Labels are categorical (categories in `segment_order`). `reference` fixes percentile cut-offs and
+    the ICP profile (default: this frame's own).
+    """
+    feats = features.reset_index(drop=True)
+    ref = reference if reference is not None else reference_of(feats, defn)
+    out = pd.DataFrame({"customer_id": feats["customer_id"],
+                        "mrr": _float(feats, "mrr")})
+    out["value_tier"] = value_tier(feats, defn, ref)
+    out["behavior"] = behavior(feats, defn, ref)
+    out["lifecycle"] = lifecycle(feats, defn, ref)
+    out["health_score"] = health_score(feats, defn, ref)
+    out["health_band"] = health_band(out[["health_score"]], defn, ref)
+    scores = rfm_scores(feats, defn, ref)
+    for col in scores.columns:
+        out[col] = scores[col]
+    out["rfm_segment"] = rfm_segment(scores, defn, ref)
+    out["size_band"] = size_band(feats, defn, ref)
+    out["icp_fit"] = icp_fit(feats, defn, ref)
+    out["goal"] = goal(feats, defn, ref)
+    for col in ATTRIBUTE_SCHEMES:
+        if col in feats.columns:
+            out[col] = attribute(feats, col)
+    if defn.custom.rules:
+        extra = out.drop(columns=[c for c in out.columns if c in feats.columns])
+        out["custom"] = custom(pd.concat([feats, extra], axis=1), defn, ref)
+    return out

@@ -1,0 +1,157 @@
+"""Transitions between segments from one date to another, and each customer's segment month by month.
+
+DEFINITIONS.md "Transitions": the same scheme applied at two dates with thresholds fixed at the first
+date's values (percentile cut-offs and the learned ICP profile come from the first date's features);
+rows from_segment, to_segment, customers, mrr_from, mrr_to, with "(new)" and "(churned)" rows so both
+dates' totals reconcile.
+
+Who is counted at a date D: customers signed up before D who are not churned at D (churn as
+DEFINITIONS.md defines it for the revenue model). A customer counted at the first date and churned by
+the second goes to "(churned)"; one counted at the second date but not the first (signed up in between,
+or churned at the first date and reactivated since) comes from "(new)". So the customers of the rows
+whose from_segment is not "(new)" equal the count at date_from, and those whose to_segment is not
+"(churned)" equal the count at date_to.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Literal
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from segmentation.definition import Definition
+from segmentation.features import customer_features, feature_params
+from segmentation.schemes import SCHEMES, Reference, label_all, reference_of, segment_order
+
+__all__ = ["NEW", "CHURNED", "WATCHED", "scheme_labels", "transitions", "transitions_from_features",
+           "watched_movements", "segment_history"]
+
+NEW = "(new)"
+CHURNED = "(churned)"
+# The movements the product's seeds say to watch: (scheme, from, to).
+WATCHED: tuple[tuple[str, str, str], ...] = (
+    ("behavior", "Active", "Light"), ("behavior", "Light", "Dormant"), ("health_band", "Healthy", "At-risk"),
+    ("behavior", "Active", "Power"), ("health_band", "At-risk", "Healthy"),
+)
+
+
+def scheme_labels(features: pd.DataFrame, scheme: str, defn: Definition,
+                  reference: Reference | None = None) -> pd.Series:
+    """One scheme's labels for a features frame (index 0..n-1), cut-offs from `reference`."""
+    feats = features.reset_index(drop=True)
+    if scheme == "custom":
+        return label_all(feats, defn, reference)["custom"]
+    if scheme not in SCHEMES:
+        raise ValueError(f"unknown segmentation scheme {scheme!r}; choose one of {', '.join(SCHEMES)}.")
+    return SCHEMES[scheme](feats, defn, reference if reference is not None else reference_of(feats, defn))
+
+
+def _counted(features: pd.DataFrame) -> pd.Series:
+    return ~features["churned"].to_numpy(dtype=bool)
+
+
+def transitions_from_features(features_from: pd.DataFrame, features_to: pd.DataFrame, scheme: str,
+                              defn: Definition) -> pd.DataFrame:
+    """Transitions between two features frames (see the module docstring for who is counted).
+
+    Returns columns from_segment, to_segment, customers, mrr_from, mrr_to (MRR in dollars at each
+    date), one row per pair with at least one customer, ordered by the scheme's segment order.
+    """
+    f1 = features_from.reset_index(drop=True)
+    f2 = features_to.reset_index(drop=True)
+    ref = reference_of(f1, defn)
+    l1 = scheme_labels(f1, scheme, defn, ref).astype("str")
+    l2 = scheme_labels(f2, scheme, defn, ref).astype("str")
+    a = pd.DataFrame({"customer_id": f1["customer_id"].astype("str"), "from_segment": l1,
+                      "mrr_from": f1["mrr"].astype("float64")})[_counted(f1)]
+    b = pd.DataFrame({"customer_id": f2["customer_id"].astype("str"), "to_segment": l2,
+                      "mrr_to": f2["mrr"].astype("float64")})[_counted(f2)]
+    both = a.merge(b, on="customer_id", how="outer")
+    # MRR at the date a customer is not counted is still its MRR (0 for a churned subscription).
+    mrr_to_all = pd.Series(f2["mrr"].to_numpy(dtype="float64"), index=f2["customer_id"].astype("str"))
+    both["from_segment"] = both["from_segment"].fillna(NEW)
+    both["mrr_from"] = both["mrr_from"].fillna(0.0)
+    missing_to = both["to_segment"].isna()
+    if missing_to.any():
+        both.loc[missing_to, "mrr_to"] = (both.loc[missing_to, "customer_id"].map(mrr_to_all)
+                                          .fillna(0.0).to_numpy(dtype="float64"))
+    both["to_segment"] = both["to_segment"].fillna(CHURNED)
+    out = (both.groupby(["from_segment", "to_segment"], as_index=False, sort=False)
+           .agg(customers=("customer_id", "size"), mrr_from=("mrr_from", "sum"), mrr_to=("mrr_to", "sum")))
+    order = segment_order(scheme, defn)
+    extra = sorted(set(out["from_segment"]) | set(out["to_segment"]) - set(order) - {NEW, CHURNED})
+    rank = {s: i for i, s in enumerate([NEW] + order + extra + [CHURNED])}
+    out = out.sort_values(["from_segment", "to_segment"], key=lambda s: s.map(rank)).reset_index(drop=True)
+    out["customers"] = out["customers"].astype("int64")
+    return out[["from_segment", "to_segment", "customers", "mrr_from", "mrr_to"]]
+
+
+def transitions(tables: Mapping[str, ibis.Table], scheme: str, date_from: dt.date, date_to: dt.date,
+                defn: Definition, revenue_model: Literal["subscription", "transactional"] = "subscription"
+                ) -> pd.DataFrame:
+    """Segment transitions of `scheme` from date_from to date_to (DEFINITIONS.md "Transitions").
+
+    Features are computed as of each date; cut-offs are fixed at date_from. Returns from_segment,
+    to_segment, customers, mrr_from, mrr_to (see `transitions_from_features`).
+    """
+    if date_to <= date_from:
+        raise ValueError(f"transitions: date_to {date_to} must be after date_from {date_from}.")
+    params = feature_params(defn)
+    f1 = customer_features(tables, date_from, params, revenue_model)
+    f2 = customer_features(tables, date_to, params, revenue_model)
+    return transitions_from_features(f1, f2, scheme, defn)
+
+
+def watched_movements(transitions_frame: pd.DataFrame, scheme: str | None = None) -> pd.DataFrame:
+    """The movements the seeds say to watch (Active -> Light, Light -> Dormant, Healthy -> At-risk,
+    Active -> Power, At-risk -> Healthy), with customers and MRR; movements with no customer are kept (0).
+
+    Which movements: those of `scheme` when given; otherwise those whose two segments both appear in
+    the frame. Columns: movement, from_segment, to_segment, customers, mrr_from, mrr_to, share_of_from
+    (customers / customers of from_segment at the first date; NaN when that segment is empty).
+    """
+    t = transitions_frame
+    present = set(t["from_segment"]) | set(t["to_segment"])
+    rows = []
+    from_sizes = t.groupby("from_segment")["customers"].sum()
+    for sch, src, dst in WATCHED:
+        if scheme is not None and sch != scheme:
+            continue
+        if scheme is None and not {src, dst} <= present:
+            continue
+        hit = t[(t["from_segment"] == src) & (t["to_segment"] == dst)]
+        customers = int(hit["customers"].sum())
+        size = float(from_sizes.get(src, 0))
+        rows.append({"movement": f"{src} → {dst}", "from_segment": src, "to_segment": dst,
+                     "customers": customers, "mrr_from": float(hit["mrr_from"].sum()),
+                     "mrr_to": float(hit["mrr_to"].sum()),
+                     "share_of_from": customers / size if size > 0 else np.nan})
+    return pd.DataFrame(rows, columns=["movement", "from_segment", "to_segment", "customers", "mrr_from",
+                                       "mrr_to", "share_of_from"])
+
+
+def segment_history(tables: Mapping[str, ibis.Table], scheme: str, months: Iterable[dt.date],
+                    defn: Definition, revenue_model: Literal["subscription", "transactional"] = "subscription"
+                    ) -> pd.DataFrame:
+    """Each customer's segment at the start of each month (as-of date = the month's first day).
+
+    DEFINITIONS.md "Segments over time": churn, NRR, GRR and expansion count each customer in the
+    segment it had at the start of each month measured. Each month's labels use that month's own
+    cut-offs. Returns customer_id, month (Timestamp, first of month), segment (str), one row per
+    customer signed up before that month.
+    """
+    params = feature_params(defn)
+    parts = []
+    for month in months:
+        m = pd.Timestamp(month).date().replace(day=1)
+        feats = customer_features(tables, m, params, revenue_model)
+        labels = scheme_labels(feats, scheme, defn)
+        parts.append(pd.DataFrame({"customer_id": feats["customer_id"].astype("str"),
+                                   "month": pd.Timestamp(m), "segment": labels.astype("str").to_numpy()}))
+    if not parts:
+        return pd.DataFrame({"customer_id": pd.Series(dtype="str"), "month": pd.Series(dtype="datetime64[ns]"),
+                             "segment": pd.Series(dtype="str")})
+    return pd.concat(parts, ignore_index=True)

@@ -1,0 +1,43 @@
+"""AppTest fixtures: every page runs against one workspace holding the sample company."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+TIMEOUT = 180
+
+
+@pytest.fixture(scope="session", autouse=True)
+def sample_workspace(tmp_path_factory):
+    """A workspace of its own, loaded with the sample company on the app's first start."""
+    path = tmp_path_factory.mktemp("workspace") / "app.duckdb"
+    old = os.environ.get("SEGMENTS_WORKSPACE")
+    os.environ["SEGMENTS_WORKSPACE"] = str(path)
+    yield path
+    if old is None:
+        os.environ.pop("SEGMENTS_WORKSPACE", None)
+    else:
+        os.environ["SEGMENTS_WORKSPACE"] = old
+
+
+def open_page(page: str | None = None) -> AppTest:
+    """Run the Overview, then switch to `page` (as a user arriving on the app would)."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
+    assert not at.exception, at.exception
+    if page:
+        at.switch_page(page).run()
+        assert not at.exception, at.exception
+    return at
+
+
+def figures(at: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def figure_titles(at: AppTest) -> list[str]:
+    return [f["layout"]["title"]["text"] for f in figures(at)]

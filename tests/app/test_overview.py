@@ -1,0 +1,32 @@
+"""The Overview shows the sample company's KPIs, findings and segment map, and follows the sidebar."""
+from __future__ import annotations
+
+from tests.app.conftest import figure_titles, figures, open_page
+
+
+def test_overview_shows_kpis_with_changes_and_the_sample_banner():
+    at = open_page()
+    metrics = {m.label: m for m in at.metric}
+    assert {"Paying customers", "MRR", "NRR (12 months)", "GRR (12 months)", "Monthly logo churn",
+            "Net LTV : CAC (blended)", "CAC payback", "Blended CAC"} <= set(metrics)
+    assert metrics["MRR"].value.startswith("$") and metrics["MRR"].delta
+    assert any("Sample company" in i.value for i in at.info)
+    assert any("last complete month **October 2026**" in c.value for c in at.caption)
+
+
+def test_overview_names_the_margin_draining_and_the_healthy_segment():
+    at = open_page()
+    assert any("Outbound sales** drains margin" in e.value for e in at.error)
+    assert any("**Enterprise** pays" in s.value for s in at.success)
+
+
+def test_segment_map_has_one_bubble_per_paying_segment_and_follows_the_scheme():
+    at = open_page()
+    assert figure_titles(at)[0] == "Segment map: Value tier (ARR)"
+    labels = {t for trace in figures(at)[0]["data"] for t in trace["text"]}
+    assert labels == {"Enterprise", "Mid-market", "SMB", "Self-serve"}
+    at.selectbox(key="w_scheme").set_value("behavior").run()
+    assert not at.exception
+    assert figure_titles(at)[0] == "Segment map: Behaviour"
+    labels = {t for trace in figures(at)[0]["data"] for t in trace["text"]}
+    assert "Power" in labels and "Enterprise" not in labels

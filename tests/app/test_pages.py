@@ -1,0 +1,75 @@
+"""Every page renders on the sample company, and its widgets change what it shows."""
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from tests.app.conftest import figure_titles, figures, open_page
+
+
+def _table(at: AppTest, index: int = 0):
+    return at.dataframe[index].value
+
+
+def test_data_page_lists_the_tables_and_warns_that_the_workspace_is_shared():
+    at = open_page("pages/1_Data.py")
+    assert any("shared by everyone" in w.value for w in at.warning)
+    tables = _table(at)
+    assert set(tables["table"]) >= {"customers", "revenue", "events", "tickets", "spend", "nps", "ledger"}
+
+
+def test_data_page_checks_an_uploaded_file_and_shows_its_problems():
+    at = open_page("pages/1_Data.py")
+    bad = b"customer_id,date,amount\nC1,2026-01-05,10\nC2,not a date,10\n"
+    at.file_uploader(key="uploads").set_value(("revenue.csv", bad, "text/csv")).run()
+    assert not at.exception
+    problems = _table(at, -1)
+    assert "not dates" in " ".join(problems["message"])
+    load = next(b for b in at.button if b.label == "Load into the workspace")
+    assert load.disabled
+
+
+def test_segments_page_slider_moves_customers_between_segments():
+    at = open_page("pages/2_Segments.py")
+    at.selectbox(key="w_scheme").set_value("behavior").run()
+    assert not at.exception
+    before = figures(at)[0]["data"][0]
+    power_before = dict(zip(before["x"], before["text"]))["Power"]
+    power = next(s for s in at.slider if s.label.startswith("Power users"))
+    power.set_value(40).run()
+    assert not at.exception
+    after = dict(zip(figures(at)[0]["data"][0]["x"], figures(at)[0]["data"][0]["text"]))
+    assert int(after["Power"].replace(",", "")) > int(power_before.replace(",", ""))
+    assert at.session_state["p_definition_name"] == "Default (edited)"
+
+
+def test_segments_page_refuses_an_invalid_custom_rule_with_a_message():
+    at = open_page("pages/2_Segments.py")
+    at.selectbox(key="w_scheme").set_value("custom").run()
+    assert not at.exception
+    default = next(t for t in at.text_input if t.label == "Everyone else is")
+    default.set_value("Others").run()
+    assert not at.exception
+    assert "Others" in at.session_state["p_definition_toml"]
+
+
+def test_segments_page_value_tier_edge_changes_the_tiers():
+    at = open_page("pages/2_Segments.py")
+    smb_from = next(n for n in at.number_input if n.label.startswith("SMB from"))
+    table = _table(at)
+    smb_before = int(table.set_index("segment").loc["SMB", "customers"])
+    smb_from.set_value(5000.0).run()  # Team plan ($299 a month, ARR $3,588) becomes Self-serve
+    assert not at.exception
+    smb_after = int(_table(at).set_index("segment").loc["SMB", "customers"])
+    assert smb_after < smb_before
+
+
+def test_cohorts_page_switches_metric_granularity_and_segment():
+    at = open_page("pages/3_Cohorts.py")
+    assert figure_titles(at)[0].startswith("Logo retention by first-paid month, all customers")
+    at.segmented_control(key="cohort_metric").set_value("revenue_retention").run()
+    at.segmented_control(key="cohort_granularity").set_value("quarter").run()
+    assert not at.exception
+    assert figure_titles(at)[0].startswith("Revenue retention (net) by first-paid quarter")
+    at.selectbox(key="cohort_segment").set_value("Enterprise").run()
+    assert not at.exception
+    assert "Enterprise (at 01 Nov 2026)" in figure_titles(at)[0]

@@ -1,0 +1,68 @@
+"""Cost to serve: per-ticket support cost rules, usage over the window, support burden by segment."""
+from __future__ import annotations
+
+from datetime import date
+
+import ibis
+import pandas as pd
+import pytest
+
+from economics.assumptions import parse_assumptions
+from economics.costs import customer_usage, support_burden, usage_window
+
+# As of 2024-05-01 with a 3-month window: Feb 1 to May 1 (exclusive).
+TICKETS = pd.DataFrame({
+    "customer_id": ["a", "a", "b", "c", "c"],
+    "created_at": pd.to_datetime(["2024-03-02", "2024-04-10", "2024-04-11", "2024-04-20", "2024-01-05"]),
+    "minutes": [10.0, None, 30.0, None, 5.0],
+    "cost": [None, None, None, 12.5, None],
+})
+EVENTS = pd.DataFrame({"customer_id": ["a", "a", "b"],
+                       "timestamp": pd.to_datetime(["2024-03-01", "2024-04-01", "2024-05-01"]),
+                       "event": ["x", "x", "x"], "user_id": ["u1", "u2", "u3"]})
+
+
+def test_usage_window_is_the_trailing_complete_months():
+    assert usage_window(date(2024, 5, 1), 3) == (date(2024, 2, 1), date(2024, 5, 1))
+    assert usage_window(date(2024, 5, 20), 3) == (date(2024, 2, 1), date(2024, 5, 1))
+
+
+def test_support_cost_uses_ticket_cost_then_minutes_then_the_team_cost():
+    a = parse_assumptions({"support_team_monthly_cost": 300.0, "support_cost_per_minute": 2.0})
+    usage = customer_usage({"tickets": ibis.memtable(TICKETS), "events": ibis.memtable(EVENTS)},
+                           date(2024, 5, 1), 3, a)
+    expected = pd.DataFrame({
+        "customer_id": ["a", "b", "c"],
+        "tickets": [2, 1, 1],                  # c's January ticket is before the window
+        "support_minutes": [10.0, 30.0, float("nan")],
+        # a: 10 min x $2 = 20 + an April ticket without minutes: $300 / 3 April tickets = 100 -> 120
+        # b: 30 min x $2 = 60; c: its own cost 12.5
+        "support_cost": [120.0, 60.0, 12.5],
+        "events": [2, 0, 0],                   # b's event on D itself is excluded
+        "seats": [2.0, 0.0, 0.0],              # distinct users in the window
+    })
+    pd.testing.assert_frame_equal(usage, expected, check_dtype=False)
+
+
+def test_support_burden_shares_and_per_customer_month_rates():
+    usage = pd.DataFrame({"customer_id": ["a", "b", "c"], "tickets": [2, 1, 1],
+                          "support_minutes": [10.0, 30.0, None], "support_cost": [120.0, 60.0, 12.5]})
+    at_d = pd.DataFrame({"customer_id": ["a", "b", "c", "d"],
+                         "segment": ["SMB", "SMB", "Enterprise", "Enterprise"]})
+    out = support_burden(usage, at_d, 3).set_index("segment")
+    # SMB: 3 tickets, $180 over 2 customers x 3 months; Enterprise: 1 ticket, $12.5 over 2 x 3
+    assert out.loc["SMB", "tickets"] == 3 and out.loc["SMB", "support_cost"] == 180.0
+    assert out.loc["SMB", "ticket_share"] == pytest.approx(3 / 4)
+    assert out.loc["SMB", "cost_share"] == pytest.approx(180 / 192.5)
+    assert out.loc["SMB", "tickets_pcm"] == pytest.approx(3 / 6)
+    assert out.loc["Enterprise", "cost_pcm"] == pytest.approx(12.5 / 6)
+    assert out.loc["Enterprise", "support_minutes"] != out.loc["Enterprise", "support_minutes"]  # NaN: unknown
+
+
+def test_support_burden_counts_a_young_customer_only_from_its_first_paid_month():
+    usage = pd.DataFrame({"customer_id": ["a"], "tickets": [4], "support_minutes": [40.0],
+                          "support_cost": [40.0]})
+    at_d = pd.DataFrame({"customer_id": ["a"], "segment": ["SMB"]})
+    acq = pd.DataFrame({"customer_id": ["a"], "first_paid_month": pd.to_datetime(["2024-04-01"])})
+    out = support_burden(usage, at_d, 3, acquisition=acq, as_of=date(2024, 5, 1))
+    assert out["cost_pcm"].tolist() == [40.0]   # one month (April) observed, not three

@@ -1,0 +1,81 @@
+"""The report's frames: their columns on a tiny company, and the sample company's planted truths."""
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import ibis
+import pandas as pd
+import pytest
+
+from economics.report import build_report
+from economics.unit import ECONOMICS_COLUMNS
+
+D = date
+
+
+def tiny_tables() -> dict[str, ibis.Table]:
+    ledger = pd.DataFrame({
+        "customer_id": ["a", "a", "a", "b", "b"],
+        "month": [D(2024, 1, 1), D(2024, 2, 1), D(2024, 3, 1), D(2024, 2, 1), D(2024, 3, 1)],
+        "revenue_cents": [10000, 10000, 10000, 500000, 500000],
+    })
+    ledger["mrr_cents"] = ledger["revenue_cents"]
+    ledger["refund_cents"] = 0
+    customers = pd.DataFrame({"customer_id": ["a", "b", "c"],
+                              "signup_date": [D(2024, 1, 1), D(2024, 2, 1), D(2024, 2, 10)],
+                              "channel": ["ads", "sales", None]})
+    spend = pd.DataFrame({"month": [D(2024, 2, 1)], "amount": [900.0], "channel": ["sales"],
+                          "segment": [None]}).astype({"segment": "string"})
+    return {"ledger": ibis.memtable(ledger), "customers": ibis.memtable(customers), "spend": ibis.memtable(spend)}
+
+
+def test_the_report_has_every_file_with_its_columns():
+    from segmentation.definition import default_definition
+
+    rep = build_report(tiny_tables(), D(2024, 4, 1), default_definition(), "subscription",
+                       schemes=["value_tier"])
+    assert set(rep) == {"customers", "cohort_retention", "segment_economics", "mrr_movements"}
+    for col in ("customer_id", "value_tier", "recency_days", "frequency", "monetary"):
+        assert col in rep["customers"].columns
+    assert list(rep["cohort_retention"].columns[:3]) == ["cohort", "period", "cohort_size"]
+    assert rep["cohort_retention"]["cohort"].iloc[0] == "2024-01"
+    econ = rep["segment_economics"]
+    assert list(econ.columns) == ["scheme", *ECONOMICS_COLUMNS, "window_first", "window_last", "assumptions"]
+    assert json.loads(econ["assumptions"].iloc[0])["gross_margin"] == 0.8
+    assert econ["segment"].iloc[-1] == "All customers"
+    # b ($5,000 MRR, ARR $60k) is won in Feb through sales; Feb's $900 sales spend is its CAC
+    b_tier = rep["customers"].set_index("customer_id").loc["b", "value_tier"]
+    assert econ.set_index("segment").loc[b_tier, "cac"] == 900.0
+    assert rep["mrr_movements"]["month"].tolist() == ["2024-01", "2024-02", "2024-03"]
+
+
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
+
+
+@pytest.mark.slow
+def test_the_sample_company_shows_its_planted_economics(tmp_path):
+    from ingest.load import load_sample
+    from ingest.store import Workspace
+    from segmentation.definition import default_definition, dump_definition, load_definition
+
+    ws = Workspace(tmp_path / "ws.duckdb")
+    load_sample(ws)
+    con = ws.ibis()
+    tables = {n: con.table(n) for n in ws.tables() if n != "meta" and not n.startswith("_")}
+    toml = dump_definition(default_definition())
+    # A custom rule that names the planted segment: Team-plan ARR ($1k-$10k) won by outbound sales.
+    toml = toml.replace('rules = [', 'rules = [\n    { name = "Sales-led SMB", expr = '
+                        '"arr >= 1000 AND arr < 10000 AND channel = \'Outbound sales\'" },', 1)
+    defn = load_definition(toml)
+    rep = build_report(tables, D(2026, 11, 1), defn, "subscription", schemes=["value_tier", "custom"])
+    econ = rep["segment_economics"].set_index(["scheme", "segment"])
+    assert econ.loc[("value_tier", "Enterprise"), "verdict"] == "healthy"
+    assert econ.loc[("custom", "Sales-led SMB"), "verdict"] == "margin-draining"
+    # Later cohorts (first paid on or after 2025-11) retain better six months in than earlier ones.
+    cr = rep["cohort_retention"]
+    six = cr[(cr["period"] == 6) & cr["complete"]]
+    late, early = six[six["cohort"] >= "2025-11"], six[six["cohort"] < "2025-11"]
+    lift = late["active"].sum() / late["cohort_size"].sum() - early["active"].sum() / early["cohort_size"].sum()
+    assert lift > 0.10

@@ -1,0 +1,299 @@
+"""Segment economics against hand-computed values: churn attribution, LTV, net LTV, CAC, payback, verdict."""
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from economics.assumptions import parse_assumptions
+from economics.unit import (EconomicsInputs, attribute_cac, segment_economics, verdict, waterfall,
+                            wilson_interval)
+
+D = date
+
+
+def _ledger(rows):
+    df = pd.DataFrame(rows, columns=["customer_id", "month", "revenue_cents"])
+    df["month"] = pd.to_datetime(df["month"])
+    df["mrr_cents"] = df["revenue_cents"].clip(lower=0)
+    df["refund_cents"] = (-df["revenue_cents"]).clip(lower=0)
+    return df
+
+
+# As of 2024-05-01: last complete month April; data from January, so the churn window is Feb-Apr.
+# e1 Enterprise $1000 Jan-Apr. e2 $1000 Jan, decays to $200 in Feb, churns in Mar (SMB at the start of
+# Mar). e3 $1000 Jan-Feb, churns in Mar while still Enterprise at the start of Mar.
+# s1 SMB $100 Jan-Apr. s2 SMB, new in Mar at $100.
+LEDGER = _ledger([
+    ("e1", "2024-01-01", 100000), ("e1", "2024-02-01", 100000), ("e1", "2024-03-01", 100000),
+    ("e1", "2024-04-01", 100000), ("e2", "2024-01-01", 100000), ("e2", "2024-02-01", 20000),
+    ("e3", "2024-01-01", 100000), ("e3", "2024-02-01", 100000),
+    ("s1", "2024-01-01", 10000), ("s1", "2024-02-01", 10000), ("s1", "2024-03-01", 10000),
+    ("s1", "2024-04-01", 10000), ("s2", "2024-03-01", 10000), ("s2", "2024-04-01", 10000),
+])
+AT_D = pd.DataFrame({"customer_id": ["e1", "e2", "e3", "s1", "s2"],
+                     "segment": ["Enterprise", "Churned", "Churned", "SMB", "SMB"]})
+HISTORY = pd.DataFrame({
+    "customer_id": ["e1", "e1", "e1", "e2", "e2", "e3", "e3", "s1", "s1", "s1", "s2"],
+    "month": pd.to_datetime(["2024-02-01", "2024-03-01", "2024-04-01", "2024-02-01", "2024-03-01",
+                             "2024-02-01", "2024-03-01", "2024-02-01", "2024-03-01", "2024-04-01",
+                             "2024-04-01"]),
+    "segment": ["Enterprise", "Enterprise", "Enterprise", "Enterprise", "SMB", "Enterprise", "Enterprise",
+                "SMB", "SMB", "SMB", "SMB"],
+})
+ACQUISITION = pd.DataFrame({
+    "customer_id": ["e1", "e2", "e3", "s1", "s2"],
+    "first_paid_month": pd.to_datetime(["2024-01-01"] * 4 + ["2024-03-01"]),
+    "channel": ["sales", "sales", "ads", "ads", None],
+    "segment": ["Enterprise", "Enterprise", "Enterprise", "SMB", "SMB"],
+    "value_tier": ["Enterprise", "Enterprise", "Enterprise", "SMB", "SMB"],
+})
+USAGE = pd.DataFrame({"customer_id": ["e1", "s1", "s2"], "tickets": [3, 6, 2],
+                      "support_minutes": [60.0, 120.0, 10.0], "support_cost": [None, None, 50.0],
+                      "events": [30000, 3000, 1000], "seats": [0, 0, 0]})
+SPEND = pd.DataFrame({"month": pd.to_datetime(["2024-03-01"]), "amount": [600.0], "channel": [None],
+                      "segment": [None]})
+ASSUME = parse_assumptions({"gross_margin_by_segment": {"Enterprise": 0.9},
+                            "onboarding_cost": {"Enterprise": 1000, "SMB": 100}})
+
+
+def _inputs(spend=SPEND, history=HISTORY):
+    return EconomicsInputs(ledger=LEDGER, segment_at_d=AT_D, segment_history=history,
+                           acquisition=ACQUISITION, usage=USAGE, window_months=3, spend=spend,
+                           as_of=D(2024, 5, 1), revenue_model="subscription")
+
+
+@pytest.fixture(scope="module")
+def result():
+    return segment_economics(_inputs(), ASSUME)
+
+
+def _row(result, segment):
+    return result.table.set_index("segment").loc[segment]
+
+
+def test_the_churn_window_is_the_complete_months_with_exposure(result):
+    assert result.window == (pd.Timestamp("2024-02-01"), pd.Timestamp("2024-04-01"))
+
+
+def test_churn_counts_in_the_segment_held_at_the_start_of_the_churn_month(result):
+    ent, smb = _row(result, "Enterprise"), _row(result, "SMB")
+    # Enterprise exposure: Feb e1 e2 e3, Mar e1 e3, Apr e1 = 6; lost: e3 in Mar = 1
+    assert (ent["churn_exposure"], ent["churn_events"]) == (6, 1)
+    assert ent["logo_churn"] == pytest.approx(1 / 6)
+    # SMB exposure: Feb s1, Mar s1 e2 (e2 was SMB at the start of Mar), Apr s1 s2 = 5; lost: e2 = 1
+    assert (smb["churn_exposure"], smb["churn_events"]) == (5, 1)
+    assert smb["logo_churn"] == pytest.approx(0.2)
+
+
+def test_if_the_decayed_customer_was_still_enterprise_its_churn_is_enterprise_churn():
+    history = HISTORY.copy()
+    history.loc[(history["customer_id"] == "e2") & (history["month"] == "2024-03-01"), "segment"] = "Enterprise"
+    ent = segment_economics(_inputs(history=history), ASSUME).table.set_index("segment").loc["Enterprise"]
+    assert (ent["churn_exposure"], ent["churn_events"]) == (7, 2)   # 6 + e2 in Mar; e3 and e2 lost
+
+
+def test_counts_mrr_and_arpa_use_the_segment_at_d(result):
+    ent, smb, churned = _row(result, "Enterprise"), _row(result, "SMB"), _row(result, "Churned")
+    assert (ent["customers"], ent["paying_customers"], ent["mrr"], ent["arpa"]) == (1, 1, 1000.0, 1000.0)
+    assert (smb["customers"], smb["paying_customers"], smb["mrr"], smb["arpa"]) == (2, 2, 200.0, 100.0)
+    assert smb["share"] == pytest.approx(2 / 5) and smb["mrr_share"] == pytest.approx(200 / 1200)
+    assert churned["paying_customers"] == 0 and math.isnan(churned["arpa"])
+
+
+def test_revenue_churn_by_segment_at_month_start(result):
+    ent, smb = _row(result, "Enterprise"), _row(result, "SMB")
+    # Enterprise starting MRR: Feb 3000 + Mar 2000 + Apr 1000 = 6000; lost: e2 contraction 800 + e3 churn 1000
+    assert ent["gross_revenue_churn"] == pytest.approx(1800 / 6000)
+    assert ent["net_revenue_churn"] == pytest.approx(1800 / 6000)
+    # SMB starting MRR: Feb 100 + Mar (100 + 200) + Apr (100 + 100) = 600; lost: e2 churn 200
+    assert smb["gross_revenue_churn"] == pytest.approx(200 / 600)
+    assert smb["expansion_rate"] == 0.0
+
+
+def test_ltv_net_ltv_and_costs_match_the_hand_computation(result):
+    ent, smb = _row(result, "Enterprise"), _row(result, "SMB")
+    # Enterprise: lifetime 1 / (1/6) = 6; margin 0.9 (override); e1 over 3 usage months:
+    # support 60 min x $1 = 60 -> 20 pcm; infra 30000 x $0.001 = 30 -> 10 pcm; tickets 3 / 3 = 1
+    assert ent["lifetime_months"] == pytest.approx(6.0) and not ent["ltv_capped"]
+    assert ent["ltv"] == pytest.approx(1000 * 0.9 * 6)                      # 5400
+    assert ent["support_cost_pcm"] == pytest.approx(20.0)
+    assert ent["infra_cost_pcm"] == pytest.approx(10.0)
+    assert ent["tickets_pcm"] == pytest.approx(1.0)
+    assert ent["contribution_pcm"] == pytest.approx(900 - 20 - 10)          # 870
+    assert ent["net_ltv"] == pytest.approx(870 * 6 - 1000)                  # 4220
+    assert ent["support_share_of_revenue"] == pytest.approx(20 / 1000)
+    # SMB: lifetime 1 / 0.2 = 5; months s1 3 + s2 2 (acquired in Mar) = 5;
+    # support s1 120 min x $1 + s2's ticket cost 50 = 170 -> 34 pcm; infra (3000 + 1000) x 0.001 = 4 -> 0.8
+    assert smb["ltv"] == pytest.approx(100 * 0.8 * 5)                       # 400
+    assert smb["support_cost_pcm"] == pytest.approx(34.0)
+    assert smb["infra_cost_pcm"] == pytest.approx(0.8)
+    assert smb["contribution_pcm"] == pytest.approx(80 - 34 - 0.8)          # 45.2
+    assert smb["net_ltv"] == pytest.approx(45.2 * 5 - 100)                  # 126
+
+
+def test_cac_payback_and_verdict_of_a_segment(result):
+    smb = _row(result, "SMB")
+    # March spend $600 with no channel goes to all of March's new customers: s2 only
+    assert smb["cac"] == pytest.approx(600.0) and smb["blended_cac"] == pytest.approx(600.0)
+    assert smb["net_ltv_cac"] == pytest.approx(126 / 600)                   # 0.21 < 1
+    assert smb["payback_months"] == pytest.approx(600 / 45.2)               # 13.27
+    assert smb["verdict"] == "margin-draining"
+    assert smb["verdict_rule"] == "net LTV : CAC 0.21 < 1"
+
+
+def test_a_segment_without_new_customers_in_the_window_has_no_cac(result):
+    ent = _row(result, "Enterprise")
+    assert math.isnan(ent["cac"]) and "no new customers" in ent["note"]
+    assert "small sample" in ent["note"]
+
+
+def test_without_spend_cac_needs_spend_data_and_the_verdict_rests_on_contribution():
+    out = segment_economics(_inputs(spend=None), ASSUME).table.set_index("segment")
+    assert math.isnan(out.loc["SMB", "cac"]) and "needs spend data" in out.loc["SMB", "note"]
+    assert out.loc["SMB", "verdict"] == "healthy"
+    assert out.loc["SMB", "verdict_rule"].startswith("contribution per customer-month $45.20 >= 0")
+
+
+def test_the_blended_row_covers_every_customer(result):
+    b = result.blended.iloc[0]
+    assert (b["customers"], b["paying_customers"], b["mrr"], b["arpa"]) == (5, 3, 1200.0, 400.0)
+    assert (b["churn_exposure"], b["churn_events"]) == (11, 2)
+    assert b["gross_margin"] == pytest.approx((1000 * 0.9 + 200 * 0.8) / 1200)   # MRR-weighted 0.8833
+
+
+def test_zero_churn_takes_the_lifetime_cap_and_is_flagged():
+    ledger = LEDGER[LEDGER["customer_id"].isin(["e1"])]
+    inputs = EconomicsInputs(ledger=ledger, segment_at_d=AT_D[AT_D.customer_id == "e1"],
+                             segment_history=HISTORY[HISTORY.customer_id == "e1"],
+                             acquisition=ACQUISITION[ACQUISITION.customer_id == "e1"], usage=USAGE,
+                             window_months=3, spend=None, as_of=D(2024, 5, 1))
+    ent = segment_economics(inputs, ASSUME).table.iloc[0]
+    assert ent["logo_churn"] == 0.0 and ent["ltv_capped"]
+    assert ent["ltv"] == pytest.approx(1000 * 0.9 * 60)                    # cap 60 months
+    assert ent["net_ltv"] == pytest.approx(870 * 60 - 1000)
+
+
+def test_cac_pools_spend_and_leaves_customers_without_a_channel_unattributed():
+    acq = pd.DataFrame({
+        "customer_id": ["c1", "c2", "c3", "c4", "c5", "c6"],
+        "first_paid_month": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-03-01", "2024-03-01",
+                                            "2024-02-01", "2024-02-01"]),
+        "channel": ["ads", "ads", "ads", None, "seo", "partners"],
+        "value_tier": ["SMB", "SMB", "SMB", "SMB", "SMB", "Enterprise"],
+    })
+    spend = pd.DataFrame({
+        "month": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01", "2024-02-01", "2024-01-01"]),
+        "amount": [300.0, 120.0, 60.0, 500.0, 70.0],
+        "channel": ["ads", "ads", "ads", None, "events"],
+        "segment": [None, None, None, "Enterprise", None],
+    })
+    out = attribute_cac(acq, spend, D(2024, 1, 1), D(2024, 3, 1)).set_index("customer_id")["cac"]
+    assert out["c1"] == 150.0 and out["c2"] == 150.0      # Jan ads 300 / 2
+    assert out["c3"] == 180.0                             # Feb ads 120 had no ads customer: pools to Mar + 60
+    assert math.isnan(out["c4"])                          # no channel: Unattributed, not blended
+    assert out["c5"] == 0.0                               # seo had no spend
+    assert out["c6"] == 500.0                             # Enterprise-tier spend goes to the tier directly
+    # the Jan "events" 70 found no customer within its 3-month window and is left unattributed
+
+
+def test_pooled_spend_expires_after_three_months():
+    acq = pd.DataFrame({"customer_id": ["c1"], "first_paid_month": pd.to_datetime(["2024-04-01"]),
+                        "channel": ["ads"], "value_tier": ["SMB"]})
+    spend = pd.DataFrame({"month": pd.to_datetime(["2024-01-01", "2024-02-01"]), "amount": [100.0, 40.0],
+                          "channel": ["ads", "ads"], "segment": [None, None]})
+    # Jan spend is usable Jan-Mar only; Feb spend Feb-Apr: c1 in Apr gets 40
+    assert attribute_cac(acq, spend, D(2024, 4, 1), D(2024, 4, 1))["cac"].tolist() == [40.0]
+
+
+@pytest.mark.parametrize("ratio, payback, contribution, expected", [
+    (3.0, 18.0, 10.0, "healthy"),           # both thresholds met exactly
+    (3.0, 18.01, 10.0, "marginal"),         # payback just too long
+    (2.99, 10.0, 10.0, "marginal"),
+    (1.0, 30.0, 10.0, "marginal"),          # exactly 1 is not below 1
+    (0.99, 30.0, 10.0, "margin-draining"),
+    (5.0, 5.0, -0.01, "margin-draining"),   # negative contribution overrides a good ratio
+    (5.0, 5.0, 0.0, "healthy"),
+])
+def test_verdict_boundaries(ratio, payback, contribution, expected):
+    assert verdict(ratio, payback, contribution, True, parse_assumptions({}))[0] == expected
+
+
+def test_wilson_interval_matches_the_published_formula():
+    # 1 of 10, z = 1.96: centre (0.1 + 0.19208) / 1.38416 = 0.21110, half 0.16568 -> (0.0179, 0.4042)
+    low, high = wilson_interval(1, 10)
+    assert low == pytest.approx(0.01787, abs=1e-4) and high == pytest.approx(0.40415, abs=1e-4)
+
+
+def test_waterfall_steps_run_from_revenue_to_what_is_left_after_cac(result):
+    steps = waterfall(_row(result, "SMB")).set_index("step")["amount"]
+    # per customer over 5 months: revenue 500, COGS -100, support -170, infra -4, onboarding -100
+    assert steps.round(6).to_dict() == {
+        "Revenue over lifetime": 500.0, "Cost of goods": -100.0, "Support": -170.0, "Infra": -4.0,
+        "Onboarding": -100.0, "Net LTV": 126.0, "CAC": -600.0, "Left after CAC": -474.0}
+    relative = steps.drop(["Net LTV", "Left after CAC"])
+    assert relative.drop("CAC").sum() == pytest.approx(126.0)
+
+
+def test_transactional_churn_by_segment_follows_the_inactivity_rule():
+    # Orders (N = 90 days), as of 2024-08-01: window Feb-Jul.
+    # a: Jan 5, Feb 10, Jun 1 -> churn dated May 10; active at the start of Feb, Mar, Apr, May, and Jul
+    #    (its Jun run started after Jun 1) = 5 customer-months, 1 churn.
+    # b: Jan 2 only -> churn dated Apr 1; active at the start of Feb, Mar, Apr = 3, 1 churn.
+    orders = pd.DataFrame({"customer_id": ["a", "a", "a", "b"],
+                           "date": pd.to_datetime(["2024-01-05", "2024-02-10", "2024-06-01", "2024-01-02"]),
+                           "amount_cents": [1000, 2000, 500, 3000]})
+    ledger = _ledger([("a", "2024-01-01", 1000), ("a", "2024-02-01", 2000), ("a", "2024-06-01", 500),
+                      ("b", "2024-01-01", 3000)])
+    months = pd.date_range("2024-02-01", "2024-07-01", freq="MS")
+    history = pd.DataFrame({"customer_id": ["a"] * 6 + ["b"] * 3,
+                            "month": list(months) + list(months[:3]),
+                            "segment": ["Retail"] * 6 + ["Wholesale"] * 3})
+    inputs = EconomicsInputs(
+        ledger=ledger, segment_at_d=pd.DataFrame({"customer_id": ["a", "b"], "segment": ["Retail", "Wholesale"]}),
+        segment_history=history,
+        acquisition=pd.DataFrame({"customer_id": ["a", "b"], "first_paid_month": pd.to_datetime(["2024-01-01"] * 2),
+                                  "channel": [None, None], "segment": ["Retail", "Wholesale"],
+                                  "value_tier": ["SMB", "SMB"]}),
+        usage=pd.DataFrame({"customer_id": []}), window_months=3, spend=None, as_of=D(2024, 8, 1),
+        revenue_model="transactional", revenue=orders)
+    out = segment_economics(inputs, parse_assumptions({})).table.set_index("segment")
+    assert (out.loc["Retail", "churn_exposure"], out.loc["Retail", "churn_events"]) == (5, 1)
+    assert out.loc["Retail", "logo_churn"] == pytest.approx(0.2)
+    assert (out.loc["Wholesale", "churn_exposure"], out.loc["Wholesale", "churn_events"]) == (3, 1)
+    assert out.loc["Wholesale", "logo_churn"] == pytest.approx(1 / 3)
+
+
+def test_a_ratio_just_under_the_threshold_is_not_shown_as_the_threshold():
+    word, rule = verdict(2.9975, 8.8, 100.0, True, parse_assumptions({}))
+    assert word == "marginal" and "2.9975" in rule
+
+
+def test_a_segment_without_paying_customers_has_no_verdict(result):
+    churned = _row(result, "Churned")
+    assert churned["verdict"] == "n/a" and churned["verdict_rule"] == "no paying customers: nothing to measure"
+
+
+def test_nrr_and_grr_by_segment_use_the_segment_at_the_start_of_the_twelve_months():
+    # As of 2025-02-01: L = Jan 2025, base month Jan 2024, segments at the start of Feb 2024.
+    # A: x $100 -> $150, y $100 -> $50: NRR 200 / 200 = 1.0, GRR (100 + 50) / 200 = 0.75
+    # B: z $100 -> gone: NRR = GRR = 0
+    ledger = _ledger([("x", "2024-01-01", 10000), ("x", "2025-01-01", 15000), ("y", "2024-01-01", 10000),
+                      ("y", "2025-01-01", 5000), ("z", "2024-01-01", 10000)])
+    history = pd.DataFrame({"customer_id": ["x", "y", "z"], "month": pd.to_datetime(["2024-02-01"] * 3),
+                            "segment": ["A", "A", "B"]})
+    inputs = EconomicsInputs(
+        ledger=ledger, segment_at_d=pd.DataFrame({"customer_id": ["x", "y", "z"], "segment": ["A", "A", "B"]}),
+        segment_history=history,
+        acquisition=pd.DataFrame({"customer_id": ["x", "y", "z"],
+                                  "first_paid_month": pd.to_datetime(["2024-01-01"] * 3),
+                                  "channel": ["ads"] * 3, "segment": ["A", "A", "B"], "value_tier": ["SMB"] * 3}),
+        usage=pd.DataFrame({"customer_id": []}), window_months=12, spend=None, as_of=D(2025, 2, 1))
+    out = segment_economics(inputs, parse_assumptions({}))
+    t = out.table.set_index("segment")
+    assert (t.loc["A", "nrr"], t.loc["A", "grr"]) == (pytest.approx(1.0), pytest.approx(0.75))
+    assert (t.loc["B", "nrr"], t.loc["B", "grr"]) == (0.0, 0.0)
+    assert out.blended.iloc[0]["nrr"] == pytest.approx(200 / 300)     # all: (150 + 50 + 0) / 300
+    assert out.blended.iloc[0]["grr"] == pytest.approx(150 / 300)

@@ -1,0 +1,115 @@
+"""Features on tiny hand-made tables, computed by hand (see conftest.py for the story of A, B, C, Z)."""
+from __future__ import annotations
+
+import datetime as dt
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from segmentation.features import FeatureParams, customer_features, feature_params
+from segmentation.definition import load_definition
+
+from .conftest import D, tiny_frames
+
+NAN = np.nan
+
+
+def test_features_match_the_hand_computed_values(tiny_tables):
+    f = customer_features(tiny_tables, D, FeatureParams(key_event="report_export", support_cost_per_minute=2.0))
+    got = f[["customer_id", "tenure_days", "paying", "churned", "mrr", "arr", "mrr_3m_ago", "total_revenue",
+             "recency_days", "frequency", "monetary", "events_30d", "events_prev_30d", "active_days_30d",
+             "features_used_30d", "active_users_30d", "usage_trend", "days_to_key_event", "tickets_90d",
+             "support_minutes_90d", "support_cost_90d", "nps_latest", "seat_pct_of_limit"]]
+    expected = pd.DataFrame({
+        "customer_id": ["A", "B", "C"],                      # Z signs up on D: excluded
+        # D - signup: 2026-01-15 -> 290 days; 2025-06-01 -> 518; 2026-10-20 -> 12
+        "tenure_days": [290.0, 518.0, 12.0],
+        "paying": [True, False, False],
+        # B paid until Aug 2026, nothing in Oct (the month of D - 1) -> churned
+        "churned": [False, True, False],
+        "mrr": [500.0, 0.0, 0.0],                           # ledger of Oct 2026; A's Nov row is not before D
+        "arr": [6000.0, 0.0, 0.0],
+        "mrr_3m_ago": [500.0, 100.0, 0.0],                  # July 2026
+        "total_revenue": [5000.0, 1500.0, 0.0],             # A 10 x 500; B 15 months x 100
+        # last event: A 2026-10-31 -> 1 day; B 2026-08-20 -> 73 days; C only ON D -> never active
+        "recency_days": [1.0, 73.0, NAN],
+        # distinct event days: A Oct 31, Oct 2, Oct 1, Feb 1 -> 4; B Aug 19, 20 -> 2
+        "frequency": [4.0, 2.0, 0.0],
+        "monetary": [5000.0, 1500.0, 0.0],                  # window "all": all net revenue before D
+        # [2026-10-02, D): A has Oct 31 x2 and Oct 2 -> 3; [2026-09-02, 2026-10-02): Oct 1 -> 1
+        "events_30d": [3.0, 0.0, 0.0],
+        "events_prev_30d": [1.0, 0.0, 0.0],
+        "active_days_30d": [2.0, 0.0, 0.0],
+        "features_used_30d": [2.0, 0.0, 0.0],               # dashboard_view, api_call
+        "active_users_30d": [2.0, 0.0, 0.0],                # u1, u2
+        "usage_trend": [0.5, NAN, NAN],                     # (3 - 1) / (3 + 1)
+        "days_to_key_event": [17.0, NAN, NAN],              # report_export 2026-02-01 - 2026-01-15
+        # [2026-08-03, D): A's Oct 30 ticket (30 min; Aug 2 is out); B's Aug 3 00:00 (20 min) is in
+        "tickets_90d": [1.0, 1.0, 0.0],
+        "support_minutes_90d": [30.0, 20.0, 0.0],
+        "support_cost_90d": [60.0, 40.0, 0.0],              # x $2.00 a minute
+        "nps_latest": [9.0, NAN, NAN],                      # A's latest (Sep); B answered ON D: excluded
+        "seat_pct_of_limit": [20.0, NAN, NAN],              # 2 users / 10 seats
+    })
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+    assert f.loc[0, "stated_goal"] == "Board-ready metrics"
+    assert f["cohort"].tolist() == [pd.Timestamp("2026-01-01"), pd.Timestamp("2025-06-01"), pd.Timestamp("2026-10-01")]
+    # every customers attribute is carried
+    assert {"name", "plan", "industry", "channel", "country", "employees", "seat_limit", "usage_limit"} <= set(f.columns)
+
+
+def test_an_event_on_the_as_of_date_is_excluded_and_one_just_before_is_included(tiny_tables):
+    on_d = customer_features(tiny_tables, D, FeatureParams())
+    assert on_d.set_index("customer_id").loc["C", "events_30d"] == 0
+    next_day = customer_features(tiny_tables, D + dt.timedelta(days=1), FeatureParams())
+    assert next_day.set_index("customer_id").loc["C", "events_30d"] == 1
+    assert next_day.set_index("customer_id").loc["C", "recency_days"] == 1
+
+
+def test_lookback_window_limits_frequency_and_monetary(tiny_tables):
+    d = load_definition("[features]\nlookback_days = 45")
+    f = customer_features(tiny_tables, D, feature_params(d)).set_index("customer_id")
+    # window [2026-09-17, D): A's event days Oct 31, Oct 2, Oct 1 -> 3; B none
+    assert f.loc["A", "frequency"] == 3 and f.loc["B", "frequency"] == 0
+    # ledger months from September 2026 (the window's first month): A Sep + Oct = 1000
+    assert f.loc["A", "monetary"] == 1000.0 and f.loc["B", "monetary"] == 0.0
+
+
+def test_missing_optional_tables_give_missing_features(tiny_tables):
+    only = {k: tiny_tables[k] for k in ("customers", "ledger")}
+    f = customer_features(only, D, FeatureParams()).set_index("customer_id")
+    assert f["events_30d"].isna().all() and f["tickets_90d"].isna().all() and f["nps_latest"].isna().all()
+    # RFM falls back to paying ledger months: A last paid Oct 2026 -> 31 days, 10 months
+    assert f.loc["A", "recency_days"] == 31 and f.loc["A", "frequency"] == 10
+    assert f.loc["B", "recency_days"] == 92                 # 2026-08-01 -> D
+
+
+def test_transactional_model_uses_orders_and_the_inactivity_rule():
+    frames = tiny_frames()
+    orders = pd.DataFrame({
+        "customer_id": ["A", "A", "A", "B"],
+        "date": [dt.date(2026, 10, 30), dt.date(2026, 10, 30), dt.date(2026, 5, 3), dt.date(2026, 8, 2)],
+        "amount_cents": [12_000, 3_000, 6_000, 5_000],
+    })
+    for col in ("period_start", "period_end", "start_date", "end_date"):
+        orders[col] = pd.Series([None] * 4, dtype="datetime64[s]").dt.date
+    orders["mrr_cents"] = pd.Series([None] * 4, dtype="Int64")
+    orders["plan"], orders["currency"] = "x", "USD"
+    ledger = pd.DataFrame({"customer_id": ["A", "A", "B"],
+                           "month": [dt.date(2026, 10, 1), dt.date(2026, 5, 1), dt.date(2026, 8, 1)],
+                           "revenue_cents": [15_000, 6_000, 5_000]})
+    ledger["mrr_cents"] = ledger["revenue_cents"]
+    ledger["refund_cents"] = 0
+    con = ibis.duckdb.connect()
+    tables = {"customers": con.create_table("customers", ibis.memtable(frames["customers"])),
+              "revenue": con.create_table("revenue", ibis.memtable(orders)),
+              "ledger": con.create_table("ledger", ibis.memtable(ledger))}
+    f = customer_features(tables, D, FeatureParams(inactivity_days=90), "transactional").set_index("customer_id")
+    # last purchase A 2026-10-30 (2 days), B 2026-08-02 (91 days): 2026-08-02 + 90 = 2026-10-31 < D -> churned
+    assert f.loc["A", "recency_days"] == 2 and f.loc["B", "recency_days"] == 91
+    assert not f.loc["A", "churned"] and f.loc["B", "churned"]
+    # purchase days: A Oct 30 and May 3 -> 2; monetary A 120 + 30 + 60 = 210
+    assert f.loc["A", "frequency"] == 2 and f.loc["A", "monetary"] == 210.0
+    # monthly revenue = 12 months ending Oct 2026 / 12: A (150 + 60) / 12 = 17.5; B 50 / 12
+    assert f.loc["A", "mrr"] == 17.5 and abs(f.loc["B", "mrr"] - 50 / 12) < 1e-9

@@ -1,0 +1,50 @@
+"""Custom rules run read-only on the features table alone: no files, no other tables."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from segmentation.rules import Rule, RuleError, evaluate_rules, validate_expression
+
+FEATS = pd.DataFrame({"customer_id": ["A", "B", "C"], "events_30d": [30.0, 5.0, np.nan],
+                      "industry": ["Retail", "Software", None]})
+
+
+def test_rules_label_the_first_match_in_row_order():
+    rules = [Rule("Busy", "events_30d >= 20"), Rule("Software", "industry = 'Software'")]
+    out = evaluate_rules(FEATS, rules, "Rest")
+    assert [str(x) for x in out] == ["Busy", "Software", "Rest"]
+    assert list(out.cat.categories) == ["Busy", "Software", "Rest"]
+
+
+def test_rules_keep_the_features_index():
+    feats = FEATS.set_index(pd.Index([10, 11, 12]))
+    out = evaluate_rules(feats, [Rule("Busy", "events_30d >= 20")], "Rest")
+    assert list(out.index) == [10, 11, 12]
+
+
+@pytest.mark.parametrize("expr", [
+    "read_csv('/etc/passwd') IS NOT NULL",
+    "(SELECT count(*) FROM read_csv('/etc/passwd')) > 0",
+    "events_30d IN (SELECT 1 FROM other_table)",
+    "length(getenv('HOME')) > 0",
+    "EXISTS (SELECT * FROM glob('/etc/*'))",
+    "current_setting('threads') > 0",
+])
+def test_rules_that_reach_outside_the_features_table_are_refused(expr):
+    with pytest.raises(RuleError, match="'Leak'"):
+        validate_expression("Leak", expr)
+    with pytest.raises(RuleError, match="'Leak'"):
+        evaluate_rules(FEATS, [Rule("Leak", expr)], "Rest")
+
+
+def test_file_access_is_switched_off_even_for_functions_not_on_the_deny_list():
+    # Anything that slipped through parsing still cannot read a file: external access is off.
+    with pytest.raises(RuleError, match="'Leak2'"):
+        evaluate_rules(FEATS, [Rule("Leak2", "length(read_blob('/etc/hostname')::VARCHAR) > 0")], "Rest")
+
+
+def test_unknown_column_message_names_rule_and_column():
+    with pytest.raises(RuleError, match=r"'Whales'.*revenue_ltv"):
+        evaluate_rules(FEATS, [Rule("Whales", "revenue_ltv > 1000")], "Rest")

@@ -1,0 +1,79 @@
+"""The sample company's planted truths show up in the segments (sample_data/README.md, truths 5 and 6)."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from ingest.load import load_sample
+from ingest.store import Workspace
+from segmentation.adoption import feature_adoption
+from segmentation.definition import default_definition
+from segmentation.features import customer_features, feature_params
+from segmentation.schemes import label_all
+from segmentation.transitions import CHURNED, NEW, segment_history, transitions
+
+D = dt.date(2026, 11, 1)
+DEFN = default_definition()
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    ws = Workspace(tmp_path_factory.mktemp("sample") / "workspace.duckdb")
+    load_sample(ws)
+    con = ws.ibis()
+    return {name: con.table(name) for name in ws.tables()}, ws.meta().get("revenue_model", "subscription")
+
+
+@pytest.fixture(scope="module")
+def churner_paths(sample):
+    """Behaviour of churners at the start of each month around their last paid month L (k = months from L).
+
+    Churners as the README counts them: paid for at least 5 months, last paid month before 2026-09.
+    """
+    tables, model = sample
+    ledger = tables["ledger"].execute()
+    ledger["month"] = pd.to_datetime(ledger["month"])
+    paid = ledger[ledger["mrr_cents"] > 0].groupby("customer_id")["month"].agg(["max", "count"])
+    churners = paid[(paid["count"] >= 5) & (paid["max"] < pd.Timestamp("2026-09-01"))]["max"].rename("last_paid")
+    months = [m.date() for m in pd.date_range("2025-03-01", "2026-10-01", freq="MS")]
+    history = segment_history(tables, "behavior", months, DEFN, model)
+    history = history.merge(churners.reset_index(), on="customer_id")
+    history["k"] = (history["month"].dt.year * 12 + history["month"].dt.month
+                    - history["last_paid"].dt.year * 12 - history["last_paid"].dt.month)
+    return (history[history["k"].between(-3, 2)].groupby("k")["segment"].value_counts(normalize=True)
+            .unstack(fill_value=0.0))
+
+
+def test_churners_go_from_active_to_light_to_dormant_before_leaving(churner_paths):
+    share = churner_paths
+    # three months before the last paid month most are Active or Power, few Light, almost none Dormant
+    assert share.loc[-3, "Active"] + share.loc[-3, "Power"] >= 0.5
+    # at the start of the last paid month most are Light
+    assert share.loc[0, "Light"] >= 0.5 and share.loc[0, "Light"] >= share.loc[-3, "Light"] + 0.3
+    # one month later (still paying for month L) Dormant has taken over; after that all are Dormant
+    assert share.loc[1, "Dormant"] >= 0.4 and share.loc[1, "Dormant"] >= share.loc[-1, "Dormant"] + 0.3
+    assert share.loc[2, "Dormant"] >= 0.9
+
+
+def test_light_customers_churn_far_more_often_than_active_ones(sample):
+    tables, model = sample
+    t = transitions(tables, "behavior", dt.date(2026, 8, 1), D, DEFN, model)
+    size = t[t["from_segment"] != NEW].groupby("from_segment")["customers"].sum()
+    lost = t[t["to_segment"] == CHURNED].groupby("from_segment")["customers"].sum()
+    rate = (lost / size).fillna(0.0)
+    assert rate["Light"] >= 3 * (lost.get("Active", 0) + lost.get("Power", 0)) / (size["Active"] + size["Power"])
+    assert t.loc[(t["from_segment"] == "Light") & (t["to_segment"] == "Dormant"), "customers"].sum() > 0
+
+
+def test_high_value_customers_use_different_features(sample):
+    tables, model = sample
+    labels = label_all(customer_features(tables, D, feature_params(DEFN), model), DEFN)
+    adoption = feature_adoption(tables, labels.set_index("customer_id")["value_tier"], D)
+    share = adoption.pivot(index="event", columns="segment", values="share")
+    high, low = ["Enterprise", "Mid-market"], ["SMB", "Self-serve"]
+    for feature in ("api_call", "sso_login", "workflow_automation"):
+        assert share.loc[feature, high].min() >= 4 * share.loc[feature, low].max(), feature
+    # the everyday feature is used across tiers: the difference is in what else they use
+    assert share.loc["dashboard_view", high + low].min() >= 0.8

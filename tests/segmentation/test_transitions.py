@@ -1,0 +1,103 @@
+"""Transitions reconcile with both dates' customer counts; cut-offs stay fixed at the first date."""
+from __future__ import annotations
+
+import datetime as dt
+
+import ibis
+import numpy as np
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from segmentation.definition import default_definition
+from segmentation.features import customer_features, feature_params
+from segmentation.transitions import (
+    CHURNED, NEW, segment_history, transitions, transitions_from_features, watched_movements,
+)
+
+from .conftest import D
+
+DEFN = default_definition()
+FROM = dt.date(2026, 8, 1)
+
+
+def test_transitions_on_the_tiny_company_are_as_computed_by_hand(tiny_tables):
+    t = transitions(tiny_tables, "behavior", FROM, D, DEFN)
+    # At 2026-08-01: A (events only on Feb 1 -> 181 days ago) Dormant, pays 500; B (no event yet) No usage
+    # data, pays 100; C not signed up. At D: A ranked against the August reference, which ranks nobody ->
+    # Active; B churned (no MRR in October); C New.
+    expected = pd.DataFrame({"from_segment": [NEW, "Dormant", "No usage data"],
+                             "to_segment": ["New", "Active", CHURNED],
+                             "customers": [1, 1, 1], "mrr_from": [0.0, 500.0, 100.0], "mrr_to": [0.0, 500.0, 0.0]})
+    pd.testing.assert_frame_equal(t, expected)
+
+
+def test_same_features_at_both_dates_stay_on_the_diagonal(tiny_tables):
+    f = customer_features(tiny_tables, D, feature_params(DEFN))
+    t = transitions_from_features(f, f, "value_tier", DEFN)
+    assert (t["from_segment"] == t["to_segment"]).all()
+    assert t["customers"].sum() == (~f["churned"]).sum()
+
+
+def test_watched_movements_keep_zero_rows():
+    t = pd.DataFrame({"from_segment": ["Active", "Active", "Light"], "to_segment": ["Light", "Active", "Light"],
+                      "customers": [3, 5, 2], "mrr_from": [300.0, 500.0, 20.0], "mrr_to": [250.0, 520.0, 20.0]})
+    w = watched_movements(t, "behavior")
+    assert w["movement"].tolist() == ["Active → Light", "Light → Dormant", "Active → Power"]
+    assert w["customers"].tolist() == [3, 0, 0]
+    assert w["mrr_from"].tolist() == [300.0, 0.0, 0.0]
+    assert w["share_of_from"].tolist()[0] == 3 / 8          # 3 of the 8 Active customers
+    assert watched_movements(t)["movement"].tolist() == ["Active → Light"]  # only pairs present
+
+
+@st.composite
+def companies(draw) -> dict[str, pd.DataFrame]:
+    """A few customers with random signup, paid-month spans and event days (values from a drawn seed)."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    n = draw(st.integers(1, 25))
+    months = pd.date_range("2025-01-01", "2026-10-01", freq="MS")
+    signup = pd.Timestamp("2025-01-01") + pd.to_timedelta(rng.integers(0, 640, n), unit="D")
+    customers = pd.DataFrame({"customer_id": [f"C{i}" for i in range(n)], "signup_date": signup.date})
+    rows, events = [], []
+    for i in range(n):
+        first = rng.integers(0, len(months))
+        last = rng.integers(first, len(months) + 1)
+        for m in months[first:last]:
+            if m >= signup[i].replace(day=1):
+                rows.append((f"C{i}", m.date(), int(rng.integers(1, 5)) * 10_000))
+        for day in pd.Timestamp("2025-01-01") + pd.to_timedelta(rng.integers(0, 670, rng.integers(0, 30)), unit="D"):
+            events.append((f"C{i}", day + pd.Timedelta(hours=10), "dashboard_view", "u"))
+    ledger = pd.DataFrame(rows, columns=["customer_id", "month", "revenue_cents"])
+    ledger["revenue_cents"] = ledger["revenue_cents"].astype("int64")
+    ledger["mrr_cents"], ledger["refund_cents"] = ledger["revenue_cents"], ledger["revenue_cents"] * 0
+    ev = pd.DataFrame(events, columns=["customer_id", "timestamp", "event", "user_id"])
+    ev["timestamp"] = pd.to_datetime(ev["timestamp"])
+    return {"customers": customers, "ledger": ledger, "events": ev}
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(companies(), st.sampled_from(["behavior", "value_tier", "health_band", "rfm_segment", "lifecycle"]))
+def test_transition_totals_reconcile_with_both_dates_counts(frames, scheme):
+    con = ibis.duckdb.connect()
+    tables = {k: con.create_table(k, ibis.memtable(v)) for k, v in frames.items() if len(v)}
+    if "ledger" not in tables or "events" not in tables:
+        return
+    d1, d2 = dt.date(2025, 12, 1), dt.date(2026, 9, 15)
+    t = transitions(tables, scheme, d1, d2, DEFN)
+    f1 = customer_features(tables, d1, feature_params(DEFN))
+    f2 = customer_features(tables, d2, feature_params(DEFN))
+    # counted at a date = signed up before it and not churned at it
+    assert t.loc[t["from_segment"] != NEW, "customers"].sum() == (~f1["churned"]).sum()
+    assert t.loc[t["to_segment"] != CHURNED, "customers"].sum() == (~f2["churned"]).sum()
+    np.testing.assert_allclose(t.loc[t["from_segment"] != NEW, "mrr_from"].sum(), f1.loc[~f1["churned"], "mrr"].sum())
+    np.testing.assert_allclose(t.loc[t["to_segment"] != CHURNED, "mrr_to"].sum(), f2.loc[~f2["churned"], "mrr"].sum())
+
+
+def test_segment_history_labels_each_customer_at_each_month_start(tiny_tables):
+    h = segment_history(tiny_tables, "value_tier", [dt.date(2026, 9, 1), dt.date(2026, 10, 1)], DEFN)
+    # September start: A and B paid in August (A 500 -> ARR 6,000 SMB; B 100 -> 1,200 SMB).
+    # October start: September is A's only (B stopped after August) -> B Not paying. C signs up Oct 20.
+    expected = pd.DataFrame({"customer_id": ["A", "B", "A", "B"],
+                             "month": pd.to_datetime(["2026-09-01", "2026-09-01", "2026-10-01", "2026-10-01"]),
+                             "segment": ["SMB", "SMB", "SMB", "Not paying"]})
+    pd.testing.assert_frame_equal(h, expected, check_dtype=False)
