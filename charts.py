@@ -17,7 +17,7 @@ from ui.format import CURRENCY_SYMBOLS
 __all__ = [
     "CHART_CONFIG", "VERDICT_COLORS", "segment_colors", "segment_map", "distribution", "bar_by_segment",
     "retention_heatmap", "retention_curves", "cross_heatmap", "sankey", "waterfall", "quadrant",
-    "customer_scatter", "adoption_heatmap", "movements_chart", "activation_bars",
+    "customer_scatter", "adoption_heatmap", "movements_chart", "activation_bars", "grouped_bars",
 ]
 
 CHART_CONFIG = {
@@ -44,7 +44,8 @@ def _style(fig: go.Figure, title: str, **layout) -> None:
 
 
 def _symbol(currency: str) -> str:
-    return CURRENCY_SYMBOLS.get((currency or "USD").upper(), f"{currency} ")
+    code = (currency or "").upper()
+    return CURRENCY_SYMBOLS.get(code, f"{code} " if code else "")
 
 
 def segment_colors(order: list[str]) -> dict[str, str]:
@@ -217,17 +218,18 @@ def _fade(hex_color: str, alpha: float = 0.35) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
-def waterfall(steps: pd.DataFrame, currency: str = "USD", title: str = "Where each customer-month goes") -> go.Figure:
-    """Waterfall from ARPA down to what is left to repay CAC. Columns: step, amount (signed), kind
-    ("absolute" for the first and last bar, "relative" in between)."""
+def waterfall(steps: pd.DataFrame, currency: str = "USD",
+              title: str = "Where a customer's lifetime revenue goes") -> go.Figure:
+    """Waterfall from lifetime revenue down to what is left after CAC. Columns: step, amount (signed),
+    measure ("absolute", "relative" or "total", as economics.unit.waterfall returns)."""
     sym = _symbol(currency)
     fig = go.Figure(go.Waterfall(
-        x=steps["step"], y=steps["amount"], measure=steps["kind"],
+        x=steps["step"], y=steps["amount"], measure=steps["measure"],
         text=[f"{'-' if v < 0 else ''}{sym}{abs(v):,.0f}" for v in steps["amount"]], textposition="outside",
         decreasing=dict(marker=dict(color="#dc2626")), increasing=dict(marker=dict(color="#16a34a")),
         totals=dict(marker=dict(color="#2563eb")), connector=dict(line=dict(color="#94a3b8")),
     ))
-    _style(fig, title, yaxis_title=f"{sym} per customer per month", height=440,
+    _style(fig, title, yaxis_title=f"{sym} per customer, over its lifetime", height=440,
                       showlegend=False, yaxis_tickprefix=sym)
     return fig
 
@@ -319,4 +321,19 @@ def activation_bars(frame: pd.DataFrame, event: str, within_days: int) -> go.Fig
         hovertemplate="%{x}: %{y:.1f}% (%{customdata[0]:,} of %{customdata[1]:,})<extra></extra>"))
     _style(fig, f"Signups who did {event} within {within_days} days (light bars: window still open)",
            xaxis_title="Signup cohort", yaxis_title="Activated (%)", height=400, showlegend=False)
+    return fig
+
+
+def grouped_bars(frame: pd.DataFrame, names: dict[str, str], currency: str, title: str, y_title: str) -> go.Figure:
+    """Bars per segment, one colour per measure. Columns: segment, measure, value (money)."""
+    sym = _symbol(currency)
+    fig = go.Figure()
+    for i, (measure, group) in enumerate(frame.groupby("measure", sort=False)):
+        fig.add_trace(go.Bar(x=group["segment"], y=group["value"], name=names.get(measure, measure),
+                             marker_color=("#2563eb", "#f59e0b", "#16a34a", "#dc2626")[i % 4],
+                             text=[f"{sym}{v:,.0f}" if pd.notna(v) else "n/a" for v in group["value"]],
+                             textposition="outside",
+                             hovertemplate="%{x}: %{text}<extra>" + names.get(measure, measure) + "</extra>"))
+    _style(fig, title, barmode="group", xaxis_title="Segment", yaxis_title=y_title, height=420,
+           yaxis_tickprefix=sym)
     return fig

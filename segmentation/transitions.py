@@ -26,7 +26,7 @@ from segmentation.definition import Definition
 from segmentation.features import customer_features, feature_params
 from segmentation.schemes import SCHEMES, Reference, label_all, reference_of, segment_order
 
-__all__ = ["NEW", "CHURNED", "WATCHED", "scheme_labels", "transitions", "transitions_from_features",
+__all__ = ["NEW", "CHURNED", "WATCHED", "scheme_labels", "transitions", "transitions_from_features", "customer_transitions",
            "watched_movements", "segment_history"]
 
 NEW = "(new)"
@@ -53,12 +53,11 @@ def _counted(features: pd.DataFrame) -> pd.Series:
     return ~features["churned"].to_numpy(dtype=bool)
 
 
-def transitions_from_features(features_from: pd.DataFrame, features_to: pd.DataFrame, scheme: str,
-                              defn: Definition) -> pd.DataFrame:
-    """Transitions between two features frames (see the module docstring for who is counted).
+def customer_transitions(features_from: pd.DataFrame, features_to: pd.DataFrame, scheme: str,
+                         defn: Definition) -> pd.DataFrame:
+    """One row per customer counted at either date: customer_id, from_segment, to_segment, mrr_from, mrr_to.
 
-    Returns columns from_segment, to_segment, customers, mrr_from, mrr_to (MRR in dollars at each
-    date), one row per pair with at least one customer, ordered by the scheme's segment order.
+    Cut-offs are fixed at the first date; "(new)" and "(churned)" as in the module docstring.
     """
     f1 = features_from.reset_index(drop=True)
     f2 = features_to.reset_index(drop=True)
@@ -79,6 +78,17 @@ def transitions_from_features(features_from: pd.DataFrame, features_to: pd.DataF
         both.loc[missing_to, "mrr_to"] = (both.loc[missing_to, "customer_id"].map(mrr_to_all)
                                           .fillna(0.0).to_numpy(dtype="float64"))
     both["to_segment"] = both["to_segment"].fillna(CHURNED)
+    return both[["customer_id", "from_segment", "to_segment", "mrr_from", "mrr_to"]]
+
+
+def transitions_from_features(features_from: pd.DataFrame, features_to: pd.DataFrame, scheme: str,
+                              defn: Definition) -> pd.DataFrame:
+    """Transitions between two features frames (see the module docstring for who is counted).
+
+    Returns columns from_segment, to_segment, customers, mrr_from, mrr_to (MRR in dollars at each
+    date), one row per pair with at least one customer, ordered by the scheme's segment order.
+    """
+    both = customer_transitions(features_from, features_to, scheme, defn)
     out = (both.groupby(["from_segment", "to_segment"], as_index=False, sort=False)
            .agg(customers=("customer_id", "size"), mrr_from=("mrr_from", "sum"), mrr_to=("mrr_to", "sum")))
     order = segment_order(scheme, defn)

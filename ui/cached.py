@@ -17,7 +17,7 @@ from ingest.store import Workspace
 __all__ = [
     "workspace", "ensure_started", "workspace_status", "saved_definitions", "default_definition_toml",
     "definition", "available_schemes", "features", "labels", "tables", "refresh", "ibis_tables", "economics",
-    "movements", "nrr_grr", "acquisition_segments", "cohorts", "activation", "event_names", "transitions", "adoption",
+    "movements", "nrr_grr", "acquisition_segments", "cohorts", "activation", "event_names", "transitions", "customer_transitions", "adoption",
 ]
 
 _start_lock = threading.Lock()
@@ -240,6 +240,15 @@ def transitions(version: str, scheme: str, date_from: date, date_to: date, defin
     return transitions_from_features(features(version, date_from, definition_toml),
                                      features(version, date_to, definition_toml), scheme,
                                      definition(definition_toml))
+
+
+@st.cache_data(show_spinner="Comparing the two dates…", max_entries=16)
+def customer_transitions(version: str, scheme: str, date_from: date, date_to: date,
+                         definition_toml: str) -> pd.DataFrame:
+    from segmentation.transitions import customer_transitions as compute
+
+    return compute(features(version, date_from, definition_toml), features(version, date_to, definition_toml),
+                   scheme, definition(definition_toml))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

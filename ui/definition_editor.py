@@ -12,7 +12,7 @@ import streamlit as st
 
 from segmentation.definition import Definition, DefinitionError, dump_definition, with_updates
 
-__all__ = ["edit_scheme", "apply", "generation", "bump_generation"]
+__all__ = ["edit_scheme", "edit_assumptions", "assumptions_text", "apply", "store", "is_editable", "generation", "bump_generation"]
 
 _EDITABLE = {"value_tier", "behavior", "lifecycle", "health_band", "rfm_segment", "size_band", "custom"}
 
@@ -105,6 +105,52 @@ def edit_scheme(scheme: str, defn: Definition, currency_symbol: str) -> dict:
         return {"custom": {"rules": [{"name": str(r["name"]).strip(), "expr": str(r["expr"]).strip()}
                                      for r in rows], "default_label": default}}
     return {}
+
+
+def edit_assumptions(defn: Definition, symbol: str) -> dict:
+    """Sidebar controls for the unit-economics assumptions; returns the [economics] change."""
+    from economics.assumptions import assumptions_to_dict, parse_assumptions
+
+    a = parse_assumptions(defn.economics)
+    sym = symbol or "$"
+    with st.sidebar.expander("Assumptions", icon=":material/calculate:"):
+        st.caption("Saved with the definition; every chart that uses them prints them.")
+        margin = st.slider("Gross margin (%)", 0, 100, int(round(a.gross_margin * 100)), key=_key("a.margin"),
+                           help="Revenue minus cost of goods (hosting, third-party fees), before support and "
+                                "onboarding.")
+        per_minute = st.number_input(f"Support cost per ticket-minute ({sym})", 0.0, 100.0,
+                                     float(a.support_cost_per_minute), 0.25, key=_key("a.support"))
+        per_event = st.number_input(f"Infra cost per event ({sym})", 0.0, 10.0, float(a.infra_cost_per_event),
+                                    0.0005, format="%.4f", key=_key("a.infra"))
+        st.markdown("Onboarding cost per new customer, by value tier at acquisition")
+        onboarding = {tier: st.number_input(f"{tier} ({sym})", 0.0, 1e7, float(cost), 250.0,
+                                            key=_key(f"a.onb.{tier}"))
+                      for tier, cost in a.onboarding_cost.items()}
+        window = st.slider("Churn window (complete months)", 1, 24, a.churn_window_months, key=_key("a.window"))
+        cap = st.slider("LTV lifetime cap (months)", 12, 120, a.lifetime_cap_months, 6, key=_key("a.cap"))
+        healthy = st.number_input("Healthy: net LTV:CAC at least", 0.5, 20.0, float(a.healthy_ltv_cac), 0.5,
+                                  key=_key("a.healthy"))
+        payback = st.number_input("Healthy: payback at most (months)", 1.0, 120.0,
+                                  float(a.healthy_payback_months), 1.0, key=_key("a.payback"))
+        draining = st.number_input("Margin-draining: net LTV:CAC below", 0.0, 20.0, float(a.draining_ltv_cac), 0.25,
+                                   key=_key("a.draining"))
+    wanted = assumptions_to_dict(a) | {
+        "gross_margin": margin / 100, "support_cost_per_minute": per_minute, "infra_cost_per_event": per_event,
+        "onboarding_cost": onboarding, "churn_window_months": int(window), "lifetime_cap_months": int(cap),
+        "healthy_ltv_cac": healthy, "healthy_payback_months": payback, "draining_ltv_cac": draining}
+    return {} if wanted == assumptions_to_dict(a) else {"economics": wanted}
+
+
+def assumptions_text(defn: Definition, symbol: str) -> str:
+    """One line naming the assumptions, printed under the charts that use them."""
+    from economics.assumptions import parse_assumptions
+
+    a = parse_assumptions(defn.economics)
+    sym = symbol or "$"
+    onboarding = ", ".join(f"{k} {sym}{v:,.0f}" for k, v in a.onboarding_cost.items())
+    return (f"Assumptions ({defn.meta.name}): gross margin {a.gross_margin:.0%}; support {sym}{a.support_cost_per_minute:,.2f} "
+            f"per ticket-minute; infra {sym}{a.infra_cost_per_event:,.4f} per event; onboarding {onboarding}; churn "
+            f"pooled over {a.churn_window_months} months; lifetime capped at {a.lifetime_cap_months} months.")
 
 
 def apply(defn: Definition, changes: dict) -> tuple[Definition, str | None]:

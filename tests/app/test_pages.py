@@ -73,3 +73,53 @@ def test_cohorts_page_switches_metric_granularity_and_segment():
     at.selectbox(key="cohort_segment").set_value("Enterprise").run()
     assert not at.exception
     assert "Enterprise (at 01 Nov 2026)" in figure_titles(at)[0]
+
+
+def _badges(at: AppTest) -> dict[str, str]:
+    """Segment -> the 'Net LTV:CAC ...' line under its verdict badge."""
+    texts = [m.value for m in at.markdown]
+    return {texts[i].split("**")[1]: texts[i + 1] for i in range(len(texts) - 1)
+            if texts[i].startswith("**") and "badge" in texts[i]}
+
+
+def test_unit_economics_page_raising_support_cost_lowers_the_support_heavy_segment():
+    at = open_page("pages/4_Unit_economics.py")
+    before = _badges(at)
+    assert "healthy" in next(m.value for m in at.markdown if m.value.startswith("**Enterprise**"))
+    support = next(n for n in at.number_input if n.label.startswith("Support cost per ticket-minute"))
+    support.set_value(3.0).run()
+    assert not at.exception
+    after = _badges(at)
+
+    def ratio(line: str) -> float:
+        return float(line.split("**")[1].rstrip("x"))
+    # SMB carries the sales-led, support-heavy customers: its net LTV:CAC falls the most
+    assert ratio(after["SMB"]) < ratio(before["SMB"]) - 0.5
+    assert ratio(after["Enterprise"]) > ratio(before["Enterprise"]) - 0.5
+    assert any("support $3.00 per ticket-minute" in c.value for c in at.caption)
+
+
+def test_cost_to_serve_page_shows_support_charts_and_adoption():
+    at = open_page("pages/5_Cost_to_serve.py")
+    titles = figure_titles(at)
+    assert "Support cost against revenue, per customer-month" in titles
+    assert any(t.startswith("Share of each value tier") for t in titles)
+    at.segmented_control(key="scatter_colour").set_value("value_tier").run()
+    assert not at.exception
+    scatter = next(f for f in figures(at) if f["layout"]["title"]["text"].startswith("Revenue against support"))
+    assert {t["name"] for t in scatter["data"]} >= {"Enterprise", "SMB"}
+
+
+def test_transitions_page_reconciles_and_lists_the_movers():
+    at = open_page("pages/6_Transitions.py")
+    at.selectbox(key="w_scheme").set_value("behavior").run()
+    assert not at.exception
+    watched = at.dataframe[0].value
+    assert "Active → Light" in set(watched["movement"])
+    reconcile = next(c.value for c in at.caption if " new - " in c.value)
+    start, rest = reconcile.split(" customers on ")[0], reconcile
+    assert int(start.replace(",", "")) > 0 and "churned =" in rest
+    at.selectbox(key="move_from").set_value("Active").run()
+    assert not at.exception
+    movers = at.dataframe[-1].value
+    assert set(movers["from_segment"]) == {"Active"}

@@ -1,0 +1,117 @@
+"""Unit economics: what each segment is worth, costs to win and to serve, and whether it pays."""
+from __future__ import annotations
+
+import streamlit as st
+
+import charts
+from economics.unit import waterfall
+from segmentation.definition import dump_definition
+from segmentation.schemes import segment_order
+from ui import cached, definition_editor as editor
+from ui.format import CURRENCY_SYMBOLS, money, months, pct, ratio
+from ui.page import needs_table, start_page
+
+view = start_page("Unit economics", ":material/payments:")
+if view is None:
+    st.stop()
+
+defn = cached.definition(view.definition_toml)
+symbol = CURRENCY_SYMBOLS.get(view.currency.upper(), "")
+edited, problem = editor.apply(defn, editor.edit_assumptions(defn, symbol))
+if problem:
+    st.sidebar.error(f"Not applied: {problem}")
+elif dump_definition(edited) != view.definition_toml:
+    editor.store(edited, view.definition_name if view.definition_name.endswith("(edited)")
+                 else f"{view.definition_name} (edited)")
+    st.rerun()
+
+schemes = cached.available_schemes(view.definition_toml)
+scheme_name = schemes.get(view.scheme, view.scheme)
+econ = cached.economics(view.version, view.as_of, view.scheme, view.definition_toml)
+labels = cached.labels(view.version, view.as_of, view.definition_toml)
+order = segment_order(view.scheme, defn, labels[view.scheme])
+colors = charts.segment_colors(order)
+a = econ.assumptions
+rank = {s: i for i, s in enumerate(order)}
+table = econ.table.sort_values("segment", key=lambda s: s.map(lambda v: rank.get(v, len(rank))))
+paying = table[table["paying_customers"] > 0]
+assumptions_line = editor.assumptions_text(defn, symbol)
+window = (f"{econ.window[0]:%b %Y} – {econ.window[1]:%b %Y}" if econ.window[0] is not None else "no complete month")
+has_spend = "spend" in cached.workspace_status()["tables"]
+
+st.caption(f"By **{scheme_name}** as of **{view.as_of:%d %b %Y}**; churn pooled over {window}. Net LTV counts "
+           "gross margin, support, infra and onboarding; CAC is sales and marketing spend per new customer, by "
+           "the segment each customer had when acquired.")
+if not has_spend:
+    needs_table(view, "spend", "CAC, LTV:CAC and payback")
+
+# -- verdict badges ----------------------------------------------------------------------------------
+BADGE = {"healthy": ("green", ":material/check_circle:"), "marginal": ("orange", ":material/warning:"),
+         "margin-draining": ("red", ":material/trending_down:")}
+cols = st.columns(min(4, max(1, len(paying))))
+for i, (_, row) in enumerate(paying.iterrows()):
+    color, icon = BADGE.get(row["verdict"], ("gray", ":material/help:"))
+    with cols[i % len(cols)].container(border=True):
+        st.markdown(f"**{row['segment']}**  \n:{color}-badge[{icon} {row['verdict']}]")
+        st.markdown(f"Net LTV:CAC **{ratio(row['net_ltv_cac'])}** · payback **{months(row['payback_months'])}**  \n"
+                    f"Contribution **{money(row['contribution_pcm'], view.currency)}** per customer-month")
+        st.caption(row["verdict_rule"] + (f" · {row['note']}" if row["note"] else ""))
+
+# -- charts ------------------------------------------------------------------------------------------
+left, right = st.columns(2)
+with left:
+    ltv = paying.melt(id_vars="segment", value_vars=["net_ltv", "cac"], var_name="measure", value_name="value")
+    st.plotly_chart(charts.grouped_bars(ltv, {"net_ltv": "Net LTV", "cac": "CAC"}, view.currency,
+                                        "Net LTV against CAC, per customer", f"{symbol or ''} per customer"),
+                    config=charts.CHART_CONFIG, key="ltv_cac")
+with right:
+    st.plotly_chart(charts.bar_by_segment(paying, "payback_months", colors, "CAC payback by segment",
+                                          "Months", "{:.1f} mo", reference=a.healthy_payback_months,
+                                          reference_label=f"healthy: <= {a.healthy_payback_months:g} months"),
+                    config=charts.CHART_CONFIG, key="payback")
+st.caption(assumptions_line)
+st.plotly_chart(charts.quadrant(paying, colors, a.healthy_ltv_cac, a.healthy_payback_months,
+                                title="Profitability quadrant: the shaded corner is healthy"),
+                config=charts.CHART_CONFIG, key="quadrant")
+st.caption(f"Healthy: net LTV:CAC >= {a.healthy_ltv_cac:g} and payback <= {a.healthy_payback_months:g} months "
+           f"(shaded). Below {a.draining_ltv_cac:g}x a segment drains margin. Bubble size: MRR. "
+           + assumptions_line)
+
+st.markdown("#### Where a customer's money goes")
+choices = paying["segment"].tolist()
+default = paying.sort_values("net_ltv_cac")["segment"].iloc[0] if len(paying) else None
+segment = st.selectbox("Segment", choices, index=choices.index(default) if default in choices else 0,
+                       key="waterfall_segment")
+if segment:
+    row = paying.set_index("segment").loc[segment]
+    st.plotly_chart(charts.waterfall(waterfall(row.to_dict() | {"segment": segment}), view.currency,
+                                     title=f"{segment}: from lifetime revenue to what is left after CAC"),
+                    config=charts.CHART_CONFIG, key="waterfall")
+    st.caption(f"Per customer over an expected lifetime of {row['lifetime_months']:.0f} months "
+               f"(1 / monthly churn {pct(row['logo_churn'])}, at most {a.lifetime_cap_months}). "
+               + assumptions_line)
+
+# -- the table ---------------------------------------------------------------------------------------
+st.markdown("#### All numbers by segment")
+shown = table[["segment", "customers", "paying_customers", "mrr", "arpa", "logo_churn", "logo_churn_low",
+               "logo_churn_high", "nrr", "grr", "expansion_rate", "gross_margin", "ltv", "net_ltv", "cac",
+               "net_ltv_cac", "payback_months", "onboarding_cost", "support_cost_pcm", "infra_cost_pcm",
+               "support_share_of_revenue", "tickets_pcm", "contribution_pcm", "verdict", "note"]]
+money_col = lambda label: st.column_config.NumberColumn(label, format="localized")  # noqa: E731
+pct_col = lambda label: st.column_config.NumberColumn(label, format="percent")  # noqa: E731
+st.dataframe(shown, hide_index=True, width="stretch", column_config={
+    "segment": "Segment", "customers": "Customers", "paying_customers": "Paying", "mrr": money_col("MRR"),
+    "arpa": money_col("ARPA"), "logo_churn": pct_col("Monthly churn"), "logo_churn_low": pct_col("churn low (95%)"),
+    "logo_churn_high": pct_col("churn high (95%)"), "nrr": pct_col("NRR 12m"), "grr": pct_col("GRR 12m"),
+    "expansion_rate": pct_col("Monthly expansion"), "gross_margin": pct_col("Gross margin"),
+    "ltv": money_col("LTV"), "net_ltv": money_col("Net LTV"), "cac": money_col("CAC"),
+    "net_ltv_cac": st.column_config.NumberColumn("Net LTV:CAC", format="%.1fx"),
+    "payback_months": st.column_config.NumberColumn("Payback (months)", format="%.1f"),
+    "onboarding_cost": money_col("Onboarding"), "support_cost_pcm": money_col("Support / cust-month"),
+    "infra_cost_pcm": money_col("Infra / cust-month"), "support_share_of_revenue": pct_col("Support % of revenue"),
+    "tickets_pcm": st.column_config.NumberColumn("Tickets / cust-month", format="%.2f"),
+    "contribution_pcm": money_col("Contribution / cust-month"), "verdict": "Verdict", "note": "Note"})
+blended = econ.blended.iloc[0]
+st.caption(f"Blended (all customers): CAC {money(blended['cac'], view.currency)}, net LTV:CAC "
+           f"{ratio(blended['net_ltv_cac'])}, monthly churn {pct(blended['logo_churn'])}. Small segments show a "
+           "95% Wilson interval on churn and a note instead of false precision.")

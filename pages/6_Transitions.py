@@ -1,0 +1,83 @@
+"""Transitions: how customers moved between segments from one date to another, and who moved."""
+from __future__ import annotations
+
+import streamlit as st
+
+import charts
+from ingest.export import csv_bytes
+from segmentation.schemes import segment_order
+from segmentation.transitions import CHURNED, NEW, watched_movements
+from ui import cached
+from ui.format import money
+from ui.page import start_page
+
+view = start_page("Segment transitions", ":material/swap_horiz:")
+if view is None:
+    st.stop()
+
+schemes = cached.available_schemes(view.definition_toml)
+scheme_name = schemes.get(view.scheme, view.scheme)
+defn = cached.definition(view.definition_toml)
+if view.compare_to >= view.as_of:
+    st.warning("Set **Compare with** in the sidebar to a date before **As of** to see how customers moved.")
+    st.stop()
+
+flows = cached.transitions(view.version, view.scheme, view.compare_to, view.as_of, view.definition_toml)
+labels = cached.labels(view.version, view.as_of, view.definition_toml)
+order = segment_order(view.scheme, defn, labels[view.scheme])
+colors = charts.segment_colors(order)
+left, right = f"{view.compare_to:%d %b %Y}", f"{view.as_of:%d %b %Y}"
+st.caption(f"**{scheme_name}** on {left} and on {right}, with the thresholds of {left} applied at both dates "
+           f"(so a move is a change in the customer, not in the cut-offs). {NEW}: signed up or reactivated "
+           f"since; {CHURNED}: stopped paying.")
+
+st.plotly_chart(charts.sankey(flows, colors, f"{scheme_name} transitions", left, right),
+                config=charts.CHART_CONFIG, key="sankey")
+start_total = int(flows.loc[flows["from_segment"] != NEW, "customers"].sum())
+end_total = int(flows.loc[flows["to_segment"] != CHURNED, "customers"].sum())
+st.caption(f"{start_total:,} customers on {left} + {int(flows.loc[flows['from_segment'] == NEW, 'customers'].sum()):,} "
+           f"new - {int(flows.loc[flows['to_segment'] == CHURNED, 'customers'].sum()):,} churned = "
+           f"{end_total:,} on {right}.")
+
+st.markdown("#### Movements to watch")
+watched = watched_movements(flows)
+if watched.empty:
+    st.caption(f"The watched movements (Active → Light, Light → Dormant, Healthy → At-risk, Active → Power, "
+               f"At-risk → Healthy) belong to the Behaviour and Health schemes; choose one in the sidebar.")
+else:
+    st.dataframe(watched[["movement", "customers", "share_of_from", "mrr_from", "mrr_to"]], hide_index=True,
+                 width="stretch", column_config={
+                     "movement": "Movement", "customers": st.column_config.NumberColumn("Customers"),
+                     "share_of_from": st.column_config.NumberColumn("Share of the first segment", format="percent"),
+                     "mrr_from": st.column_config.NumberColumn(f"MRR on {left}", format="localized"),
+                     "mrr_to": st.column_config.NumberColumn(f"MRR on {right}", format="localized")})
+
+st.markdown("#### Transition matrix")
+grid = flows.pivot_table(index="from_segment", columns="to_segment", values="customers", aggfunc="sum",
+                         fill_value=0)
+rank = {s: i for i, s in enumerate([NEW, *order, CHURNED])}
+grid = grid.loc[sorted(grid.index, key=lambda s: rank.get(s, 99)), sorted(grid.columns, key=lambda s: rank.get(s, 99))]
+st.plotly_chart(charts.cross_heatmap(grid, f"Customers by segment on {left} (rows) and {right} (columns)",
+                                     f"Segment on {right}", f"Segment on {left}"),
+                config=charts.CHART_CONFIG, key="matrix")
+
+st.markdown("#### Who moved")
+people = cached.customer_transitions(view.version, view.scheme, view.compare_to, view.as_of, view.definition_toml)
+c1, c2 = st.columns(2)
+froms = [s for s in grid.index]
+src = c1.selectbox(f"From (on {left})", froms, key="move_from")
+dsts = [c for c in grid.columns if grid.loc[src, c] > 0]
+dst = c2.selectbox(f"To (on {right})", dsts, key="move_to")
+movers = people[(people["from_segment"] == src) & (people["to_segment"] == dst)].sort_values("mrr_from",
+                                                                                           ascending=False)
+mrr_change = movers["mrr_to"].sum() - movers["mrr_from"].sum()
+st.caption(f"{len(movers):,} customers; MRR {money(movers['mrr_from'].sum(), view.currency)} → "
+           f"{money(movers['mrr_to'].sum(), view.currency)} ({'+' if mrr_change >= 0 else '-'}"
+           f"{money(abs(mrr_change), view.currency)}).")
+st.dataframe(movers, hide_index=True, width="stretch", height=260, column_config={
+    "customer_id": "Customer", "from_segment": f"Segment on {left}", "to_segment": f"Segment on {right}",
+    "mrr_from": st.column_config.NumberColumn(f"MRR on {left}", format="localized"),
+    "mrr_to": st.column_config.NumberColumn(f"MRR on {right}", format="localized")})
+st.download_button("Download these customers (CSV)", csv_bytes(movers),
+                   file_name=f"transitions_{src}_to_{dst}_{view.as_of:%Y-%m-%d}.csv".replace(" ", "_"),
+                   mime="text/csv", icon=":material/download:", key="download_movers")
