@@ -84,8 +84,8 @@ tiles[3].metric("Blended CAC", money(blended["cac"], cur),
 # -- findings ----------------------------------------------------------------------------------------
 symbol = CURRENCY_SYMBOLS.get((cur or "").upper(), "")
 tables = [econ.table]
-if "channel" in schemes and view.scheme != "value_tier+channel":
-    tables.append(cached.economics(view.version, view.as_of, "value_tier+channel", view.definition_toml).table)
+if cached.CROSS_SCHEME in schemes and view.scheme != cached.CROSS_SCHEME:
+    tables.append(cached.economics(view.version, view.as_of, cached.CROSS_SCHEME, view.definition_toml).table)
 findings = top_findings(tables, blended, symbol, econ.assumptions.min_customers)
 st.markdown("#### What stands out")
 if findings:
@@ -101,14 +101,19 @@ st.caption("Segments are compared within the chosen scheme and by value tier x a
            "sales-led segment shows even when the scheme mixes it with self-serve customers.")
 
 # -- segment map ------------------------------------------------------------------------------------
-paying = econ.table[econ.table["paying_customers"] > 0]
-st.plotly_chart(charts.segment_map(paying, cur, title=f"Segment map: {schemes.get(view.scheme, view.scheme)}"),
+map_options = list(dict.fromkeys([view.scheme, *([cached.CROSS_SCHEME] if cached.CROSS_SCHEME in schemes else [])]))
+map_scheme = st.segmented_control("Map segments by", map_options, default=view.scheme,
+                                  format_func=lambda s: schemes.get(s, s), key="map_scheme") or view.scheme
+map_econ = econ if map_scheme == view.scheme else cached.economics(view.version, view.as_of, map_scheme,
+                                                                  view.definition_toml)
+paying = map_econ.table[map_econ.table["paying_customers"] >= map_econ.assumptions.min_customers]
+st.plotly_chart(charts.segment_map(paying, cur, title=f"Segment map: {schemes.get(map_scheme, map_scheme)}"),
                 config=charts.CHART_CONFIG, key="segment_map")
 rule = econ.assumptions
 st.caption(f"Verdict: **healthy** when net LTV:CAC >= {rule.healthy_ltv_cac:g} and payback <= "
            f"{rule.healthy_payback_months:g} months; **margin-draining** when net LTV:CAC < "
            f"{rule.draining_ltv_cac:g} or contribution per customer-month < 0; **marginal** otherwise. "
-           "Bubble size: MRR. Segments without paying customers are not shown.")
+           f"Bubble size: MRR. Segments with fewer than {rule.min_customers} paying customers are not shown.")
 
 with st.expander("Movements of the last 12 complete months", expanded=False):
     st.plotly_chart(charts.movements_chart(moves.tail(12), cur,

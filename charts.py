@@ -25,8 +25,9 @@ CHART_CONFIG = {
     "toImageButtonOptions": {"format": "png", "width": 1600, "height": 900, "scale": 1,
                              "filename": "segment-economics-chart"},
 }
-PALETTE = ("#2563eb", "#16a34a", "#f59e0b", "#dc2626", "#7c3aed", "#0891b2", "#db2777", "#65a30d",
-           "#ea580c", "#4f46e5", "#0d9488", "#b45309", "#9333ea", "#0284c7", "#be123c", "#4d7c0f")
+# segment colours avoid the verdict colours' red and green first, so a segment never looks "bad" by hue
+PALETTE = ("#2563eb", "#7c3aed", "#0891b2", "#db2777", "#f59e0b", "#4f46e5", "#0d9488", "#ea580c",
+           "#9333ea", "#0284c7", "#b45309", "#65a30d", "#be123c", "#16a34a", "#4d7c0f", "#dc2626")
 NEUTRAL = {"Not paying": "#9ca3af", "Other": "#cbd5e1", "No usage data": "#d1d5db", "(new)": "#86efac",
            "(churned)": "#fca5a5", "Unknown size": "#d1d5db", "Not stated": "#d1d5db",
            "No activity": "#d1d5db", "Unattributed": "#d1d5db", "Lapsed": "#9ca3af"}

@@ -20,13 +20,12 @@ from economics.ledger import add_months, last_complete_month
 from economics.unit import EconomicsInputs, SegmentEconomics, segment_economics
 from segmentation.definition import Definition
 from segmentation.features import customer_features, feature_params
-from segmentation.schemes import reference_of, value_tier
-from segmentation.transitions import scheme_labels
+from segmentation.schemes import value_tier
+from segmentation.transitions import CROSS_SEPARATOR, scheme_labels
 
 __all__ = ["FeaturesAt", "scheme_label", "economics_inputs", "economics_for", "assumptions_of",
            "history_months", "CROSS_SEPARATOR"]
 
-CROSS_SEPARATOR = " · "
 FeaturesAt = Callable[[date], pd.DataFrame]
 
 
@@ -37,13 +36,7 @@ def assumptions_of(defn: Definition) -> Assumptions:
 
 def scheme_label(features: pd.DataFrame, scheme: str, defn: Definition) -> pd.Series:
     """Labels of one scheme, or of two combined with "+", indexed 0..n-1 like `features`."""
-    feats = features.reset_index(drop=True)
-    parts = scheme.split("+")
-    if len(parts) == 1:
-        return scheme_labels(feats, scheme, defn).astype("str")
-    reference = reference_of(feats, defn)
-    a, b = (scheme_labels(feats, p, defn, reference).astype("str") for p in parts[:2])
-    return a + CROSS_SEPARATOR + b
+    return scheme_labels(features.reset_index(drop=True), scheme, defn).astype("str")
 
 
 def history_months(as_of: date, window_months: int, first_data_month: date | None) -> list[date]:
@@ -62,6 +55,91 @@ def history_months(as_of: date, window_months: int, first_data_month: date | Non
 def _frame(labels: pd.Series, features: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"customer_id": features["customer_id"].astype("str").to_numpy(),
                          "segment": labels.to_numpy()})
+
+
+LabelsAt = Callable[[date, str], pd.Series]
+
+
+class _Shared:
+    """What every scheme's economics share at one as-of date: the ledger, first paid months, usage, spend.
+
+    Computed once and reused across schemes (the report computes every scheme at the same date).
+    """
+
+    def __init__(self, tables: Mapping[str, ir.Table], as_of: date, defn: Definition, revenue_model: str,
+                 a: Assumptions) -> None:
+        self.tables, self.as_of, self.defn, self.revenue_model, self.a = tables, as_of, defn, revenue_model, a
+        ledger = tables["ledger"].execute()
+        ledger["month"] = pd.to_datetime(ledger["month"])
+        ledger["customer_id"] = ledger["customer_id"].astype("str")
+        self.ledger = ledger
+        self.first_month = ledger["month"].min().date() if len(ledger) else None
+        # First paid month (before D) and the value tier of 12 x its MRR, which keys the onboarding cost.
+        paid = ledger[(ledger["mrr_cents"] > 0) & (ledger["month"] < pd.Timestamp(as_of))]
+        first_paid = paid.sort_values("month", kind="stable").drop_duplicates("customer_id")[
+            ["customer_id", "month", "mrr_cents"]]
+        first_paid = first_paid.rename(columns={"month": "first_paid_month"})
+        mrr = first_paid["mrr_cents"].to_numpy(dtype="float64") / 100
+        first_paid["value_tier"] = value_tier(pd.DataFrame({"mrr": mrr, "arr": 12 * mrr}), defn).astype(
+            "str").to_numpy()
+        self.first_paid = first_paid
+        self.months = history_months(as_of, a.churn_window_months, self.first_month)
+        customers = tables["customers"]
+        if "channel" in customers.columns:
+            channels = customers.select("customer_id", "channel").execute()
+            self.channels: pd.Series | None = pd.Series(channels["channel"].to_numpy(),
+                                                        index=channels["customer_id"].astype("str"))
+        else:
+            self.channels = None
+        self.usage = customer_usage(dict(tables), as_of, a.churn_window_months, a)
+        self.spend = tables["spend"].execute() if "spend" in tables else None
+        self.revenue = None
+        if revenue_model == "transactional":
+            self.revenue = tables["revenue"].select("customer_id", "date", "amount_cents").execute()
+
+
+def _inputs(shared: _Shared, scheme: str, labels_at: LabelsAt, customer_ids_at: Callable[[date], pd.Series]
+            ) -> EconomicsInputs:
+    """EconomicsInputs of one scheme; labels_at(d, scheme) gives labels aligned with customer_ids_at(d)."""
+    as_of, months = shared.as_of, shared.months
+
+    def frame(d: date) -> pd.DataFrame:
+        return pd.DataFrame({"customer_id": customer_ids_at(d).astype("str").to_numpy(),
+                             "segment": labels_at(d, scheme).to_numpy()})
+
+    segment_at_d = frame(as_of)
+    history = []
+    for m in months:
+        part = frame(m)
+        part.insert(1, "month", pd.Timestamp(m))
+        history.append(part)
+    segment_history = (pd.concat(history, ignore_index=True) if history else
+                       pd.DataFrame({"customer_id": [], "month": pd.Series(dtype="datetime64[ns]"), "segment": []}))
+
+    # acquisition: first paid month, channel, segment and value tier at acquisition
+    first_paid = shared.first_paid
+    seg_at_acq = []
+    for m in sorted({d.date() for d in first_paid["first_paid_month"]}):
+        after = add_months(m, 1)
+        if months and months[0] <= after <= add_months(months[-1], 1):
+            ids = first_paid.loc[first_paid["first_paid_month"] == pd.Timestamp(m), "customer_id"]
+            labelled = frame(after)
+            seg_at_acq.append(labelled[labelled["customer_id"].isin(set(ids))])
+    acquisition = first_paid.drop(columns="mrr_cents")
+    by_acq = pd.concat(seg_at_acq, ignore_index=True) if seg_at_acq else pd.DataFrame(columns=["customer_id", "segment"])
+    acquisition = acquisition.merge(by_acq, on="customer_id", how="left")
+    acquisition["segment"] = acquisition["segment"].fillna(
+        acquisition["customer_id"].map(segment_at_d.set_index("customer_id")["segment"]))
+    if shared.channels is not None:
+        acquisition["channel"] = acquisition["customer_id"].map(shared.channels)
+    else:
+        acquisition["channel"] = np.nan
+    a = shared.a
+    return EconomicsInputs(
+        ledger=shared.ledger, segment_at_d=segment_at_d, segment_history=segment_history,
+        acquisition=acquisition[["customer_id", "first_paid_month", "channel", "segment", "value_tier"]],
+        usage=shared.usage, window_months=a.churn_window_months, spend=shared.spend, as_of=as_of,
+        revenue_model=shared.revenue_model, revenue=shared.revenue)
 
 
 def economics_inputs(tables: Mapping[str, ir.Table], as_of: date, scheme: str, defn: Definition,
@@ -83,59 +161,9 @@ def economics_inputs(tables: Mapping[str, ir.Table], as_of: date, scheme: str, d
             cache[d] = (features_at(d) if features_at else customer_features(tables, d, params, revenue_model))
         return cache[d]
 
-    ledger = tables["ledger"].execute()
-    ledger["month"] = pd.to_datetime(ledger["month"])
-    ledger["customer_id"] = ledger["customer_id"].astype("str")
-    first_month = ledger["month"].min().date() if len(ledger) else None
-
-    at_d = feats(as_of)
-    segment_at_d = _frame(scheme_label(at_d, scheme, defn), at_d)
-    months = history_months(as_of, a.churn_window_months, first_month)
-    history = []
-    for m in months:
-        f = feats(m)
-        part = _frame(scheme_label(f, scheme, defn), f)
-        part.insert(1, "month", pd.Timestamp(m))
-        history.append(part)
-    segment_history = (pd.concat(history, ignore_index=True) if history else
-                       pd.DataFrame({"customer_id": [], "month": pd.Series(dtype="datetime64[ns]"), "segment": []}))
-
-    # acquisition: first paid month, channel, segment and value tier at acquisition
-    paid = ledger[(ledger["mrr_cents"] > 0) & (ledger["month"] < pd.Timestamp(as_of))]
-    first_paid = paid.sort_values("month").drop_duplicates("customer_id")[["customer_id", "month", "mrr_cents"]]
-    first_paid = first_paid.rename(columns={"month": "first_paid_month"})
-    mrr = first_paid["mrr_cents"].to_numpy(dtype="float64") / 100
-    first_paid["value_tier"] = value_tier(pd.DataFrame({"mrr": mrr, "arr": 12 * mrr}), defn).astype("str").to_numpy()
-    seg_at_acq = []
-    for m in sorted({d.date() for d in first_paid["first_paid_month"]}):
-        after = add_months(m, 1)
-        if months and months[0] <= after <= add_months(months[-1], 1):
-            ids = first_paid.loc[first_paid["first_paid_month"] == pd.Timestamp(m), "customer_id"]
-            labelled = _frame(scheme_label(feats(after), scheme, defn), feats(after))
-            seg_at_acq.append(labelled[labelled["customer_id"].isin(set(ids))])
-    acquisition = first_paid.drop(columns="mrr_cents")
-    by_acq = pd.concat(seg_at_acq, ignore_index=True) if seg_at_acq else pd.DataFrame(columns=["customer_id", "segment"])
-    acquisition = acquisition.merge(by_acq, on="customer_id", how="left")
-    acquisition["segment"] = acquisition["segment"].fillna(
-        acquisition["customer_id"].map(segment_at_d.set_index("customer_id")["segment"]))
-    customers = tables["customers"]
-    if "channel" in customers.columns:
-        channels = customers.select("customer_id", "channel").execute()
-        acquisition["channel"] = acquisition["customer_id"].map(
-            pd.Series(channels["channel"].to_numpy(), index=channels["customer_id"].astype("str")))
-    else:
-        acquisition["channel"] = np.nan
-
-    spend = tables["spend"].execute() if "spend" in tables else None
-    revenue = None
-    if revenue_model == "transactional":
-        revenue = tables["revenue"].select("customer_id", "date", "amount_cents").execute()
-    return EconomicsInputs(
-        ledger=ledger, segment_at_d=segment_at_d, segment_history=segment_history,
-        acquisition=acquisition[["customer_id", "first_paid_month", "channel", "segment", "value_tier"]],
-        usage=customer_usage(dict(tables), as_of, a.churn_window_months, a),
-        window_months=a.churn_window_months, spend=spend, as_of=as_of, revenue_model=revenue_model,
-        revenue=revenue)
+    shared = _Shared(tables, as_of, defn, revenue_model, a)
+    return _inputs(shared, scheme, lambda d, s: scheme_label(feats(d), s, defn),
+                   lambda d: feats(d)["customer_id"])
 
 
 def economics_for(tables: Mapping[str, ir.Table], as_of: date, scheme: str, defn: Definition,

@@ -53,11 +53,11 @@ summary = segment_summary(labels, features, earlier, view.scheme, order, econ.ta
 
 # -- distribution and metrics -------------------------------------------------------------------------
 st.plotly_chart(charts.distribution(summary, colors, view.currency,
-                                    title=f"Customers and MRR by {schemes.get(view.scheme, view.scheme).lower()}"),
+                                    title=f"Customers and MRR by segment: {schemes.get(view.scheme, view.scheme)}"),
                 config=charts.CHART_CONFIG, key="distribution")
 
 playbook = st.session_state.setdefault("p_playbook", {})
-table = summary.assign(playbook=[playbook.get(s, PLAYBOOK_DEFAULTS.get(s, "")) for s in summary["segment"]])
+table = summary.assign(mrr=summary["mrr"].round(0), playbook=[playbook.get(s, PLAYBOOK_DEFAULTS.get(s, "")) for s in summary["segment"]])
 st.markdown("#### Segment metrics")
 st.caption(f"Churn and expansion: monthly, pooled over {econ.window[0]:%b %Y} – {econ.window[1]:%b %Y}, each "
            "customer counted in the segment it had at the start of each month. NPS: mean of each customer's "
@@ -97,10 +97,11 @@ st.dataframe(members[columns].sort_values("mrr", ascending=False), hide_index=Tr
                                             "Health", min_value=0, max_value=100, format="%.0f")})
 membership = labels.merge(features[["customer_id", *[c for c in ("name",) if c in features]]],
                           on="customer_id", how="left")
-c2.download_button("Download segment membership (CSV for your CRM)", csv_bytes(membership),
+c2.download_button("Download membership CSV", csv_bytes(membership),
                    file_name=f"segments_{view.as_of:%Y-%m-%d}.csv", mime="text/csv",
                    icon=":material/download:", key="download_membership",
-                   help="One row per customer with every scheme's label and score, as of the as-of date.")
+                   help="For your CRM: one row per customer with every scheme's label and score, as of the "
+                        "as-of date.")
 
 # -- cross segmentation -------------------------------------------------------------------------------
 st.markdown("#### Cross segmentation")
@@ -111,6 +112,9 @@ if others:
     crossed = cross_segments(labels, view.scheme, second, defn.cross.min_size)
     grid = crossed.pivot_table(index=crossed.columns[0], columns=crossed.columns[1], values="customers",
                                aggfunc="sum", fill_value=0)
+    rows, cols = (segment_order(s, defn, labels[s]) for s in (view.scheme, second))
+    grid = grid.loc[sorted(grid.index, key=lambda v: (rows + [v]).index(v)),
+                    sorted(grid.columns, key=lambda v: (cols + [v]).index(v))]
     st.plotly_chart(charts.cross_heatmap(grid, f"{schemes[view.scheme]} x {schemes[second]}",
                                          schemes[second], schemes[view.scheme]),
                     config=charts.CHART_CONFIG, key="cross")

@@ -29,6 +29,7 @@ from segmentation.schemes import SCHEMES, Reference, label_all, reference_of, se
 __all__ = ["NEW", "CHURNED", "WATCHED", "scheme_labels", "transitions", "transitions_from_features", "customer_transitions",
            "watched_movements", "segment_history"]
 
+CROSS_SEPARATOR = " · "
 NEW = "(new)"
 CHURNED = "(churned)"
 # The movements the product's seeds say to watch: (scheme, from, to).
@@ -40,8 +41,15 @@ WATCHED: tuple[tuple[str, str, str], ...] = (
 
 def scheme_labels(features: pd.DataFrame, scheme: str, defn: Definition,
                   reference: Reference | None = None) -> pd.Series:
-    """One scheme's labels for a features frame (index 0..n-1), cut-offs from `reference`."""
+    """One scheme's labels for a features frame (index 0..n-1), cut-offs from `reference`.
+
+    Two schemes joined by "+" combine their labels ("value_tier+channel": "SMB · Outbound sales").
+    """
     feats = features.reset_index(drop=True)
+    if "+" in scheme:  # two schemes combined: "value_tier+channel" -> "SMB · Outbound sales"
+        ref = reference if reference is not None else reference_of(feats, defn)
+        first, second = (scheme_labels(feats, part, defn, ref).astype("str") for part in scheme.split("+", 1))
+        return first + CROSS_SEPARATOR + second
     if scheme == "custom":
         return label_all(feats, defn, reference)["custom"]
     if scheme not in SCHEMES:

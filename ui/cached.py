@@ -27,7 +27,10 @@ SCHEME_LABELS = {
     "health_band": "Health score band", "rfm_segment": "RFM segment", "size_band": "Company size",
     "goal": "Stated goal", "custom": "Custom rules", "industry": "Industry", "plan": "Plan",
     "channel": "Acquisition channel", "country": "Country",
+    "value_tier+channel": "Value tier x channel",
 }
+# value tier by acquisition channel: separates sales-led from self-serve customers of the same tier
+CROSS_SCHEME = "value_tier+channel"
 
 
 @st.cache_resource(show_spinner=False)
@@ -110,8 +113,10 @@ def _available_schemes(version: str, definition_toml: str) -> dict[str, str]:
     from segmentation.schemes import available_schemes as schemes_for
 
     customers = tables(version).get("customers", pd.DataFrame())
-    return {s: SCHEME_LABELS.get(s, s.replace("_", " ").capitalize())
-            for s in schemes_for(list(customers.columns), definition(definition_toml))}
+    keys = schemes_for(list(customers.columns), definition(definition_toml))
+    if "channel" in keys:
+        keys.insert(1, CROSS_SCHEME)
+    return {s: SCHEME_LABELS.get(s, s.replace("_", " ").capitalize()) for s in keys}
 
 
 def ibis_tables() -> dict:
@@ -150,7 +155,12 @@ def _revenue_model() -> str:
 def labels(version: str, as_of: date, definition_toml: str) -> pd.DataFrame:
     from segmentation.schemes import label_all
 
-    return label_all(features(version, as_of, definition_toml), definition(definition_toml))
+    from segmentation.transitions import CROSS_SEPARATOR
+
+    out = label_all(features(version, as_of, definition_toml), definition(definition_toml))
+    if "channel" in out:
+        out[CROSS_SCHEME] = out["value_tier"].astype(str) + CROSS_SEPARATOR + out["channel"].astype(str)
+    return out
 
 
 @st.cache_resource(show_spinner="Computing unit economics…", max_entries=24)

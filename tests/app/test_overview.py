@@ -30,3 +30,12 @@ def test_segment_map_has_one_bubble_per_paying_segment_and_follows_the_scheme():
     assert figure_titles(at)[0] == "Segment map: Behaviour"
     labels = {t for trace in figures(at)[0]["data"] for t in trace["text"]}
     assert "Power" in labels and "Enterprise" not in labels
+
+
+def test_segment_map_by_value_tier_and_channel_shows_the_margin_draining_segment_in_red():
+    at = open_page()
+    at.segmented_control(key="map_scheme").set_value("value_tier+channel").run()
+    assert not at.exception
+    traces = {t["name"]: t["text"] for t in figures(at)[0]["data"]}
+    assert "SMB · Outbound sales" in traces["margin-draining"]
+    assert "Enterprise · Events" in traces["healthy"]
