@@ -34,8 +34,8 @@ NEUTRAL = {"Not paying": "#9ca3af", "Other": "#cbd5e1", "No usage data": "#d1d5d
 VERDICT_COLORS = {"healthy": "#16a34a", "marginal": "#f59e0b", "margin-draining": "#dc2626",
                   "needs data": "#9ca3af"}
 _LAYOUT = dict(template="plotly_white", font=dict(family="Inter, Helvetica, Arial, sans-serif", size=13),
-               margin=dict(l=60, r=30, t=70, b=60), title=dict(x=0.01, xanchor="left"),
-               legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1))
+               margin=dict(l=60, r=30, t=70, b=110), title=dict(x=0.01, xanchor="left"),
+               legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0))
 
 
 def _style(fig: go.Figure, title: str, **layout) -> None:
@@ -115,7 +115,8 @@ def distribution(counts: pd.DataFrame, colors: dict[str, str], currency: str = "
 
 def bar_by_segment(frame: pd.DataFrame, y: str, colors: dict[str, str], title: str, y_title: str,
                    text_format: str = "{:,.0f}", error: tuple[str, str] | None = None,
-                   reference: float | None = None, reference_label: str = "") -> go.Figure:
+                   reference: float | None = None, reference_label: str = "",
+                   percent: bool = False) -> go.Figure:
     """One bar per segment (column `segment`) of metric `y`, optional error bars (low, high columns)."""
     fig = go.Figure(go.Bar(
         x=frame["segment"], y=frame[y], marker_color=[_color(s, colors) for s in frame["segment"]],
@@ -130,7 +131,7 @@ def bar_by_segment(frame: pd.DataFrame, y: str, colors: dict[str, str], title: s
     if reference is not None:
         fig.add_hline(y=reference, line_dash="dot", line_color="#475569", annotation_text=reference_label)
     _style(fig, title, yaxis_title=y_title, xaxis_title="Segment", height=420,
-                      showlegend=False)
+                      showlegend=False, yaxis_tickformat=".0%" if percent else None)
     return fig
 
 
@@ -201,9 +202,24 @@ def sankey(transitions: pd.DataFrame, colors: dict[str, str], title: str, left: 
     index_r = {s: len(sources) + i for i, s in enumerate(targets)}
     node_colors = [_color(s, colors) for s in sources] + [_color(s, colors) for s in targets]
     link_colors = [_color(s, colors) for s in t["from_segment"]]
+    # fixed positions keep the scheme's order top to bottom on both sides (plotly would reorder them)
+    total = float(t["customers"].sum()) or 1.0
+
+    def _ys(names: list[str], column: str) -> list[float]:
+        sizes = [float(t.loc[t[column] == n, "customers"].sum()) / total for n in names]
+        gap = 0.02
+        scale = (1 - gap * max(len(names) - 1, 0)) or 1.0
+        out, top = [], 0.0
+        for size in sizes:
+            out.append(min(max(top + size * scale / 2, 0.001), 0.999))
+            top += size * scale + gap
+        return out
+
     fig = go.Figure(go.Sankey(
-        arrangement="snap",
-        node=dict(label=labels, color=node_colors, pad=14, thickness=16),
+        arrangement="fixed",
+        node=dict(label=labels, color=node_colors, pad=14, thickness=16,
+                  x=[0.001] * len(sources) + [0.999] * len(targets),
+                  y=_ys(sources, "from_segment") + _ys(targets, "to_segment")),
         link=dict(source=[index_l[s] for s in t["from_segment"]],
                   target=[index_r[s] for s in t["to_segment"]], value=t["customers"],
                   color=[_fade(c) for c in link_colors],
@@ -260,20 +276,22 @@ def quadrant(econ: pd.DataFrame, colors: dict[str, str], healthy_ratio: float, h
 
 
 def customer_scatter(frame: pd.DataFrame, colors: dict[str, str], currency: str = "USD",
-                     title: str = "Revenue against support cost, per customer") -> go.Figure:
-    """Columns: customer_id, segment, revenue, support_cost (both per month)."""
+                     title: str = "Support cost as a share of each customer's revenue") -> go.Figure:
+    """Columns: customer_id, segment, revenue, support_cost (both per month). x: revenue (log scale),
+    y: support cost as a share of revenue, so heavy-support customers stand out at every size."""
     sym = _symbol(currency)
+    data = frame[frame["revenue"] > 0].assign(share=lambda f: f["support_cost"] / f["revenue"] * 100)
     fig = go.Figure()
-    for seg, group in frame.groupby("segment", sort=False):
+    for seg, group in data.groupby("segment", sort=False):
         fig.add_trace(go.Scattergl(
-            x=group["revenue"], y=group["support_cost"], mode="markers", name=str(seg),
+            x=group["revenue"], y=group["share"], mode="markers", name=str(seg),
             marker=dict(color=_color(str(seg), colors), size=6, opacity=0.6), text=group["customer_id"],
-            hovertemplate=f"%{{text}} ({seg})<br>revenue {sym}%{{x:,.0f}}/mo<br>support {sym}%{{y:,.0f}}/mo<extra></extra>"))
-    top = float(max(frame["revenue"].max() if len(frame) else 1, frame["support_cost"].max() if len(frame) else 1))
-    fig.add_trace(go.Scatter(x=[0, top], y=[0, top], mode="lines", name="support = revenue",
-                             line=dict(dash="dot", color="#dc2626")))
-    _style(fig, title, xaxis_title=f"Revenue per month ({sym})",
-                      yaxis_title=f"Support cost per month ({sym})", height=480)
+            customdata=group["support_cost"],
+            hovertemplate=(f"%{{text}} ({seg})<br>revenue {sym}%{{x:,.0f}}/mo<br>support {sym}%{{customdata:,.0f}}"
+                           "/mo (%{y:.0f}% of revenue)<extra></extra>")))
+    fig.add_hline(y=30, line_dash="dot", line_color="#dc2626", annotation_text="support = 30% of revenue")
+    _style(fig, title, xaxis_title=f"Revenue per month ({sym}, log scale)", xaxis_type="log",
+           yaxis_title="Support cost (% of revenue)", height=480)
     return fig
 
 

@@ -52,7 +52,7 @@ if needs_table(view, "tickets", "Support cost by segment"):
     with right:
         st.plotly_chart(charts.bar_by_segment(paying, "support_share_of_revenue", colors,
                                               "Support cost as a share of revenue", "Share of revenue",
-                                              "{:.0%}"),
+                                              "{:.0%}", percent=True),
                         config=charts.CHART_CONFIG, key="support_share")
     left, right = st.columns(2)
     with left:
@@ -79,8 +79,7 @@ if needs_table(view, "tickets", "Support cost by segment"):
     scatter = pd.DataFrame({"customer_id": per["customer_id"], "segment": per[colour_by].astype(str),
                             "revenue": per["mrr"], "support_cost": per["support_cost_90d"].fillna(0) / 3})
     scatter_colors = charts.segment_colors(segment_order(colour_by, defn, labels[colour_by]))
-    st.plotly_chart(charts.customer_scatter(scatter, scatter_colors, view.currency,
-                                            "Revenue against support cost, per paying customer and month"),
+    st.plotly_chart(charts.customer_scatter(scatter, scatter_colors, view.currency),
                     config=charts.CHART_CONFIG, key="scatter")
     above = int((scatter["support_cost"] > scatter["revenue"] * 0.3).sum())
     by = scatter.groupby("segment").agg(revenue=("revenue", "sum"), support=("support_cost", "sum"))
@@ -97,7 +96,7 @@ if needs_table(view, "events", "Feature adoption"):
         st.info("No events in the 30 days before the as-of date.")
     else:
         st.plotly_chart(charts.adoption_heatmap(adoption, order,
-                                                f"Share of each {scheme_name.lower()} segment using each feature, "
+                                                f"Feature use by segment ({scheme_name}): share of customers, "
                                                 "last 30 days"),
                         config=charts.CHART_CONFIG, key="adoption")
         st.caption("A roadmap can favour what high-value segments use: compare the columns.")

@@ -103,10 +103,10 @@ def test_cost_to_serve_page_shows_support_charts_and_adoption():
     at = open_page("pages/5_Cost_to_serve.py")
     titles = figure_titles(at)
     assert "Support cost against revenue, per customer-month" in titles
-    assert any(t.startswith("Share of each value tier") for t in titles)
+    assert any(t.startswith("Feature use by segment (Value tier (ARR))") for t in titles)
     at.segmented_control(key="scatter_colour").set_value("value_tier").run()
     assert not at.exception
-    scatter = next(f for f in figures(at) if f["layout"]["title"]["text"].startswith("Revenue against support"))
+    scatter = next(f for f in figures(at) if f["layout"]["title"]["text"].startswith("Support cost as a share of each"))
     assert {t["name"] for t in scatter["data"]} >= {"Enterprise", "SMB"}
 
 
