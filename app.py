@@ -1,16 +1,15 @@
 """Overview: the state of the business by segment, on one screen."""
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 import streamlit as st
 
 import charts
 from economics.findings import top_findings
+from economics.kpis import headline_kpis
 from economics.ledger import add_months, last_complete_month
 from ui import cached
-from ui.format import CURRENCY_SYMBOLS, money, months, pct, ratio
+from ui.format import CURRENCY_SYMBOLS, kpi_delta, kpi_value
 from ui.page import start_page
 
 view = start_page("Overview", ":material/space_dashboard:")
@@ -34,52 +33,15 @@ moves = cached.movements(view.version, view.as_of, econ.assumptions.inactivity_d
 nrr, grr = cached.nrr_grr(view.version, view.as_of)
 nrr_before, grr_before = cached.nrr_grr(view.version, previous_as_of)
 cur = view.currency
-subscription = view.revenue_model == "subscription"
-mrr_word = "MRR" if subscription else "Monthly revenue"
+mrr_word = "MRR" if view.revenue_model == "subscription" else "Monthly revenue"
 
-
-def _delta(now: float, before: float, fmt) -> str | None:
-    if any(isinstance(v, float) and math.isnan(v) for v in (now, before)) or now is None or before is None:
-        return None
-    diff = now - before
-    return ("+" if diff >= 0 else "-") + fmt(abs(diff))
-
-
-row = moves.iloc[-1] if len(moves) else None
-row_before = moves.iloc[-2] if len(moves) > 1 else None
-tiles = st.columns(4)
-tiles[0].metric("Paying customers", f"{int(row['customers_end']):,}" if row is not None else "n/a",
-                _delta(row["customers_end"], row_before["customers_end"], lambda v: f"{v:,.0f}")
-                if row_before is not None else None, border=True,
-                help=f"Customers with {mrr_word} > 0 in {last:%B %Y}, the last complete month.")
-tiles[1].metric(mrr_word, money(row["ending_mrr"], cur) if row is not None else "n/a",
-                _delta(row["ending_mrr"], row_before["ending_mrr"], lambda v: money(v, cur))
-                if row_before is not None else None, border=True,
-                help="Net revenue of the last complete month; a customer's negative month counts as 0.")
-tiles[2].metric("NRR (12 months)", pct(nrr, 0), _delta(nrr * 100, nrr_before * 100, lambda v: f"{v:.1f} pts"),
-                border=True, help="Customers paying 12 complete months ago: their MRR now / their MRR then. "
-                                  "n/a with fewer than 13 complete months.")
-tiles[3].metric("GRR (12 months)", pct(grr, 0), _delta(grr * 100, grr_before * 100, lambda v: f"{v:.1f} pts"),
-                border=True, help="As NRR, with each customer's MRR capped at its earlier value: expansion "
-                                  "does not count.")
-tiles = st.columns(4)
-window = (f"{econ.window[0]:%b %Y} – {econ.window[1]:%b %Y}" if econ.window[0] is not None else "no window")
-tiles[0].metric("Monthly logo churn", pct(blended["logo_churn"]),
-                _delta(blended["logo_churn"] * 100, prior["logo_churn"] * 100, lambda v: f"{v:.2f} pts"),
-                delta_color="inverse", border=True,
-                help=f"Customers lost / customers paying at the start of each month, pooled over {window}.")
-tiles[1].metric("Net LTV : CAC (blended)", ratio(blended["net_ltv_cac"]),
-                _delta(blended["net_ltv_cac"], prior["net_ltv_cac"], lambda v: f"{v:.1f}x"), border=True,
-                help="(ARPA x gross margin - support and infra cost per customer-month) x lifetime - onboarding, "
-                     "over CAC (sales and marketing spend / new customers). Lifetime = 1 / churn, at most "
-                     f"{econ.assumptions.lifetime_cap_months} months.")
-tiles[2].metric("CAC payback", months(blended["payback_months"]),
-                _delta(blended["payback_months"], prior["payback_months"], lambda v: f"{v:.1f} mo"),
-                delta_color="inverse", border=True,
-                help="CAC / (ARPA x gross margin - support and infra cost per customer-month).")
-tiles[3].metric("Blended CAC", money(blended["cac"], cur),
-                _delta(blended["cac"], prior["cac"], lambda v: money(v, cur)), delta_color="inverse",
-                border=True, help="All sales and marketing spend in the window / new paying customers in it.")
+kpis = headline_kpis(moves, (nrr, grr), (nrr_before, grr_before), blended, prior, econ.window,
+                     econ.assumptions.lifetime_cap_months, view.revenue_model)
+for i, k in enumerate(kpis):
+    if i % 4 == 0:
+        tiles = st.columns(4)
+    tiles[i % 4].metric(k.label, kpi_value(k.kind, k.value, cur), kpi_delta(k.kind, k.value, k.before, cur),
+                        delta_color="inverse" if k.lower_is_better else "normal", border=True, help=k.help)
 
 # -- findings ----------------------------------------------------------------------------------------
 symbol = CURRENCY_SYMBOLS.get((cur or "").upper(), "")
@@ -114,6 +76,23 @@ st.caption(f"Verdict: **healthy** when net LTV:CAC >= {rule.healthy_ltv_cac:g} a
            f"{rule.healthy_payback_months:g} months; **margin-draining** when net LTV:CAC < "
            f"{rule.draining_ltv_cac:g} or contribution per customer-month < 0; **marginal** otherwise. "
            f"Bubble size: MRR. Segments with fewer than {rule.min_customers} paying customers are not shown.")
+
+st.markdown("#### Board pack")
+st.caption("One HTML page and a PDF with these tiles, the findings, the segment map, cohort retention, unit "
+           "economics, cost to serve and transitions, stamped with the as-of date, the definition and its "
+           "assumptions.")
+if st.button("Build the board pack", icon=":material/picture_as_pdf:", key="build_pack"):
+    with st.spinner("Rendering charts and printing the PDF…"):
+        st.session_state["board_pack"] = cached.board_pack(view.version, view.as_of, view.compare_to, view.scheme,
+                                                           view.definition_toml, view.definition_name)
+pack = st.session_state.get("board_pack")
+if pack:
+    c1, c2, _ = st.columns([1, 1, 3])
+    stem = f"board_pack_{view.as_of:%Y-%m-%d}"
+    c1.download_button("Download PDF", pack["pdf"], f"{stem}.pdf", "application/pdf", icon=":material/download:",
+                       key="download_pdf")
+    c2.download_button("Download HTML", pack["html"], f"{stem}.html", "text/html", icon=":material/download:",
+                       key="download_html")
 
 with st.expander("Movements of the last 12 complete months", expanded=False):
     st.plotly_chart(charts.movements_chart(moves.tail(12), cur,

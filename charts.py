@@ -89,6 +89,9 @@ def segment_map(econ: pd.DataFrame, currency: str = "USD", title: str = "Segment
     fig.add_vline(x=3, line_dash="dot", line_color="#16a34a", annotation_text="3x: healthy",
                   annotation_position="bottom right")
     fig.add_hline(y=100, line_dash="dot", line_color="#94a3b8")
+    positive = data["x"][data["x"] > 0]
+    if len(positive) and positive.max() / max(positive.min(), 1e-9) > 20:  # one outlier would squash the rest
+        fig.update_xaxes(type="log")
     _style(fig, title, xaxis_title="Net LTV : CAC (x)",
                       yaxis_title="Net revenue retention, 12 months (%)", height=480)
     return fig

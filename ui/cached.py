@@ -17,7 +17,7 @@ from ingest.store import Workspace
 __all__ = [
     "workspace", "ensure_started", "workspace_status", "saved_definitions", "default_definition_toml",
     "definition", "available_schemes", "features", "labels", "tables", "refresh", "ibis_tables", "economics",
-    "movements", "nrr_grr", "acquisition_segments", "cohorts", "activation", "event_names", "transitions", "customer_transitions", "adoption",
+    "movements", "nrr_grr", "acquisition_segments", "cohorts", "activation", "event_names", "transitions", "customer_transitions", "adoption", "board_pack",
 ]
 
 _start_lock = threading.Lock()
@@ -259,6 +259,20 @@ def customer_transitions(version: str, scheme: str, date_from: date, date_to: da
 
     return compute(features(version, date_from, definition_toml), features(version, date_to, definition_toml),
                    scheme, definition(definition_toml))
+
+
+def board_pack(version: str, as_of: date, compare_to: date, scheme: str, definition_toml: str,
+               definition_name: str) -> dict[str, bytes]:
+    """The board pack's HTML and PDF bytes (not cached: it is built on request)."""
+    import boardpack
+
+    params, key = _params_of(definition_toml)
+    model = _revenue_model()
+    pack = boardpack.collect(ibis_tables(), as_of, compare_to, scheme, definition(definition_toml), definition_name,
+                             workspace().meta(), features_at=lambda d: _features_at(version, d, key, model, params),
+                             scheme_label=SCHEME_LABELS.get(scheme, scheme))
+    page = boardpack.to_html(pack)
+    return {"html": page.encode("utf-8"), "pdf": boardpack.to_pdf(page)}
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -54,3 +54,21 @@ def count(value) -> str:
     if is_missing(value):
         return "n/a"
     return f"{int(value):,}"
+
+
+def kpi_value(kind: str, value, currency: str = "") -> str:
+    """A tile's value by its kind (count, money, pct, ratio, months)."""
+    return {"count": count, "money": lambda v: money(v, currency), "pct": lambda v: pct(v, 1 if abs(v) < 0.1 else 0)
+            if not is_missing(v) else "n/a", "ratio": ratio, "months": months}[kind](value)
+
+
+def kpi_delta(kind: str, value, before, currency: str = "") -> str | None:
+    """The change against the month before ('+102', '-0.21 pts'); None when either is missing."""
+    if is_missing(value) or is_missing(before) or math.isinf(value) or math.isinf(before):
+        return None
+    diff = value - before
+    sign = "+" if diff >= 0 else "-"
+    diff = abs(diff)
+    text = {"count": f"{diff:,.0f}", "money": money(diff, currency), "pct": f"{diff * 100:.2f} pts",
+            "ratio": f"{diff:.1f}x", "months": f"{diff:.1f} mo"}[kind]
+    return sign + text

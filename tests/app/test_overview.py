@@ -39,3 +39,11 @@ def test_segment_map_by_value_tier_and_channel_shows_the_margin_draining_segment
     traces = {t["name"]: t["text"] for t in figures(at)[0]["data"]}
     assert "SMB · Outbound sales" in traces["margin-draining"]
     assert "Enterprise · Events" in traces["healthy"]
+
+
+def test_board_pack_button_offers_the_pdf_and_html():
+    at = open_page()
+    next(b for b in at.button if b.label == "Build the board pack").click().run()
+    assert not at.exception
+    pack = at.session_state["board_pack"]
+    assert pack["pdf"].startswith(b"%PDF") and b"board pack" in pack["html"]

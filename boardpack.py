@@ -1,0 +1,240 @@
+"""The board pack: one self-contained HTML report and a PDF with the numbers a board reads.
+
+KPI tiles, what stands out, the segment map, cohort retention, unit economics by segment, cost to serve
+and transitions, stamped with the as-of date, the definition's name and its assumptions. Charts are
+rendered to PNG by kaleido (plotly's static export, which drives Debian's Chromium), embedded in the
+HTML, and the PDF is Chromium printing that HTML.
+"""
+from __future__ import annotations
+
+import base64
+import html
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+
+import charts
+from economics.cohorts import CohortParams, cohort_retention
+from economics.findings import top_findings
+from economics.kpis import Kpi, headline_kpis
+from economics.ledger import last_complete_month
+from economics.mrr import mrr_movements, nrr_grr
+from economics.pipeline import economics_for
+from segmentation.definition import Definition
+from segmentation.features import customer_features, feature_params
+from segmentation.schemes import segment_order
+from segmentation.transitions import transitions_from_features
+from ui.format import CURRENCY_SYMBOLS, kpi_delta, kpi_value, money, months, pct, ratio
+
+__all__ = ["BoardPack", "collect", "to_html", "to_pdf", "chromium_path"]
+
+_WIDTH, _HEIGHT = 1600, 900
+CROSS_SCHEME = "value_tier+channel"
+
+
+@dataclass
+class BoardPack:
+    """Everything the pack shows; figures are (title, figure, caption)."""
+
+    title: str
+    as_of: date
+    compare_to: date
+    definition_name: str
+    assumptions: str
+    currency: str
+    kpis: list[Kpi]
+    findings: list[str]
+    figures: list[tuple[str, go.Figure, str]] = field(default_factory=list)
+    economics_table: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def _assumptions_line(defn: Definition, symbol: str) -> str:
+    from economics.assumptions import parse_assumptions
+
+    a = parse_assumptions(defn.economics)
+    onboarding = ", ".join(f"{k} {symbol}{v:,.0f}" for k, v in a.onboarding_cost.items())
+    return (f"Gross margin {a.gross_margin:.0%}; support {symbol}{a.support_cost_per_minute:,.2f} per ticket-minute; "
+            f"infra {symbol}{a.infra_cost_per_event:,.4f} per event; onboarding {onboarding}; churn pooled over "
+            f"{a.churn_window_months} complete months; lifetime capped at {a.lifetime_cap_months} months; healthy "
+            f"when net LTV:CAC >= {a.healthy_ltv_cac:g} and payback <= {a.healthy_payback_months:g} months, "
+            f"margin-draining below {a.draining_ltv_cac:g}x.")
+
+
+def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Definition, definition_name: str,
+            meta: dict, features_at: Callable[[date], pd.DataFrame] | None = None,
+            scheme_label: str | None = None) -> BoardPack:
+    """Compute the pack's numbers and figures from the workspace's ibis tables."""
+    model = meta.get("revenue_model", "subscription")
+    currency = meta.get("currency", "")
+    symbol = CURRENCY_SYMBOLS.get(currency.upper(), "")
+    params = feature_params(defn)
+    cache: dict[date, pd.DataFrame] = {}
+
+    def feats(d: date) -> pd.DataFrame:
+        if d not in cache:
+            cache[d] = features_at(d) if features_at else customer_features(tables, d, params, model)
+        return cache[d]
+
+    econ = economics_for(tables, as_of, scheme, defn, model, features_at=feats)
+    last = last_complete_month(as_of)
+    prior = economics_for(tables, last, scheme, defn, model, features_at=feats)
+    cross = economics_for(tables, as_of, CROSS_SCHEME, defn, model, features_at=feats) \
+        if "channel" in tables["customers"].columns and scheme != CROSS_SCHEME else None
+    a = econ.assumptions
+    revenue = tables.get("revenue") if model == "transactional" else None
+    moves = mrr_movements(tables["ledger"], as_of, model, revenue=revenue, inactivity_days=a.inactivity_days)
+    kpis = headline_kpis(moves, nrr_grr(tables["ledger"], as_of), nrr_grr(tables["ledger"], last),
+                         econ.blended.iloc[0], prior.blended.iloc[0], econ.window, a.lifetime_cap_months, model)
+    findings = [f.text for f in top_findings([econ.table] + ([cross.table] if cross is not None else []),
+                                              econ.blended.iloc[0], symbol, a.min_customers)]
+    name = scheme_label or scheme
+    labels_now = feats(as_of)
+    from segmentation.transitions import scheme_labels
+
+    order = segment_order(scheme, defn, scheme_labels(labels_now, scheme, defn))
+    colors = charts.segment_colors(order)
+    paying = econ.table[econ.table["paying_customers"] >= a.min_customers]
+    assumptions = _assumptions_line(defn, symbol or "$")
+    figures: list[tuple[str, go.Figure, str]] = []
+    map_table = cross.table if cross is not None else econ.table
+    map_table = map_table[map_table["paying_customers"] >= a.min_customers]
+    figures.append(("Segment map", charts.segment_map(map_table, currency,
+                                                      "Segment map: value tier x acquisition channel"
+                                                      if cross is not None else f"Segment map: {name}"),
+                    "Bubble size: MRR; colour: verdict. " + assumptions))
+    cohorts = cohort_retention(tables["ledger"], tables.get("customers"), as_of, CohortParams())
+    cohorts = cohorts.assign(cohort=cohorts["cohort"].dt.strftime("%Y-%m"))
+    figures.append(("Cohort retention", charts.retention_heatmap(cohorts, "retention",
+                                                                 "Logo retention by first-paid month"),
+                    "Share of each monthly cohort still paying, by months since its first payment."))
+    ltv = paying.melt(id_vars="segment", value_vars=["net_ltv", "cac"], var_name="measure", value_name="value")
+    figures.append(("Unit economics", charts.grouped_bars(ltv, {"net_ltv": "Net LTV", "cac": "CAC"}, currency,
+                                                          f"Net LTV against CAC by {name}", "per customer"),
+                    assumptions))
+    figures.append(("Profitability", charts.quadrant(paying, colors, a.healthy_ltv_cac, a.healthy_payback_months),
+                    "Healthy corner shaded. " + assumptions))
+    worst = (cross.table if cross is not None else econ.table)
+    worst = worst[worst["paying_customers"] >= a.min_customers].sort_values("net_ltv_cac").head(1)
+    if len(worst):
+        from economics.unit import waterfall
+
+        row = worst.iloc[0]
+        figures.append(("Where the money goes", charts.waterfall(
+            waterfall(row.to_dict()), currency, f"{row['segment']}: from lifetime revenue to what is left after CAC"),
+            f"The segment with the lowest net LTV:CAC, per customer over its lifetime. {assumptions}"))
+    support = paying.assign(revenue=paying["arpa"]).melt(id_vars="segment", value_vars=["revenue", "support_cost_pcm"],
+                                                         var_name="measure", value_name="value")
+    figures.append(("Cost to serve", charts.grouped_bars(support, {"revenue": "Revenue (ARPA)",
+                                                                   "support_cost_pcm": "Support cost"}, currency,
+                                                         f"Support cost against revenue by {name}",
+                                                         "per customer-month"), assumptions))
+    if compare_to < as_of:
+        flows = transitions_from_features(feats(compare_to), feats(as_of), scheme, defn)
+        figures.append(("Transitions", charts.sankey(flows, colors, f"{name} transitions",
+                                                     f"{compare_to:%d %b %Y}", f"{as_of:%d %b %Y}"),
+                        f"Thresholds of {compare_to:%d %b %Y} applied at both dates."))
+    title = "Northwind Analytics (sample company)" if meta.get("source") == "sample" else "Segment economics"
+    return BoardPack(title=title, as_of=as_of, compare_to=compare_to, definition_name=definition_name,
+                     assumptions=assumptions, currency=currency, kpis=kpis, findings=findings, figures=figures,
+                     economics_table=econ.table)
+
+
+def chromium_path() -> str | None:
+    """Debian's Chromium (kaleido and the PDF print use it)."""
+    return os.environ.get("BROWSER_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _images(figures: list[go.Figure]) -> list[bytes]:
+    import kaleido
+
+    if chromium_path():
+        os.environ.setdefault("BROWSER_PATH", chromium_path())
+    kaleido.start_sync_server(silence_warnings=True)
+    try:
+        with warnings.catch_warnings():  # plotly warns that a running server ignores per-call options
+            warnings.simplefilter("ignore", UserWarning)
+            return [fig.to_image(format="png", width=_WIDTH, height=_HEIGHT) for fig in figures]
+    finally:
+        kaleido.stop_sync_server(silence_warnings=True)
+
+
+def _md(text: str) -> str:
+    return re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", html.escape(text))
+
+
+def _table(frame: pd.DataFrame, currency: str) -> str:
+    rows = []
+    for _, r in frame.iterrows():
+        rows.append("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in (
+            r["segment"], f"{int(r['customers']):,}", money(r["mrr"], currency), pct(r["logo_churn"]),
+            money(r["net_ltv"], currency), money(r["cac"], currency), ratio(r["net_ltv_cac"]),
+            months(r["payback_months"]), pct(r["support_share_of_revenue"], 0), r["verdict"])) + "</tr>")
+    head = "".join(f"<th>{h}</th>" for h in ("Segment", "Customers", "MRR", "Monthly churn", "Net LTV", "CAC",
+                                             "Net LTV:CAC", "Payback", "Support % of revenue", "Verdict"))
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+_CSS = """
+body{font-family:Inter,Helvetica,Arial,sans-serif;color:#111827;margin:32px;}
+h1{font-size:26px;margin:0} h2{font-size:19px;margin:28px 0 8px;page-break-after:avoid}
+.stamp{color:#4b5563;font-size:13px;margin:6px 0 18px}
+.tiles{display:grid;grid-template-columns:repeat(4,1fr);gap:10px}
+.tile{border:1px solid #e5e7eb;border-radius:8px;padding:10px 12px}
+.tile .l{font-size:12px;color:#4b5563}.tile .v{font-size:24px;margin-top:2px}.tile .d{font-size:12px;color:#4b5563}
+.finding{border-left:4px solid #2563eb;background:#f8fafc;padding:8px 12px;margin:8px 0;font-size:14px}
+figure{margin:10px 0 18px;page-break-inside:avoid} img{width:100%;border:1px solid #f1f5f9}
+figcaption{font-size:12px;color:#4b5563;margin-top:4px}
+table{border-collapse:collapse;font-size:12px;width:100%} th,td{border-bottom:1px solid #e5e7eb;padding:4px 6px;
+text-align:right} th:first-child,td:first-child{text-align:left}
+@page{size:A4 landscape;margin:12mm}
+"""
+
+
+def to_html(pack: BoardPack, images: list[bytes] | None = None) -> str:
+    """The pack as one self-contained HTML page (charts embedded as PNG)."""
+    images = images if images is not None else _images([f for _, f, _ in pack.figures])
+    stamp = (f"As of {pack.as_of:%d %B %Y} (data strictly before this date) · compared with "
+             f"{pack.compare_to:%d %B %Y} · definition “{html.escape(pack.definition_name)}” · generated "
+             f"{datetime.now(timezone.utc):%d %b %Y %H:%M} UTC")
+    tiles = "".join(
+        f"<div class='tile'><div class='l'>{html.escape(k.label)}</div><div class='v'>"
+        f"{html.escape(kpi_value(k.kind, k.value, pack.currency))}</div><div class='d'>"
+        f"{html.escape(kpi_delta(k.kind, k.value, k.before, pack.currency) or '')} vs month before</div></div>"
+        for k in pack.kpis)
+    findings = "".join(f"<div class='finding'>{_md(t)}</div>" for t in pack.findings)
+    figures = "".join(
+        f"<h2>{html.escape(title)}</h2><figure><img alt='{html.escape(title)}' "
+        f"src='data:image/png;base64,{base64.b64encode(img).decode()}'/><figcaption>{html.escape(caption)}"
+        "</figcaption></figure>"
+        for (title, _, caption), img in zip(pack.figures, images))
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(pack.title)} board pack "
+            f"{pack.as_of:%Y-%m-%d}</title><style>{_CSS}</style></head><body>"
+            f"<h1>{html.escape(pack.title)}: board pack</h1><div class='stamp'>{stamp}</div>"
+            f"<div class='tiles'>{tiles}</div><h2>What stands out</h2>{findings}{figures}"
+            f"<h2>Unit economics by segment</h2>{_table(pack.economics_table, pack.currency)}"
+            f"<p class='stamp'>Assumptions: {html.escape(pack.assumptions)} Definitions follow DEFINITIONS.md "
+            "(ChartMogul's conventions where it is silent).</p></body></html>")
+
+
+def to_pdf(page: str) -> bytes:
+    """Print the HTML to PDF with headless Chromium."""
+    browser = chromium_path()
+    if browser is None:
+        raise RuntimeError("The PDF needs Chromium: install it with `apt-get install -y chromium`.")
+    with tempfile.TemporaryDirectory() as tmp:
+        source, target = Path(tmp) / "pack.html", Path(tmp) / "pack.pdf"
+        source.write_text(page, encoding="utf-8")
+        subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+                        "--disable-background-networking", "--no-first-run", f"--print-to-pdf={target}",
+                        source.as_uri()], check=True, capture_output=True, timeout=120)
+        return target.read_bytes()

@@ -1,0 +1,62 @@
+"""The headline numbers of the Overview and the board pack, with the month before for the change."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+__all__ = ["Kpi", "headline_kpis"]
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """kind says how to format: count, money, pct, ratio, months. lower_is_better flips the delta colour."""
+
+    label: str
+    value: float
+    before: float
+    kind: str
+    help: str
+    lower_is_better: bool = False
+
+
+def headline_kpis(movements: pd.DataFrame, nrr_now: tuple[float, float], nrr_before: tuple[float, float],
+                  blended_now: pd.Series, blended_before: pd.Series, window: tuple, cap_months: int,
+                  revenue_model: str = "subscription") -> list[Kpi]:
+    """Eight tiles: paying customers, MRR, NRR, GRR, logo churn, net LTV:CAC, CAC payback, blended CAC.
+
+    `movements` is economics.mrr.mrr_movements (its last row is the last complete month); the blended
+    rows are SegmentEconomics.blended at D and one month earlier; definitions per DEFINITIONS.md.
+    """
+    nan = float("nan")
+    last = movements.iloc[-1] if len(movements) else None
+    prev = movements.iloc[-2] if len(movements) > 1 else None
+    word = "MRR" if revenue_model == "subscription" else "Monthly revenue"
+    month = f"{pd.Timestamp(last['month']):%B %Y}" if last is not None else "the last complete month"
+    span = (f"{pd.Timestamp(window[0]):%b %Y} – {pd.Timestamp(window[1]):%b %Y}" if window and window[0] is not None
+            else "the available months")
+
+    def get(row, col):
+        return float(row[col]) if row is not None else nan
+
+    return [
+        Kpi("Paying customers", get(last, "customers_end"), get(prev, "customers_end"), "count",
+            f"Customers with {word} > 0 in {month}, the last complete month."),
+        Kpi(word, get(last, "ending_mrr"), get(prev, "ending_mrr"), "money",
+            "Net revenue of the last complete month; a customer's negative month counts as 0."),
+        Kpi("NRR (12 months)", nrr_now[0], nrr_before[0], "pct",
+            "Customers paying 12 complete months ago: their MRR now / their MRR then. n/a with fewer than 13 "
+            "complete months."),
+        Kpi("GRR (12 months)", nrr_now[1], nrr_before[1], "pct",
+            "As NRR, with each customer's MRR capped at its earlier value: expansion does not count."),
+        Kpi("Monthly logo churn", float(blended_now["logo_churn"]), float(blended_before["logo_churn"]), "pct",
+            f"Customers lost / customers paying at the start of each month, pooled over {span}.", True),
+        Kpi("Net LTV : CAC (blended)", float(blended_now["net_ltv_cac"]), float(blended_before["net_ltv_cac"]),
+            "ratio", "(ARPA x gross margin - support and infra cost per customer-month) x lifetime - onboarding, "
+            f"over CAC. Lifetime = 1 / churn, at most {cap_months} months."),
+        Kpi("CAC payback", float(blended_now["payback_months"]), float(blended_before["payback_months"]),
+            "months", "CAC / (ARPA x gross margin - support and infra cost per customer-month).", True),
+        Kpi("Blended CAC", float(blended_now["cac"]), float(blended_before["cac"]), "money",
+            "All sales and marketing spend in the window / new paying customers in it.", True),
+    ]

@@ -1,0 +1,38 @@
+"""The board pack renders to HTML and a PDF whose first page is a real image."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from datetime import date
+
+import pytest
+
+import boardpack
+from ingest.load import load_sample
+from ingest.store import Workspace
+from segmentation.definition import default_definition
+
+pytestmark = pytest.mark.skipif(boardpack.chromium_path() is None or shutil.which("pdftoppm") is None,
+                                reason="needs Chromium and pdftoppm: apt-get install -y chromium poppler-utils")
+
+
+def test_board_pack_on_the_sample_company_renders_html_and_a_pdf(tmp_path):
+    ws = Workspace(tmp_path / "w.duckdb")
+    load_sample(ws)
+    con = ws.ibis()
+    tables = {n: con.table(n) for n in ws.tables()}
+    pack = boardpack.collect(tables, date(2026, 11, 1), date(2026, 8, 1), "value_tier", default_definition(),
+                             "Q4 board", ws.meta(), scheme_label="Value tier (ARR)")
+    titles = [t for t, _, _ in pack.figures]
+    assert titles[:3] == ["Segment map", "Cohort retention", "Unit economics"] and "Transitions" in titles
+    assert any("Outbound sales" in f for f in pack.findings)
+    page = boardpack.to_html(pack)
+    assert "As of 01 November 2026" in page and "“Q4 board”" in page and "Gross margin 80%" in page
+    assert page.count("data:image/png;base64,") == len(pack.figures)
+    pdf = boardpack.to_pdf(page)
+    assert pdf.startswith(b"%PDF")
+    (tmp_path / "pack.pdf").write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-png", "-r", "40", "-f", "1", "-l", "1", str(tmp_path / "pack.pdf"),
+                    str(tmp_path / "page")], check=True)
+    first = next(tmp_path.glob("page*.png"))
+    assert first.stat().st_size > 10_000  # a rendered page, not a blank one
