@@ -38,12 +38,12 @@ if status["tables"]:
     right.markdown(
         f"**Source:** {source}  \n**Dates:** {meta.get('min_date')} to {meta.get('max_date')}  \n"
         f"**Revenue model:** {status['model_label']}  \n**Last complete month:** "
-        f"{meta.get('last_complete_month') or 'none'}  \n**Loaded:** {meta.get('loaded_at', '')[:16]} UTC"
+        f"{meta.get('last_complete_month') or 'none'}  \n**Loaded:** {meta.get('loaded_at', '')[:16].replace('T', ' ')} UTC"
     )
 else:
     st.info("The workspace is empty.")
 
-c1, c2, _ = st.columns([1, 1, 3])
+c1, c2, _ = st.columns([2, 2, 3])
 if c1.button("Load the sample company", icon=":material/science:"):
     with st.spinner("Loading the sample company…"):
         result = load_sample(ws)

@@ -20,7 +20,8 @@ scheme_name = schemes.get(view.scheme, view.scheme)
 METRICS = {"retention": "Logo retention", "revenue_retention": "Revenue retention (net)",
            "gross_revenue_retention": "Gross revenue retention"}
 
-c1, c2, c3, c4 = st.columns([2, 1, 2, 1])
+c1, c2 = st.columns([3, 1])
+c3, c4 = st.columns([3, 1])
 metric = c1.segmented_control("Show", list(METRICS), format_func=METRICS.get, default="retention",
                               key="cohort_metric") or "retention"
 granularity = c2.segmented_control("Cohorts by", ["month", "quarter"], default="month",
@@ -75,6 +76,9 @@ for seg in compare:
     if not seg_table.empty:
         curves.append(average_curve(seg_table).assign(segment=seg))
 curve_frame = pd.concat(curves, ignore_index=True)
+if compare and not at_acquisition:
+    st.caption("Segments are taken at the as-of date: customers who churned are now Not paying, so a segment's "
+               "curve shows its survivors. Switch on **Segment at acquisition** above to compare fairly.")
 colors = charts.segment_colors(order) | {"All customers": "#111827"}
 st.plotly_chart(charts.retention_curves(curve_frame[["segment", "period", metric]], colors, metric,
                                         title=f"{METRICS[metric]}: average curve"),
