@@ -54,7 +54,7 @@ def scheme_labels(features: pd.DataFrame, scheme: str, defn: Definition,
         return label_all(feats, defn, reference)["custom"]
     if scheme not in SCHEMES:
         raise ValueError(f"unknown segmentation scheme {scheme!r}; choose one of {', '.join(SCHEMES)}.")
-    return SCHEMES[scheme](feats, defn, reference if reference is not None else reference_of(feats, defn))
+    return SCHEMES[scheme](feats, defn, reference)  # a scheme that needs cut-offs computes them when None
 
 
 def _counted(features: pd.DataFrame) -> pd.Series:
