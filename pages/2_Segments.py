@@ -33,6 +33,8 @@ if editor.is_editable(view.scheme):
                      icon=":material/tune:"):
         changes = editor.edit_scheme(view.scheme, defn, symbol)
         edited, problem = editor.apply(defn, changes)
+        if not problem and changes.get("custom"):
+            problem = cached.rule_problem(view.version, view.as_of, dump_definition(edited))
         if problem:
             st.error(f"Not applied: {problem}", icon=":material/error:")
         elif dump_definition(edited) != view.definition_toml:
@@ -145,6 +147,8 @@ if uploaded is not None and st.session_state.get("p_definition_uploaded") != upl
     st.session_state["p_definition_uploaded"] = uploaded.file_id
     try:
         loaded = load_definition(uploaded.getvalue().decode("utf-8"))
+        if problem := cached.rule_problem(view.version, view.as_of, dump_definition(loaded)):
+            raise DefinitionError(problem)
         editor.store(loaded, loaded.meta.name or uploaded.name)
         editor.bump_generation()
         st.rerun()

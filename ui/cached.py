@@ -17,7 +17,8 @@ from ingest.store import Workspace
 __all__ = [
     "workspace", "ensure_started", "workspace_status", "saved_definitions", "default_definition_toml",
     "definition", "available_schemes", "features", "labels", "tables", "refresh", "ibis_tables", "economics",
-    "movements", "nrr_grr", "acquisition_segments", "cohorts", "activation", "event_names", "transitions", "customer_transitions", "adoption", "board_pack",
+    "movements", "nrr_grr", "acquisition_segments", "cohorts", "activation", "event_names", "transitions", "customer_transitions", "adoption", "board_pack", "risk_backtest", "risk_model", "risk_scores",
+    "clusters", "suggested_k", "survival", "rule_problem",
 ]
 
 _start_lock = threading.Lock()
@@ -142,9 +143,30 @@ def _features_at(version: str, as_of: date, params_key: str, revenue_model: str,
 
 def features(version: str, as_of: date, definition_toml: str) -> pd.DataFrame:
     """Customer features as of a date; keyed on the feature settings only, so moving a threshold
-    slider relabels without recomputing them."""
+    slider relabels without recomputing them. When a custom rule uses `churn_probability`, the churn
+    model trained as of that date scores the paying customers (others get none)."""
     params, key = _params_of(definition_toml)
-    return _features_at(version, as_of, key, _revenue_model(), params)
+    feats = _features_at(version, as_of, key, _revenue_model(), params)
+    if "churn_probability" in definition_toml:
+        scores = risk_scores(version, as_of, 90, definition_toml, "churn")
+        feats = feats.merge(scores[["customer_id", "churn_probability"]], on="customer_id", how="left") \
+            if "churn_probability" in scores else feats.assign(churn_probability=float("nan"))
+    return feats
+
+
+def rule_problem(version: str, as_of: date, definition_toml: str) -> str | None:
+    """Why the definition's custom rules cannot run on this data (an unknown column...), or None."""
+    from segmentation.rules import RuleError
+    from segmentation.schemes import label_all
+
+    defn = definition(definition_toml)
+    if not defn.custom.rules:
+        return None
+    try:  # the rules see the features and the scores label_all computes (health_score, icp_fit, ...)
+        label_all(features(version, as_of, definition_toml).head(200), defn)
+    except RuleError as exc:
+        return str(exc)
+    return None
 
 
 def _revenue_model() -> str:
@@ -171,7 +193,7 @@ def economics(version: str, as_of: date, scheme: str, definition_toml: str):
     params, key = _params_of(definition_toml)
     model = _revenue_model()
     return economics_for(ibis_tables(), as_of, scheme, definition(definition_toml), model,
-                         features_at=lambda d: _features_at(version, d, key, model, params))
+                         features_at=lambda d: features(version, d, definition_toml))
 
 
 @st.cache_data(show_spinner="Labelling customers at acquisition…", max_entries=16)
@@ -261,15 +283,77 @@ def customer_transitions(version: str, scheme: str, date_from: date, date_to: da
                    scheme, definition(definition_toml))
 
 
+@st.cache_resource(show_spinner="Backtesting the churn model…", max_entries=8)
+def risk_backtest(version: str, as_of: date, horizon_days: int, definition_toml: str, task: str = "churn"):
+    """The time-based backtest (with 20 placebo runs on shuffled outcomes) of the churn or conversion model."""
+    from segmentation.models import ModelParams, backtest_churn, backtest_conversion
+
+    params, _ = _params_of(definition_toml)
+    run = backtest_churn if task == "churn" else backtest_conversion
+    return run(ibis_tables(), as_of, horizon_days, params, _revenue_model(), ModelParams(placebo_runs=20))
+
+
+@st.cache_resource(show_spinner="Training the model…", max_entries=8)
+def risk_model(version: str, as_of: date, horizon_days: int, definition_toml: str, task: str = "churn"):
+    from segmentation.models import fit_churn_model, fit_conversion_model
+
+    params, _ = _params_of(definition_toml)
+    fit = fit_churn_model if task == "churn" else fit_conversion_model
+    return fit(ibis_tables(), as_of, horizon_days, params, _revenue_model())
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def risk_scores(version: str, as_of: date, horizon_days: int, definition_toml: str, task: str = "churn"):
+    """customer_id, probability, top_drivers for today's customers (empty when there is no model)."""
+    from segmentation.models import score_churn, score_conversion
+
+    model = risk_model(version, as_of, horizon_days, definition_toml, task)
+    if not model.enough_data:
+        return pd.DataFrame(columns=["customer_id", "probability", "top_drivers"])
+    params, key = _params_of(definition_toml)
+    feats = _features_at(version, as_of, key, _revenue_model(), params)
+    if task == "churn":  # only paying customers can churn
+        return score_churn(model, feats[feats["paying"].astype(bool)])
+    never_paid = feats["first_paid_month"].isna() if "first_paid_month" in feats else ~feats["paying"].astype(bool)
+    return score_conversion(model, feats[never_paid])
+
+
+@st.cache_resource(show_spinner="Clustering customers…", max_entries=8)
+def clusters(version: str, as_of: date, k: int, definition_toml: str):
+    from segmentation.models import cluster_customers
+
+    feats = features(version, as_of, definition_toml)
+    return cluster_customers(feats[feats["paying"].astype(bool)], k)
+
+
+@st.cache_data(show_spinner="Trying cluster counts…", max_entries=8)
+def suggested_k(version: str, as_of: date, definition_toml: str) -> int:
+    from segmentation.models import suggest_k
+
+    feats = features(version, as_of, definition_toml)
+    tried = suggest_k(feats[feats["paying"].astype(bool)])
+    return int(tried.loc[tried["suggested"], "k"].iloc[0]) if tried["suggested"].any() else 4
+
+
+@st.cache_data(show_spinner="Fitting survival curves…", max_entries=8)
+def survival(version: str, as_of: date, scheme: str, definition_toml: str) -> pd.DataFrame:
+    from segmentation.models import customer_lifetimes, survival_ltv
+
+    econ = economics(version, as_of, scheme, definition_toml)
+    ledger = ibis_tables()["ledger"].execute()
+    lifetimes = customer_lifetimes(ledger, as_of)
+    segments = acquisition_segments(version, as_of, scheme, definition_toml)
+    table = econ.table.set_index("segment")
+    return survival_ltv(lifetimes, segments, table["arpa"].dropna(), econ.assumptions.gross_margin)
+
+
 def board_pack(version: str, as_of: date, compare_to: date, scheme: str, definition_toml: str,
                definition_name: str) -> dict[str, bytes]:
     """The board pack's HTML and PDF bytes (not cached: it is built on request)."""
     import boardpack
 
-    params, key = _params_of(definition_toml)
-    model = _revenue_model()
     pack = boardpack.collect(ibis_tables(), as_of, compare_to, scheme, definition(definition_toml), definition_name,
-                             workspace().meta(), features_at=lambda d: _features_at(version, d, key, model, params),
+                             workspace().meta(), features_at=lambda d: features(version, d, definition_toml),
                              scheme_label=SCHEME_LABELS.get(scheme, scheme))
     page = boardpack.to_html(pack)
     return {"html": page.encode("utf-8"), "pdf": boardpack.to_pdf(page)}

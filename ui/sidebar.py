@@ -25,6 +25,7 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("pages/4_Unit_economics.py", "Unit economics", ":material/payments:"),
     ("pages/5_Cost_to_serve.py", "Cost to serve", ":material/support_agent:"),
     ("pages/6_Transitions.py", "Transitions", ":material/swap_horiz:"),
+    ("pages/7_Risk_and_opportunities.py", "Risk and opportunities", ":material/radar:"),
 )
 
 # persistent session keys (never widget keys, which Streamlit drops when a page changes)

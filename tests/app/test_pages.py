@@ -123,3 +123,13 @@ def test_transitions_page_reconciles_and_lists_the_movers():
     assert not at.exception
     movers = at.dataframe[-1].value
     assert set(movers["from_segment"]) == {"Active"}
+
+
+def test_an_uploaded_definition_with_a_rule_on_an_unknown_column_is_refused_and_changes_nothing():
+    at = open_page("pages/2_Segments.py")
+    before = at.session_state["p_definition_toml"]
+    bad = before.replace('expr = "events_30d >= 20 AND features_used_30d >= 5"', 'expr = "no_such_column > 1"')
+    at.file_uploader(key="definition_upload").set_value(("bad.toml", bad.encode(), "application/toml")).run()
+    assert not at.exception
+    assert any("Engaged power users" in e.value and "no_such_column" in e.value for e in at.error)
+    assert at.session_state["p_definition_toml"] == before

@@ -1,0 +1,162 @@
+"""Risk and opportunities: who is likely to churn or convert, behavioural clusters, upsell calls, predicted LTV."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+import charts
+from ingest.export import csv_bytes
+from segmentation.models import at_risk_table, cluster_overlay, cluster_risk, driver_table, mrr_at_risk, \
+    upsell_candidates
+from segmentation.schemes import segment_order
+from ui import cached
+from ui.format import money, pct
+from ui.page import needs_table, start_page
+
+view = start_page("Risk and opportunities", ":material/radar:")
+if view is None:
+    st.stop()
+
+defn = cached.definition(view.definition_toml)
+schemes = cached.available_schemes(view.definition_toml)
+scheme_name = schemes.get(view.scheme, view.scheme)
+labels = cached.labels(view.version, view.as_of, view.definition_toml)
+features = cached.features(view.version, view.as_of, view.definition_toml)
+st.caption(f"As of **{view.as_of:%d %b %Y}**. Every model here is a simple one (logistic regression, k-means, "
+           "Kaplan-Meier), explained, and tested on a period it did not see.")
+
+churn_tab, cluster_tab, upsell_tab, ltv_tab, convert_tab = st.tabs(
+    ["Churn risk", "Clusters", "Upsell", "Predicted LTV", "Likely to convert"])
+
+
+def _backtest_panel(bt, what: str) -> None:
+    if not bt.enough_data:
+        st.warning(f"No {what} model: {bt.reason}", icon=":material/block:")
+        return
+    c = st.columns(4)
+    c[0].metric("ROC AUC on the held-out period", f"{bt.auc:.2f}", border=True,
+                help="0.5 = a coin flip, 1 = perfect ranking. Trained on one period, tested on a later one.")
+    c[1].metric("Precision, top 10%", pct(bt.precision_top_decile, 0), border=True,
+                help=f"Of the 10% highest-scored customers, the share who did {what} (base rate "
+                     f"{pct(bt.base_rate)}).")
+    c[2].metric("Recall, top 10%", pct(bt.recall_top_decile, 0), border=True,
+                help=f"Share of everyone who did {what} that the top 10% caught.")
+    c[3].metric("Shuffled-outcome AUC", f"{bt.placebo_auc:.2f}", border=True,
+                help="The same model trained on shuffled outcomes (20 runs): about 0.5 means the real model "
+                     f"learned something real. Range {bt.placebo_auc_low:.2f}-{bt.placebo_auc_high:.2f}.")
+    st.caption(f"Trained on customers as of {bt.train_as_of:%d %b %Y} ({bt.train_customers:,}, "
+               f"{bt.train_positives:,} did {what} within {bt.horizon_months} months); tested on customers as of "
+               f"{bt.test_as_of:%d %b %Y} ({bt.test_customers:,}, {bt.test_positives:,}), outcomes seen until "
+               f"{bt.test_label_end:%d %b %Y}. Features use only data before each date.")
+    with st.expander("Calibration: predicted against observed, by decile"):
+        st.dataframe(bt.calibration, hide_index=True, width="stretch", column_config={
+            "mean_predicted": st.column_config.NumberColumn("Mean predicted", format="percent"),
+            "observed_rate": st.column_config.NumberColumn("Observed", format="percent")})
+
+
+with churn_tab:
+    horizon = st.select_slider("Horizon (days)", [30, 60, 90, 180], value=90, key="risk_horizon")
+    bt = cached.risk_backtest(view.version, view.as_of, horizon, view.definition_toml, "churn")
+    _backtest_panel(bt, "churn")
+    model = cached.risk_model(view.version, view.as_of, horizon, view.definition_toml, "churn")
+    scores = cached.risk_scores(view.version, view.as_of, horizon, view.definition_toml, "churn")
+    if model.enough_data and len(scores):
+        threshold = st.slider("At-risk when the churn probability is at least", 0.05, 0.95, 0.3, 0.05,
+                              key="risk_threshold")
+        at_risk = at_risk_table(scores, features, threshold)
+        by_segment = mrr_at_risk(scores, labels, threshold, view.scheme)
+        left, right = st.columns([3, 2])
+        seg_rows = by_segment[by_segment["segment"] != "All"]
+        order = segment_order(view.scheme, defn, labels[view.scheme])
+        left.plotly_chart(charts.bar_by_segment(seg_rows, "mrr_at_risk", charts.segment_colors(order),
+                                                f"MRR at risk by {scheme_name}", f"MRR at risk ({view.currency})",
+                                                "{:,.0f}"), config=charts.CHART_CONFIG, key="mrr_at_risk")
+        drivers = driver_table(model)
+        right.markdown("**What drives churn** (standardised coefficients: the change in log-odds for one "
+                       "standard deviation)")
+        right.dataframe(drivers, hide_index=True, width="stretch", height=320)
+        total = by_segment[by_segment["segment"] == "All"].iloc[0]
+        st.markdown(f"**{len(at_risk):,} customers at risk**, {money(total['mrr_at_risk'], view.currency)} of MRR; "
+                    f"expected MRR loss over the horizon {money(total['expected_mrr_loss'], view.currency)}.")
+        st.dataframe(at_risk, hide_index=True, width="stretch", height=300, column_config={
+            "probability": st.column_config.ProgressColumn("Churn probability", min_value=0, max_value=1,
+                                                           format="percent"),
+            "top_drivers": st.column_config.TextColumn("Why", width="large"),
+            "mrr": st.column_config.NumberColumn("MRR", format="localized")})
+        st.download_button("Download the at-risk list (CSV)", csv_bytes(at_risk),
+                           f"at_risk_{view.as_of:%Y-%m-%d}.csv", "text/csv", icon=":material/download:",
+                           key="download_at_risk")
+        st.caption("Custom rules on the Segments page can use `churn_probability`, e.g. "
+                   "`churn_probability >= 0.3 AND arr >= 10000`.")
+
+with cluster_tab:
+    suggested = cached.suggested_k(view.version, view.as_of, view.definition_toml)
+    k = st.slider("Number of clusters", 2, 8, suggested, key="cluster_k",
+                  help=f"The silhouette score suggests {suggested}.")
+    result = cached.clusters(view.version, view.as_of, k, view.definition_toml)
+    st.caption(f"k-means on standardised behaviour of paying customers ({', '.join(result.features)}). "
+               f"Silhouette suggests k = {suggested}. Each cluster is named by what sets it apart.")
+    profile = result.profile
+    show = ["cluster_name", "customers", "share", *[f for f in result.features if f in profile]]
+    if len(scores):
+        risk = cluster_risk(result, scores)
+        profile = profile.merge(risk[["cluster", "mean_churn_probability"]], on="cluster", how="left")
+        show.insert(3, "mean_churn_probability")
+    st.dataframe(profile[show], hide_index=True, width="stretch", column_config={
+        "cluster_name": "Cluster", "share": st.column_config.NumberColumn("Share", format="percent"),
+        "mean_churn_probability": st.column_config.NumberColumn("Mean churn probability", format="percent")})
+    if len(scores):
+        riskiest = profile.sort_values("mean_churn_probability", ascending=False)["cluster"].iloc[:1].tolist()
+        attrs = [c for c in ("industry", "plan", "size_band", "channel", "country") if c in labels or c in features]
+        attribute = st.selectbox("Which customers concentrate in the riskiest cluster?", attrs, key="overlay_attr")
+        source = labels if attribute in labels else features
+        overlay = cluster_overlay(result, source, attribute, riskiest)
+        st.dataframe(overlay, hide_index=True, width="stretch", column_config={
+            "share_at_risk": st.column_config.NumberColumn("In the risky cluster", format="percent"),
+            "lift": st.column_config.NumberColumn("Lift", format="%.2fx")})
+
+with upsell_tab:
+    candidates = upsell_candidates(features, labels)
+    st.caption("Score = ICP fit x readiness: heavy use of the current plan, nearing its limits, and little use "
+               "of premium features yet. Call the top of the list first.")
+    st.dataframe(candidates.head(50), hide_index=True, width="stretch", column_config={
+        "score": st.column_config.ProgressColumn("Score", min_value=0, max_value=100, format="%.0f"),
+        "reason": st.column_config.TextColumn("Why", width="large")})
+    st.download_button("Download upsell candidates (CSV)", csv_bytes(candidates),
+                       f"upsell_{view.as_of:%Y-%m-%d}.csv", "text/csv", icon=":material/download:",
+                       key="download_upsell")
+
+with ltv_tab:
+    if view.revenue_model != "subscription":
+        st.info("Predicted LTV from survival curves needs subscription revenue (paying months).")
+    else:
+        survival = cached.survival(view.version, view.as_of, view.scheme, view.definition_toml)
+        econ = cached.economics(view.version, view.as_of, view.scheme, view.definition_toml)
+        both = survival.merge(econ.table[["segment", "ltv", "lifetime_months"]], on="segment", how="left")
+        st.caption("Expected remaining lifetime from each segment's observed survival curve (Kaplan-Meier, still-"
+                   "paying customers treated as censored), x ARPA x gross margin, with a bootstrap interval, next "
+                   "to the formula LTV (ARPA x margin / churn, capped). Segment at acquisition.")
+        st.dataframe(both[["segment", "customers", "churned", "expected_lifetime_months", "lifetime_low",
+                           "lifetime_high", "predicted_ltv", "ltv_low", "ltv_high", "lifetime_months", "ltv"]],
+                     hide_index=True, width="stretch", column_config={
+                         "expected_lifetime_months": st.column_config.NumberColumn("Lifetime (months)", format="%.1f"),
+                         "lifetime_low": st.column_config.NumberColumn("low", format="%.1f"),
+                         "lifetime_high": st.column_config.NumberColumn("high", format="%.1f"),
+                         "predicted_ltv": st.column_config.NumberColumn("Predicted LTV", format="localized"),
+                         "ltv_low": st.column_config.NumberColumn("low", format="localized"),
+                         "ltv_high": st.column_config.NumberColumn("high", format="localized"),
+                         "lifetime_months": st.column_config.NumberColumn("Formula lifetime", format="%.1f"),
+                         "ltv": st.column_config.NumberColumn("Formula LTV", format="localized")})
+
+with convert_tab:
+    horizon_c = st.select_slider("Within (days)", [30, 60, 90], value=90, key="convert_horizon")
+    bt_c = cached.risk_backtest(view.version, view.as_of, horizon_c, view.definition_toml, "conversion")
+    _backtest_panel(bt_c, "convert")
+    conv = cached.risk_scores(view.version, view.as_of, horizon_c, view.definition_toml, "conversion")
+    if len(conv):
+        st.markdown("**Free and trial customers most likely to pay**")
+        st.dataframe(conv.sort_values("conversion_probability", ascending=False).head(50), hide_index=True,
+                     width="stretch", column_config={
+                         "conversion_probability": st.column_config.ProgressColumn(
+                             "Probability", min_value=0, max_value=1, format="percent"),
+                         "top_drivers": st.column_config.TextColumn("Why", width="large")})

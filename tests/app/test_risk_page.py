@@ -1,0 +1,33 @@
+"""The Risk and opportunities page shows an honest backtest, the at-risk list and its levers."""
+from __future__ import annotations
+
+from tests.app.conftest import open_page
+
+
+def test_risk_page_shows_the_backtest_and_a_threshold_moves_the_at_risk_count():
+    at = open_page("pages/7_Risk_and_opportunities.py")
+    metrics = {m.label: m.value for m in at.metric}
+    assert float(metrics["ROC AUC on the held-out period"]) >= 0.75
+    assert 0.35 <= float(metrics["Shuffled-outcome AUC"]) <= 0.65
+
+    def at_risk() -> int:
+        line = next(m.value for m in at.markdown if "customers at risk" in m.value)
+        return int(line.split("**")[1].split()[0].replace(",", ""))
+    before = at_risk()
+    at.slider(key="risk_threshold").set_value(0.6).run()
+    assert not at.exception
+    assert at_risk() < before
+
+
+def test_a_custom_rule_can_use_the_churn_probability():
+    at = open_page("pages/2_Segments.py")
+    at.selectbox(key="w_scheme").set_value("custom").run()
+    toml = at.session_state["p_definition_toml"].replace(
+        'name = "Unhappy veterans"', 'name = "Likely to churn"').replace(
+        'expr = "health_score < 40 AND tenure_days > 90"', 'expr = "churn_probability >= 0.3"')
+    at.session_state["p_definition_toml"] = toml
+    at.run()
+    assert not at.exception
+    metrics = next(d.value for d in at.dataframe if "playbook" in d.value.columns)
+    counts = dict(zip(metrics["segment"], metrics["customers"]))
+    assert counts.get("Likely to churn", 0) > 0
