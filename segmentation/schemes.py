@@ -216,9 +216,14 @@ def behavior(features: pd.DataFrame, defn: Definition, reference: Reference | No
        strictly lower value (ties share the lower rank). Power: share_below >= 1 - power_top_pct/100;
        Light: share_below < light_bottom_pct/100; Active otherwise.
     """
-    ref = reference if reference is not None else reference_of(features, defn)
-    measure = ref.behavior_column if ref.behavior_column is not None else behavior_measure(features)
-    new, no_data, dormant, rest, m = _behavior_masks(features, defn, measure)
+    if reference is None:  # only the behaviour cut-offs are needed: skip the other distributions
+        measure = behavior_measure(features)
+        new, no_data, dormant, rest, m = _behavior_masks(features, defn, measure)
+        ref = Reference(behavior_column=measure, behavior_values=np.sort(m[rest]))
+    else:
+        ref = reference
+        measure = ref.behavior_column if ref.behavior_column is not None else behavior_measure(features)
+        new, no_data, dormant, rest, m = _behavior_masks(features, defn, measure)
     # Equivalent to ranking by share below (see Reference.cutoffs), as two comparisons.
     cut = ref.cutoffs(defn)
     power = rest & (m > cut["power_above"])
