@@ -34,7 +34,7 @@ def _backtest_panel(bt, what: str) -> None:
         st.warning(f"No {what} model: {bt.reason}", icon=":material/block:")
         return
     c = st.columns(4)
-    c[0].metric("ROC AUC on the held-out period", f"{bt.auc:.2f}", border=True,
+    c[0].metric("Backtest ROC AUC", f"{bt.auc:.2f}", border=True,
                 help="0.5 = a coin flip, 1 = perfect ranking. Trained on one period, tested on a later one.")
     c[1].metric("Precision, top 10%", pct(bt.precision_top_decile, 0), border=True,
                 help=f"Of the 10% highest-scored customers, the share who did {what} (base rate "
@@ -74,7 +74,10 @@ with churn_tab:
         drivers = driver_table(model)
         right.markdown("**What drives churn** (standardised coefficients: the change in log-odds for one "
                        "standard deviation)")
-        right.dataframe(drivers, hide_index=True, width="stretch", height=320)
+        right.dataframe(drivers[["label", "coefficient", "direction"]], hide_index=True, width="stretch",
+                        height=320, column_config={"label": "Input",
+                                                   "coefficient": st.column_config.NumberColumn("Effect", format="%+.2f"),
+                                                   "direction": "Direction"})
         total = by_segment[by_segment["segment"] == "All"].iloc[0]
         st.markdown(f"**{len(at_risk):,} customers at risk**, {money(total['mrr_at_risk'], view.currency)} of MRR; "
                     f"expected MRR loss over the horizon {money(total['expected_mrr_loss'], view.currency)}.")
