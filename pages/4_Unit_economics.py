@@ -97,6 +97,8 @@ shown = table[["segment", "customers", "paying_customers", "mrr", "arpa", "logo_
                "logo_churn_high", "nrr", "grr", "expansion_rate", "gross_margin", "ltv", "net_ltv", "cac",
                "net_ltv_cac", "payback_months", "onboarding_cost", "support_cost_pcm", "infra_cost_pcm",
                "support_share_of_revenue", "tickets_pcm", "contribution_pcm", "verdict", "note"]]
+shown = shown.round({c: 0 for c in ("mrr", "arpa", "ltv", "net_ltv", "cac", "onboarding_cost", "support_cost_pcm",
+                                    "infra_cost_pcm", "contribution_pcm")})
 money_col = lambda label: st.column_config.NumberColumn(label, format="localized")  # noqa: E731
 pct_col = lambda label: st.column_config.NumberColumn(label, format="percent")  # noqa: E731
 st.dataframe(shown, hide_index=True, width="stretch", column_config={
