@@ -31,17 +31,21 @@ PALETTE = ("#2563eb", "#7c3aed", "#0891b2", "#db2777", "#f59e0b", "#4f46e5", "#0
 NEUTRAL = {"Not paying": "#9ca3af", "Other": "#cbd5e1", "No usage data": "#d1d5db", "(new)": "#86efac",
            "(churned)": "#fca5a5", "Unknown size": "#d1d5db", "Not stated": "#d1d5db",
            "No activity": "#d1d5db", "Unattributed": "#d1d5db", "Lapsed": "#9ca3af"}
+# measures (revenue, costs) in neutral hues so they never read as a segment's colour
+MEASURE_COLORS = ("#475569", "#f59e0b", "#0d9488", "#a855f7")
 VERDICT_COLORS = {"healthy": "#16a34a", "marginal": "#f59e0b", "margin-draining": "#dc2626",
                   "needs data": "#9ca3af"}
 _LAYOUT = dict(template="plotly_white", font=dict(family="Inter, Helvetica, Arial, sans-serif", size=13),
-               margin=dict(l=60, r=30, t=70, b=110), title=dict(x=0.01, xanchor="left"),
-               legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0))
+               margin=dict(l=60, r=30, t=100, b=60), title=dict(x=0.01, xanchor="left", y=0.97, yanchor="top"),
+               legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0))
 
 
 def _style(fig: go.Figure, title: str, **layout) -> None:
     """The house layout, a left-aligned title, then the figure's own settings."""
     fig.update_layout(**_LAYOUT)
-    fig.update_layout(title=dict(text=title, x=0.01, xanchor="left"), **layout)
+    fig.update_layout(title=dict(text=title, x=0.01, xanchor="left", y=0.97, yanchor="top"), **layout)
+    fig.update_xaxes(automargin=True)
+    fig.update_yaxes(automargin=True)
 
 
 def _symbol(currency: str) -> str:
@@ -88,7 +92,8 @@ def segment_map(econ: pd.DataFrame, currency: str = "USD", title: str = "Segment
                   annotation_position="bottom right")
     fig.add_vline(x=3, line_dash="dot", line_color="#16a34a", annotation_text="3x: healthy",
                   annotation_position="bottom right")
-    fig.add_hline(y=100, line_dash="dot", line_color="#94a3b8")
+    fig.add_hline(y=100, line_dash="dot", line_color="#94a3b8", annotation_text="NRR 100%: no net shrink",
+                  annotation_position="top left")
     positive = data["x"][data["x"] > 0]
     if len(positive) and positive.max() / max(positive.min(), 1e-9) > 20:  # one outlier would squash the rest
         fig.update_xaxes(type="log")
@@ -139,7 +144,8 @@ def bar_by_segment(frame: pd.DataFrame, y: str, colors: dict[str, str], title: s
 
 
 def retention_heatmap(table: pd.DataFrame, value: str = "retention",
-                      title: str = "Logo retention by signup cohort") -> go.Figure:
+                      title: str = "Logo retention by signup cohort",
+                      period_title: str = "Months since the cohort's first month") -> go.Figure:
     """Cohort x period heatmap with percentages in the cells and counts on hover.
 
     Columns: cohort, period, cohort_size, active, `value`, complete.
@@ -155,7 +161,7 @@ def retention_heatmap(table: pd.DataFrame, value: str = "retention",
     fig = go.Figure(go.Heatmap(
         z=grid.to_numpy(dtype=float) * 100, x=[str(c) for c in grid.columns],
         y=[f"{c} ({int(n):,})" for c, n in zip(grid.index, size)],
-        text=text.to_numpy(), texttemplate="%{text}", textfont=dict(size=10),
+        text=text.to_numpy(), texttemplate="%{text}", textfont=dict(size=11),
         customdata=custom, colorscale="Blues", zmin=0, zmax=100,
         colorbar=dict(title="%", ticksuffix="%"),
         hovertemplate=("Cohort %{y}, period %{x}<br>" + value.replace("_", " ") +
@@ -164,7 +170,7 @@ def retention_heatmap(table: pd.DataFrame, value: str = "retention",
     ))
     fig.update_yaxes(autorange="reversed")
     _style(fig, title + " (* = partial period)",
-                      xaxis_title="Period since cohort start", yaxis_title="Cohort (customers)",
+                      xaxis_title=period_title, yaxis_title="Cohort (customers)",
                       height=max(420, 22 * len(grid) + 140))
     return fig
 
@@ -269,6 +275,8 @@ def quadrant(econ: pd.DataFrame, colors: dict[str, str], healthy_ratio: float, h
             text=[row["segment"]], textposition="top center",
             marker=dict(size=14 + 50 * math.sqrt(max(row["mrr"], 0) / max_mrr),
                         color=_color(row["segment"], colors), opacity=0.8)))
+    if len(data) and data["net_ltv_cac"].max() / max(data["net_ltv_cac"][data["net_ltv_cac"] > 0].min(), 1e-9) > 20:
+        fig.update_yaxes(type="log")  # one small segment at 275x would squash the rest
     fig.add_hline(y=1, line_dash="dot", line_color="#dc2626", annotation_text="1x")
     fig.add_hline(y=healthy_ratio, line_dash="dot", line_color="#16a34a", annotation_text=f"{healthy_ratio:g}x")
     fig.add_vline(x=healthy_payback, line_dash="dot", line_color="#16a34a",
@@ -352,7 +360,7 @@ def grouped_bars(frame: pd.DataFrame, names: dict[str, str], currency: str, titl
     fig = go.Figure()
     for i, (measure, group) in enumerate(frame.groupby("measure", sort=False)):
         fig.add_trace(go.Bar(x=group["segment"], y=group["value"], name=names.get(measure, measure),
-                             marker_color=("#2563eb", "#f59e0b", "#16a34a", "#dc2626")[i % 4],
+                             marker_color=MEASURE_COLORS[i % len(MEASURE_COLORS)],
                              text=[f"{sym}{v:,.0f}" if pd.notna(v) else "n/a" for v in group["value"]],
                              textposition="outside",
                              hovertemplate="%{x}: %{text}<extra>" + names.get(measure, measure) + "</extra>"))

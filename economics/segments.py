@@ -44,7 +44,8 @@ def segment_summary(labels: pd.DataFrame, features: pd.DataFrame, earlier: pd.Da
 
     Columns (SUMMARY_COLUMNS): customers and MRR (dollars, at D), their shares, churn_rate and
     expansion_rate (monthly, from the segment economics: segment at the start of each month),
-    nps (mean of customers' latest 0-10 score), change (customers at D minus customers at the earlier
+    nps (Net Promoter Score, -100 to 100: % promoters (9-10) minus % detractors (0-6) among customers'
+    latest answers; NaN without answers), change (customers at D minus customers at the earlier
     date, both labelled with the same definition). Segments empty at D but present earlier keep a row.
     """
     now = labels[["customer_id", scheme, "mrr"]].rename(columns={scheme: "segment"})
@@ -53,8 +54,13 @@ def segment_summary(labels: pd.DataFrame, features: pd.DataFrame, earlier: pd.Da
         now = now.merge(features[["customer_id", "nps_latest"]], on="customer_id", how="left")
     else:
         now["nps_latest"] = np.nan
+    score = now["nps_latest"]
+    # NPS (Bain): % promoters (9-10) minus % detractors (0-6) among customers who answered
+    now["promoter"] = (score >= 9).where(score.notna())
+    now["detractor"] = (score <= 6).where(score.notna())
     g = now.groupby("segment", sort=False).agg(customers=("customer_id", "size"), mrr=("mrr", "sum"),
-                                               nps=("nps_latest", "mean"))
+                                               promoters=("promoter", "mean"), detractors=("detractor", "mean"))
+    g["nps"] = (g["promoters"] - g["detractors"]) * 100
     before = earlier[scheme].astype(str).value_counts()
     segments = [s for s in order if s in g.index or s in before.index]
     segments += [s for s in g.index.union(before.index) if s not in segments]

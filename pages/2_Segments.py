@@ -76,7 +76,8 @@ edited_table = st.data_editor(
         "mrr_share": st.column_config.NumberColumn("Share of MRR", format="percent"),
         "churn_rate": st.column_config.NumberColumn("Monthly churn", format="percent"),
         "expansion_rate": st.column_config.NumberColumn("Monthly expansion", format="percent"),
-        "nps": st.column_config.NumberColumn("NPS (0-10)", format="%.1f"),
+        "nps": st.column_config.NumberColumn("NPS", format="%+.0f", help="% promoters (9-10) minus % detractors "
+                                             "(0-6), latest answer per customer."),
         "change": st.column_config.NumberColumn("Change in customers", format="%+d"),
         "playbook": st.column_config.TextColumn("Playbook", width="large"),
     },
@@ -94,7 +95,11 @@ members = members.merge(features[["customer_id", *[c for c in ("name", "plan", "
 columns = ["customer_id", *[c for c in ("name", "plan") if c in members], "mrr", "health_score", "tenure_days",
            "recency_days", view.scheme]
 st.dataframe(members[columns].sort_values("mrr", ascending=False), hide_index=True, width="stretch",
-             height=280, column_config={"mrr": st.column_config.NumberColumn("MRR", format="localized"),
+             height=280, column_config={"customer_id": "Customer", "name": "Name", "plan": "Plan",
+                                        "tenure_days": st.column_config.NumberColumn("Tenure (days)"),
+                                        "recency_days": st.column_config.NumberColumn("Days since last activity"),
+                                        view.scheme: "Segment",
+                                        "mrr": st.column_config.NumberColumn("MRR", format="localized"),
                                         "health_score": st.column_config.ProgressColumn(
                                             "Health", min_value=0, max_value=100, format="%.0f")})
 membership = labels.merge(features[["customer_id", *[c for c in ("name",) if c in features]]],

@@ -56,7 +56,8 @@ shown = table.assign(cohort=[f"{c:%Y-%m}" if granularity == "month" else f"{c.ye
 who = "all customers" if segment == "All customers" else \
     f"{segment} ({'at acquisition' if at_acquisition else f'at {view.as_of:%d %b %Y}'})"
 st.plotly_chart(charts.retention_heatmap(shown, metric, title=f"{METRICS[metric]} by first-paid {granularity}, "
-                                                              f"{who}"),
+                                                              f"{who}",
+                                         period_title=f"{granularity.capitalize()}s since first payment"),
                 config=charts.CHART_CONFIG, key="heatmap")
 st.caption(f"A cohort is the {granularity} of a customer's first payment. Period 0 is that {granularity}. "
            "Logo retention: share of the cohort paying in the period; revenue retention: the cohort's revenue "

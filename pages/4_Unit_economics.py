@@ -9,7 +9,7 @@ from segmentation.definition import dump_definition
 from segmentation.schemes import segment_order
 from ui import cached, definition_editor as editor
 from ui.format import CURRENCY_SYMBOLS, money, months, pct, ratio
-from ui.page import needs_table, start_page
+from ui.page import hidden_drain_hint, needs_table, start_page
 
 view = start_page("Unit economics", ":material/payments:")
 if view is None:
@@ -42,6 +42,7 @@ has_spend = "spend" in cached.workspace_status()["tables"]
 st.caption(f"By **{scheme_name}** as of **{view.as_of:%d %b %Y}**; churn pooled over {window}. Net LTV counts "
            "gross margin, support, infra and onboarding; CAC is sales and marketing spend per new customer, by "
            "the segment each customer had when acquired.")
+hidden_drain_hint(view, schemes)
 if not has_spend:
     needs_table(view, "spend", "CAC, LTV:CAC and payback")
 
@@ -53,7 +54,7 @@ for i, (_, row) in enumerate(paying.iterrows()):
     color, icon = BADGE.get(row["verdict"], ("gray", ":material/help:"))
     with cols[i % len(cols)].container(border=True):
         st.markdown(f"**{row['segment']}**  \n:{color}-badge[{icon} {row['verdict']}]")
-        st.markdown(f"Net LTV:CAC **{ratio(row['net_ltv_cac'])}** · payback **{months(row['payback_months'])}**  \n"
+        st.markdown(f"Net LTV:CAC **{ratio(row['net_ltv_cac'], 2)}** · payback **{months(row['payback_months'])}**  \n"
                     f"Contribution **{money(row['contribution_pcm'], view.currency)}** per customer-month")
         st.caption(row["verdict_rule"] + (f" · {row['note']}" if row["note"] else ""))
 

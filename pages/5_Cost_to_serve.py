@@ -9,7 +9,7 @@ from segmentation.definition import dump_definition
 from segmentation.schemes import segment_order
 from ui import cached, definition_editor as editor
 from ui.format import CURRENCY_SYMBOLS, money, pct
-from ui.page import needs_table, start_page
+from ui.page import hidden_drain_hint, needs_table, start_page
 
 view = start_page("Cost to serve", ":material/support_agent:")
 if view is None:
@@ -39,6 +39,7 @@ assumptions_line = editor.assumptions_text(defn, symbol)
 st.caption(f"By **{scheme_name}** as of **{view.as_of:%d %b %Y}**. Costs per paying customer-month over the last "
            f"{econ.assumptions.churn_window_months} complete months, from each customer's first paid month.")
 
+hidden_drain_hint(view, schemes)
 if needs_table(view, "tickets", "Support cost by segment"):
     left, right = st.columns(2)
     with left:

@@ -79,8 +79,10 @@ with churn_tab:
                                                    "coefficient": st.column_config.NumberColumn("Effect", format="%+.2f"),
                                                    "direction": "Direction"})
         total = by_segment[by_segment["segment"] == "All"].iloc[0]
-        st.markdown(f"**{len(at_risk):,} customers at risk**, {money(total['mrr_at_risk'], view.currency)} of MRR; "
-                    f"expected MRR loss over the horizon {money(total['expected_mrr_loss'], view.currency)}.")
+        st.markdown(f"**{len(at_risk):,} customers at risk** (probability at least {threshold:.0%}), "
+                    f"{money(total['mrr_at_risk'], view.currency)} of MRR. Across all paying customers, the MRR "
+                    f"expected to churn within {horizon} days (probability x MRR, summed) is "
+                    f"{money(total['expected_mrr_loss'], view.currency)}.")
         st.dataframe(at_risk, hide_index=True, width="stretch", height=300, column_config={
             "probability": st.column_config.ProgressColumn("Churn probability", min_value=0, max_value=1,
                                                            format="percent"),

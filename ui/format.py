@@ -12,8 +12,8 @@ def is_missing(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def money(value, currency: str = "USD", compact: bool = True) -> str:
-    """$12.3k / $1.2M when compact, else $12,345."""
+def money(value, currency: str = "USD", compact: bool = True, cents: bool = True) -> str:
+    """$12.3k / $1.2M when compact, else $12,345; under 100 with cents unless cents=False."""
     if is_missing(value):
         return "n/a"
     code = (currency or "").upper()
@@ -24,7 +24,7 @@ def money(value, currency: str = "USD", compact: bool = True) -> str:
         return f"{sign}{symbol}{v / 1_000_000:.1f}M"
     if compact and v >= 10_000:
         return f"{sign}{symbol}{v / 1_000:.1f}k"
-    if v >= 100:
+    if v >= 100 or not cents:
         return f"{sign}{symbol}{v:,.0f}"
     return f"{sign}{symbol}{v:,.2f}"
 
@@ -36,10 +36,14 @@ def pct(value, digits: int = 1) -> str:
     return f"{value * 100:.{digits}f}%"
 
 
-def ratio(value) -> str:
+def ratio(value, digits: int = 1) -> str:
+    """2.9975 -> '2.99x' with digits=2: truncated, so a ratio just under a threshold never prints as it."""
     if is_missing(value):
         return "n/a"
-    return f"{value:.1f}x"
+    if math.isinf(value):
+        return "n/a"
+    scale = 10 ** digits
+    return f"{math.floor(value * scale) / scale:.{digits}f}x"
 
 
 def months(value) -> str:
@@ -69,6 +73,6 @@ def kpi_delta(kind: str, value, before, currency: str = "") -> str | None:
     diff = value - before
     sign = "+" if diff >= 0 else "-"
     diff = abs(diff)
-    text = {"count": f"{diff:,.0f}", "money": money(diff, currency), "pct": f"{diff * 100:.2f} pts",
+    text = {"count": f"{diff:,.0f}", "money": money(diff, currency, cents=False), "pct": f"{diff * 100:.2f} pts",
             "ratio": f"{diff:.1f}x", "months": f"{diff:.1f} mo"}[kind]
     return sign + text

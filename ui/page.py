@@ -5,7 +5,7 @@ import streamlit as st
 
 from ui.sidebar import View, sidebar
 
-__all__ = ["start_page", "needs_table", "TABLE_PURPOSE"]
+__all__ = ["start_page", "needs_table", "hidden_drain_hint", "TABLE_PURPOSE"]
 
 TABLE_PURPOSE = {
     "events": "product usage (behaviour segments, health scores, feature adoption, infra cost)",
@@ -35,3 +35,31 @@ def needs_table(view: View, table: str, what: str) -> bool:
         icon=":material/table_view:",
     )
     return False
+
+
+def hidden_drain_hint(view: View, schemes: dict[str, str]) -> None:
+    """When the chosen scheme shows no margin-draining segment but value tier x channel does, say so and
+    offer to switch (a sales-led segment hides inside a tier that also holds self-serve customers)."""
+    from ui import cached
+    from ui.format import ratio
+
+    cross = cached.CROSS_SCHEME
+    if view.scheme == cross or cross not in schemes:
+        return
+    econ = cached.economics(view.version, view.as_of, view.scheme, view.definition_toml)
+    if (econ.table["verdict"] == "margin-draining").any():
+        return
+    split = cached.economics(view.version, view.as_of, cross, view.definition_toml)
+    t = split.table
+    drains = t[(t["verdict"] == "margin-draining") & (t["paying_customers"] >= split.assumptions.min_customers)]
+    if drains.empty:
+        return
+    worst = drains.sort_values("net_ltv_cac").iloc[0]
+    left, right = st.columns([4, 1])
+    left.warning(f"Hidden inside {schemes[view.scheme]}: **{worst['segment']}** drains margin (net LTV:CAC "
+                 f"{ratio(worst['net_ltv_cac'], 2)}, support {worst['support_share_of_revenue']:.0%} of revenue).",
+                 icon=":material/visibility:")
+    if right.button("Show value tier x channel", key="switch_to_cross"):
+        st.session_state["p_scheme"] = cross
+        st.session_state.pop("w_scheme", None)
+        st.rerun()

@@ -138,9 +138,10 @@ def sidebar(needs_data: bool = True) -> View | None:
     meta = status["meta"]
     ss = st.session_state
     if meta.get("source") == "sample":
+        where = "below" if not needs_data else "on the **Data** page"
         st.info(
-            "**Sample company** — you are looking at Northwind, a fictional SaaS company. "
-            "Load your own exports or clear the workspace on the **Data** page.",
+            "**Sample company** — you are looking at Northwind Analytics, a fictional SaaS company. "
+            f"Load your own exports or clear the workspace {where}.",
             icon=":material/science:",
         )
 

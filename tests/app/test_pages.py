@@ -133,3 +133,14 @@ def test_an_uploaded_definition_with_a_rule_on_an_unknown_column_is_refused_and_
     assert not at.exception
     assert any("Engaged power users" in e.value and "no_such_column" in e.value for e in at.error)
     assert at.session_state["p_definition_toml"] == before
+
+
+def test_unit_economics_points_to_the_segment_the_value_tier_view_hides_and_switches_to_it():
+    at = open_page("pages/4_Unit_economics.py")
+    hint = next(w.value for w in at.warning if "Hidden inside" in w.value)
+    assert "SMB · Outbound sales" in hint
+    next(b for b in at.button if b.label == "Show value tier x channel").click().run()
+    assert not at.exception
+    assert at.session_state["p_scheme"] == "value_tier+channel"
+    assert any("SMB · Outbound sales" in m.value and "margin-draining" in m.value
+               for m in at.markdown if m.value.startswith("**SMB · Outbound sales**"))
