@@ -50,7 +50,9 @@ if not has_spend:
 BADGE = {"healthy": ("green", ":material/check_circle:"), "marginal": ("orange", ":material/warning:"),
          "margin-draining": ("red", ":material/trending_down:")}
 cols = st.columns(min(4, max(1, len(paying))))
-for i, (_, row) in enumerate(paying.iterrows()):
+severity = {"margin-draining": 0, "marginal": 1, "healthy": 2}
+cards = paying.sort_values("verdict", key=lambda v: v.map(severity).fillna(3), kind="stable")
+for i, (_, row) in enumerate(cards.iterrows()):
     color, icon = BADGE.get(row["verdict"], ("gray", ":material/help:"))
     with cols[i % len(cols)].container(border=True):
         st.markdown(f"**{row['segment']}**  \n:{color}-badge[{icon} {row['verdict']}]")

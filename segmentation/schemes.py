@@ -502,6 +502,11 @@ def segment_order(scheme: str, defn: Definition, labels: pd.Series | None = None
     Catch-all labels come last. Data-driven schemes (goal, attributes) need `labels` to know their
     values (ordered by customers, descending); without them only the catch-all is returned.
     """
+    if "+" in scheme and labels is not None:  # combined schemes: grouped by the first scheme's order
+        first = segment_order(scheme.split("+", 1)[0], defn)
+        counts = labels.astype("str").value_counts()
+        rank = {s: i for i, s in enumerate(first)}
+        return sorted(counts.index, key=lambda v: (rank.get(v.split(" · ")[0], len(rank)), -counts[v]))
     if scheme == "value_tier":
         return [b.label for b in reversed(defn.value_tier.bands)] + [defn.value_tier.not_paying_label]
     if scheme == "behavior":
