@@ -64,7 +64,17 @@ st.caption("Segments are compared within the chosen scheme and by value tier x a
 
 # -- segment map ------------------------------------------------------------------------------------
 map_options = list(dict.fromkeys([view.scheme, *([cached.CROSS_SCHEME] if cached.CROSS_SCHEME in schemes else [])]))
-map_scheme = st.segmented_control("Map segments by", map_options, default=view.scheme,
+
+def _drains(e) -> bool:
+    t = e.table
+    return bool(((t["verdict"] == "margin-draining") & (t["paying_customers"] >= e.assumptions.min_customers)).any())
+
+
+# open the map on the cut that shows a margin-draining segment, when the chosen scheme hides it
+default_map = (cached.CROSS_SCHEME if len(map_options) > 1 and not _drains(econ)
+               and _drains(cached.economics(view.version, view.as_of, cached.CROSS_SCHEME, view.definition_toml))
+               else view.scheme)
+map_scheme = st.segmented_control("Map segments by", map_options, default=default_map,
                                   format_func=lambda s: schemes.get(s, s), key="map_scheme") or view.scheme
 map_econ = econ if map_scheme == view.scheme else cached.economics(view.version, view.as_of, map_scheme,
                                                                   view.definition_toml)

@@ -20,16 +20,20 @@ def test_overview_names_the_margin_draining_and_the_healthy_segment():
     assert any("**Enterprise** pays" in s.value for s in at.success)
 
 
-def test_segment_map_has_one_bubble_per_paying_segment_and_follows_the_scheme():
+def test_segment_map_opens_on_the_cut_that_shows_the_hidden_drain_and_follows_the_scheme():
     at = open_page()
+    # value tier has no margin-draining segment on the sample, value tier x channel has: the map opens there
+    assert figure_titles(at)[0] == "Segment map: Value tier x channel"
+    at.segmented_control(key="map_scheme").set_value("value_tier").run()
     assert figure_titles(at)[0] == "Segment map: Value tier (ARR)"
     labels = {t for trace in figures(at)[0]["data"] for t in trace["text"]}
     assert labels == {"Enterprise", "Mid-market", "SMB", "Self-serve"}
-    at.selectbox(key="w_scheme").set_value("behavior").run()
+    at.selectbox(key="w_scheme").set_value("lifecycle").run()
+    at.segmented_control(key="map_scheme").set_value("lifecycle").run()
     assert not at.exception
-    assert figure_titles(at)[0] == "Segment map: Behaviour"
+    assert figure_titles(at)[0] == "Segment map: Lifecycle (tenure)"
     labels = {t for trace in figures(at)[0]["data"] for t in trace["text"]}
-    assert "Power" in labels and "Enterprise" not in labels
+    assert "Mature" in labels and "Enterprise" not in labels
 
 
 def test_segment_map_by_value_tier_and_channel_shows_the_margin_draining_segment_in_red():
