@@ -301,6 +301,9 @@ def customer_scatter(frame: pd.DataFrame, colors: dict[str, str], currency: str 
             hovertemplate=(f"%{{text}} ({seg})<br>revenue {sym}%{{x:,.0f}}/mo<br>support {sym}%{{customdata:,.0f}}"
                            "/mo (%{y:.0f}% of revenue)<extra></extra>")))
     fig.add_hline(y=30, line_dash="dot", line_color="#dc2626", annotation_text="support = 30% of revenue")
+    ticks = [v for v in (10, 30, 100, 300, 1000, 3000, 10000, 30000, 100000)
+             if len(data) and data["revenue"].min() / 3 <= v <= data["revenue"].max() * 3]
+    fig.update_xaxes(tickvals=ticks, ticktext=[f"{sym}{v:,}" for v in ticks])
     _style(fig, title, xaxis_title=f"Revenue per month ({sym}, log scale)", xaxis_type="log",
            yaxis_title="Support cost (% of revenue)", height=480)
     return fig
