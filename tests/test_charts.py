@@ -1,0 +1,77 @@
+"""Every figure builder gives a titled figure with labelled axes, segments in fixed colours."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import charts
+
+ECON = pd.DataFrame({"segment": ["Enterprise", "SMB", "Self-serve"], "net_ltv_cac": [12.0, 0.7, 2.1],
+                     "nrr": [0.95, 0.8, 0.7], "mrr": [600_000.0, 100_000.0, 20_000.0], "customers": [100, 300, 500],
+                     "verdict": ["healthy", "margin-draining", "marginal"], "payback_months": [5.0, 30.0, 10.0]})
+COLORS = charts.segment_colors(["Enterprise", "SMB", "Self-serve", "Not paying"])
+
+
+def _axis_titles(fig) -> tuple[str, str]:
+    return fig.layout.xaxis.title.text, fig.layout.yaxis.title.text
+
+
+def test_segment_colours_are_fixed_by_order_and_catch_alls_are_grey():
+    assert COLORS == charts.segment_colors(["Enterprise", "SMB", "Self-serve", "Not paying"])
+    assert COLORS["Not paying"] == charts.NEUTRAL["Not paying"]
+    assert len({COLORS["Enterprise"], COLORS["SMB"], COLORS["Self-serve"]}) == 3
+
+
+def test_segment_map_colours_by_verdict_and_labels_every_bubble():
+    fig = charts.segment_map(ECON, "USD")
+    assert fig.layout.title.text == "Segment map"
+    assert _axis_titles(fig) == ("Net LTV : CAC (x)", "Net revenue retention, 12 months (%)")
+    by_verdict = {t.name: list(t.text) for t in fig.data}
+    assert by_verdict["margin-draining"] == ["SMB"]
+    assert fig.data[0].marker.color in charts.VERDICT_COLORS.values()
+
+
+def test_segment_map_switches_to_a_log_axis_when_one_segment_is_an_outlier():
+    outlier = ECON.assign(net_ltv_cac=[275.0, 0.7, 2.1])
+    assert charts.segment_map(outlier).layout.xaxis.type == "log"
+    assert charts.segment_map(ECON).layout.xaxis.type != "log"
+
+
+@pytest.mark.parametrize("build", [
+    lambda: charts.distribution(ECON.assign(customers=[1, 2, 3]), COLORS),
+    lambda: charts.bar_by_segment(ECON, "payback_months", COLORS, "Payback", "Months"),
+    lambda: charts.quadrant(ECON, COLORS, 3.0, 18.0),
+    lambda: charts.grouped_bars(ECON.melt(id_vars="segment", value_vars=["mrr"], var_name="measure",
+                                          value_name="value"), {"mrr": "MRR"}, "USD", "MRR", "$"),
+    lambda: charts.customer_scatter(pd.DataFrame({"customer_id": ["a"], "segment": ["SMB"], "revenue": [300.0],
+                                                  "support_cost": [90.0]}), COLORS),
+    lambda: charts.movements_chart(pd.DataFrame({"month": pd.to_datetime(["2026-09-01"]), "new": [10.0],
+                                                 "expansion": [1.0], "reactivation": [0.0], "contraction": [2.0],
+                                                 "churned": [3.0], "starting_mrr": [100.0], "ending_mrr": [106.0]})),
+])
+def test_every_chart_has_a_title_and_both_axis_titles(build):
+    fig = build()
+    assert fig.layout.title.text
+    assert all(_axis_titles(fig))
+
+
+def test_retention_heatmap_shows_percentages_and_marks_partial_periods():
+    table = pd.DataFrame({"cohort": ["2026-09", "2026-09", "2026-10"], "period": [0, 1, 0],
+                          "cohort_size": [10, 10, 4], "active": [10, 7, 4], "retention": [1.0, 0.7, 1.0],
+                          "complete": [True, False, False]})
+    fig = charts.retention_heatmap(table)
+    texts = [list(row) for row in fig.data[0].text]
+    assert texts[0] == ["100%", "70%*"] and texts[1][0] == "100%*"
+    assert list(fig.data[0].y) == ["2026-09 (10)", "2026-10 (4)"]
+
+
+def test_waterfall_and_sankey_keep_their_steps_and_flows():
+    steps = pd.DataFrame({"step": ["Revenue over lifetime", "Support", "Net LTV"], "amount": [1000.0, -300.0, 700.0],
+                          "measure": ["absolute", "relative", "total"]})
+    fig = charts.waterfall(steps, "USD")
+    assert list(fig.data[0].x) == list(steps["step"]) and fig.layout.yaxis.title.text.startswith("$")
+    flows = pd.DataFrame({"from_segment": ["(new)", "SMB", "SMB"], "to_segment": ["SMB", "SMB", "(churned)"],
+                          "customers": [5, 20, 3]})
+    sankey = charts.sankey(flows, COLORS, "Value tier transitions", "1 Aug", "1 Nov")
+    assert list(sankey.data[0].link.value) == [5, 20, 3]
+    assert "1 Aug (left)" in sankey.layout.title.text
