@@ -102,10 +102,14 @@ def _inputs(shared: _Shared, scheme: str, labels_at: LabelsAt, customer_ids_at: 
             ) -> EconomicsInputs:
     """EconomicsInputs of one scheme; labels_at(d, scheme) gives labels aligned with customer_ids_at(d)."""
     as_of, months = shared.as_of, shared.months
+    frames: dict[date, pd.DataFrame] = {}
 
     def frame(d: date) -> pd.DataFrame:
-        return pd.DataFrame({"customer_id": customer_ids_at(d).astype("str").to_numpy(),
-                             "segment": labels_at(d, scheme).to_numpy()})
+        if d not in frames:
+            # From Series, not numpy object arrays: pandas would re-infer (and re-encode) every string.
+            frames[d] = pd.DataFrame({"customer_id": customer_ids_at(d).astype("str").reset_index(drop=True),
+                                      "segment": labels_at(d, scheme).reset_index(drop=True)})
+        return frames[d].copy()
 
     segment_at_d = frame(as_of)
     history = []

@@ -12,6 +12,7 @@ from typing import Any, Mapping
 
 import ibis.expr.types as ir
 import pandas as pd
+import pyarrow as pa
 
 from economics.assumptions import assumptions_to_dict, parse_assumptions
 from economics.cohorts import CohortParams, cohort_retention
@@ -38,11 +39,13 @@ def build_report(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue
     transitions: scheme, from_segment, to_segment, customers, mrr_from, mrr_to, from compare_to to D.
 
     `schemes` limits segment economics and transitions to those scheme keys (default: every available
-    scheme). Cost: one customer-feature scan per month of the churn window plus one (labels at each
-    month start), and one more for compare_to.
+    scheme). Cost: customer features at D, at each month start of the churn window and at compare_to,
+    with the all-history event scan done once for all of them (customer_features_at); every scheme is
+    labelled once per date (label_all) and the labels are shared.
     """
-    from economics.pipeline import economics_inputs
-    from segmentation.features import customer_features, feature_params
+    from economics.pipeline import CROSS_SEPARATOR, _inputs, _Shared
+    from economics.ledger import add_months
+    from segmentation.features import customer_features, customer_features_at, feature_params
     from segmentation.schemes import available_schemes, label_all, segment_order
 
     as_of = as_date(as_of)
@@ -51,24 +54,47 @@ def build_report(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue
     usable = available_schemes(customers_cols, defn)
     schemes = usable if schemes is None else [s for s in schemes if s in usable or "+" in s]
     params = feature_params(defn)
-    cache: dict[date, pd.DataFrame] = {}
+    labels_cache: dict[date, pd.DataFrame] = {}
 
-    def features_at(d: date) -> pd.DataFrame:
-        # One feature scan per date, shared by every scheme.
-        if d not in cache:
-            cache[d] = customer_features(tables, d, params, revenue_model)
-        return cache[d]
+    def labels_of(d: date, feats_d: pd.DataFrame | None = None) -> pd.DataFrame:
+        # One feature scan and one labelling (label_all: every scheme, one reference) per date, shared by
+        # every scheme; the features themselves are dropped, only the labels are kept.
+        if d not in labels_cache:
+            f = feats_d if feats_d is not None else customer_features(tables, d, params, revenue_model)
+            labels_cache[d] = label_all(f, defn)
+        return labels_cache[d]
 
-    feats = features_at(as_of)
-    labels = label_all(feats, defn)
+    def labels_at(d: date, scheme: str) -> pd.Series:
+        frame = labels_of(d)
+        missing = [p for p in scheme.split("+")[:2] if p not in frame.columns]
+        if missing:
+            raise ValueError(f"build_report: scheme {missing[0]!r} (in {scheme!r}) is not available for this "
+                             f"data and definition; choose among {', '.join(usable)}.")
+        parts = [_as_text(frame[p]) for p in scheme.split("+")[:2]]
+        return parts[0] if len(parts) == 1 else parts[0] + CROSS_SEPARATOR + parts[1]
+
+    shared = _Shared(tables, as_of, defn, revenue_model, a) if schemes else None
+    # Every date that needs labels: D, the month starts of the churn window, the month after the last
+    # one (segment at acquisition), and compare_to. Features for all of them come from one batched scan
+    # (customer_features_at), one date at a time; only D's and compare_to's features are kept.
+    dates = {as_of} | ({as_date(compare_to)} if compare_to is not None else set())
+    if shared is not None and shared.months:
+        dates |= set(shared.months) | {add_months(shared.months[-1], 1)}
+    feats, feats_from = None, None
+    for d, f in customer_features_at(tables, sorted(dates), params, revenue_model):
+        labels_of(d, f)
+        if d == as_of:
+            feats = f
+        if compare_to is not None and d == as_date(compare_to):
+            feats_from = f
+    labels = labels_of(as_of)
     label_cols = [c for c in labels.columns if c not in ("customer_id", "mrr")]
     customers = feats.merge(labels[["customer_id"] + [c for c in label_cols if c not in feats.columns]],
                             on="customer_id", how="left")
 
     rows = []
     for scheme in schemes:
-        inputs = economics_inputs(tables, as_of, scheme, defn, revenue_model, features_at=features_at,
-                                  assumptions=a)
+        inputs = _inputs(shared, scheme, labels_at, lambda d: labels_of(d)["customer_id"])
         result = segment_economics(inputs, a)
         seg_labels = labels[scheme] if scheme in labels.columns else None
         order = {seg: i for i, seg in enumerate(segment_order(scheme, defn, seg_labels))} \
@@ -94,18 +120,30 @@ def build_report(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue
            "mrr_movements": movements}
     if compare_to is not None:
         out["transitions"] = _transitions(tables, as_date(compare_to), as_of, feats, defn, revenue_model,
-                                          [s for s in schemes if "+" not in s])
+                                          [s for s in schemes if "+" not in s], feats_from)
     return out
 
 
+def _as_text(labels: pd.Series) -> pd.Series:
+    """A categorical label column as text (the same values as .astype("str"), built by Arrow: faster)."""
+    if not isinstance(labels.dtype, pd.CategoricalDtype):
+        return labels.astype("str")
+    codes = labels.cat.codes.to_numpy()
+    names = pa.array([str(c) for c in labels.cat.categories], type=pa.string())
+    text = pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), names).cast(pa.string())
+    return pd.Series(text, dtype="str", index=labels.index)
+
+
 def _transitions(tables: Mapping[str, ir.Table], date_from: date, as_of: date, feats_to: pd.DataFrame,
-                 defn: Any, revenue_model: str, schemes: list[str]) -> pd.DataFrame:
+                 defn: Any, revenue_model: str, schemes: list[str],
+                 feats_from: pd.DataFrame | None = None) -> pd.DataFrame:
     from segmentation.features import customer_features, feature_params
     from segmentation.transitions import transitions_from_features
 
     if date_from >= as_of:
         raise ValueError(f"compare_to {date_from} must be before the as-of date {as_of}.")
-    feats_from = customer_features(tables, date_from, feature_params(defn), revenue_model)
+    if feats_from is None:
+        feats_from = customer_features(tables, date_from, feature_params(defn), revenue_model)
     parts = []
     for scheme in schemes:
         t = transitions_from_features(feats_from, feats_to, scheme, defn)

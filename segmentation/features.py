@@ -7,6 +7,8 @@ stated in plain words next to its expression. Words mean what DEFINITIONS.md say
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+import warnings
 from dataclasses import dataclass
 from typing import Any, Literal, Mapping
 
@@ -14,7 +16,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
-__all__ = ["FeatureParams", "feature_params", "customer_features", "FEATURE_COLUMNS", "month_start", "add_months"]
+__all__ = ["FeatureParams", "feature_params", "customer_features", "customer_features_at", "FEATURE_COLUMNS", "month_start", "add_months"]
 
 FEATURE_COLUMNS: tuple[str, ...] = (
     "customer_id", "signup_date", "cohort", "tenure_days", "paying", "churned", "mrr", "arr", "mrr_3m_ago",
@@ -116,7 +118,9 @@ def _ledger_features(ledger: ibis.Table, d: dt.date, params: FeatureParams, reve
         paid_before=paid.__and__(lg.month < ibis.literal(m_now)).any(),
         first_paid_month=lg.month.min(where=paid),
         last_paid_month=lg.month.max(where=paid),
-        paying_months_window=lg.month.nunique(where=paid & in_window),
+        # Paying months in the RFM window (the ledger has one row per customer and month, so counting
+        # rows counts distinct months; a DISTINCT under a FILTER is several times slower).
+        paying_months_window=lg.count(where=paid & in_window),
     )
     return agg.execute()
 
@@ -138,34 +142,51 @@ def _order_features(revenue: ibis.Table, d: dt.date, params: FeatureParams) -> p
     return agg.execute()
 
 
-def _event_features(events: ibis.Table, d: dt.date, params: FeatureParams) -> pd.DataFrame:
+def _event_features(events: ibis.Table, d: dt.date, params: FeatureParams,
+                    buckets: "_EventBuckets | None" = None) -> pd.DataFrame:
     d_ts = ibis.literal(_midnight(d))
     t30 = ibis.literal(_midnight(d - dt.timedelta(days=30)))
     t60 = ibis.literal(_midnight(d - dt.timedelta(days=60)))
     window = None if params.lookback_days is None else _midnight(d - dt.timedelta(days=params.lookback_days))
-    # Events strictly before D (an event on D itself is excluded).
-    ev = events.filter(events.timestamp < d_ts)
-    day = ev.timestamp.date()
-    last30 = ev.timestamp >= t30
-    prev30 = (ev.timestamp >= t60) & (ev.timestamp < t30)
-    in_window = ev.timestamp >= ibis.literal(window) if window is not None else ibis.literal(True)
     cols = set(events.columns)
-    metrics: dict[str, Any] = dict(
+    # Three scans, each filtered before its distinct counts (a DISTINCT under a FILTER over all events
+    # is several times slower), joined on customer_id.
+    # 1. Events strictly before D (an event on D itself is excluded).
+    ev = events.filter(events.timestamp < d_ts)
+    in_window = ev.timestamp >= ibis.literal(window) if window is not None else None
+    history_metrics: dict[str, Any] = dict(
         last_event=ev.timestamp.max(),                       # last active moment before D
         first_event=ev.timestamp.min(),
-        events_30d=ev.count(where=last30),                   # events in [D - 30 days, D)
-        events_prev_30d=ev.count(where=prev30),              # events in [D - 60 days, D - 30 days)
-        active_days_30d=day.nunique(where=last30),           # distinct calendar days with an event, last 30
-        event_days_window=day.nunique(where=in_window),      # RFM frequency: distinct active days in window
+        # RFM frequency: distinct calendar days with an event in the lookback window (all history by default)
+        event_days_window=ev.timestamp.date().nunique(where=in_window),
+    )
+    if "event" in cols and params.key_event:
+        # First time the key event happened, any time before D.
+        history_metrics["first_key_event"] = ev.timestamp.min(where=ev.event == params.key_event)
+    history = ev.group_by("customer_id").aggregate(**history_metrics)
+    if buckets is not None and window is None:
+        # The same history from the pre-aggregated buckets before D (see _EventBuckets).
+        history = buckets.history(d)
+    # 2. The last 30 days, [D - 30 days, D).
+    l30 = events.filter(events.timestamp < d_ts, events.timestamp >= t30)
+    last_metrics: dict[str, Any] = dict(
+        events_30d=l30.count(),                              # events in the last 30 days
+        active_days_30d=l30.timestamp.date().nunique(),      # distinct calendar days with an event
     )
     if "event" in cols:
-        metrics["features_used_30d"] = ev.event.nunique(where=last30)  # distinct event names, last 30 days
-        if params.key_event:
-            # First time the key event happened, any time before D.
-            metrics["first_key_event"] = ev.timestamp.min(where=ev.event == params.key_event)
+        last_metrics["features_used_30d"] = l30.event.nunique()   # distinct event names
     if "user_id" in cols:
-        metrics["active_users_30d"] = ev.user_id.nunique(where=last30)  # distinct users, last 30 days
-    return ev.group_by("customer_id").aggregate(**metrics).execute()
+        last_metrics["active_users_30d"] = l30.user_id.nunique()  # distinct users
+    last = l30.group_by("customer_id").aggregate(**last_metrics)
+    # 3. The 30 days before those, [D - 60 days, D - 30 days): a count.
+    p30 = events.filter(events.timestamp < t30, events.timestamp >= t60)
+    prev = p30.group_by("customer_id").aggregate(events_prev_30d=p30.count())
+    # Every customer with an event before D; no event in a window -> missing here, 0 once joined. Run as
+    # three queries: under a memory limit one query holding all three hash tables spills far more.
+    out = history.execute()
+    for part in (last.execute(), prev.execute()):
+        out = out.merge(part, on="customer_id", how="left")
+    return out
 
 
 def _ticket_features(tickets: ibis.Table, d: dt.date) -> pd.DataFrame:
@@ -226,8 +247,16 @@ def customer_features(tables: Mapping[str, ibis.Table], as_of: dt.date, params: 
     seat_limit x 100) where those columns exist; then every other customers column (attributes).
     Columns from an absent table are NaN; customers absent from a present table get 0 counts.
     """
-    d = _to_date(as_of)
-    frame = _customers(tables, d)
+    return _features(tables, _to_date(as_of), params, revenue_model)
+
+
+def _features(tables: Mapping[str, ibis.Table], d: dt.date, params: FeatureParams, revenue_model: str,
+              buckets: "_EventBuckets | None" = None, customers: pd.DataFrame | None = None) -> pd.DataFrame:
+    if customers is not None:
+        # Customers who signed up strictly before D (the table's order kept, as the query returns it).
+        frame = customers[customers["signup_date"] < pd.Timestamp(d)].reset_index(drop=True)
+    else:
+        frame = _customers(tables, d)
     out = pd.DataFrame({"customer_id": frame["customer_id"], "signup_date": frame["signup_date"]})
     out["cohort"] = out["signup_date"].dt.to_period("M").dt.to_timestamp()
     out["tenure_days"] = _days_before(d, out["signup_date"])
@@ -277,7 +306,7 @@ def customer_features(tables: Mapping[str, ibis.Table], as_of: dt.date, params: 
     # -- events ----------------------------------------------------------------------------
     has_events = "events" in tables
     if has_events:
-        out = _join(out, _event_features(tables["events"], d, params))
+        out = _join(out, _event_features(tables["events"], d, params, buckets))
         for col in ("events_30d", "events_prev_30d", "active_days_30d", "event_days_window",
                     "features_used_30d", "active_users_30d"):
             if col in out:
@@ -360,3 +389,90 @@ def customer_features(tables: Mapping[str, ibis.Table], as_of: dt.date, params: 
     for col in ("paying", "churned"):
         result[col] = result[col].astype(bool)
     return result.reset_index(drop=True)
+
+
+class _EventBuckets:
+    """Per-customer event history pre-aggregated between consecutive as-of dates, from one scan.
+
+    Dates d_0 < d_1 < ... split time into buckets: bucket j holds the events in [d_(j-1), d_j) (bucket 0:
+    everything before d_0). Per customer and bucket: last and first event, the first key event, and
+    the distinct calendar days with an event. The history before d_j is then the buckets 0..j: latest
+    of the last events, earliest of the first ones, and the sum of the distinct days (bucket edges are
+    midnights, so a day never spans two buckets and the sum counts each active day once). Only used
+    when the RFM window is all history (lookback_days = "all").
+    """
+
+    def __init__(self, events: ibis.Table, dates: list[dt.date], params: FeatureParams) -> None:
+        self.dates = sorted(set(dates))
+        edges = [ibis.literal(_midnight(d)) for d in self.dates]
+        # Events before the last date, first reduced to one row per customer and calendar day (plain
+        # GROUP BYs spill to disk under a memory limit; a DISTINCT per customer ran out of memory at 100M).
+        ev = events.filter(events.timestamp < edges[-1])
+        metrics: dict[str, Any] = dict(last_ts=ev.timestamp.max(), first_ts=ev.timestamp.min())
+        self.has_key = "event" in events.columns and bool(params.key_event)
+        if self.has_key:
+            metrics["key_ts"] = ev.timestamp.min(where=ev.event == params.key_event)  # first key event
+        daily = ev.mutate(day=ev.timestamp.date()).group_by(["customer_id", "day"]).aggregate(**metrics)
+        # Each day in the bucket of the first date after it (edges are midnights: a day is in one bucket).
+        day_ts = daily.day.cast("timestamp")
+        daily = daily.mutate(bucket=ibis.cases(*[(day_ts < edge, j) for j, edge in enumerate(edges)]))
+        bucket_metrics: dict[str, Any] = dict(
+            last_ts=daily.last_ts.max(), first_ts=daily.first_ts.min(),
+            days=daily.count(),                                   # distinct days with an event in the bucket
+        )
+        if self.has_key:
+            bucket_metrics["key_ts"] = daily.key_ts.min()
+        expr = daily.group_by(["customer_id", "bucket"]).aggregate(**bucket_metrics)
+        # Materialised once as a temporary table of the events' backend (a memtable's: the default one).
+        self.backend = events._find_backend(use_default=True)
+        self.name = f"_event_buckets_{uuid.uuid4().hex[:12]}"
+        self.table = self.backend.create_table(self.name, expr, temp=True)
+
+    def history(self, d: dt.date) -> ibis.Table:
+        """last_event, first_event, event_days_window (and first_key_event) per customer, before d."""
+        t = self.table
+        before = t.filter(t.bucket <= self.dates.index(d))
+        metrics: dict[str, Any] = dict(last_event=before.last_ts.max(), first_event=before.first_ts.min(),
+                                       event_days_window=before.days.sum())
+        if self.has_key:
+            metrics["first_key_event"] = before.key_ts.min()
+        return before.group_by("customer_id").aggregate(**metrics)
+
+    def release(self) -> None:
+        """Drop the cached bucket table."""
+        try:
+            self.backend.drop_table(self.name, force=True)
+        except Exception:  # noqa: BLE001 - ibis 12 compiles DuckDB 2.0's DROP TABLE wrongly; drop it directly
+            raw = getattr(self.backend, "con", None)
+            if raw is not None:
+                raw.execute(f'DROP TABLE IF EXISTS "{self.name}"')
+
+
+def customer_features_at(tables: Mapping[str, ibis.Table], dates: list[dt.date], params: FeatureParams,
+                         revenue_model: Literal["subscription", "transactional"] = "subscription"):
+    """`customer_features` at several dates, one (date, features) pair at a time, in date order.
+
+    Each frame equals `customer_features(tables, date, params, revenue_model)`; the event history (the
+    all-events scan) is done once for every date (see _EventBuckets), and only one date's frame is built at
+    a time, so memory stays that of one date. Use it for segment history (a label per month start).
+    """
+    days = sorted({_to_date(d) for d in dates})
+    if not days:
+        return
+    buckets = None
+    if "events" in tables and params.lookback_days is None and len(days) > 1:
+        try:
+            buckets = _EventBuckets(tables["events"], days, params)
+        except Exception as exc:  # noqa: BLE001 - e.g. the engine's memory limit: scan date by date instead
+            warnings.warn(f"customer_features_at: the one-scan event history failed ({type(exc).__name__}: "
+                          f"{str(exc).splitlines()[0]}); computing each date's history separately.",
+                          RuntimeWarning, stacklevel=2)
+    customers = None
+    if "customers" in tables:
+        customers = _customers(tables, dt.date.max)
+    try:
+        for d in days:
+            yield d, _features(tables, d, params, revenue_model, buckets, customers)
+    finally:
+        if buckets is not None:
+            buckets.release()

@@ -1,0 +1,169 @@
+"""The headless report: `python -m economics report --data DIR --out DIR`, for scheduled refreshes.
+
+Reads a folder of exports named after the contract tables, validates them as the app does, computes the
+report (economics.report.build_report) and writes one formula-safe CSV per table. Exit codes: 0 done
+(warnings on stderr), 2 invalid input (the problems on stderr, nothing written).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Sequence, TextIO
+
+__all__ = ["main", "parser", "EXIT_OK", "EXIT_INVALID"]
+
+EXIT_OK = 0
+EXIT_INVALID = 2
+
+_DESCRIPTION = """\
+Write the segment economics report of a folder of exports as CSV files.
+
+The folder holds one file per table, named after the table: customers, revenue, events, tickets, spend,
+nps (.csv, .csv.gz, .parquet or .xlsx), any subset that includes revenue. A revenue file alone works,
+e.g. an order export with customer_id, date, amount. Files are validated as the dashboard validates
+uploads: on an error the problems are printed to stderr, nothing is written and the exit code is 2;
+warnings are printed to stderr and the report is written.
+
+Files written to --out:
+  customers.csv          customer_id, the features, and every segment label and score
+  cohort_retention.csv   cohort (YYYY-MM), period, cohort_size, active, retention, revenue,
+                         revenue_retention, gross_revenue_retention, complete
+  segment_economics.csv  scheme, segment, the unit economics and the assumptions used
+  mrr_movements.csv      month and the MRR movements
+  transitions.csv        with --compare-to: scheme, from_segment, to_segment, customers, mrr_from, mrr_to
+
+When every file is Parquet (or with --scan) the files are scanned in place by DuckDB instead of being
+loaded into memory, for data too large for pandas.
+"""
+
+_EPILOG = """\
+examples:
+  python -m economics report --data exports/ --out report/
+  python -m economics report --data exports/ --out report/ --config segments.toml --as-of 2026-11-01 \\
+      --compare-to 2026-08-01 --schemes value_tier,behavior
+"""
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write it as YYYY-MM-DD.") from None
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command-line parser (one sub-command, `report`)."""
+    top = argparse.ArgumentParser(prog="python -m economics", description="Segment economics, headless.")
+    sub = top.add_subparsers(dest="command", required=True, metavar="report")
+    p = sub.add_parser("report", help="write the report CSVs of a folder of exports",
+                       description=_DESCRIPTION, epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", required=True, type=Path, metavar="DIR",
+                   help="folder of exports named after the tables (revenue.csv, events.parquet, ...)")
+    p.add_argument("--out", required=True, type=Path, metavar="DIR",
+                   help="folder to write the CSV files to (created if missing; files are overwritten)")
+    p.add_argument("--config", type=Path, metavar="FILE",
+                   help="segment definition TOML (thresholds, rules, economics assumptions); keys left out "
+                        "take the shipped defaults (segmentation/defaults.toml)")
+    p.add_argument("--as-of", type=_day, metavar="YYYY-MM-DD",
+                   help="the as-of date D: only data before D is used (default: the day after the data's "
+                        "latest date)")
+    p.add_argument("--compare-to", type=_day, metavar="YYYY-MM-DD",
+                   help="an earlier date: also write transitions.csv, segments from this date to D")
+    p.add_argument("--snapshot-date", type=_day, metavar="YYYY-MM-DD",
+                   help="the export day of a CRM snapshot revenue file (tenure_months, mrr, churned)")
+    p.add_argument("--schemes", metavar="a,b",
+                   help="comma-separated scheme keys for segment economics and transitions, e.g. "
+                        "value_tier,behavior or value_tier+channel (default: every available scheme)")
+    p.add_argument("--scan", action="store_true",
+                   help="scan the files in place with DuckDB (Parquet only); automatic when all are Parquet")
+    p.add_argument("--memory-limit", default=None, metavar="SIZE",
+                   help="DuckDB memory limit, e.g. 2GB (default: DuckDB's own)")
+    p.add_argument("--threads", type=int, default=None, metavar="N", help="DuckDB threads (default: all cores)")
+    return top
+
+
+def _fail(message: str, err: TextIO) -> int:
+    print(message, file=err)
+    return EXIT_INVALID
+
+
+def _report(args: argparse.Namespace, err: TextIO) -> int:
+    from economics.report import REPORT_FILES, build_report
+    from ingest.export import csv_bytes
+    from segmentation.definition import DefinitionError, default_definition, load_definition
+    from segmentation.schemes import available_schemes
+
+    if not args.data.is_dir():
+        return _fail(f"error: --data {args.data} is not a folder; give the folder that holds the exports.", err)
+    if args.config is not None:
+        try:
+            defn = load_definition(args.config.read_text(encoding="utf-8"))
+        except OSError as exc:
+            return _fail(f"error: --config {args.config}: cannot read the file ({exc.strerror}).", err)
+        except DefinitionError as exc:
+            return _fail(f"error: --config {args.config}: {exc}", err)
+    else:
+        defn = default_definition()
+
+    from ingest.scan import is_parquet_folder, memory_tables
+
+    started = time.perf_counter()
+    if args.scan or is_parquet_folder(args.data):
+        from ingest.scan import ScanOptions, scan_folder
+
+        if args.snapshot_date is not None:
+            return _fail("error: --snapshot-date applies to CSV snapshot exports; a scanned Parquet folder "
+                         "needs invoice or subscription revenue.", err)
+        tables, meta, problems = scan_folder(args.data, ScanOptions(memory_limit=args.memory_limit,
+                                                                    threads=args.threads))
+    else:
+        from ingest.load import LoadOptions, load_folder
+
+        result = load_folder(None, args.data, LoadOptions(snapshot_date=args.snapshot_date))
+        problems, meta = result.problems, result.meta
+        tables = memory_tables(result.tables, args.memory_limit, args.threads) if result.ok else {}
+        if not result.ok and not problems.has_errors:  # no revenue among the files
+            problems.error("", "revenue", "", "No revenue file was found in the folder: name it revenue.csv "
+                           "(or .csv.gz, .parquet, .xlsx).")
+    if problems.items:
+        print(problems.text(), file=err)
+    if problems.has_errors:
+        return _fail(f"error: {args.data} did not validate; nothing was written.", err)
+
+    as_of = args.as_of or date.fromisoformat(meta["default_as_of"])
+    if args.compare_to is not None and args.compare_to >= as_of:
+        return _fail(f"error: --compare-to {args.compare_to} must be before the as-of date {as_of}.", err)
+    schemes = None
+    if args.schemes:
+        schemes = [s.strip() for s in args.schemes.split(",") if s.strip()]
+        usable = available_schemes(list(tables["customers"].columns), defn)
+        unknown = [p for s in schemes for p in s.split("+") if p not in usable]
+        if unknown:
+            return _fail(f"error: --schemes: unknown or unavailable scheme {unknown[0]!r}; this data and "
+                         f"definition support {', '.join(usable)} (combine two with '+').", err)
+
+    try:
+        frames = build_report(tables, as_of, defn, meta["revenue_model"], compare_to=args.compare_to,
+                              schemes=schemes)
+    except ValueError as exc:  # e.g. a custom rule naming a column this data lacks
+        return _fail(f"error: {exc}", err)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name in REPORT_FILES:
+        if name in frames:
+            (args.out / f"{name}.csv").write_bytes(csv_bytes(frames[name]))
+    written = ", ".join(f"{n}.csv" for n in REPORT_FILES if n in frames)
+    print(f"wrote {written} to {args.out} (as of {as_of}, {time.perf_counter() - started:.1f} s)", file=err)
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None, err: TextIO | None = None) -> int:
+    """Run the command line; returns the exit code (argparse usage errors exit 2 via SystemExit)."""
+    args = parser().parse_args(argv)
+    return _report(args, err or sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,171 @@
+"""The headless report command, run in-process through `main(argv)`: files written, exit codes, messages."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from economics.__main__ import EXIT_INVALID, EXIT_OK, main
+from ingest.load import SAMPLE_DIR
+
+COHORT_COLUMNS = ["cohort", "period", "cohort_size", "active", "retention", "revenue", "revenue_retention",
+                  "complete"]
+TRANSITION_COLUMNS = ["scheme", "from_segment", "to_segment", "customers", "mrr_from", "mrr_to"]
+LABEL_COLUMNS = ["value_tier", "behavior", "lifecycle", "health_score", "health_band", "r_score", "f_score",
+                 "m_score", "rfm_code", "rfm_segment", "icp_fit", "goal"]
+
+
+def _write(folder: Path, name: str, text: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text("\n".join(line.strip() for line in text.strip().splitlines()) + "\n",
+                               encoding="utf-8")
+
+
+def _run(*argv: str) -> tuple[int, str]:
+    err = io.StringIO()
+    code = main(["report", *argv], err=err)
+    return code, err.getvalue()
+
+
+def _read(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, encoding="utf-8-sig", dtype={"customer_id": "str"})
+
+
+@pytest.fixture
+def orders(tmp_path: Path) -> Path:
+    """An e-commerce order export: three customers, orders in 2026 (no other table)."""
+    data = tmp_path / "orders"
+    _write(data, "revenue.csv", """
+        customer_id,date,amount
+        A,2026-01-10,100.00
+        A,2026-03-05,50.00
+        B,2026-02-20,80.00
+        C,2026-04-02,30.00
+    """)
+    return data
+
+
+def test_a_revenue_only_order_export_writes_every_file_with_the_issue_columns(orders: Path, tmp_path: Path):
+    out = tmp_path / "report"
+    code, err = _run("--data", str(orders), "--out", str(out), "--as-of", "2026-05-01",
+                     "--compare-to", "2026-04-01", "--schemes", "value_tier,rfm_segment")
+    assert code == EXIT_OK, err
+    assert sorted(p.name for p in out.iterdir()) == ["cohort_retention.csv", "customers.csv", "mrr_movements.csv",
+                                                     "segment_economics.csv", "transitions.csv"]
+    customers = _read(out / "customers.csv").set_index("customer_id")
+    assert list(customers.index) == ["A", "B", "C"]
+    for col in ["recency_days", "frequency", "monetary", *LABEL_COLUMNS]:
+        assert col in customers.columns, col
+    # An order export is transactional: monetary = net order revenue before D (lookback "all"):
+    # A 100 + 50 = 150, B 80, C 30; recency = D - last order: A 2026-05-01 - 2026-03-05 = 57 days.
+    assert customers["monetary"].to_dict() == {"A": 150.0, "B": 80.0, "C": 30.0}
+    assert customers.loc["A", "recency_days"] == 57
+    cohorts = _read(out / "cohort_retention.csv")
+    assert list(cohorts.columns[:len(COHORT_COLUMNS) - 1]) == COHORT_COLUMNS[:-1]
+    assert "complete" in cohorts.columns
+    assert cohorts["cohort"].str.fullmatch(r"\d{4}-\d{2}").all()          # cohort as YYYY-MM
+    assert set(cohorts["cohort"]) == {"2026-01", "2026-02", "2026-04"}
+    economics = _read(out / "segment_economics.csv")
+    assert list(economics.columns[:2]) == ["scheme", "segment"]
+    assert set(economics["scheme"]) == {"value_tier", "rfm_segment"}
+    assert "assumptions" in economics.columns and "verdict" in economics.columns
+    movements = _read(out / "mrr_movements.csv")
+    assert movements.columns[0] == "month"
+    transitions = _read(out / "transitions.csv")
+    assert list(transitions.columns) == TRANSITION_COLUMNS
+    assert set(transitions["scheme"]) == {"value_tier", "rfm_segment"}
+
+
+def test_text_cells_that_look_like_formulas_are_written_as_text(tmp_path: Path):
+    data = tmp_path / "data"
+    _write(data, "revenue.csv", """
+        customer_id,date,amount,plan
+        =HYPERLINK(1),2026-01-10,100.00,Pro
+    """)
+    out = tmp_path / "report"
+    code, err = _run("--data", str(data), "--out", str(out), "--schemes", "value_tier")
+    assert code == EXIT_OK, err
+    assert _read(out / "customers.csv")["customer_id"].tolist() == ["'=HYPERLINK(1)"]
+
+
+def test_a_folder_with_a_bad_file_exits_2_with_the_problems_and_writes_nothing(tmp_path: Path):
+    data = tmp_path / "data"
+    _write(data, "revenue.csv", """
+        customer_id,date,amount
+        A,2026-01-10,100.00
+        B,not a date,80.00
+    """)
+    out = tmp_path / "report"
+    code, err = _run("--data", str(data), "--out", str(out))
+    assert code == EXIT_INVALID
+    assert "ERROR: revenue.csv" in err and "not dates" in err and "'not a date'" in err
+    assert "nothing was written" in err
+    assert not out.exists()
+
+
+def test_a_folder_without_revenue_exits_2(tmp_path: Path):
+    data = tmp_path / "data"
+    _write(data, "customers.csv", """
+        customer_id,signup_date
+        A,2026-01-10
+    """)
+    code, err = _run("--data", str(data), "--out", str(tmp_path / "report"))
+    assert code == EXIT_INVALID
+    assert "No revenue file" in err
+
+
+def test_a_config_with_an_unknown_key_exits_2_naming_the_key(orders: Path, tmp_path: Path):
+    config = tmp_path / "segments.toml"
+    config.write_text("[behavior]\npower_top_pct = 20\npowr_cutoff = 3\n", encoding="utf-8")
+    out = tmp_path / "report"
+    code, err = _run("--data", str(orders), "--out", str(out), "--config", str(config))
+    assert code == EXIT_INVALID
+    assert "powr_cutoff" in err and str(config) in err
+    assert not out.exists()
+
+
+def test_an_unknown_scheme_exits_2_and_lists_the_available_ones(orders: Path, tmp_path: Path):
+    code, err = _run("--data", str(orders), "--out", str(tmp_path / "report"), "--schemes", "value_tier,vibes")
+    assert code == EXIT_INVALID
+    assert "'vibes'" in err and "value_tier" in err
+
+
+def test_compare_to_must_be_before_the_as_of_date(orders: Path, tmp_path: Path):
+    code, err = _run("--data", str(orders), "--out", str(tmp_path / "report"), "--as-of", "2026-05-01",
+                     "--compare-to", "2026-05-01")
+    assert code == EXIT_INVALID
+    assert "--compare-to 2026-05-01 must be before the as-of date 2026-05-01" in err
+
+
+def test_a_date_that_is_not_iso_is_a_usage_error(orders: Path, tmp_path: Path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["report", "--data", str(orders), "--out", str(tmp_path / "r"), "--as-of", "01/05/2026"])
+    assert exit_info.value.code == 2
+    assert "YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_help_names_every_option_and_output_file(capsys):
+    with pytest.raises(SystemExit):
+        main(["report", "--help"])
+    text = capsys.readouterr().out
+    for word in ("--data", "--out", "--config", "--as-of", "--compare-to", "--snapshot-date", "--schemes",
+                 "customers.csv", "cohort_retention.csv", "segment_economics.csv", "mrr_movements.csv",
+                 "transitions.csv"):
+        assert word in text, word
+
+
+@pytest.mark.slow
+def test_the_full_sample_company_writes_every_file(tmp_path: Path):
+    out = tmp_path / "report"
+    code, err = _run("--data", str(SAMPLE_DIR), "--out", str(out), "--compare-to", "2026-08-01")
+    assert code == EXIT_OK, err
+    customers = _read(out / "customers.csv")
+    assert len(customers) == 3000
+    for col in ["customer_id", "recency_days", "frequency", "monetary", "size_band", "custom", *LABEL_COLUMNS]:
+        assert col in customers.columns, col
+    economics = _read(out / "segment_economics.csv")
+    assert {"value_tier", "behavior", "health_band", "rfm_segment", "industry", "channel"} <= set(economics["scheme"])
+    assert list(_read(out / "transitions.csv").columns) == TRANSITION_COLUMNS
+    assert (out / "mrr_movements.csv").exists() and (out / "cohort_retention.csv").exists()
