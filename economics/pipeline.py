@@ -23,7 +23,7 @@ from segmentation.features import customer_features, feature_params
 from segmentation.schemes import value_tier
 from segmentation.transitions import CROSS_SEPARATOR, scheme_labels
 
-__all__ = ["FeaturesAt", "scheme_label", "economics_inputs", "economics_for", "assumptions_of",
+__all__ = ["FeaturesAt", "scheme_label", "shared_inputs", "economics_inputs", "economics_for", "assumptions_of",
            "history_months", "CROSS_SEPARATOR"]
 
 FeaturesAt = Callable[[date], pd.DataFrame]
@@ -79,9 +79,6 @@ class _Shared:
         first_paid = paid.sort_values("month", kind="stable").drop_duplicates("customer_id")[
             ["customer_id", "month", "mrr_cents"]]
         first_paid = first_paid.rename(columns={"month": "first_paid_month"})
-        mrr = first_paid["mrr_cents"].to_numpy(dtype="float64") / 100
-        first_paid["value_tier"] = value_tier(pd.DataFrame({"mrr": mrr, "arr": 12 * mrr}), defn).astype(
-            "str").to_numpy()
         self.first_paid = first_paid
         self.months = history_months(as_of, a.churn_window_months, self.first_month)
         customers = tables["customers"]
@@ -98,10 +95,11 @@ class _Shared:
             self.revenue = tables["revenue"].select("customer_id", "date", "amount_cents").execute()
 
 
-def _inputs(shared: _Shared, scheme: str, labels_at: LabelsAt, customer_ids_at: Callable[[date], pd.Series]
-            ) -> EconomicsInputs:
+def _inputs(shared: _Shared, scheme: str, labels_at: LabelsAt, customer_ids_at: Callable[[date], pd.Series],
+            defn: Definition | None = None) -> EconomicsInputs:
     """EconomicsInputs of one scheme; labels_at(d, scheme) gives labels aligned with customer_ids_at(d)."""
     as_of, months = shared.as_of, shared.months
+    defn = defn or shared.defn
     frames: dict[date, pd.DataFrame] = {}
 
     def frame(d: date) -> pd.DataFrame:
@@ -130,6 +128,9 @@ def _inputs(shared: _Shared, scheme: str, labels_at: LabelsAt, customer_ids_at: 
             labelled = frame(after)
             seg_at_acq.append(labelled[labelled["customer_id"].isin(set(ids))])
     acquisition = first_paid.drop(columns="mrr_cents")
+    mrr = first_paid["mrr_cents"].to_numpy(dtype="float64") / 100  # value tier of 12 x the first paid MRR
+    acquisition["value_tier"] = value_tier(pd.DataFrame({"mrr": mrr, "arr": 12 * mrr}), defn).astype(
+        "str").to_numpy()
     by_acq = pd.concat(seg_at_acq, ignore_index=True) if seg_at_acq else pd.DataFrame(columns=["customer_id", "segment"])
     acquisition = acquisition.merge(by_acq, on="customer_id", how="left")
     acquisition["segment"] = acquisition["segment"].fillna(
@@ -146,9 +147,16 @@ def _inputs(shared: _Shared, scheme: str, labels_at: LabelsAt, customer_ids_at: 
         revenue_model=shared.revenue_model, revenue=shared.revenue)
 
 
+def shared_inputs(tables: Mapping[str, ir.Table], as_of: date, defn: Definition,
+                  revenue_model: str = "subscription") -> _Shared:
+    """The scheme-independent inputs at one date (ledger, first payments, usage, spend), to reuse across
+    schemes and threshold changes: they depend only on the data and the assumptions."""
+    return _Shared(tables, as_of, defn, revenue_model, assumptions_of(defn))
+
+
 def economics_inputs(tables: Mapping[str, ir.Table], as_of: date, scheme: str, defn: Definition,
                      revenue_model: str = "subscription", features_at: FeaturesAt | None = None,
-                     assumptions: Assumptions | None = None) -> EconomicsInputs:
+                     assumptions: Assumptions | None = None, shared: _Shared | None = None) -> EconomicsInputs:
     """Everything `segment_economics` needs, from the workspace's ibis tables.
 
     features_at(d) returns customer features as of d (pass a cached function from the app); by default
@@ -165,13 +173,14 @@ def economics_inputs(tables: Mapping[str, ir.Table], as_of: date, scheme: str, d
             cache[d] = (features_at(d) if features_at else customer_features(tables, d, params, revenue_model))
         return cache[d]
 
-    shared = _Shared(tables, as_of, defn, revenue_model, a)
+    shared = shared or _Shared(tables, as_of, defn, revenue_model, a)
     return _inputs(shared, scheme, lambda d, s: scheme_label(feats(d), s, defn),
-                   lambda d: feats(d)["customer_id"])
+                   lambda d: feats(d)["customer_id"], defn)
 
 
 def economics_for(tables: Mapping[str, ir.Table], as_of: date, scheme: str, defn: Definition,
-                  revenue_model: str = "subscription", features_at: FeaturesAt | None = None) -> SegmentEconomics:
+                  revenue_model: str = "subscription", features_at: FeaturesAt | None = None,
+                  shared: _Shared | None = None) -> SegmentEconomics:
     """Segment economics of `scheme` as of `as_of`, with the definition's assumptions."""
     a = assumptions_of(defn)
-    return segment_economics(economics_inputs(tables, as_of, scheme, defn, revenue_model, features_at, a), a)
+    return segment_economics(economics_inputs(tables, as_of, scheme, defn, revenue_model, features_at, a, shared), a)

@@ -190,10 +190,19 @@ def economics(version: str, as_of: date, scheme: str, definition_toml: str):
     """SegmentEconomics of a scheme (immutable; shared, not copied)."""
     from economics.pipeline import economics_for
 
-    params, key = _params_of(definition_toml)
-    model = _revenue_model()
-    return economics_for(ibis_tables(), as_of, scheme, definition(definition_toml), model,
-                         features_at=lambda d: features(version, d, definition_toml))
+    defn = definition(definition_toml)
+    shared = _shared_inputs(version, as_of, repr(sorted(defn.economics.items())), definition_toml)
+    return economics_for(ibis_tables(), as_of, scheme, defn, _revenue_model(),
+                         features_at=lambda d: features(version, d, definition_toml), shared=shared)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _shared_inputs(version: str, as_of: date, economics_key: str, _definition_toml: str):
+    """Ledger, first payments, usage and spend at a date: keyed on what they depend on (not the other
+    thresholds), so a slider on behaviour or health does not rescan them."""
+    from economics.pipeline import shared_inputs
+
+    return shared_inputs(ibis_tables(), as_of, definition(_definition_toml), _revenue_model())
 
 
 @st.cache_data(show_spinner="Labelling customers at acquisition…", max_entries=16)
