@@ -34,6 +34,12 @@ Files written to --out:
   segment_economics.csv  scheme, segment, the unit economics and the assumptions used
   mrr_movements.csv      month and the MRR movements
   transitions.csv        with --compare-to: scheme, from_segment, to_segment, customers, mrr_from, mrr_to
+  at_risk.csv            customer_id, probability, top_drivers, mrr: paying customers whose churn
+                         probability within 90 days is at least --risk-threshold (the churn model,
+                         trained on the latest fully observed window; skipped with a note when the
+                         history is too short or has too few churners)
+  board_pack.html/.pdf   with --board-pack: KPIs, findings, segment map, cohorts, unit economics, cost to
+                         serve and transitions, stamped with the date and the definition (needs Chromium)
 
 When every file is Parquet (or with --scan) the files are scanned in place by DuckDB instead of being
 loaded into memory, for data too large for pandas.
@@ -77,6 +83,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--schemes", metavar="a,b",
                    help="comma-separated scheme keys for segment economics and transitions, e.g. "
                         "value_tier,behavior or value_tier+channel (default: every available scheme)")
+    p.add_argument("--risk-threshold", type=float, default=0.3, metavar="P",
+                   help="churn probability from which a customer is listed in at_risk.csv (default 0.3)")
+    p.add_argument("--board-pack", action="store_true",
+                   help="also write board_pack.html and board_pack.pdf (the dashboard's board pack)")
     p.add_argument("--scan", action="store_true",
                    help="scan the files in place with DuckDB (Parquet only); automatic when all are Parquet")
     p.add_argument("--memory-limit", default=None, metavar="SIZE",
@@ -154,9 +164,46 @@ def _report(args: argparse.Namespace, err: TextIO) -> int:
     for name in REPORT_FILES:
         if name in frames:
             (args.out / f"{name}.csv").write_bytes(csv_bytes(frames[name]))
-    written = ", ".join(f"{n}.csv" for n in REPORT_FILES if n in frames)
+    written = [f"{n}.csv" for n in REPORT_FILES if n in frames]
+    written += _at_risk(tables, as_of, defn, meta, frames.get("customers"), args, err)
+    if args.board_pack:
+        written += _board_pack(tables, as_of, args, defn, meta, schemes)
+    written = ", ".join(written)
     print(f"wrote {written} to {args.out} (as of {as_of}, {time.perf_counter() - started:.1f} s)", file=err)
     return EXIT_OK
+
+
+def _at_risk(tables, as_of: date, defn, meta: dict, customers, args: argparse.Namespace, err: TextIO) -> list[str]:
+    """Write at_risk.csv from the churn model, or say why there is no model."""
+    from ingest.export import csv_bytes
+    from segmentation.features import feature_params
+    from segmentation.models import at_risk_table, fit_churn_model, score_churn
+
+    if meta.get("revenue_model") != "subscription" or customers is None:
+        print("note: at_risk.csv needs subscription revenue; not written.", file=err)
+        return []
+    model = fit_churn_model(tables, as_of, 90, feature_params(defn), meta["revenue_model"])
+    if not model.enough_data:
+        print(f"note: at_risk.csv not written: {model.reason}", file=err)
+        return []
+    paying = customers[customers["paying"].astype(bool)]
+    table = at_risk_table(score_churn(model, paying), paying, args.risk_threshold)
+    (args.out / "at_risk.csv").write_bytes(csv_bytes(table))
+    return ["at_risk.csv"]
+
+
+def _board_pack(tables, as_of: date, args: argparse.Namespace, defn, meta: dict, schemes) -> list[str]:
+    """Write board_pack.html and board_pack.pdf."""
+    import boardpack
+    from economics.ledger import add_months
+
+    compare_to = args.compare_to or add_months(as_of.replace(day=1), -3)
+    scheme = (schemes or ["value_tier"])[0]
+    pack = boardpack.collect(tables, as_of, compare_to, scheme, defn, defn.meta.name, meta)
+    page = boardpack.to_html(pack)
+    (args.out / "board_pack.html").write_text(page, encoding="utf-8")
+    (args.out / "board_pack.pdf").write_bytes(boardpack.to_pdf(page))
+    return ["board_pack.html", "board_pack.pdf"]
 
 
 def main(argv: Sequence[str] | None = None, err: TextIO | None = None) -> int:

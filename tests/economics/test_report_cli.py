@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -152,7 +153,7 @@ def test_help_names_every_option_and_output_file(capsys):
     text = capsys.readouterr().out
     for word in ("--data", "--out", "--config", "--as-of", "--compare-to", "--snapshot-date", "--schemes",
                  "customers.csv", "cohort_retention.csv", "segment_economics.csv", "mrr_movements.csv",
-                 "transitions.csv"):
+                 "transitions.csv", "at_risk.csv", "--board-pack"):
         assert word in text, word
 
 
@@ -169,3 +170,22 @@ def test_the_full_sample_company_writes_every_file(tmp_path: Path):
     assert {"value_tier", "behavior", "health_band", "rfm_segment", "industry", "channel"} <= set(economics["scheme"])
     assert list(_read(out / "transitions.csv").columns) == TRANSITION_COLUMNS
     assert (out / "mrr_movements.csv").exists() and (out / "cohort_retention.csv").exists()
+    at_risk = _read(out / "at_risk.csv")
+    assert list(at_risk.columns) == ["customer_id", "probability", "top_drivers", "mrr"]
+    assert len(at_risk) > 0 and (at_risk["probability"] >= 0.3).all() and (at_risk["mrr"] > 0).all()
+
+
+def test_an_order_export_without_churn_history_says_why_there_is_no_at_risk_list(orders: Path, tmp_path: Path):
+    code, err = _run("--data", str(orders), "--out", str(tmp_path / "r"))
+    assert code == EXIT_OK
+    assert "at_risk.csv" in err and not (tmp_path / "r" / "at_risk.csv").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="the board pack needs Chromium: apt-get install chromium")
+def test_board_pack_flag_writes_the_html_and_the_pdf(tmp_path: Path):
+    out = tmp_path / "report"
+    code, err = _run("--data", str(SAMPLE_DIR), "--out", str(out), "--schemes", "value_tier", "--board-pack")
+    assert code == EXIT_OK, err
+    assert (out / "board_pack.pdf").read_bytes().startswith(b"%PDF")
+    assert "board pack" in (out / "board_pack.html").read_text(encoding="utf-8")
