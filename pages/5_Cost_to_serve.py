@@ -5,7 +5,6 @@ import pandas as pd
 import streamlit as st
 
 import charts
-from segmentation.definition import dump_definition
 from segmentation.schemes import segment_order
 from ui import cached, definition_editor as editor
 from ui.format import CURRENCY_SYMBOLS, money, pct
@@ -17,13 +16,7 @@ if view is None:
 
 defn = cached.definition(view.definition_toml)
 symbol = CURRENCY_SYMBOLS.get(view.currency.upper(), "")
-edited, problem = editor.apply(defn, editor.edit_assumptions(defn, symbol))
-if problem:
-    st.sidebar.error(f"Not applied: {problem}")
-elif dump_definition(edited) != view.definition_toml:
-    editor.store(edited, view.definition_name if view.definition_name.endswith("(edited)")
-                 else f"{view.definition_name} (edited)")
-    st.rerun()
+editor.assumptions_sidebar(view, defn, symbol)
 
 schemes = cached.available_schemes(view.definition_toml)
 scheme_name = schemes.get(view.scheme, view.scheme)

@@ -12,7 +12,7 @@ import streamlit as st
 
 from segmentation.definition import Definition, DefinitionError, dump_definition, with_updates
 
-__all__ = ["edit_scheme", "edit_assumptions", "assumptions_text", "apply", "store", "is_editable", "generation", "bump_generation"]
+__all__ = ["edit_scheme", "edit_assumptions", "assumptions_sidebar", "assumptions_text", "apply", "store", "is_editable", "generation", "bump_generation"]
 
 _EDITABLE = {"value_tier", "behavior", "lifecycle", "health_band", "rfm_segment", "size_band", "custom"}
 
@@ -139,6 +139,17 @@ def edit_assumptions(defn: Definition, symbol: str) -> dict:
         "onboarding_cost": onboarding, "churn_window_months": int(window), "lifetime_cap_months": int(cap),
         "healthy_ltv_cac": healthy, "healthy_payback_months": payback, "draining_ltv_cac": draining}
     return {} if wanted == assumptions_to_dict(a) else {"economics": wanted}
+
+
+def assumptions_sidebar(view, defn: Definition, symbol: str) -> None:
+    """Draw the assumptions in the sidebar; an edit becomes the session's definition (and reruns)."""
+    edited, problem = apply(defn, edit_assumptions(defn, symbol))
+    if problem:
+        st.sidebar.error(f"Not applied: {problem}")
+    elif dump_definition(edited) != view.definition_toml:
+        name = view.definition_name
+        store(edited, name if name.endswith("(edited)") else f"{name} (edited)")
+        st.rerun()
 
 
 def assumptions_text(defn: Definition, symbol: str) -> str:
