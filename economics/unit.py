@@ -219,8 +219,19 @@ def verdict(net_ltv_cac: float, payback_months: float, contribution_pcm: float, 
                         f"margin-draining below {a.draining_ltv_cac:g} or contribution < 0")
 
 
-def _segment_churn(inputs: EconomicsInputs, first: date, last: date, inactivity_days: int) -> pd.DataFrame:
-    """Per segment (at the start of each month) over [first, last]: exposure, churn and MRR movements."""
+# The customer-month scan depends on the ledger, not on the segments: memoised for the ledger object the
+# caller reuses (the app and the report pass the same frame for every scheme and threshold change).
+_STATUS_MEMO: dict[tuple, tuple[pd.DataFrame, pd.DataFrame]] = {}
+_STATUS_COLUMNS = ("active_start", "churned_customer", "prev_cents", "churned_cents", "contraction_cents",
+                   "expansion_cents", "reactivation_cents")
+
+
+def _window_status(inputs: EconomicsInputs, first: date, last: date, inactivity_days: int) -> pd.DataFrame:
+    """customer_months (economics.mrr) over the window's months, as pandas: one row per customer-month."""
+    key = (id(inputs.ledger), id(inputs.revenue), inputs.as_of, inputs.revenue_model, inactivity_days, first, last)
+    hit = _STATUS_MEMO.get(key)
+    if hit is not None and hit[0] is inputs.ledger:
+        return hit[1]
     check_ledger_frame(inputs.ledger)
     led = inputs.ledger[["customer_id", "month", "revenue_cents", "mrr_cents", "refund_cents"]].copy()
     led["month"] = _month_ts(led["month"]).dt.date
@@ -236,22 +247,31 @@ def _segment_churn(inputs: EconomicsInputs, first: date, last: date, inactivity_
         rev["date"] = pd.to_datetime(rev["date"]).dt.date
         revenue_t = ibis.memtable(rev, schema={"customer_id": "string", "date": "date",
                                                "amount_cents": "int64"})
-    hist = inputs.segment_history[["customer_id", "month", "segment"]].copy()
-    hist["month"] = _month_ts(hist["month"]).dt.date
-    hist_t = ibis.memtable(hist.rename(columns={"customer_id": "hid", "month": "hmonth"}),
-                           schema={"hid": "string", "hmonth": "date", "segment": "string"})
     status = customer_months(ledger_t, inputs.as_of, inputs.revenue_model, revenue=revenue_t,
                              inactivity_days=inactivity_days)
-    # Window months only; each customer-month takes the segment the customer had at that month's start.
+    # Window months only.
     status = status.filter((status.month >= ibis.literal(first)) & (status.month <= ibis.literal(last)))
-    j = status.left_join(hist_t, (status.customer_id == hist_t.hid) & (status.month == hist_t.hmonth))
-    j = j.mutate(segment=j.segment.fill_null(UNLABELLED))
-    agg = j.group_by("segment").aggregate(
-        churn_exposure=j.active_start.sum(), churn_events=j.churned_customer.sum(),
-        start_cents=j.prev_cents.sum(), churned_cents=j.churned_cents.sum(),
-        contraction_cents=j.contraction_cents.sum(), expansion_cents=j.expansion_cents.sum(),
-        reactivation_cents=j.reactivation_cents.sum())
-    return agg.execute()
+    frame = status.select("customer_id", "month", *_STATUS_COLUMNS).execute()
+    frame["customer_id"] = frame["customer_id"].astype("str")
+    frame["month"] = _month_ts(frame["month"])
+    if len(_STATUS_MEMO) >= 8:
+        _STATUS_MEMO.clear()
+    _STATUS_MEMO[key] = (inputs.ledger, frame)
+    return frame
+
+
+def _segment_churn(inputs: EconomicsInputs, first: date, last: date, inactivity_days: int) -> pd.DataFrame:
+    """Per segment (at the start of each month) over [first, last]: exposure, churn and MRR movements."""
+    status = _window_status(inputs, first, last, inactivity_days)
+    hist = inputs.segment_history[["customer_id", "month", "segment"]].copy()
+    hist["customer_id"] = hist["customer_id"].astype("str")
+    hist["month"] = _month_ts(hist["month"])
+    # Each customer-month takes the segment the customer had at that month's start.
+    j = status.merge(hist, on=["customer_id", "month"], how="left")
+    j["segment"] = j["segment"].astype("object").where(j["segment"].notna(), UNLABELLED)
+    agg = j.groupby("segment", sort=False)[list(_STATUS_COLUMNS)].sum().reset_index()
+    return agg.rename(columns={"active_start": "churn_exposure", "churned_customer": "churn_events",
+                               "prev_cents": "start_cents"})
 
 
 def _nrr_by_segment(inputs: EconomicsInputs, last: date) -> pd.DataFrame:
