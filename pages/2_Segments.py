@@ -49,7 +49,7 @@ labels = cached.labels(view.version, view.as_of, view.definition_toml)
 features = cached.features(view.version, view.as_of, view.definition_toml)
 order = segment_order(view.scheme, defn, labels[view.scheme])
 colors = charts.segment_colors(order)
-earlier = cached.labels(view.version, view.compare_to, view.definition_toml)
+earlier = cached.scheme_labels_at(view.version, view.compare_to, view.scheme, view.definition_toml)
 econ = cached.economics(view.version, view.as_of, view.scheme, view.definition_toml)
 summary = segment_summary(labels, features, earlier, view.scheme, order, econ.table)
 

@@ -17,7 +17,7 @@ from ingest.store import Workspace
 __all__ = [
     "workspace", "ensure_started", "workspace_status", "saved_definitions", "default_definition_toml",
     "definition", "available_schemes", "features", "labels", "tables", "refresh", "ibis_tables", "economics",
-    "movements", "nrr_grr", "acquisition_segments", "cohorts", "activation", "event_names", "transitions", "customer_transitions", "adoption", "board_pack", "risk_backtest", "risk_model", "risk_scores",
+    "movements", "nrr_grr", "acquisition_segments", "scheme_labels_at", "cohorts", "activation", "event_names", "transitions", "customer_transitions", "adoption", "board_pack", "risk_backtest", "risk_model", "risk_scores",
     "clusters", "suggested_k", "survival", "rule_problem",
 ]
 
@@ -183,6 +183,16 @@ def labels(version: str, as_of: date, definition_toml: str) -> pd.DataFrame:
     if "channel" in out:
         out[CROSS_SCHEME] = out["value_tier"].astype(str) + CROSS_SEPARATOR + out["channel"].astype(str)
     return out
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def scheme_labels_at(version: str, as_of: date, scheme: str, definition_toml: str) -> pd.DataFrame:
+    """customer_id and one scheme's label at a date (cheaper than every label when one is needed)."""
+    from economics.pipeline import scheme_label
+
+    feats = features(version, as_of, definition_toml)
+    return pd.DataFrame({"customer_id": feats["customer_id"].astype(str).to_numpy(),
+                         scheme: scheme_label(feats, scheme, definition(definition_toml)).to_numpy()})
 
 
 @st.cache_resource(show_spinner="Computing unit economics…", max_entries=24)
