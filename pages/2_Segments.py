@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import pandas as pd
 import streamlit as st
 
 import charts
@@ -13,7 +12,7 @@ from segmentation.cross import cross_segments
 from segmentation.definition import DefinitionError, dump_definition, load_definition, with_updates
 from segmentation.schemes import segment_order
 from ui import cached, definition_editor as editor
-from ui.format import CURRENCY_SYMBOLS, money, pct
+from ui.format import CURRENCY_SYMBOLS
 from ui.page import start_page
 
 view = start_page("Segments", ":material/donut_small:")

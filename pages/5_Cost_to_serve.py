@@ -7,7 +7,7 @@ import streamlit as st
 import charts
 from segmentation.schemes import segment_order
 from ui import cached, definition_editor as editor
-from ui.format import CURRENCY_SYMBOLS, money, pct
+from ui.format import CURRENCY_SYMBOLS, pct
 from ui.page import hidden_drain_hint, needs_table, start_page
 
 view = start_page("Cost to serve", ":material/support_agent:")

@@ -42,8 +42,8 @@ st.caption(f"{start_total:,} customers on {left} + {int(flows.loc[flows['from_se
 st.markdown("#### Movements to watch")
 watched = watched_movements(flows)
 if watched.empty:
-    st.caption(f"The watched movements (Active → Light, Light → Dormant, Healthy → At-risk, Active → Power, "
-               f"At-risk → Healthy) belong to the Behaviour and Health schemes; choose one in the sidebar.")
+    st.caption("The watched movements (Active → Light, Light → Dormant, Healthy → At-risk, Active → Power, "
+               "At-risk → Healthy) belong to the Behaviour and Health schemes; choose one in the sidebar.")
 else:
     st.dataframe(watched[["movement", "customers", "share_of_from", "mrr_from", "mrr_to"]], hide_index=True,
                  width="stretch", column_config={

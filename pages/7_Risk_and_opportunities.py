@@ -1,7 +1,6 @@
 """Risk and opportunities: who is likely to churn or convert, behavioural clusters, upsell calls, predicted LTV."""
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 import charts
@@ -11,7 +10,7 @@ from segmentation.models import at_risk_table, cluster_overlay, cluster_risk, dr
 from segmentation.schemes import segment_order
 from ui import cached
 from ui.format import money, pct
-from ui.page import needs_table, start_page
+from ui.page import start_page
 
 view = start_page("Risk and opportunities", ":material/radar:")
 if view is None:

@@ -3,10 +3,8 @@ from __future__ import annotations
 
 import io
 import zipfile
-from datetime import date
 
 import pandas as pd
-import pytest
 
 from ingest.load import LoadOptions, Upload, load, prepare
 from ingest.store import Workspace
