@@ -53,16 +53,22 @@ econ = cached.economics(view.version, view.as_of, view.scheme, view.definition_t
 summary = segment_summary(labels, features, earlier, view.scheme, order, econ.table)
 
 # -- distribution and metrics -------------------------------------------------------------------------
-st.plotly_chart(charts.distribution(summary, colors, view.currency,
-                                    title=f"Customers and MRR by segment: {schemes.get(view.scheme, view.scheme)}"),
-                config=charts.CHART_CONFIG, key="distribution")
+clicked = st.plotly_chart(charts.distribution(summary, colors, view.currency,
+                                              title=f"Customers and MRR by segment: "
+                                                    f"{schemes.get(view.scheme, view.scheme)}"),
+                          config=charts.CHART_CONFIG, key="distribution", on_select="rerun",
+                          selection_mode="points")
+points = clicked.selection.points if clicked else []
+if points and points[0].get("x") in set(summary["segment"]):
+    st.session_state["segment_list"] = points[0]["x"]  # a click on a bar lists that segment's customers below
+st.caption("Click a bar to list that segment's customers below.")
 
 playbook = st.session_state.setdefault("p_playbook", {})
 table = summary.assign(mrr=summary["mrr"].round(0), playbook=[playbook.get(s, PLAYBOOK_DEFAULTS.get(s, "")) for s in summary["segment"]])
 st.markdown("#### Segment metrics")
 st.caption(f"Churn and expansion: monthly, pooled over {econ.window[0]:%b %Y} – {econ.window[1]:%b %Y}, each "
-           "customer counted in the segment it had at the start of each month. NPS: mean of each customer's "
-           f"latest score. Change: customers now minus on {view.compare_to:%d %b %Y}. The playbook column is "
+           "customer counted in the segment it had at the start of each month. NPS: % promoters minus % "
+           f"detractors among customers' latest answers. Change: customers now minus on {view.compare_to:%d %b %Y}. The playbook column is "
            "yours to edit." if econ.window[0] is not None else "Not enough complete months to measure churn.")
 edited_table = st.data_editor(
     table, hide_index=True, width="stretch", key="metrics_table",
