@@ -234,3 +234,14 @@ def test_two_users_loading_at_the_same_time_leave_a_consistent_workspace(server,
     kpis = _kpis(overview)
     assert list(kpis) == KPI_LABELS
     assert all(re.search(r"\d", v) for v in kpis.values()), kpis
+
+
+def test_clicking_a_segment_bar_lists_that_segments_customers(server, tab):
+    open_page(tab, server.url + "/Segments?scheme=value_tier")
+    listed = tab.locator('[data-testid="stSelectbox"]').filter(has_text="Segment").filter(
+        has_not_text="Segment by").first.locator("input")
+    assert listed.input_value() == "Enterprise"  # the first segment until a bar is clicked
+    plot = tab.locator('[data-testid="stPlotlyChart"]').first
+    smb_bar = plot.locator(".trace.bars").first.locator(".point path").nth(2)  # Enterprise, Mid-market, SMB
+    rerun(tab, lambda: smb_bar.click(force=True))
+    assert listed.input_value() == "SMB"
