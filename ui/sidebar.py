@@ -155,7 +155,9 @@ def sidebar(needs_data: bool = True) -> View | None:
         ss[_P["definition"]] = cached.default_definition_toml()
         ss[_P["definition_name"]] = "Default"
     # a date outside the data (e.g. from an old link after a new load) falls back to the default
-    for key, fallback in (("as_of", default_as_of), ("compare_to", _months_before(default_as_of, 3))):
+    earliest = min_date + timedelta(days=1)
+    for key, fallback in (("as_of", default_as_of),
+                          ("compare_to", max(_months_before(default_as_of, 3), earliest))):
         if not (min_date < ss[_P[key]] <= default_as_of):
             ss[_P[key]] = fallback
             ss.pop(f"w_{key}", None)

@@ -1,0 +1,40 @@
+"""With only revenue loaded, pages say which table is missing and what it would show, never an error."""
+from __future__ import annotations
+
+import pytest
+
+from ingest.load import LoadOptions, Upload, load, load_sample
+from ingest.store import Workspace
+from tests.app.conftest import open_page
+
+ORDERS = b"""customer_id,date,amount
+A,2025-01-10,100.00
+A,2025-02-10,100.00
+B,2025-01-20,80.00
+B,2025-03-20,80.00
+C,2025-02-02,30.00
+"""
+
+
+@pytest.fixture
+def revenue_only(sample_workspace):
+    ws = Workspace(sample_workspace)
+    result = load(ws, [Upload("orders.csv", ORDERS)], LoadOptions())
+    assert result.ok, result.problems.text()
+    yield ws
+    load_sample(ws)  # the other page tests expect the sample company
+
+
+def test_pages_name_the_missing_tables_instead_of_failing(revenue_only):
+    at = open_page("pages/5_Cost_to_serve.py")
+    infos = " ".join(i.value for i in at.info)
+    assert "needs the **tickets** table" in infos and "needs the **events** table" in infos
+    at.switch_page("pages/4_Unit_economics.py").run()
+    assert not at.exception
+    assert "needs the **spend** table" in " ".join(i.value for i in at.info)
+    at.switch_page("pages/3_Cohorts.py").run()
+    assert not at.exception
+    assert "needs the **events** table" in " ".join(i.value for i in at.info)
+    for page in ("pages/2_Segments.py", "pages/6_Transitions.py", "pages/7_Risk_and_opportunities.py"):
+        at.switch_page(page).run()
+        assert not at.exception, page
