@@ -483,7 +483,13 @@ def _build_tables(typed: dict, options: LoadOptions, today: date, result: LoadRe
 
     # the end of the data closes open subscriptions: the snapshot day, else the load day
     if shape == "snapshot":
-        data_end = pd.Timestamp(options.snapshot_date)
+        # Customers active on the snapshot day pay for its month: open subscriptions run to the month's end,
+        # so the snapshot month is complete and its churn (churned subscriptions end at snapshot_date) counts.
+        data_end = pd.Timestamp(options.snapshot_date).to_period("M").to_timestamp() + pd.DateOffset(months=1)
+        problems.warning(file, "revenue", mapping.get("churned", "churned"), f"A CRM snapshot records churn only in "
+                         f"its own month ({options.snapshot_date:%B %Y}): customers who left earlier are not in it. "
+                         "Monthly churn pooled over several months understates it; set the churn window to "
+                         "1 month in the assumptions to read the snapshot month alone.")
     else:
         observed = [revenue["date"].max()]
         if revenue["end_date"].notna().any():  # a closed subscription is observed until its end

@@ -77,8 +77,9 @@ def test_a_stripe_subscription_export_priced_per_year_becomes_monthly_mrr():
 
 
 def test_a_crm_snapshot_becomes_subscriptions_ending_at_the_snapshot_date():
-    # Snapshot on 2026-11-01. E: tenure 3, active: Aug, Sep, Oct at 50.00.
-    # F: tenure 2, churned: subscription 2026-09-01 to 2026-11-01: Sep, Oct at 20.50. G: tenure 0: nothing.
+    # Snapshot on 2026-11-01. E: tenure 3, active: from 2026-08-01, still paying in the snapshot's month:
+    # Aug, Sep, Oct, Nov at 50.00. F: tenure 2, churned: subscription 2026-09-01 to 2026-11-01: Sep, Oct at
+    # 20.50 (so F churns in November). G: tenure 0, active: starts paying in November at 70.00.
     upload = csv_upload("crm.csv", """
         customerID,tenure,MonthlyCharges,Churn
         E,3,50.00,No
@@ -86,7 +87,8 @@ def test_a_crm_snapshot_becomes_subscriptions_ending_at_the_snapshot_date():
         G,0,70.00,No
     """)
     expected = _expected([("E", "2026-08-01", 5000), ("E", "2026-09-01", 5000), ("E", "2026-10-01", 5000),
-                          ("F", "2026-09-01", 2050), ("F", "2026-10-01", 2050)])
+                          ("E", "2026-11-01", 5000), ("F", "2026-09-01", 2050), ("F", "2026-10-01", 2050),
+                          ("G", "2026-11-01", 7000)])
     pd.testing.assert_frame_equal(_ledger(upload, snapshot_date=date(2026, 11, 1)), expected)
     result = prepare([upload], LoadOptions(today=TODAY, snapshot_date=date(2026, 11, 1)))
     revenue = result.tables["revenue"].set_index("customer_id")

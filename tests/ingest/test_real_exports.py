@@ -61,8 +61,17 @@ def test_telco_loads_as_a_crm_snapshot_with_attributes(telco):
     ledger = telco.tables["ledger"]
     october = ledger[ledger["month"].astype(str) == "2026-10-01"]
     assert october["customer_id"].nunique() == 7_043 - 11 - 0  # all but the 11 with tenure 0 (none churned at 0)
+    # the snapshot's month: those still active pay, the 1,869 churners do not (their churn month)
+    november = ledger[ledger["month"].astype(str) == "2026-11-01"]
+    assert november["customer_id"].nunique() == 7_043 - 1_869
+    assert telco.meta["default_as_of"] == "2026-12-01"
 
 
 def test_telco_blank_total_charges_are_a_warning_naming_the_rows(telco):
     blank = next(p for p in telco.problems.items if p.column == "TotalCharges")
     assert blank.severity == "warning" and blank.count == 11 and blank.rows[0] == 490
+
+
+def test_telco_warns_that_a_snapshot_only_records_churn_in_its_own_month(telco):
+    note = next(p for p in telco.problems.items if "records churn only" in p.message)
+    assert note.severity == "warning" and "November 2026" in note.message and note.column == "Churn"
