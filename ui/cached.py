@@ -128,10 +128,20 @@ def ibis_tables() -> dict:
 
 
 def _params_of(definition_toml: str):
+    """Feature parameters and their cache key. The support cost per minute is applied after the scan
+    (support_cost_90d = minutes x rate), so moving that slider does not rescan events."""
+    from dataclasses import replace
+
     from segmentation.features import feature_params
 
-    params = feature_params(definition(definition_toml))
+    params = replace(feature_params(definition(definition_toml)), support_cost_per_minute=1.0)
     return params, repr(params)
+
+
+def _support_rate(definition_toml: str) -> float:
+    from segmentation.features import feature_params
+
+    return feature_params(definition(definition_toml)).support_cost_per_minute
 
 
 @st.cache_data(show_spinner="Computing customer features…", max_entries=64)
@@ -147,6 +157,9 @@ def features(version: str, as_of: date, definition_toml: str) -> pd.DataFrame:
     model trained as of that date scores the paying customers (others get none)."""
     params, key = _params_of(definition_toml)
     feats = _features_at(version, as_of, key, _revenue_model(), params)
+    rate = _support_rate(definition_toml)
+    if rate != 1.0 and "support_minutes_90d" in feats:
+        feats = feats.assign(support_cost_90d=feats["support_minutes_90d"] * rate)
     if "churn_probability" in definition_toml:
         scores = risk_scores(version, as_of, 90, definition_toml, "churn")
         feats = feats.merge(scores[["customer_id", "churn_probability"]], on="customer_id", how="left") \
