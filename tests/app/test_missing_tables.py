@@ -38,3 +38,22 @@ def test_pages_name_the_missing_tables_instead_of_failing(revenue_only):
     for page in ("pages/2_Segments.py", "pages/6_Transitions.py", "pages/7_Risk_and_opportunities.py"):
         at.switch_page(page).run()
         assert not at.exception, page
+
+
+@pytest.fixture
+def cleared(sample_workspace):
+    ws = Workspace(sample_workspace)
+    ws.clear()
+    yield ws
+    load_sample(ws)
+
+
+def test_an_empty_workspace_points_every_page_to_the_data_page(cleared):
+    at = open_page()
+    assert any("workspace is empty" in i.value for i in at.info)
+    for page in ("pages/2_Segments.py", "pages/4_Unit_economics.py", "pages/7_Risk_and_opportunities.py"):
+        at.switch_page(page).run()
+        assert not at.exception, page
+        assert any("workspace is empty" in i.value for i in at.info), page
+    at.switch_page("pages/1_Data.py").run()
+    assert not at.exception and any("empty" in i.value for i in at.info)
