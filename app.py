@@ -5,11 +5,11 @@ import pandas as pd
 import streamlit as st
 
 import charts
-from economics.findings import top_findings
+from economics.findings import draining_segments, top_findings
 from economics.kpis import headline_kpis
 from economics.ledger import add_months, last_complete_month
 from ui import cached
-from ui.format import CURRENCY_SYMBOLS, kpi_delta, kpi_value
+from ui.format import kpi_delta, kpi_value
 from ui.page import start_page
 
 view = start_page("Overview", ":material/space_dashboard:")
@@ -17,7 +17,7 @@ if view is None:
     st.stop()
 
 status = cached.workspace_status()
-schemes = cached.available_schemes(view.definition_toml)
+schemes = view.schemes
 last = last_complete_month(view.as_of)
 previous_as_of = last  # as of the 1st of the last complete month, the complete month before it is the last
 st.caption(
@@ -44,7 +44,7 @@ for i, k in enumerate(kpis):
                         delta_color="inverse" if k.lower_is_better else "normal", border=True, help=k.help)
 
 # -- findings ----------------------------------------------------------------------------------------
-symbol = CURRENCY_SYMBOLS.get((cur or "").upper(), "")
+symbol = view.symbol
 tables = [econ.table]
 if cached.CROSS_SCHEME in schemes and view.scheme != cached.CROSS_SCHEME:
     tables.append(cached.economics(view.version, view.as_of, cached.CROSS_SCHEME, view.definition_toml).table)
@@ -65,9 +65,9 @@ st.caption("Segments are compared within the chosen scheme and by value tier x a
 # -- segment map ------------------------------------------------------------------------------------
 map_options = list(dict.fromkeys([view.scheme, *([cached.CROSS_SCHEME] if cached.CROSS_SCHEME in schemes else [])]))
 
+
 def _drains(e) -> bool:
-    t = e.table
-    return bool(((t["verdict"] == "margin-draining") & (t["paying_customers"] >= e.assumptions.min_customers)).any())
+    return not draining_segments(e.table, e.assumptions.min_customers).empty
 
 
 # open the map on the cut that shows a margin-draining segment, when the chosen scheme hides it

@@ -24,6 +24,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 import charts
+from economics.assumptions import describe_assumptions
 from economics.cohorts import CohortParams, cohort_retention
 from economics.findings import top_findings
 from economics.kpis import Kpi, headline_kpis
@@ -33,13 +34,12 @@ from economics.pipeline import economics_for
 from segmentation.definition import Definition
 from segmentation.features import customer_features, feature_params
 from segmentation.schemes import segment_order
-from segmentation.transitions import transitions_from_features
+from segmentation.transitions import CROSS_SCHEME, scheme_labels, transitions_from_features
 from ui.format import CURRENCY_SYMBOLS, kpi_delta, kpi_value, money, months, pct, ratio
 
 __all__ = ["BoardPack", "collect", "to_html", "to_pdf", "chromium_path"]
 
 _WIDTH, _HEIGHT = 1600, 900
-CROSS_SCHEME = "value_tier+channel"
 
 
 @dataclass
@@ -56,18 +56,6 @@ class BoardPack:
     findings: list[str]
     figures: list[tuple[str, go.Figure, str]] = field(default_factory=list)
     economics_table: pd.DataFrame = field(default_factory=pd.DataFrame)
-
-
-def _assumptions_line(defn: Definition, symbol: str) -> str:
-    from economics.assumptions import parse_assumptions
-
-    a = parse_assumptions(defn.economics)
-    onboarding = ", ".join(f"{k} {symbol}{v:,.0f}" for k, v in a.onboarding_cost.items())
-    return (f"Gross margin {a.gross_margin:.0%}; support {symbol}{a.support_cost_per_minute:,.2f} per ticket-minute; "
-            f"infra {symbol}{a.infra_cost_per_event:,.4f} per event; onboarding {onboarding}; churn pooled over "
-            f"{a.churn_window_months} complete months; lifetime capped at {a.lifetime_cap_months} months; healthy "
-            f"when net LTV:CAC >= {a.healthy_ltv_cac:g} and payback <= {a.healthy_payback_months:g} months, "
-            f"margin-draining below {a.draining_ltv_cac:g}x.")
 
 
 def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Definition, definition_name: str,
@@ -99,12 +87,11 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
                                               econ.blended.iloc[0], symbol, a.min_customers)]
     name = scheme_label or scheme
     labels_now = feats(as_of)
-    from segmentation.transitions import scheme_labels
-
     order = segment_order(scheme, defn, scheme_labels(labels_now, scheme, defn))
     colors = charts.segment_colors(order)
     paying = econ.table[econ.table["paying_customers"] >= a.min_customers]
-    assumptions = _assumptions_line(defn, symbol or "$")
+    text = describe_assumptions(a, symbol or "$", with_verdict=True)
+    assumptions = text[0].upper() + text[1:]
     figures: list[tuple[str, go.Figure, str]] = []
     map_table = cross.table if cross is not None else econ.table
     map_table = map_table[map_table["paying_customers"] >= a.min_customers]

@@ -15,7 +15,7 @@ import time
 from datetime import date
 
 from bench.data import dataset
-from bench.engine import parquet_tables, peak_rss_mb
+from bench.engine import parquet_tables, peak_rss_mb, size_arguments
 from segmentation.definition import default_definition, with_updates
 from segmentation.features import add_months, customer_features, customer_features_at, feature_params
 from segmentation.schemes import behavior, health_band, lifecycle, reference_of, value_tier
@@ -24,11 +24,7 @@ AS_OF = date(2026, 11, 1)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--customers", type=int, default=100_000)
-    parser.add_argument("--events", type=int, default=10_000_000)
-    parser.add_argument("--memory-limit", default="1GB")
-    parser.add_argument("--threads", type=int, default=2)
+    parser = size_arguments(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
     parser.add_argument("--history", action="store_true", help="also time features at 14 dates")
     args = parser.parse_args()
     folder = dataset(args.customers, args.events)

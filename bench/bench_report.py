@@ -16,15 +16,11 @@ from datetime import date
 from pathlib import Path
 
 from bench.data import dataset
-from bench.engine import peak_rss_mb
+from bench.engine import peak_rss_mb, size_arguments
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--customers", type=int, default=100_000)
-    parser.add_argument("--events", type=int, default=10_000_000)
-    parser.add_argument("--memory-limit", default="1GB")
-    parser.add_argument("--threads", type=int, default=2)
+    parser = size_arguments(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
     parser.add_argument("--schemes", default=None, help="comma-separated scheme keys (default: all)")
     parser.add_argument("--compare-to", default=None, help="YYYY-MM-DD: also compute transitions")
     args = parser.parse_args()

@@ -11,7 +11,7 @@ from types import MappingProxyType
 from typing import Any, Mapping
 
 __all__ = ["Assumptions", "AssumptionsError", "default_assumptions", "parse_assumptions",
-           "assumptions_to_dict", "DEFAULT_ONBOARDING_COST"]
+           "assumptions_to_dict", "describe_assumptions", "DEFAULT_ONBOARDING_COST"]
 
 DEFAULT_ONBOARDING_COST: Mapping[str, float] = MappingProxyType(
     {"Enterprise": 10000.0, "Mid-market": 3000.0, "SMB": 1500.0, "Self-serve": 0.0})
@@ -146,3 +146,15 @@ def assumptions_to_dict(a: Assumptions) -> dict[str, Any]:
     d["gross_margin_by_segment"] = dict(a.gross_margin_by_segment)
     d["onboarding_cost"] = dict(a.onboarding_cost)
     return d
+
+
+def describe_assumptions(a: Assumptions, symbol: str = "$", with_verdict: bool = False) -> str:
+    """The assumptions in one line of words, printed under every chart and table that uses them."""
+    onboarding = ", ".join(f"{k} {symbol}{v:,.0f}" for k, v in a.onboarding_cost.items())
+    text = (f"gross margin {a.gross_margin:.0%}; support {symbol}{a.support_cost_per_minute:,.2f} per ticket-minute; "
+            f"infra {symbol}{a.infra_cost_per_event:,.4f} per event; onboarding {onboarding}; churn pooled over "
+            f"{a.churn_window_months} complete months; lifetime capped at {a.lifetime_cap_months} months")
+    if with_verdict:
+        text += (f"; healthy when net LTV:CAC >= {a.healthy_ltv_cac:g} and payback <= "
+                 f"{a.healthy_payback_months:g} months, margin-draining below {a.draining_ltv_cac:g}x")
+    return text + "."

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-__all__ = ["Finding", "top_findings"]
+__all__ = ["Finding", "top_findings", "draining_segments"]
 
 
 @dataclass(frozen=True)
@@ -16,6 +16,12 @@ class Finding:
     segment: str
     text: str
     severity: str
+
+
+def draining_segments(table: pd.DataFrame, min_customers: int) -> pd.DataFrame:
+    """Margin-draining segments with enough paying customers to say so, the worst (lowest net LTV:CAC) first."""
+    rows = table[(table["verdict"] == "margin-draining") & (table["paying_customers"] >= min_customers)]
+    return rows.sort_values("net_ltv_cac")
 
 
 def _money(value: float, symbol: str) -> str:
@@ -37,7 +43,7 @@ def top_findings(tables: list[pd.DataFrame], blended: pd.Series, symbol: str = "
     allseg = pd.concat(frames, ignore_index=True).drop_duplicates("segment")
     usable = _measurable(allseg, min_customers)
     out: list[Finding] = []
-    draining = usable[usable["verdict"] == "margin-draining"].sort_values("net_ltv_cac")
+    draining = draining_segments(usable, min_customers)
     if len(draining):
         r = draining.iloc[0]
         out.append(Finding(r["segment"], (

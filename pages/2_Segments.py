@@ -12,16 +12,15 @@ from segmentation.cross import cross_segments
 from segmentation.definition import DefinitionError, dump_definition, load_definition, with_updates
 from segmentation.schemes import segment_order
 from ui import cached, definition_editor as editor
-from ui.format import CURRENCY_SYMBOLS
 from ui.page import start_page
 
 view = start_page("Segments", ":material/donut_small:")
 if view is None:
     st.stop()
 
-schemes = cached.available_schemes(view.definition_toml)
-defn = cached.definition(view.definition_toml)
-symbol = CURRENCY_SYMBOLS.get(view.currency.upper(), "")
+schemes = view.schemes
+defn = view.definition
+symbol = view.symbol
 
 st.caption(f"Segmenting by **{schemes.get(view.scheme, view.scheme)}** as of **{view.as_of:%d %b %Y}**, "
            f"compared with **{view.compare_to:%d %b %Y}**. Change the scheme and dates in the sidebar.")

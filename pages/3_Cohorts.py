@@ -14,9 +14,9 @@ view = start_page("Cohort retention", ":material/grid_on:")
 if view is None:
     st.stop()
 
-schemes = cached.available_schemes(view.definition_toml)
-defn = cached.definition(view.definition_toml)
-scheme_name = schemes.get(view.scheme, view.scheme)
+schemes = view.schemes
+defn = view.definition
+scheme_name = view.scheme_name
 METRICS = {"retention": "Logo retention", "revenue_retention": "Revenue retention (net)",
            "gross_revenue_retention": "Gross revenue retention"}
 

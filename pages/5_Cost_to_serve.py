@@ -7,19 +7,19 @@ import streamlit as st
 import charts
 from segmentation.schemes import segment_order
 from ui import cached, definition_editor as editor
-from ui.format import CURRENCY_SYMBOLS, pct
+from ui.format import pct
 from ui.page import hidden_drain_hint, needs_table, start_page
 
 view = start_page("Cost to serve", ":material/support_agent:")
 if view is None:
     st.stop()
 
-defn = cached.definition(view.definition_toml)
-symbol = CURRENCY_SYMBOLS.get(view.currency.upper(), "")
+defn = view.definition
+symbol = view.symbol
 editor.assumptions_sidebar(view, defn, symbol)
 
-schemes = cached.available_schemes(view.definition_toml)
-scheme_name = schemes.get(view.scheme, view.scheme)
+schemes = view.schemes
+scheme_name = view.scheme_name
 econ = cached.economics(view.version, view.as_of, view.scheme, view.definition_toml)
 labels = cached.labels(view.version, view.as_of, view.definition_toml)
 features = cached.features(view.version, view.as_of, view.definition_toml)

@@ -15,9 +15,9 @@ view = start_page("Segment transitions", ":material/swap_horiz:")
 if view is None:
     st.stop()
 
-schemes = cached.available_schemes(view.definition_toml)
-scheme_name = schemes.get(view.scheme, view.scheme)
-defn = cached.definition(view.definition_toml)
+schemes = view.schemes
+scheme_name = view.scheme_name
+defn = view.definition
 if view.compare_to >= view.as_of:
     st.warning("Set **Compare with** in the sidebar to a date before **As of** to see how customers moved.")
     st.stop()

@@ -16,9 +16,9 @@ view = start_page("Risk and opportunities", ":material/radar:")
 if view is None:
     st.stop()
 
-defn = cached.definition(view.definition_toml)
-schemes = cached.available_schemes(view.definition_toml)
-scheme_name = schemes.get(view.scheme, view.scheme)
+defn = view.definition
+schemes = view.schemes
+scheme_name = view.scheme_name
 labels = cached.labels(view.version, view.as_of, view.definition_toml)
 features = cached.features(view.version, view.as_of, view.definition_toml)
 st.caption(f"As of **{view.as_of:%d %b %Y}**. Every model here is a simple one (logistic regression, k-means, "

@@ -50,7 +50,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.preprocessing import StandardScaler
 
-from segmentation.features import FeatureParams, add_months, customer_features, month_start
+from segmentation.features import FeatureParams, add_months, as_date, customer_features, month_start
 
 __all__ = [
     "ModelParams", "RiskModel", "Backtest", "ChurnBacktest", "ConversionBacktest", "label_window",
@@ -129,18 +129,8 @@ def label_window(as_of: dt.date, horizon_days: int) -> tuple[dt.date, dt.date, i
     if horizon_days <= 0:
         raise RiskModelError(f"horizon_days must be positive, got {horizon_days}; use e.g. 90.")
     months = max(1, int(round(horizon_days / DAYS_PER_MONTH)))
-    start = month_start(_as_date(as_of))
+    start = month_start(as_date(as_of))
     return start, add_months(start, months), months
-
-
-def _as_date(value: object) -> dt.date:
-    if isinstance(value, pd.Timestamp):
-        return value.date()
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return pd.Timestamp(value).date()
 
 
 def _require(tables: Mapping[str, ibis.Table], name: str, what: str) -> ibis.Table:
@@ -456,7 +446,7 @@ def _calibration(prob: np.ndarray, y: np.ndarray) -> pd.DataFrame:
 def _data_start(tables: Mapping[str, ibis.Table]) -> dt.date | None:
     ledger = tables["ledger"]
     first = ledger.month.min().execute()
-    return None if first is None or pd.isna(first) else _as_date(first)
+    return None if first is None or pd.isna(first) else as_date(first)
 
 
 def _backtest(task: Task, tables: Mapping[str, ibis.Table], as_of: dt.date, horizon: int, params: FeatureParams,
@@ -464,7 +454,7 @@ def _backtest(task: Task, tables: Mapping[str, ibis.Table], as_of: dt.date, hori
     _require(tables, "ledger", f"backtest_{task}")
     _, _, months = label_window(as_of, horizon)
     # Outcomes must be complete months before D: the last one ends at the first day of D's month.
-    d_month = month_start(_as_date(as_of))
+    d_month = month_start(as_date(as_of))
     t2 = add_months(d_month, -months)
     t1 = add_months(t2, -months)
     empty = Backtest(task, False, "", t1, t2, d_month, months)
@@ -541,7 +531,7 @@ def _fit_latest(task: Task, tables: Mapping[str, ibis.Table], as_of: dt.date, ho
                 revenue_model: RevenueModel, model_params: ModelParams) -> RiskModel:
     _require(tables, "ledger", f"fit_{task}_model")
     _, _, months = label_window(as_of, horizon)
-    d_month = month_start(_as_date(as_of))
+    d_month = month_start(as_date(as_of))
     t = add_months(d_month, -months)
     make = churn_dataset if task == "churn" else conversion_dataset
     first = _data_start(tables)

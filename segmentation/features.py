@@ -16,7 +16,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
-__all__ = ["FeatureParams", "feature_params", "customer_features", "customer_features_at", "FEATURE_COLUMNS", "month_start", "add_months"]
+__all__ = ["FeatureParams", "feature_params", "customer_features", "customer_features_at", "FEATURE_COLUMNS", "month_start", "add_months", "as_date"]
 
 FEATURE_COLUMNS: tuple[str, ...] = (
     "customer_id", "signup_date", "cohort", "tenure_days", "paying", "churned", "mrr", "arr", "mrr_3m_ago",
@@ -65,7 +65,8 @@ def _midnight(day: dt.date) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day)
 
 
-def _to_date(value: Any) -> dt.date:
+def as_date(value: Any) -> dt.date:
+    """A plain date from a date, datetime, Timestamp or ISO string."""
     if isinstance(value, pd.Timestamp):
         return value.date()
     if isinstance(value, dt.datetime):
@@ -247,7 +248,7 @@ def customer_features(tables: Mapping[str, ibis.Table], as_of: dt.date, params: 
     seat_limit x 100) where those columns exist; then every other customers column (attributes).
     Columns from an absent table are NaN; customers absent from a present table get 0 counts.
     """
-    return _features(tables, _to_date(as_of), params, revenue_model)
+    return _features(tables, as_date(as_of), params, revenue_model)
 
 
 def _features(tables: Mapping[str, ibis.Table], d: dt.date, params: FeatureParams, revenue_model: str,
@@ -456,7 +457,7 @@ def customer_features_at(tables: Mapping[str, ibis.Table], dates: list[dt.date],
     all-events scan) is done once for every date (see _EventBuckets), and only one date's frame is built at
     a time, so memory stays that of one date. Use it for segment history (a label per month start).
     """
-    days = sorted({_to_date(d) for d in dates})
+    days = sorted({as_date(d) for d in dates})
     if not days:
         return
     buckets = None

@@ -26,10 +26,12 @@ from segmentation.definition import Definition
 from segmentation.features import customer_features, feature_params
 from segmentation.schemes import SCHEMES, Reference, label_all, reference_of, segment_order
 
-__all__ = ["NEW", "CHURNED", "WATCHED", "scheme_labels", "transitions", "transitions_from_features", "customer_transitions",
+__all__ = ["NEW", "CHURNED", "CROSS_SCHEME", "CROSS_SEPARATOR", "WATCHED", "scheme_labels", "transitions", "transitions_from_features", "customer_transitions",
            "watched_movements", "segment_history"]
 
 CROSS_SEPARATOR = " · "
+# value tier by acquisition channel: separates sales-led from self-serve customers of the same tier
+CROSS_SCHEME = "value_tier+channel"
 NEW = "(new)"
 CHURNED = "(churned)"
 # The movements the product's seeds say to watch: (scheme, from, to).

@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from ingest.store import Workspace
+from segmentation.transitions import CROSS_SCHEME, CROSS_SEPARATOR
 
 __all__ = [
     "workspace", "ensure_started", "workspace_status", "saved_definitions", "default_definition_toml",
@@ -30,8 +31,6 @@ SCHEME_LABELS = {
     "channel": "Acquisition channel", "country": "Country",
     "value_tier+channel": "Value tier x channel",
 }
-# value tier by acquisition channel: separates sales-led from self-serve customers of the same tier
-CROSS_SCHEME = "value_tier+channel"
 
 
 @st.cache_resource(show_spinner=False)
@@ -189,8 +188,6 @@ def _revenue_model() -> str:
 @st.cache_data(show_spinner=False, max_entries=32)
 def labels(version: str, as_of: date, definition_toml: str) -> pd.DataFrame:
     from segmentation.schemes import label_all
-
-    from segmentation.transitions import CROSS_SEPARATOR
 
     out = label_all(features(version, as_of, definition_toml), definition(definition_toml))
     if "channel" in out:

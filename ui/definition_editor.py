@@ -154,14 +154,9 @@ def assumptions_sidebar(view, defn: Definition, symbol: str) -> None:
 
 def assumptions_text(defn: Definition, symbol: str) -> str:
     """One line naming the assumptions, printed under the charts that use them."""
-    from economics.assumptions import parse_assumptions
+    from economics.assumptions import describe_assumptions, parse_assumptions
 
-    a = parse_assumptions(defn.economics)
-    sym = symbol or "$"
-    onboarding = ", ".join(f"{k} {sym}{v:,.0f}" for k, v in a.onboarding_cost.items())
-    return (f"Assumptions ({defn.meta.name}): gross margin {a.gross_margin:.0%}; support {sym}{a.support_cost_per_minute:,.2f} "
-            f"per ticket-minute; infra {sym}{a.infra_cost_per_event:,.4f} per event; onboarding {onboarding}; churn "
-            f"pooled over {a.churn_window_months} months; lifetime capped at {a.lifetime_cap_months} months.")
+    return f"Assumptions ({defn.meta.name}): " + describe_assumptions(parse_assumptions(defn.economics), symbol or "$")
 
 
 def apply(defn: Definition, changes: dict) -> tuple[Definition, str | None]:

@@ -46,15 +46,16 @@ def hidden_drain_hint(view: View, schemes: dict[str, str]) -> None:
     cross = cached.CROSS_SCHEME
     if view.scheme == cross or cross not in schemes:
         return
+    from economics.findings import draining_segments
+
     econ = cached.economics(view.version, view.as_of, view.scheme, view.definition_toml)
-    if (econ.table["verdict"] == "margin-draining").any():
+    if not draining_segments(econ.table, econ.assumptions.min_customers).empty:
         return
     split = cached.economics(view.version, view.as_of, cross, view.definition_toml)
-    t = split.table
-    drains = t[(t["verdict"] == "margin-draining") & (t["paying_customers"] >= split.assumptions.min_customers)]
+    drains = draining_segments(split.table, split.assumptions.min_customers)
     if drains.empty:
         return
-    worst = drains.sort_values("net_ltv_cac").iloc[0]
+    worst = drains.iloc[0]
     left, right = st.columns([4, 1])
     left.warning(f"Hidden inside {schemes[view.scheme]}: **{worst['segment']}** drains margin (net LTV:CAC "
                  f"{ratio(worst['net_ltv_cac'], 2)}, support {worst['support_share_of_revenue']:.0%} of revenue).",

@@ -57,6 +57,26 @@ class View:
     def is_sample(self) -> bool:
         return self.meta.get("source") == "sample"
 
+    @property
+    def symbol(self) -> str:
+        """The currency symbol ("" when the data has no known currency)."""
+        from ui.format import CURRENCY_SYMBOLS
+
+        return CURRENCY_SYMBOLS.get(self.currency.upper(), "")
+
+    @property
+    def definition(self):
+        return cached.definition(self.definition_toml)
+
+    @property
+    def schemes(self) -> dict[str, str]:
+        """Scheme key -> label, for the schemes this data and definition support."""
+        return cached.available_schemes(self.definition_toml)
+
+    @property
+    def scheme_name(self) -> str:
+        return self.schemes.get(self.scheme, self.scheme)
+
 
 def encode_definition(toml_text: str) -> str:
     return base64.urlsafe_b64encode(zlib.compress(toml_text.encode(), 9)).decode().rstrip("=")
