@@ -88,15 +88,19 @@ def segment_map(econ: pd.DataFrame, currency: str = "USD", title: str = "Segment
             hovertemplate=("<b>%{text}</b><br>net LTV:CAC %{x:.1f}x<br>NRR %{y:.0f}%<br>"
                            f"MRR {sym}%{{customdata[0]:,.0f}}<br>%{{customdata[1]:,}} customers<extra></extra>"),
         ))
-    fig.add_vline(x=1, line_dash="dot", line_color="#dc2626", annotation_text="1x: loses money",
-                  annotation_position="bottom right")
-    fig.add_vline(x=3, line_dash="dot", line_color="#16a34a", annotation_text="3x: healthy",
-                  annotation_position="bottom right")
+    positive = data["x"][data["x"] > 0]
+    log = bool(len(positive)) and positive.max() / max(positive.min(), 1e-9) > 20  # an outlier squashes the rest
+    if log:
+        ticks = [v for v in (0.25, 0.5, 1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000)
+                 if positive.min() / 2 <= v <= positive.max() * 2]
+        fig.update_xaxes(type="log", tickvals=ticks, ticktext=[f"{v:g}x" for v in ticks])
+    for x, color, text in ((1, "#dc2626", "1x: loses money"), (3, "#16a34a", "3x: healthy")):
+        fig.add_vline(x=x, line_dash="dot", line_color=color)
+        # annotations on a log axis take the exponent as their position
+        fig.add_annotation(x=math.log10(x) if log else x, y=0, yref="paper", text=text, showarrow=False,
+                           xanchor="left", yanchor="bottom", font=dict(color=color, size=11))
     fig.add_hline(y=100, line_dash="dot", line_color="#94a3b8", annotation_text="NRR 100%: no net shrink",
                   annotation_position="top left")
-    positive = data["x"][data["x"] > 0]
-    if len(positive) and positive.max() / max(positive.min(), 1e-9) > 20:  # one outlier would squash the rest
-        fig.update_xaxes(type="log")
     _style(fig, title, xaxis_title="Net LTV : CAC (x)",
                       yaxis_title="Net revenue retention, 12 months (%)", height=480)
     return fig
@@ -251,7 +255,7 @@ def waterfall(steps: pd.DataFrame, currency: str = "USD",
     sym = _symbol(currency)
     fig = go.Figure(go.Waterfall(
         x=steps["step"], y=steps["amount"], measure=steps["measure"],
-        text=[f"{'-' if v < 0 else ''}{sym}{abs(v):,.0f}" for v in steps["amount"]], textposition="outside",
+        text=[f"{'-' if round(v) < 0 else ''}{sym}{abs(v):,.0f}" for v in steps["amount"]], textposition="outside",
         decreasing=dict(marker=dict(color="#dc2626")), increasing=dict(marker=dict(color="#16a34a")),
         totals=dict(marker=dict(color="#2563eb")), connector=dict(line=dict(color="#94a3b8")),
     ))
@@ -272,7 +276,7 @@ def quadrant(econ: pd.DataFrame, colors: dict[str, str], healthy_ratio: float, h
     for _, row in data.iterrows():
         fig.add_trace(go.Scatter(
             x=[row["payback_months"]], y=[row["net_ltv_cac"]], mode="markers+text", name=row["segment"],
-            text=[row["segment"]], textposition="top center",
+            text=[row["segment"]], textposition="middle right",
             marker=dict(size=14 + 50 * math.sqrt(max(row["mrr"], 0) / max_mrr),
                         color=_color(row["segment"], colors), opacity=0.8)))
     if len(data) and data["net_ltv_cac"].max() / max(data["net_ltv_cac"][data["net_ltv_cac"] > 0].min(), 1e-9) > 20:

@@ -73,16 +73,16 @@ with churn_tab:
         drivers = driver_table(model)
         right.markdown("**What drives churn** (standardised coefficients: the change in log-odds for one "
                        "standard deviation)")
-        right.dataframe(drivers[["label", "coefficient", "direction"]], hide_index=True, width="stretch",
-                        height=320, column_config={"label": "Input",
-                                                   "coefficient": st.column_config.NumberColumn("Effect", format="%+.2f"),
-                                                   "direction": "Direction"})
+        right.dataframe(drivers[["label", "coefficient"]], hide_index=True, width="stretch", height=320,
+                        column_config={"label": "Input", "coefficient": st.column_config.NumberColumn(
+                            "Effect (+ raises risk)", format="%+.2f")})
         total = by_segment[by_segment["segment"] == "All"].iloc[0]
         st.markdown(f"**{len(at_risk):,} customers at risk** (probability at least {threshold:.0%}), "
                     f"{money(total['mrr_at_risk'], view.currency)} of MRR. Across all paying customers, the MRR "
                     f"expected to churn within {horizon} days (probability x MRR, summed) is "
                     f"{money(total['expected_mrr_loss'], view.currency)}.")
         st.dataframe(at_risk, hide_index=True, width="stretch", height=300, column_config={
+            "customer_id": "Customer",
             "probability": st.column_config.ProgressColumn("Churn probability", min_value=0, max_value=1,
                                                            format="percent"),
             "top_drivers": st.column_config.TextColumn("Why", width="large"),
