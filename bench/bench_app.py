@@ -51,10 +51,10 @@ def main() -> None:
     params = feature_params(defn)
     cache: dict[date, object] = {}
 
-    def features_at(d: date):
+    def features_at(d: date):  # as the app reads its cache: a shallow (copy-on-write) copy per read
         if d not in cache:
             cache[d] = customer_features(tables, d, params, "subscription")
-        return cache[d]
+        return cache[d].copy(deep=False)
 
     start = time.perf_counter()
     economics_for(tables, AS_OF, "value_tier", defn, features_at=features_at)

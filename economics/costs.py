@@ -16,7 +16,7 @@ import pandas as pd
 from economics.assumptions import Assumptions
 from economics.ledger import add_months, last_complete_month
 
-__all__ = ["USAGE_COLUMNS", "usage_window", "customer_usage", "usage_months", "support_burden"]
+__all__ = ["USAGE_COLUMNS", "usage_window", "customer_usage", "usage_months", "observed_months", "support_burden"]
 
 USAGE_COLUMNS: tuple[str, ...] = ("customer_id", "tickets", "support_minutes", "support_cost", "events",
                                   "seats")
@@ -85,8 +85,14 @@ def usage_months(customer_ids: pd.Series, acquisition: pd.DataFrame | None, as_o
     window start) to the last complete month, between 1 and window_months. Indexed like customer_ids."""
     if acquisition is None or "first_paid_month" not in acquisition:
         return pd.Series(float(window_months), index=customer_ids.index)
+    first = customer_ids.map(acquisition.set_index("customer_id")["first_paid_month"])
+    return observed_months(first, as_of, window_months)
+
+
+def observed_months(first_paid_month: pd.Series, as_of: date, window_months: int) -> pd.Series:
+    """`usage_months` from each customer's first paid month (missing: never paid, the whole window)."""
     last = pd.Timestamp(last_complete_month(as_of))
-    first = pd.to_datetime(customer_ids.map(acquisition.set_index("customer_id")["first_paid_month"]))
+    first = pd.to_datetime(first_paid_month)
     # Whole months from the first paid month to the last complete month, both counted.
     tenure = (last.year - first.dt.year) * 12 + (last.month - first.dt.month) + 1
     tenure = tenure.astype("float64").fillna(float(window_months))

@@ -13,11 +13,12 @@ from datetime import date
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from economics.assumptions import Assumptions, parse_assumptions
 from economics.costs import customer_usage
 from economics.ledger import add_months, last_complete_month
-from economics.unit import EconomicsInputs, SegmentEconomics, segment_economics
+from economics.unit import EconomicsInputs, SegmentEconomics, encode_ids, segment_economics
 from segmentation.definition import Definition
 from segmentation.features import customer_features, feature_params
 from segmentation.schemes import value_tier
@@ -63,7 +64,8 @@ LabelsAt = Callable[[date, str], pd.Series]
 class _Shared:
     """What every scheme's economics share at one as-of date: the ledger, first paid months, usage, spend.
 
-    Computed once and reused across schemes (the report computes every scheme at the same date).
+    Computed once and reused across schemes (the report computes every scheme at the same date) and across
+    threshold changes (the app caches it).
     """
 
     def __init__(self, tables: Mapping[str, ir.Table], as_of: date, defn: Definition, revenue_model: str,
@@ -78,16 +80,21 @@ class _Shared:
         paid = ledger[(ledger["mrr_cents"] > 0) & (ledger["month"] < pd.Timestamp(as_of))]
         first_paid = paid.sort_values("month", kind="stable").drop_duplicates("customer_id")[
             ["customer_id", "month", "mrr_cents"]]
-        first_paid = first_paid.rename(columns={"month": "first_paid_month"})
-        self.first_paid = first_paid
-        self.months = history_months(as_of, a.churn_window_months, self.first_month)
+        first_paid = first_paid.rename(columns={"month": "first_paid_month"}).reset_index(drop=True)
         customers = tables["customers"]
         if "channel" in customers.columns:
             channels = customers.select("customer_id", "channel").execute()
-            self.channels: pd.Series | None = pd.Series(channels["channel"].to_numpy(),
-                                                        index=channels["customer_id"].astype("str"))
+            channel = pd.Series(channels["channel"].to_numpy(), index=channels["customer_id"].astype("str"))
+            first_paid["channel"] = first_paid["customer_id"].map(channel).to_numpy()
         else:
-            self.channels = None
+            first_paid["channel"] = np.nan
+        self.first_paid = first_paid
+        self.months = history_months(as_of, a.churn_window_months, self.first_month)
+        # Segment at acquisition: the label at the first day of the month after the first paid month,
+        # for those months inside the churn window (and the month after it); else the label at D.
+        after = {m: add_months(m.date(), 1) for m in pd.DatetimeIndex(first_paid["first_paid_month"]).unique()}
+        window = (self.months[0], add_months(self.months[-1], 1)) if self.months else None
+        self.acquired_after = {m: d for m, d in after.items() if window and window[0] <= d <= window[1]}
         self.usage = customer_usage(dict(tables), as_of, a.churn_window_months, a)
         self.spend = tables["spend"].execute() if "spend" in tables else None
         self.revenue = None
@@ -95,50 +102,53 @@ class _Shared:
             self.revenue = tables["revenue"].select("customer_id", "date", "amount_cents").execute()
 
 
+def _labels(parts: list[pd.Series]) -> pd.Series:
+    """Label columns of several dates end to end; categorical ones stay categorical (no string copies)."""
+    if parts and all(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
+        return pd.Series(union_categoricals([p.array for p in parts], ignore_order=True))
+    return pd.concat([p.astype("str").reset_index(drop=True) for p in parts], ignore_index=True) if parts \
+        else pd.Series([], dtype="str")
+
+
 def _inputs(shared: _Shared, scheme: str, labels_at: LabelsAt, customer_ids_at: Callable[[date], pd.Series],
             defn: Definition | None = None) -> EconomicsInputs:
     """EconomicsInputs of one scheme; labels_at(d, scheme) gives labels aligned with customer_ids_at(d)."""
     as_of, months = shared.as_of, shared.months
     defn = defn or shared.defn
-    frames: dict[date, pd.DataFrame] = {}
+    dates = sorted({as_of, *months, *shared.acquired_after.values()})
+    ids = {d: customer_ids_at(d).astype("str").reset_index(drop=True) for d in dates}
+    labels = {d: labels_at(d, scheme).reset_index(drop=True) for d in dates}
 
-    def frame(d: date) -> pd.DataFrame:
-        if d not in frames:
-            # From Series, not numpy object arrays: pandas would re-infer (and re-encode) every string.
-            frames[d] = pd.DataFrame({"customer_id": customer_ids_at(d).astype("str").reset_index(drop=True),
-                                      "segment": labels_at(d, scheme).reset_index(drop=True)})
-        return frames[d].copy()
-
-    segment_at_d = frame(as_of)
-    history = []
-    for m in months:
-        part = frame(m)
-        part.insert(1, "month", pd.Timestamp(m))
-        history.append(part)
-    segment_history = (pd.concat(history, ignore_index=True) if history else
-                       pd.DataFrame({"customer_id": [], "month": pd.Series(dtype="datetime64[ns]"), "segment": []}))
+    segment_at_d = pd.DataFrame({"customer_id": ids[as_of], "segment": labels[as_of]})
+    segment_history = pd.DataFrame({
+        "customer_id": pd.concat([ids[m] for m in months], ignore_index=True) if months else
+        pd.Series([], dtype="str"),
+        "month": np.repeat(np.array([pd.Timestamp(m) for m in months], dtype="datetime64[us]"),
+                           [len(ids[m]) for m in months]),
+        "segment": _labels([labels[m] for m in months])})
 
     # acquisition: first paid month, channel, segment and value tier at acquisition
-    first_paid = shared.first_paid
-    seg_at_acq = []
-    for m in sorted({d.date() for d in first_paid["first_paid_month"]}):
-        after = add_months(m, 1)
-        if months and months[0] <= after <= add_months(months[-1], 1):
-            ids = first_paid.loc[first_paid["first_paid_month"] == pd.Timestamp(m), "customer_id"]
-            labelled = frame(after)
-            seg_at_acq.append(labelled[labelled["customer_id"].isin(set(ids))])
-    acquisition = first_paid.drop(columns="mrr_cents")
-    mrr = first_paid["mrr_cents"].to_numpy(dtype="float64") / 100  # value tier of 12 x the first paid MRR
+    acquisition = shared.first_paid.drop(columns="mrr_cents")
+    (fp_codes, *date_codes), n = encode_ids(acquisition["customer_id"], *ids.values())
+    position = dict(zip(dates, date_codes))
+    segment = np.full(len(acquisition), None, dtype=object)
+
+    def label_rows(d: date, rows: np.ndarray) -> None:
+        # The label at d of the acquisition rows `rows` (those customers present at d).
+        at = np.full(n, -1, dtype="int64")
+        at[position[d]] = np.arange(len(position[d]))
+        found = at[fp_codes[rows]]
+        ok = found >= 0
+        segment[rows[ok]] = labels[d].astype("object").to_numpy()[found[ok]]
+
+    label_rows(as_of, np.arange(len(acquisition)))
+    first_paid_month = acquisition["first_paid_month"]
+    for m, after in shared.acquired_after.items():
+        label_rows(after, np.flatnonzero((first_paid_month == m).to_numpy()))
+    acquisition["segment"] = segment
+    mrr = shared.first_paid["mrr_cents"].to_numpy(dtype="float64") / 100  # value tier of 12 x the first paid MRR
     acquisition["value_tier"] = value_tier(pd.DataFrame({"mrr": mrr, "arr": 12 * mrr}), defn).astype(
         "str").to_numpy()
-    by_acq = pd.concat(seg_at_acq, ignore_index=True) if seg_at_acq else pd.DataFrame(columns=["customer_id", "segment"])
-    acquisition = acquisition.merge(by_acq, on="customer_id", how="left")
-    acquisition["segment"] = acquisition["segment"].fillna(
-        acquisition["customer_id"].map(segment_at_d.set_index("customer_id")["segment"]))
-    if shared.channels is not None:
-        acquisition["channel"] = acquisition["customer_id"].map(shared.channels)
-    else:
-        acquisition["channel"] = np.nan
     a = shared.a
     return EconomicsInputs(
         ledger=shared.ledger, segment_at_d=segment_at_d, segment_history=segment_history,
@@ -174,7 +184,7 @@ def economics_inputs(tables: Mapping[str, ir.Table], as_of: date, scheme: str, d
         return cache[d]
 
     shared = shared or _Shared(tables, as_of, defn, revenue_model, a)
-    return _inputs(shared, scheme, lambda d, s: scheme_label(feats(d), s, defn),
+    return _inputs(shared, scheme, lambda d, s: scheme_labels(feats(d).reset_index(drop=True), s, defn),
                    lambda d: feats(d)["customer_id"], defn)
 
 

@@ -24,13 +24,13 @@ import numpy as np
 import pandas as pd
 
 from economics.assumptions import Assumptions
-from economics.costs import usage_months
+from economics.costs import observed_months
 from economics.ledger import (LedgerError, add_months, as_date, check_ledger_frame, last_complete_month,
                               months_between)
 from economics.mrr import RevenueModel, customer_months
 
 __all__ = ["EconomicsInputs", "SegmentEconomics", "segment_economics", "attribute_cac", "wilson_interval",
-           "verdict", "waterfall", "ALL_CUSTOMERS", "UNATTRIBUTED", "ECONOMICS_COLUMNS"]
+           "verdict", "waterfall", "encode_ids", "ALL_CUSTOMERS", "UNATTRIBUTED", "ECONOMICS_COLUMNS"]
 
 ALL_CUSTOMERS = "All customers"
 UNATTRIBUTED = "Unattributed"
@@ -219,19 +219,127 @@ def verdict(net_ltv_cac: float, payback_months: float, contribution_pcm: float, 
                         f"margin-draining below {a.draining_ltv_cac:g} or contribution < 0")
 
 
+# Customers are joined by integer codes, not by their string ids: one pd.factorize over every id column of
+# a call (each string hashed once), then each lookup is a numpy take. The ledger's customers take codes
+# 0..k-1 in the order of `_LedgerView.ids`, so what is memoised per ledger keeps its codes across calls.
+_MEMO_SIZE = 8
+
+
+@dataclass(frozen=True, eq=False)
+class _LedgerView:
+    """The ledger as arrays: unique customer ids (code = position), and per row its code, month, MRR."""
+
+    ids: pd.Series
+    code: np.ndarray
+    month: np.ndarray
+    mrr: np.ndarray
+
+
+_VIEW_MEMO: dict[int, tuple[pd.DataFrame, _LedgerView]] = {}
+
+
+def _ledger_view(ledger: pd.DataFrame) -> _LedgerView:
+    """Memoised for the ledger object the caller reuses (the app and the report pass one frame per date)."""
+    hit = _VIEW_MEMO.get(id(ledger))
+    if hit is not None and hit[0] is ledger:
+        return hit[1]
+    code, ids = pd.factorize(ledger["customer_id"].astype("str"), use_na_sentinel=False)
+    view = _LedgerView(ids=pd.Series(ids, dtype="str"), code=code,
+                       month=_month_ts(ledger["month"]).to_numpy() if len(ledger) else
+                       np.array([], dtype="datetime64[us]"),
+                       mrr=ledger["mrr_cents"].to_numpy(dtype="int64"))
+    if len(_VIEW_MEMO) >= _MEMO_SIZE:
+        _VIEW_MEMO.clear()
+    _VIEW_MEMO[id(ledger)] = (ledger, view)
+    return view
+
+
+def encode_ids(*columns: pd.Series) -> tuple[list[np.ndarray], int]:
+    """Integer codes of customer ids for several id columns, in one code space, and the number of codes.
+
+    One pd.factorize over all of them: each string is hashed once. When the first column holds unique
+    ids, its i-th id has code i.
+    """
+    joined = pd.concat([c.astype("str") for c in columns], ignore_index=True)
+    codes, uniques = pd.factorize(joined, use_na_sentinel=False)
+    out, start = [], 0
+    for c in columns:
+        out.append(codes[start:start + len(c)])
+        start += len(c)
+    return out, len(uniques)
+
+
+def _by_code(n: int, codes: np.ndarray, values: np.ndarray, fill: float = math.nan) -> np.ndarray:
+    """An array over the code space: values at their customers' codes, `fill` elsewhere."""
+    out = np.full(n, fill, dtype="float64")
+    out[codes] = values
+    return out
+
+
+def _month_positions(months: pd.Series, wanted: list[pd.Timestamp]) -> np.ndarray:
+    """Position of each row's month start in `wanted` (-1 when not wanted); the month column is hashed as
+    int64 and only its distinct values are normalised."""
+    codes, uniques = pd.factorize(months)
+    if not len(uniques):
+        return np.full(len(months), -1, dtype="int64")
+    pos = pd.Index(wanted, dtype="datetime64[us]").get_indexer(_month_ts(pd.Series(uniques)))
+    return np.where(codes >= 0, pos[codes], -1)
+
+
+@dataclass(frozen=True, eq=False)
+class _SegmentTable:
+    """Each customer's segment at the start of some months: `codes[i, code]` indexes `names` (0 = no label)."""
+
+    months: list[pd.Timestamp]
+    codes: np.ndarray
+    names: np.ndarray
+
+    @classmethod
+    def of(cls, history: pd.DataFrame, history_codes: np.ndarray, months: list[pd.Timestamp],
+           n: int) -> "_SegmentTable":
+        mpos = _month_positions(history["month"], months)
+        labels, names = pd.factorize(history["segment"])  # a missing label -> -1 -> "no label"
+        table = np.zeros((len(months), n), dtype="int32")
+        ok = mpos >= 0
+        table[mpos[ok], history_codes[ok]] = labels[ok] + 1
+        return cls(months, table, np.array([UNLABELLED] + [str(s) for s in names], dtype=object))
+
+    def at(self, month: pd.Timestamp) -> np.ndarray:
+        return self.codes[self.months.index(month)]
+
+
+def _sum_by_segment(seg: np.ndarray, names: np.ndarray, values: dict[str, np.ndarray],
+                    sort: bool = False) -> pd.DataFrame:
+    """segment and the sum of each value over the rows of each segment present (as a groupby would)."""
+    size = len(names)
+    present = np.bincount(seg, minlength=size) > 0
+    frame = pd.DataFrame({"segment": names[present]})
+    for col, v in values.items():
+        total = np.bincount(seg, weights=v.astype("float64"), minlength=size)[present]
+        frame[col] = total.round().astype("int64") if v.dtype.kind in "iub" else total
+    # Two codes may carry one name (a real "Unknown" label and a missing one): merged as one segment.
+    return frame.groupby("segment", sort=sort).sum().reset_index()
+
+
 # The customer-month scan depends on the ledger, not on the segments: memoised for the ledger object the
 # caller reuses (the app and the report pass the same frame for every scheme and threshold change).
-_STATUS_MEMO: dict[tuple, tuple[pd.DataFrame, pd.DataFrame]] = {}
+_STATUS_MEMO: dict[tuple, tuple[pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray]] = {}
 _STATUS_COLUMNS = ("active_start", "churned_customer", "prev_cents", "churned_cents", "contraction_cents",
                    "expansion_cents", "reactivation_cents")
 
 
-def _window_status(inputs: EconomicsInputs, first: date, last: date, inactivity_days: int) -> pd.DataFrame:
-    """customer_months (economics.mrr) over the window's months, as pandas: one row per customer-month."""
+def _window_months(first: date, last: date) -> list[pd.Timestamp]:
+    return list(pd.date_range(pd.Timestamp(first), pd.Timestamp(last), freq="MS").astype("datetime64[us]"))
+
+
+def _window_status(inputs: EconomicsInputs, first: date, last: date,
+                   inactivity_days: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """customer_months (economics.mrr) over the window's months, as pandas: one row per customer-month;
+    with each row's customer code (`_LedgerView`) and position among the window's months."""
     key = (id(inputs.ledger), id(inputs.revenue), inputs.as_of, inputs.revenue_model, inactivity_days, first, last)
     hit = _STATUS_MEMO.get(key)
     if hit is not None and hit[0] is inputs.ledger:
-        return hit[1]
+        return hit[1], hit[2], hit[3]
     check_ledger_frame(inputs.ledger)
     led = inputs.ledger[["customer_id", "month", "revenue_cents", "mrr_cents", "refund_cents"]].copy()
     led["month"] = _month_ts(led["month"]).dt.date
@@ -254,75 +362,85 @@ def _window_status(inputs: EconomicsInputs, first: date, last: date, inactivity_
     frame = status.select("customer_id", "month", *_STATUS_COLUMNS).execute()
     frame["customer_id"] = frame["customer_id"].astype("str")
     frame["month"] = _month_ts(frame["month"])
-    if len(_STATUS_MEMO) >= 8:
+    _, codes = encode_ids(_ledger_view(inputs.ledger).ids, frame["customer_id"])[0]
+    positions = _month_positions(frame["month"], _window_months(first, last))
+    if len(_STATUS_MEMO) >= _MEMO_SIZE:
         _STATUS_MEMO.clear()
-    _STATUS_MEMO[key] = (inputs.ledger, frame)
-    return frame
+    _STATUS_MEMO[key] = (inputs.ledger, frame, codes, positions)
+    return frame, codes, positions
 
 
-def _segment_churn(inputs: EconomicsInputs, first: date, last: date, inactivity_days: int) -> pd.DataFrame:
+def _segment_churn(inputs: EconomicsInputs, first: date, last: date, inactivity_days: int,
+                   segments: _SegmentTable) -> pd.DataFrame:
     """Per segment (at the start of each month) over [first, last]: exposure, churn and MRR movements."""
-    status = _window_status(inputs, first, last, inactivity_days)
-    hist = inputs.segment_history[["customer_id", "month", "segment"]].copy()
-    hist["customer_id"] = hist["customer_id"].astype("str")
-    hist["month"] = _month_ts(hist["month"])
+    status, codes, positions = _window_status(inputs, first, last, inactivity_days)
     # Each customer-month takes the segment the customer had at that month's start.
-    j = status.merge(hist, on=["customer_id", "month"], how="left")
-    j["segment"] = j["segment"].astype("object").where(j["segment"].notna(), UNLABELLED)
-    agg = j.groupby("segment", sort=False)[list(_STATUS_COLUMNS)].sum().reset_index()
+    rows = np.array([segments.months.index(m) for m in _window_months(first, last)], dtype="int64")
+    seg = segments.codes[rows[positions], codes] if len(status) else np.array([], dtype="int64")
+    agg = _sum_by_segment(seg, segments.names, {c: status[c].to_numpy() for c in _STATUS_COLUMNS})
     return agg.rename(columns={"active_start": "churn_exposure", "churned_customer": "churn_events",
                                "prev_cents": "start_cents"})
 
 
-def _nrr_by_segment(inputs: EconomicsInputs, last: date) -> pd.DataFrame:
+def _nrr_by_segment(view: _LedgerView, n: int, segments: _SegmentTable, last: date) -> pd.DataFrame:
     """segment (at the start of month L-11), nrr, grr; empty with fewer than 13 complete months."""
-    led = inputs.ledger
-    months = _month_ts(led["month"])
     base = pd.Timestamp(add_months(last, -12))
-    if len(led) == 0 or months.min() > base:
+    if len(view.month) == 0 or view.month.min() > np.datetime64(base):
         return pd.DataFrame({"segment": pd.Series(dtype="object"), "nrr": [], "grr": []})
-    then = led[(months == base) & (led["mrr_cents"] > 0)][["customer_id", "mrr_cents"]]
-    now = led[months == pd.Timestamp(last)][["customer_id", "mrr_cents"]]
-    pair = then.merge(now, on="customer_id", how="left", suffixes=("_then", "_now")).fillna({"mrr_cents_now": 0})
-    hist = inputs.segment_history.assign(month=_month_ts(inputs.segment_history["month"]))
+    then = (view.month == np.datetime64(base)) & (view.mrr > 0)
+    now = view.month == np.datetime64(pd.Timestamp(last))
+    mrr_now = np.bincount(view.code[now], weights=view.mrr[now], minlength=n)
+    then_codes, mrr_then = view.code[then], view.mrr[then].astype("float64")
+    pair_now = mrr_now[then_codes]
     # The 12 months measured start with L-11: the segment at its start (reflecting MRR in L-12).
-    start = hist[hist["month"] == pd.Timestamp(add_months(last, -11))][["customer_id", "segment"]]
-    pair = pair.merge(start, on="customer_id", how="left").fillna({"segment": UNLABELLED})
-    pair["capped"] = np.minimum(pair["mrr_cents_now"], pair["mrr_cents_then"])
-    g = pair.groupby("segment")[["mrr_cents_then", "mrr_cents_now", "capped"]].sum()
-    total = g.sum()
-    g.loc[ALL_CUSTOMERS] = total
+    seg = segments.at(pd.Timestamp(add_months(last, -11)))[then_codes]
+    g = _sum_by_segment(seg, segments.names, {"mrr_cents_then": mrr_then, "mrr_cents_now": pair_now,
+                                              "capped": np.minimum(pair_now, mrr_then)}, sort=True)
+    g = g.set_index("segment")
+    g.loc[ALL_CUSTOMERS] = g.sum()
     return pd.DataFrame({"segment": g.index.astype("object"), "nrr": (g["mrr_cents_now"] / g["mrr_cents_then"]).values,
                          "grr": (g["capped"] / g["mrr_cents_then"]).values})
 
 
-def _per_customer(inputs: EconomicsInputs, a: Assumptions, last: date) -> pd.DataFrame:
+def _per_customer(inputs: EconomicsInputs, a: Assumptions, last: date, view: _LedgerView, n: int,
+                  codes: dict[str, np.ndarray]) -> pd.DataFrame:
     """customer_id, segment (at D), mrr_cents (month L), paying, months (usage exposure), costs."""
     cust = inputs.segment_at_d[["customer_id", "segment"]].copy()
     cust["segment"] = cust["segment"].astype("object").fillna(UNLABELLED)
-    led = inputs.ledger
-    now = led[_month_ts(led["month"]) == pd.Timestamp(last)].groupby("customer_id")["mrr_cents"].sum()
-    cust["mrr_cents"] = cust["customer_id"].map(now).fillna(0).astype("int64")
+    at_d = codes["segment_at_d"]
+    now = view.month == np.datetime64(pd.Timestamp(last))
+    cust["mrr_cents"] = np.bincount(view.code[now], weights=view.mrr[now], minlength=n)[at_d].round().astype(
+        "int64")
     cust["paying"] = cust["mrr_cents"] > 0
-    acq = inputs.acquisition.set_index("customer_id")
+    acq, acq_codes = inputs.acquisition, codes["acquisition"]
     # Usage exposure: months of the usage window the customer was a customer (at least 1).
-    cust["months"] = usage_months(cust["customer_id"], inputs.acquisition, inputs.as_of, inputs.window_months)
-    tier = acq["value_tier"] if "value_tier" in acq else pd.Series(dtype="object")
+    if "first_paid_month" in acq:
+        first_paid = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+        first_paid[acq_codes] = pd.to_datetime(acq["first_paid_month"]).to_numpy(dtype="datetime64[us]")
+        cust["months"] = observed_months(pd.Series(first_paid[at_d], index=cust.index), inputs.as_of,
+                                         inputs.window_months)
+    else:
+        cust["months"] = float(inputs.window_months)
     # One-off onboarding cost keyed by the value tier at acquisition (unknown tier: 0).
     cost_of_tier = pd.Series({k: float(v) for k, v in a.onboarding_cost.items()}, dtype="float64")
-    cust["onboarding"] = cust["customer_id"].map(tier).map(cost_of_tier).fillna(0.0).astype("float64")
-    use = inputs.usage.set_index("customer_id")
+    if "value_tier" in acq:
+        cost = acq["value_tier"].astype("object").map(cost_of_tier).to_numpy(dtype="float64")
+        cust["onboarding"] = np.nan_to_num(_by_code(n, acq_codes, cost)[at_d], nan=0.0)
+    else:
+        cust["onboarding"] = 0.0
+    use, use_codes = inputs.usage, codes["usage"]
 
-    def col(name: str) -> pd.Series:
+    def col(name: str) -> np.ndarray:
         if name not in use.columns:
-            return pd.Series(math.nan, index=cust.index)
-        return cust["customer_id"].map(use[name]).astype("float64")
+            return np.full(len(cust), math.nan)
+        return _by_code(n, use_codes, use[name].to_numpy(dtype="float64", na_value=math.nan))[at_d]
 
-    cost = col("support_cost")
-    cust["support_cost"] = cost.fillna(col("support_minutes") * a.support_cost_per_minute).fillna(0.0)
-    cust["tickets"] = col("tickets").fillna(0.0)
-    cust["infra_cost"] = (col("events").fillna(0.0) * a.infra_cost_per_event
-                          + col("seats").fillna(0.0) * a.infra_cost_per_seat * cust["months"])
+    cost = pd.Series(col("support_cost"), index=cust.index)
+    minutes = pd.Series(col("support_minutes"), index=cust.index)
+    cust["support_cost"] = cost.fillna(minutes * a.support_cost_per_minute).fillna(0.0)
+    cust["tickets"] = np.nan_to_num(col("tickets"), nan=0.0)
+    cust["infra_cost"] = (np.nan_to_num(col("events"), nan=0.0) * a.infra_cost_per_event
+                          + np.nan_to_num(col("seats"), nan=0.0) * a.infra_cost_per_seat * cust["months"])
     return cust
 
 
@@ -346,21 +464,31 @@ def segment_economics(inputs: EconomicsInputs, assumptions: Assumptions) -> Segm
     """
     a = assumptions
     last = last_complete_month(inputs.as_of)
-    led_months = _month_ts(inputs.ledger["month"]) if len(inputs.ledger) else pd.Series(dtype="datetime64[us]")
-    data_first = led_months[led_months <= pd.Timestamp(last)].min() if len(led_months) else pd.NaT
+    view = _ledger_view(inputs.ledger)
+    done = view.month[view.month <= np.datetime64(pd.Timestamp(last))]
+    data_first = pd.Timestamp(done.min()) if len(done) else pd.NaT
     # Churn window: trailing complete months, or all available; month 1 of the data has no exposure.
     first = add_months(last, -(a.churn_window_months - 1))
     if pd.notna(data_first):
         first = max(first, add_months(as_date(data_first), 1))
     window = (pd.Timestamp(first), pd.Timestamp(last)) if first <= last else (None, None)
 
-    churn = _segment_churn(inputs, first, last, a.inactivity_days) if first <= last else pd.DataFrame(
+    names = ("segment_at_d", "segment_history", "acquisition", "usage")
+    frames = [inputs.segment_at_d, inputs.segment_history, inputs.acquisition, inputs.usage]
+    (_, *found), n = encode_ids(view.ids, *(f["customer_id"] if "customer_id" in f else pd.Series([], dtype="str")
+                                   for f in frames))
+    codes = dict(zip(names, found))
+    months = _window_months(first, last) if first <= last else []
+    nrr_month = pd.Timestamp(add_months(last, -11))
+    segments = _SegmentTable.of(inputs.segment_history, codes["segment_history"],
+                                months + ([nrr_month] if nrr_month not in months else []), n)
+    churn = _segment_churn(inputs, first, last, a.inactivity_days, segments) if first <= last else pd.DataFrame(
         columns=["segment", "churn_exposure", "churn_events", "start_cents", "churned_cents",
                  "contraction_cents", "expansion_cents", "reactivation_cents"])
     churn = churn.set_index("segment")
     churn.loc[ALL_CUSTOMERS] = churn.sum(numeric_only=True) if len(churn) else 0
-    nrr = _nrr_by_segment(inputs, last).set_index("segment")
-    per = _per_customer(inputs, a, last)
+    nrr = _nrr_by_segment(view, n, segments, last).set_index("segment")
+    per = _per_customer(inputs, a, last, view, n, codes)
     has_spend = inputs.spend is not None and len(inputs.spend) > 0
     cac = attribute_cac(inputs.acquisition, inputs.spend, first, last) if first <= last else \
         attribute_cac(inputs.acquisition, None, last, last)

@@ -100,6 +100,15 @@ def _connection(frame: pd.DataFrame) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def _rule_frame(features: pd.DataFrame, columns: list) -> pd.DataFrame:
+    """The columns rules may read; categorical ones (labels of other schemes) as plain strings."""
+    frame = features[columns].reset_index(drop=True)
+    for col in frame.columns:
+        if isinstance(frame[col].dtype, pd.CategoricalDtype):
+            frame[col] = frame[col].astype("string")
+    return frame
+
+
 def evaluate_rules(features: pd.DataFrame, rules: Sequence[Rule], default_label: str) -> pd.Series:
     """Label each row with the name of the first rule whose expression is true, else ``default_label``.
 
@@ -115,18 +124,21 @@ def evaluate_rules(features: pd.DataFrame, rules: Sequence[Rule], default_label:
         return pd.Series(pd.Categorical.from_codes(codes, categories=order), index=features.index)
     for rule in rules:
         validate_expression(rule.name, rule.expr)
-    frame = features.reset_index(drop=True)
-    # Categorical columns (labels of other schemes) are passed as plain strings.
-    for col in frame.columns:
-        if isinstance(frame[col].dtype, pd.CategoricalDtype):
-            frame[col] = frame[col].astype("string")
-    con = _connection(frame)
+    # Only the columns the rules name go to DuckDB (copying every feature column costs more than the rules).
+    words = {w.lower() for r in rules for w in re.findall(r'[A-Za-z_][A-Za-z0-9_]*|"[^"]+"', r.expr)}
+    used = [c for c in features.columns if str(c).lower() in words or f'"{str(c).lower()}"' in words]
+    con = _connection(_rule_frame(features, used or list(features.columns[:1])))
     try:
         for rule in rules:
             try:
                 kind = con.execute(f"DESCRIBE SELECT ({rule.expr}) AS matched FROM features").fetchall()
-            except duckdb.Error as exc:
-                message = str(exc).split("\n")[0]
+            except duckdb.Error:
+                try:  # bound again against every column, so the message lists the columns there are
+                    with _connection(_rule_frame(features, list(features.columns))) as full:
+                        full.execute(f"DESCRIBE SELECT ({rule.expr}) AS matched FROM features")
+                    message = "the expression cannot be evaluated"
+                except duckdb.Error as exc:
+                    message = str(exc).split("\n")[0]
                 raise RuleError(f"custom rule {rule.name!r}: {message} (the expression was {rule.expr!r}; "
                                 "rules may use only the feature columns).") from None
             if kind[0][1] not in ("BOOLEAN", '"NULL"', "NULL"):

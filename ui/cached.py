@@ -54,6 +54,7 @@ def ensure_started() -> None:
 def refresh() -> None:
     """After a load or clear: drop every cached result (the data version changes anyway)."""
     st.cache_data.clear()
+    _features_at.clear()
 
 
 def workspace_status() -> dict:
@@ -143,8 +144,10 @@ def _support_rate(definition_toml: str) -> float:
     return feature_params(definition(definition_toml)).support_cost_per_minute
 
 
-@st.cache_data(show_spinner="Computing customer features…", max_entries=64)
+@st.cache_resource(show_spinner="Computing customer features…", max_entries=64)
 def _features_at(version: str, as_of: date, params_key: str, revenue_model: str, _params) -> pd.DataFrame:
+    """Held once, not copied per read (a slider change reads 13 dates: copies cost ~25 ms each at 100k
+    customers); readers get a shallow copy, which copy-on-write keeps from changing the cached frame."""
     from segmentation.features import customer_features
 
     return customer_features(ibis_tables(), as_of, _params, revenue_model)
@@ -155,7 +158,7 @@ def features(version: str, as_of: date, definition_toml: str) -> pd.DataFrame:
     slider relabels without recomputing them. When a custom rule uses `churn_probability`, the churn
     model trained as of that date scores the paying customers (others get none)."""
     params, key = _params_of(definition_toml)
-    feats = _features_at(version, as_of, key, _revenue_model(), params)
+    feats = _features_at(version, as_of, key, _revenue_model(), params).copy(deep=False)
     rate = _support_rate(definition_toml)
     if rate != 1.0 and "support_minutes_90d" in feats:
         feats = feats.assign(support_cost_90d=feats["support_minutes_90d"] * rate)
@@ -340,7 +343,7 @@ def risk_scores(version: str, as_of: date, horizon_days: int, definition_toml: s
     if not model.enough_data:
         return pd.DataFrame(columns=["customer_id", "probability", "top_drivers"])
     params, key = _params_of(definition_toml)
-    feats = _features_at(version, as_of, key, _revenue_model(), params)
+    feats = _features_at(version, as_of, key, _revenue_model(), params).copy(deep=False)
     if task == "churn":  # only paying customers can churn
         return score_churn(model, feats[feats["paying"].astype(bool)])
     never_paid = feats["first_paid_month"].isna() if "first_paid_month" in feats else ~feats["paying"].astype(bool)

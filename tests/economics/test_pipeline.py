@@ -1,0 +1,82 @@
+"""From workspace tables to EconomicsInputs: segments over time and at acquisition (DEFINITIONS.md
+"Segments over time"), checked on a tiny company whose value tiers change month by month."""
+from __future__ import annotations
+
+from datetime import date
+
+import ibis
+import pandas as pd
+
+from economics.ledger import add_months
+from economics.pipeline import economics_for, economics_inputs, shared_inputs
+from segmentation.definition import default_definition, with_updates
+
+D = date
+AS_OF = D(2026, 7, 1)
+# Monthly MRR in dollars from January to June 2026 (0 = not paying).
+MRR = {
+    "a": [0, 0, 500, 500, 5000, 5000],      # first paid in March as SMB ($6k ARR), Enterprise ($60k) from May
+    "b": [50, 50, 50, 50, 50, 50],          # first paid in January, before the 3-month window: segment at D
+    "c": [0, 0, 0, 0, 0, 2000],             # first paid in June: labelled at D (July 1), Mid-market
+    "d": [0, 0, 0, 0, 0, 0],                # never paid
+}
+MONTHS = [D(2026, m, 1) for m in range(1, 7)]
+
+
+def tables() -> dict[str, ibis.Table]:
+    rows = [(c, m, v * 100) for c, values in MRR.items() for m, v in zip(MONTHS, values) if v]
+    ledger = pd.DataFrame(rows, columns=["customer_id", "month", "revenue_cents"])
+    ledger["mrr_cents"] = ledger["revenue_cents"]
+    ledger["refund_cents"] = 0
+    customers = pd.DataFrame({"customer_id": list(MRR), "signup_date": [D(2025, 12, 1)] * 4,
+                              "channel": ["ads", "sales", None, "ads"]})
+    return {"ledger": ibis.memtable(ledger), "customers": ibis.memtable(customers)}
+
+
+def features_at(d: date) -> pd.DataFrame:
+    """Only what value_tier reads: MRR at d is the ledger MRR of the month containing d - 1."""
+    month = add_months(d, -1)
+    mrr = [MRR[c][MONTHS.index(month)] if month in MONTHS else 0 for c in MRR]
+    return pd.DataFrame({"customer_id": list(MRR), "mrr": [float(v) for v in mrr],
+                         "arr": [12.0 * v for v in mrr]})
+
+
+DEFN = with_updates(default_definition(), economics={"churn_window_months": 3})
+
+
+def test_segments_over_time_and_at_acquisition():
+    inputs = economics_inputs(tables(), AS_OF, "value_tier", DEFN, features_at=features_at)
+    hist = inputs.segment_history.assign(segment=inputs.segment_history["segment"].astype(str))
+    # The churn window is April-June: every customer labelled at each month start.
+    assert sorted(pd.to_datetime(hist["month"]).dt.date.unique().tolist()) == [D(2026, 4, 1), D(2026, 5, 1), D(2026, 6, 1)]
+    hist["month"] = pd.to_datetime(hist["month"]).dt.date
+    a = hist[hist["customer_id"] == "a"].set_index("month")["segment"]
+    assert a.to_dict() == {D(2026, 4, 1): "SMB", D(2026, 5, 1): "SMB", D(2026, 6, 1): "Enterprise"}
+    at_d = inputs.segment_at_d.assign(segment=inputs.segment_at_d["segment"].astype(str)).set_index("customer_id")
+    assert at_d["segment"].to_dict() == {"a": "Enterprise", "b": "Self-serve", "c": "Mid-market",
+                                         "d": "Not paying"}
+    acq = inputs.acquisition.set_index("customer_id")
+    assert sorted(acq.index) == ["a", "b", "c"]  # d never paid
+    # a: first paid in March, labelled on April 1 (SMB), though Enterprise at D; tier at acquisition from
+    # 12 x March's $500.
+    assert acq.loc["a", "segment"] == "SMB" and acq.loc["a", "value_tier"] == "SMB"
+    # b: acquired before the window (January): its segment at D.
+    assert acq.loc["b", "segment"] == "Self-serve"
+    # c: first paid in June: the month after is July 1 = D.
+    assert acq.loc["c", "segment"] == "Mid-market" and acq.loc["c", "value_tier"] == "Mid-market"
+    assert (acq.loc["a", "channel"], acq.loc["b", "channel"]) == ("ads", "sales") and pd.isna(acq.loc["c", "channel"])
+    assert pd.Timestamp(acq.loc["a", "first_paid_month"]) == pd.Timestamp(2026, 3, 1)
+
+
+def test_shared_inputs_give_the_same_economics_as_a_fresh_computation():
+    t = tables()
+    shared = shared_inputs(t, AS_OF, DEFN)
+    for scheme in ("value_tier", "value_tier+channel"):
+        fresh = economics_for(t, AS_OF, scheme, DEFN, features_at=features_at).table
+        reused = economics_for(t, AS_OF, scheme, DEFN, features_at=features_at, shared=shared).table
+        pd.testing.assert_frame_equal(fresh, reused)
+    table = economics_for(t, AS_OF, "value_tier", DEFN, features_at=features_at, shared=shared).table
+    row = table.set_index("segment")
+    # Month L = June: a pays $5,000 (Enterprise), c $2,000 (Mid-market), b $50 (Self-serve).
+    assert row.loc["Enterprise", "mrr"] == 5000.0 and row.loc["Mid-market", "mrr"] == 2000.0
+    assert row.loc["Not paying", "paying_customers"] == 0
