@@ -119,18 +119,21 @@ def _inputs(shared: _Shared, scheme: str, labels_at: LabelsAt, customer_ids_at: 
     ids = {d: customer_ids_at(d).astype("str").reset_index(drop=True) for d in dates}
     labels = {d: labels_at(d, scheme).reset_index(drop=True) for d in dates}
 
+    acquisition = shared.first_paid.drop(columns="mrr_cents")
+    (fp_codes, *date_codes), uniques = encode_ids(acquisition["customer_id"], *ids.values())
+    position, n = dict(zip(dates, date_codes)), len(uniques)
+
     segment_at_d = pd.DataFrame({"customer_id": ids[as_of], "segment": labels[as_of]})
+    # The history's ids as a categorical over the codes just computed: segment_economics then hashes
+    # each customer once, not once per month.
+    history_codes = np.concatenate([position[m] for m in months]) if months else np.array([], dtype="int64")
     segment_history = pd.DataFrame({
-        "customer_id": pd.concat([ids[m] for m in months], ignore_index=True) if months else
-        pd.Series([], dtype="str"),
+        "customer_id": pd.Categorical.from_codes(history_codes, categories=uniques.astype("str")),
         "month": np.repeat(np.array([pd.Timestamp(m) for m in months], dtype="datetime64[us]"),
                            [len(ids[m]) for m in months]),
         "segment": _labels([labels[m] for m in months])})
 
     # acquisition: first paid month, channel, segment and value tier at acquisition
-    acquisition = shared.first_paid.drop(columns="mrr_cents")
-    (fp_codes, *date_codes), n = encode_ids(acquisition["customer_id"], *ids.values())
-    position = dict(zip(dates, date_codes))
     segment = np.full(len(acquisition), None, dtype=object)
 
     def label_rows(d: date, rows: np.ndarray) -> None:
@@ -139,7 +142,7 @@ def _inputs(shared: _Shared, scheme: str, labels_at: LabelsAt, customer_ids_at: 
         at[position[d]] = np.arange(len(position[d]))
         found = at[fp_codes[rows]]
         ok = found >= 0
-        segment[rows[ok]] = labels[d].astype("object").to_numpy()[found[ok]]
+        segment[rows[ok]] = labels[d].take(found[ok]).astype("object").to_numpy()
 
     label_rows(as_of, np.arange(len(acquisition)))
     first_paid_month = acquisition["first_paid_month"]

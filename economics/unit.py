@@ -15,6 +15,7 @@ the segment history, so the same rules produce MRR movements and segment churn.
 """
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass, field
 from datetime import date
@@ -254,19 +255,23 @@ def _ledger_view(ledger: pd.DataFrame) -> _LedgerView:
     return view
 
 
-def encode_ids(*columns: pd.Series) -> tuple[list[np.ndarray], int]:
-    """Integer codes of customer ids for several id columns, in one code space, and the number of codes.
+def encode_ids(*columns: pd.Series) -> tuple[list[np.ndarray], pd.Index]:
+    """Integer codes of customer ids for several id columns in one code space, and the ids of the codes.
 
-    One pd.factorize over all of them: each string is hashed once. When the first column holds unique
-    ids, its i-th id has code i.
+    One pd.factorize over all of them: each string is hashed once (a categorical column: only its
+    categories). When the first column holds unique ids, its i-th id has code i.
     """
-    joined = pd.concat([c.astype("str") for c in columns], ignore_index=True)
+    parts = [c.cat.categories.to_series() if isinstance(c.dtype, pd.CategoricalDtype) else c for c in columns]
+    joined = pd.concat([p.astype("str") for p in parts], ignore_index=True)
     codes, uniques = pd.factorize(joined, use_na_sentinel=False)
     out, start = [], 0
-    for c in columns:
-        out.append(codes[start:start + len(c)])
-        start += len(c)
-    return out, len(uniques)
+    for c, p in zip(columns, parts):
+        part = codes[start:start + len(p)]
+        start += len(p)
+        if isinstance(c.dtype, pd.CategoricalDtype):  # a missing id (code -1) gets a code of its own
+            part = np.append(part, len(uniques))[c.cat.codes.to_numpy()]
+        out.append(part)
+    return out, pd.Index(uniques)
 
 
 def _by_code(n: int, codes: np.ndarray, values: np.ndarray, fill: float = math.nan) -> np.ndarray:
@@ -368,6 +373,27 @@ def _window_status(inputs: EconomicsInputs, first: date, last: date,
         _STATUS_MEMO.clear()
     _STATUS_MEMO[key] = (inputs.ledger, frame, codes, positions)
     return frame, codes, positions
+
+
+_CAC_MEMO: dict[tuple, tuple[pd.DataFrame | None, pd.DataFrame]] = {}
+
+
+def _attributed_cac(acquisition: pd.DataFrame, spend: pd.DataFrame | None, first: date, last: date) -> pd.DataFrame:
+    """attribute_cac over the window (none without one), memoised on the acquisition rows' content and the
+    spend object: CAC does not depend on the scheme, and the report asks for it once per scheme."""
+    cols = [c for c in ("customer_id", "first_paid_month", "channel", "value_tier") if c in acquisition]
+    digest = hashlib.blake2b(pd.util.hash_pandas_object(acquisition[cols], index=False).to_numpy().tobytes(),
+                             digest_size=16).hexdigest()
+    key = (digest, tuple(cols), id(spend), first, last)
+    hit = _CAC_MEMO.get(key)
+    if hit is not None and hit[0] is spend:
+        return hit[1].copy()
+    cac = attribute_cac(acquisition, spend, first, last) if first <= last else \
+        attribute_cac(acquisition, None, last, last)
+    if len(_CAC_MEMO) >= _MEMO_SIZE:
+        _CAC_MEMO.clear()
+    _CAC_MEMO[key] = (spend, cac)
+    return cac.copy()
 
 
 def _segment_churn(inputs: EconomicsInputs, first: date, last: date, inactivity_days: int,
@@ -475,9 +501,10 @@ def segment_economics(inputs: EconomicsInputs, assumptions: Assumptions) -> Segm
 
     names = ("segment_at_d", "segment_history", "acquisition", "usage")
     frames = [inputs.segment_at_d, inputs.segment_history, inputs.acquisition, inputs.usage]
-    (_, *found), n = encode_ids(view.ids, *(f["customer_id"] if "customer_id" in f else pd.Series([], dtype="str")
-                                   for f in frames))
+    (_, *found), uniques = encode_ids(view.ids, *(f["customer_id"] if "customer_id" in f else
+                                                  pd.Series([], dtype="str") for f in frames))
     codes = dict(zip(names, found))
+    n = len(uniques) + 1  # one more for a missing id in a categorical column
     months = _window_months(first, last) if first <= last else []
     nrr_month = pd.Timestamp(add_months(last, -11))
     segments = _SegmentTable.of(inputs.segment_history, codes["segment_history"],
@@ -490,8 +517,7 @@ def segment_economics(inputs: EconomicsInputs, assumptions: Assumptions) -> Segm
     nrr = _nrr_by_segment(view, n, segments, last).set_index("segment")
     per = _per_customer(inputs, a, last, view, n, codes)
     has_spend = inputs.spend is not None and len(inputs.spend) > 0
-    cac = attribute_cac(inputs.acquisition, inputs.spend, first, last) if first <= last else \
-        attribute_cac(inputs.acquisition, None, last, last)
+    cac = _attributed_cac(inputs.acquisition, inputs.spend, first, last)
     acq_seg = inputs.acquisition.set_index("customer_id")["segment"].astype("object") \
         if "segment" in inputs.acquisition else pd.Series(dtype="object")
     cac["segment"] = cac["customer_id"].map(acq_seg).fillna(UNLABELLED)

@@ -1,6 +1,8 @@
 """Risk and opportunities: who is likely to churn or convert, behavioural clusters, upsell calls, predicted LTV."""
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 import charts
@@ -87,7 +89,7 @@ with churn_tab:
                                                            format="percent"),
             "top_drivers": st.column_config.TextColumn("Why", width="large"),
             "mrr": st.column_config.NumberColumn("MRR", format="localized")})
-        st.download_button("Download the at-risk list (CSV)", csv_bytes(at_risk),
+        st.download_button("Download the at-risk list (CSV)", partial(csv_bytes, at_risk),
                            f"at_risk_{view.as_of:%Y-%m-%d}.csv", "text/csv", icon=":material/download:",
                            key="download_at_risk")
         st.caption("Custom rules on the Segments page can use `churn_probability`, e.g. "
@@ -126,7 +128,7 @@ with upsell_tab:
     st.dataframe(candidates.head(50), hide_index=True, width="stretch", column_config={
         "score": st.column_config.ProgressColumn("Score", min_value=0, max_value=100, format="%.0f"),
         "reason": st.column_config.TextColumn("Why", width="large")})
-    st.download_button("Download upsell candidates (CSV)", csv_bytes(candidates),
+    st.download_button("Download upsell candidates (CSV)", partial(csv_bytes, candidates),
                        f"upsell_{view.as_of:%Y-%m-%d}.csv", "text/csv", icon=":material/download:",
                        key="download_upsell")
 

@@ -9,6 +9,7 @@ column gets a message naming the rule and the column.
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Sequence
@@ -56,6 +57,12 @@ def validate_expression(name: str, expr: str) -> None:
     other table, a window, or a function that reads files or settings (``read_csv``, ``glob``, ...).
     Column names are checked later, against the features frame (see `evaluate_rules`).
     """
+    _validate(name, expr)
+
+
+@functools.lru_cache(maxsize=256)
+def _validate(name: str, expr: str) -> None:
+    # Memoised: the report and the app check the same few rules at every date (a parse costs ~20 ms).
     if not isinstance(expr, str) or not expr.strip():
         raise RuleError(f"custom rule {name!r}: the expression is empty; write a condition such as "
                         "'events_30d >= 20'.")

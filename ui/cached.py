@@ -55,6 +55,7 @@ def refresh() -> None:
     """After a load or clear: drop every cached result (the data version changes anyway)."""
     st.cache_data.clear()
     _features_at.clear()
+    _labels.clear()
 
 
 def workspace_status() -> dict:
@@ -188,8 +189,14 @@ def _revenue_model() -> str:
     return workspace().meta().get("revenue_model", "subscription")
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
 def labels(version: str, as_of: date, definition_toml: str) -> pd.DataFrame:
+    """Every scheme's label and score per customer (segmentation.schemes.label_all, plus value tier x
+    channel); a shallow copy-on-write copy of the cached frame, like `features`."""
+    return _labels(version, as_of, definition_toml).copy(deep=False)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _labels(version: str, as_of: date, definition_toml: str) -> pd.DataFrame:
     from segmentation.schemes import label_all
 
     out = label_all(features(version, as_of, definition_toml), definition(definition_toml))
