@@ -16,7 +16,7 @@ import pandas as pd
 from economics.assumptions import Assumptions
 from economics.ledger import add_months, last_complete_month
 
-__all__ = ["USAGE_COLUMNS", "usage_window", "customer_usage", "usage_months", "observed_months", "support_burden"]
+__all__ = ["USAGE_COLUMNS", "usage_window", "customer_usage", "usage_scan", "priced_usage", "usage_months", "observed_months", "support_burden"]
 
 USAGE_COLUMNS: tuple[str, ...] = ("customer_id", "tickets", "support_minutes", "support_cost", "events",
                                   "seats")
@@ -36,6 +36,17 @@ def customer_usage(tables: dict[str, ir.Table], as_of: date, window_months: int,
     module rules), events (count), seats (distinct event user_ids in the window; else the customers
     table's seat_limit; else 0). The window is `usage_window(as_of, window_months)`.
     """
+    return priced_usage(usage_scan(tables, as_of, window_months), assumptions)
+
+
+def usage_scan(tables: dict[str, ir.Table], as_of: date, window_months: int) -> pd.DataFrame:
+    """`customer_usage` before the support rates: instead of support_cost, its three parts.
+
+    A ticket's support cost is its own `cost`, else minutes x cost per minute, else an equal share of
+    the team's monthly cost over that month's tickets; so per customer: own_cost (sum of own costs),
+    priced_minutes (minutes of tickets without an own cost) and team_share (sum of 1 / tickets of the
+    month, over tickets with neither). `priced_usage` applies the rates, so changing them needs no scan.
+    """
     start, end = usage_window(as_of, window_months)
     lo, hi = ibis.literal(start).cast("timestamp"), ibis.literal(end).cast("timestamp")
     parts: list[pd.DataFrame] = []
@@ -46,13 +57,11 @@ def customer_usage(tables: dict[str, ir.Table], as_of: date, window_months: int,
         minutes = t.minutes.cast("float64") if "minutes" in cols else ibis.null("float64")
         own = t.cost.cast("float64") if "cost" in cols else ibis.null("float64")
         t = t.mutate(m=minutes, own=own, month=t.created_at.truncate("M"))
-        # The team's monthly cost is shared over that month's tickets (used only without cost or minutes).
-        t = t.mutate(per_ticket_team=ibis.literal(assumptions.support_team_monthly_cost)
-                     / t.count().over(ibis.window(group_by="month")))
-        cost = t.own.fill_null(t.m * assumptions.support_cost_per_minute).fill_null(t.per_ticket_team)
-        t = t.mutate(c=cost)
-        agg = t.group_by("customer_id").aggregate(tickets=t.count(), support_minutes=t.m.sum(),
-                                                  support_cost=t.c.sum())
+        t = t.mutate(share=ibis.literal(1.0) / t.count().over(ibis.window(group_by="month")))
+        agg = t.group_by("customer_id").aggregate(
+            tickets=t.count(), support_minutes=t.m.sum(), own_cost=t.own.sum(),
+            priced_minutes=t.m.sum(where=t.own.isnull()),
+            team_share=t.share.sum(where=t.own.isnull() & t.m.isnull()))
         parts.append(agg.execute())
     if "events" in tables:
         e = tables["events"]
@@ -71,12 +80,25 @@ def customer_usage(tables: dict[str, ir.Table], as_of: date, window_months: int,
     for col in ("tickets", "events"):
         out[col] = out[col].fillna(0).astype("int64") if col in out else 0
     out["support_minutes"] = out["support_minutes"].astype("float64") if "support_minutes" in out else float("nan")
-    out["support_cost"] = out["support_cost"].fillna(0.0).astype("float64") if "support_cost" in out else 0.0
+    for col in _COST_PARTS:
+        out[col] = out[col].astype("float64").fillna(0.0) if col in out else 0.0
     seats = out["seats"].astype("float64") if "seats" in out else pd.Series(float("nan"), index=out.index)
     if "seat_limit" in out:
         seats = seats.fillna(out["seat_limit"])
     out["seats"] = seats.fillna(0.0)
-    return out[list(USAGE_COLUMNS)].sort_values("customer_id").reset_index(drop=True)
+    columns = [c for c in USAGE_COLUMNS if c != "support_cost"] + list(_COST_PARTS)
+    return out[columns].sort_values("customer_id").reset_index(drop=True)
+
+
+_COST_PARTS = ("own_cost", "priced_minutes", "team_share")
+
+
+def priced_usage(scan: pd.DataFrame, assumptions: Assumptions) -> pd.DataFrame:
+    """USAGE_COLUMNS from a `usage_scan`, support cost priced with the assumptions' rates."""
+    out = scan.copy()
+    out["support_cost"] = (out["own_cost"] + out["priced_minutes"] * assumptions.support_cost_per_minute
+                           + out["team_share"] * assumptions.support_team_monthly_cost)
+    return out[list(USAGE_COLUMNS)]
 
 
 def usage_months(customer_ids: pd.Series, acquisition: pd.DataFrame | None, as_of: date,

@@ -16,7 +16,7 @@ import pandas as pd
 from pandas.api.types import union_categoricals
 
 from economics.assumptions import Assumptions, parse_assumptions
-from economics.costs import customer_usage
+from economics.costs import priced_usage, usage_scan
 from economics.ledger import add_months, last_complete_month
 from economics.unit import EconomicsInputs, SegmentEconomics, encode_ids, segment_economics
 from segmentation.definition import Definition
@@ -95,7 +95,8 @@ class _Shared:
         after = {m: add_months(m.date(), 1) for m in pd.DatetimeIndex(first_paid["first_paid_month"]).unique()}
         window = (self.months[0], add_months(self.months[-1], 1)) if self.months else None
         self.acquired_after = {m: d for m, d in after.items() if window and window[0] <= d <= window[1]}
-        self.usage = customer_usage(dict(tables), as_of, a.churn_window_months, a)
+        # Usage before the support rates (priced per call: an assumption edit needs no rescan).
+        self.usage_scan = usage_scan(dict(tables), as_of, a.churn_window_months)
         self.spend = tables["spend"].execute() if "spend" in tables else None
         self.revenue = None
         if revenue_model == "transactional":
@@ -152,18 +153,22 @@ def _inputs(shared: _Shared, scheme: str, labels_at: LabelsAt, customer_ids_at: 
     mrr = shared.first_paid["mrr_cents"].to_numpy(dtype="float64") / 100  # value tier of 12 x the first paid MRR
     acquisition["value_tier"] = value_tier(pd.DataFrame({"mrr": mrr, "arr": 12 * mrr}), defn).astype(
         "str").to_numpy()
-    a = shared.a
+    a = assumptions_of(defn)
+    if a.churn_window_months != shared.a.churn_window_months:
+        raise ValueError("economics: the shared inputs were computed for a churn window of "
+                         f"{shared.a.churn_window_months} months, not {a.churn_window_months}; compute them again.")
     return EconomicsInputs(
         ledger=shared.ledger, segment_at_d=segment_at_d, segment_history=segment_history,
         acquisition=acquisition[["customer_id", "first_paid_month", "channel", "segment", "value_tier"]],
-        usage=shared.usage, window_months=a.churn_window_months, spend=shared.spend, as_of=as_of,
+        usage=priced_usage(shared.usage_scan, a), window_months=a.churn_window_months, spend=shared.spend,
+        as_of=as_of,
         revenue_model=shared.revenue_model, revenue=shared.revenue)
 
 
 def shared_inputs(tables: Mapping[str, ir.Table], as_of: date, defn: Definition,
                   revenue_model: str = "subscription") -> _Shared:
     """The scheme-independent inputs at one date (ledger, first payments, usage, spend), to reuse across
-    schemes and threshold changes: they depend only on the data and the assumptions."""
+    schemes, threshold and assumption changes: they depend only on the data and the churn window."""
     return _Shared(tables, as_of, defn, revenue_model, assumptions_of(defn))
 
 

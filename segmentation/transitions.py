@@ -49,8 +49,9 @@ def scheme_labels(features: pd.DataFrame, scheme: str, defn: Definition,
     """
     feats = features.reset_index(drop=True)
     if "+" in scheme:  # two schemes combined: "value_tier+channel" -> "SMB · Outbound sales"
-        ref = reference if reference is not None else reference_of(feats, defn)
-        first, second = (scheme_labels(feats, part, defn, ref).astype("str") for part in scheme.split("+", 1))
+        # Each part computes only the cut-offs it needs when no reference is given (value tier and
+        # channel need none; the full reference costs ~50 ms at 100,000 customers, at every date).
+        first, second = (scheme_labels(feats, part, defn, reference).astype("str") for part in scheme.split("+", 1))
         return first + CROSS_SEPARATOR + second
     if scheme == "custom":
         return label_all(feats, defn, reference)["custom"]

@@ -7,6 +7,7 @@ is ever served.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from datetime import date
 
 import pandas as pd
@@ -122,10 +123,31 @@ def _available_schemes(version: str, definition_toml: str) -> dict[str, str]:
 
 
 def ibis_tables() -> dict:
-    """The workspace's tables as ibis tables (a fresh cursor each call: cheap, thread-safe)."""
+    """The workspace's tables as ibis tables (a fresh cursor each call: thread-safe)."""
     ws = workspace()
     con = ws.ibis()
     return {name: con.table(name) for name in ws.tables()}
+
+
+class _LazyTables(Mapping):
+    """`ibis_tables()` opened on first use: most recomputations find what they scan already cached."""
+
+    def __init__(self) -> None:
+        self._tables: dict | None = None
+
+    def _open(self) -> dict:
+        if self._tables is None:
+            self._tables = ibis_tables()
+        return self._tables
+
+    def __getitem__(self, name: str):
+        return self._open()[name]
+
+    def __iter__(self):
+        return iter(self._open())
+
+    def __len__(self) -> int:
+        return len(self._open())
 
 
 def _params_of(definition_toml: str):
@@ -159,7 +181,7 @@ def features(version: str, as_of: date, definition_toml: str) -> pd.DataFrame:
     slider relabels without recomputing them. When a custom rule uses `churn_probability`, the churn
     model trained as of that date scores the paying customers (others get none)."""
     params, key = _params_of(definition_toml)
-    feats = _features_at(version, as_of, key, _revenue_model(), params).copy(deep=False)
+    feats = _features_at(version, as_of, key, _revenue_model(version), params).copy(deep=False)
     rate = _support_rate(definition_toml)
     if rate != 1.0 and "support_minutes_90d" in feats:
         feats = feats.assign(support_cost_90d=feats["support_minutes_90d"] * rate)
@@ -185,7 +207,10 @@ def rule_problem(version: str, as_of: date, definition_toml: str) -> str | None:
     return None
 
 
-def _revenue_model() -> str:
+@st.cache_data(show_spinner=False, max_entries=8)
+def _revenue_model(version: str) -> str:
+    """The data's revenue model (read once per data version: a meta read costs a few ms, and a page reads
+    it once per date)."""
     return workspace().meta().get("revenue_model", "subscription")
 
 
@@ -218,21 +243,21 @@ def scheme_labels_at(version: str, as_of: date, scheme: str, definition_toml: st
 @st.cache_resource(show_spinner="Computing unit economics…", max_entries=24)
 def economics(version: str, as_of: date, scheme: str, definition_toml: str):
     """SegmentEconomics of a scheme (immutable; shared, not copied)."""
-    from economics.pipeline import economics_for
+    from economics.pipeline import assumptions_of, economics_for
 
     defn = definition(definition_toml)
-    shared = _shared_inputs(version, as_of, repr(sorted(defn.economics.items())), definition_toml)
-    return economics_for(ibis_tables(), as_of, scheme, defn, _revenue_model(),
+    shared = _shared_inputs(version, as_of, assumptions_of(defn).churn_window_months, definition_toml)
+    return economics_for(_LazyTables(), as_of, scheme, defn, _revenue_model(version),
                          features_at=lambda d: features(version, d, definition_toml), shared=shared)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _shared_inputs(version: str, as_of: date, economics_key: str, _definition_toml: str):
-    """Ledger, first payments, usage and spend at a date: keyed on what they depend on (not the other
-    thresholds), so a slider on behaviour or health does not rescan them."""
+def _shared_inputs(version: str, as_of: date, churn_window_months: int, _definition_toml: str):
+    """Ledger, first payments, usage and spend at a date: keyed on what they depend on (the churn window,
+    not thresholds or cost assumptions), so no slider but the window rescans them."""
     from economics.pipeline import shared_inputs
 
-    return shared_inputs(ibis_tables(), as_of, definition(_definition_toml), _revenue_model())
+    return shared_inputs(ibis_tables(), as_of, definition(_definition_toml), _revenue_model(version))
 
 
 @st.cache_data(show_spinner="Labelling customers at acquisition…", max_entries=16)
@@ -261,7 +286,7 @@ def movements(version: str, as_of: date, inactivity_days: int) -> pd.DataFrame:
     from economics.mrr import mrr_movements
 
     t = ibis_tables()
-    model = _revenue_model()
+    model = _revenue_model(version)
     return mrr_movements(t["ledger"], as_of, model, revenue=t.get("revenue") if model == "transactional" else None,
                          inactivity_days=inactivity_days)
 
@@ -329,7 +354,7 @@ def risk_backtest(version: str, as_of: date, horizon_days: int, definition_toml:
 
     params, _ = _params_of(definition_toml)
     run = backtest_churn if task == "churn" else backtest_conversion
-    return run(ibis_tables(), as_of, horizon_days, params, _revenue_model(), ModelParams(placebo_runs=20))
+    return run(ibis_tables(), as_of, horizon_days, params, _revenue_model(version), ModelParams(placebo_runs=20))
 
 
 @st.cache_resource(show_spinner="Training the model…", max_entries=8)
@@ -338,7 +363,7 @@ def risk_model(version: str, as_of: date, horizon_days: int, definition_toml: st
 
     params, _ = _params_of(definition_toml)
     fit = fit_churn_model if task == "churn" else fit_conversion_model
-    return fit(ibis_tables(), as_of, horizon_days, params, _revenue_model())
+    return fit(ibis_tables(), as_of, horizon_days, params, _revenue_model(version))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -350,7 +375,7 @@ def risk_scores(version: str, as_of: date, horizon_days: int, definition_toml: s
     if not model.enough_data:
         return pd.DataFrame(columns=["customer_id", "probability", "top_drivers"])
     params, key = _params_of(definition_toml)
-    feats = _features_at(version, as_of, key, _revenue_model(), params).copy(deep=False)
+    feats = _features_at(version, as_of, key, _revenue_model(version), params).copy(deep=False)
     if task == "churn":  # only paying customers can churn
         return score_churn(model, feats[feats["paying"].astype(bool)])
     never_paid = feats["first_paid_month"].isna() if "first_paid_month" in feats else ~feats["paying"].astype(bool)

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from economics.assumptions import parse_assumptions
-from economics.costs import customer_usage, support_burden, usage_window
+from economics.costs import customer_usage, priced_usage, support_burden, usage_scan, usage_window
 
 # As of 2024-05-01 with a 3-month window: Feb 1 to May 1 (exclusive).
 TICKETS = pd.DataFrame({
@@ -42,6 +42,21 @@ def test_support_cost_uses_ticket_cost_then_minutes_then_the_team_cost():
         "seats": [2.0, 0.0, 0.0],              # distinct users in the window
     })
     pd.testing.assert_frame_equal(usage, expected, check_dtype=False)
+
+
+def test_the_scan_keeps_cost_parts_so_new_rates_need_no_rescan():
+    scan = usage_scan({"tickets": ibis.memtable(TICKETS), "events": ibis.memtable(EVENTS)}, date(2024, 5, 1), 3)
+    parts = scan.set_index("customer_id")[["own_cost", "priced_minutes", "team_share"]]
+    # a: 10 priced minutes and 1/3 of April's team cost; b: 30 minutes; c: its own $12.50
+    assert parts.loc["a"].tolist() == pytest.approx([0.0, 10.0, 1 / 3])
+    assert parts.loc["b"].tolist() == [0.0, 30.0, 0.0] and parts.loc["c"].tolist() == [12.5, 0.0, 0.0]
+    for per_minute, team in ((2.0, 300.0), (0.5, 900.0)):
+        a = parse_assumptions({"support_team_monthly_cost": team, "support_cost_per_minute": per_minute})
+        fresh = customer_usage({"tickets": ibis.memtable(TICKETS), "events": ibis.memtable(EVENTS)},
+                               date(2024, 5, 1), 3, a)
+        pd.testing.assert_frame_equal(priced_usage(scan, a), fresh)
+    a = parse_assumptions({"support_team_monthly_cost": 900.0, "support_cost_per_minute": 0.5})
+    assert priced_usage(scan, a).set_index("customer_id")["support_cost"].tolist() == [305.0, 15.0, 12.5]
 
 
 def test_support_burden_shares_and_per_customer_month_rates():

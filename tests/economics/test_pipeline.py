@@ -6,6 +6,7 @@ from datetime import date
 
 import ibis
 import pandas as pd
+import pytest
 
 from economics.ledger import add_months
 from economics.pipeline import economics_for, economics_inputs, shared_inputs
@@ -30,7 +31,10 @@ def tables() -> dict[str, ibis.Table]:
     ledger["refund_cents"] = 0
     customers = pd.DataFrame({"customer_id": list(MRR), "signup_date": [D(2025, 12, 1)] * 4,
                               "channel": ["ads", "sales", None, "ads"]})
-    return {"ledger": ibis.memtable(ledger), "customers": ibis.memtable(customers)}
+    tickets = pd.DataFrame({"customer_id": ["a", "a", "c"], "minutes": [10.0, 20.0, None],
+                            "created_at": pd.to_datetime(["2026-05-03", "2026-06-10", "2026-06-11"])})
+    return {"ledger": ibis.memtable(ledger), "customers": ibis.memtable(customers),
+            "tickets": ibis.memtable(tickets)}
 
 
 def features_at(d: date) -> pd.DataFrame:
@@ -80,3 +84,18 @@ def test_shared_inputs_give_the_same_economics_as_a_fresh_computation():
     # Month L = June: a pays $5,000 (Enterprise), c $2,000 (Mid-market), b $50 (Self-serve).
     assert row.loc["Enterprise", "mrr"] == 5000.0 and row.loc["Mid-market", "mrr"] == 2000.0
     assert row.loc["Not paying", "paying_customers"] == 0
+
+
+def test_shared_inputs_serve_a_cost_assumption_change_without_a_rescan():
+    t = tables()
+    shared = shared_inputs(t, AS_OF, DEFN)
+    dearer = with_updates(DEFN, economics={"support_cost_per_minute": 3.0, "support_team_monthly_cost": 500.0,
+                                           "gross_margin": 0.6})
+    fresh = economics_for(t, AS_OF, "value_tier", dearer, features_at=features_at).table
+    reused = economics_for(t, AS_OF, "value_tier", dearer, features_at=features_at, shared=shared).table
+    pd.testing.assert_frame_equal(fresh, reused)
+    # a (Enterprise): 30 minutes x $3 over its 3 paying months of the window; c: half of June's $500
+    # team cost (June has two tickets, c's has no minutes) over its 1 month.
+    row = reused.set_index("segment")
+    assert row.loc["Enterprise", "support_cost_pcm"] == pytest.approx(90.0 / 3)
+    assert row.loc["Mid-market", "support_cost_pcm"] == pytest.approx(250.0 / 1)
