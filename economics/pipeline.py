@@ -8,6 +8,7 @@ and spend, and calls `economics.unit.segment_economics`. A scheme key may combin
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import date
 
 import ibis.expr.types as ir
@@ -24,7 +25,7 @@ from segmentation.features import customer_features, feature_params
 from segmentation.schemes import value_tier
 from segmentation.transitions import CROSS_SEPARATOR, scheme_labels
 
-__all__ = ["FeaturesAt", "scheme_label", "shared_inputs", "economics_inputs", "economics_for", "assumptions_of",
+__all__ = ["FeaturesAt", "scheme_label", "shared_inputs", "economics_inputs", "repriced", "economics_for", "assumptions_of",
            "history_months", "CROSS_SEPARATOR"]
 
 FeaturesAt = Callable[[date], pd.DataFrame]
@@ -194,6 +195,14 @@ def economics_inputs(tables: Mapping[str, ir.Table], as_of: date, scheme: str, d
     shared = shared or _Shared(tables, as_of, defn, revenue_model, a)
     return _inputs(shared, scheme, lambda d, s: scheme_labels(feats(d).reset_index(drop=True), s, defn),
                    lambda d: feats(d)["customer_id"], defn)
+
+
+def repriced(inputs: EconomicsInputs, shared: _Shared, a: Assumptions) -> EconomicsInputs:
+    """The same inputs under other cost assumptions (same churn window): only the support cost in the
+    usage depends on them; segment_economics applies the rest (margin, costs, thresholds) itself."""
+    if a.churn_window_months != inputs.window_months:
+        raise ValueError("repriced: the churn window changed; compute the inputs again.")
+    return replace(inputs, usage=priced_usage(shared.usage_scan, a))
 
 
 def economics_for(tables: Mapping[str, ir.Table], as_of: date, scheme: str, defn: Definition,

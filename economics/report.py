@@ -43,10 +43,11 @@ def build_report(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue
     with the all-history event scan done once for all of them (customer_features_at); every scheme is
     labelled once per date (label_all) and the labels are shared.
     """
-    from economics.pipeline import CROSS_SEPARATOR, _inputs, _Shared
+    from economics.pipeline import _inputs, _Shared
     from economics.ledger import add_months
     from segmentation.features import customer_features, customer_features_at, feature_params
     from segmentation.schemes import available_schemes, label_all, segment_order
+    from segmentation.transitions import combined_labels
 
     as_of = as_date(as_of)
     a = parse_assumptions(getattr(defn, "economics", {}) or {})
@@ -70,8 +71,8 @@ def build_report(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue
         if missing:
             raise ValueError(f"build_report: scheme {missing[0]!r} (in {scheme!r}) is not available for this "
                              f"data and definition; choose among {', '.join(usable)}.")
-        parts = [_as_text(frame[p]) for p in scheme.split("+")[:2]]
-        return parts[0] if len(parts) == 1 else parts[0] + CROSS_SEPARATOR + parts[1]
+        parts = scheme.split("+")[:2]
+        return _as_text(frame[parts[0]]) if len(parts) == 1 else combined_labels(frame[parts[0]], frame[parts[1]])
 
     shared = _Shared(tables, as_of, defn, revenue_model, a) if schemes else None
     # Every date that needs labels: D, the month starts of the churn window, the month after the last

@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from ingest.store import Workspace
-from segmentation.transitions import CROSS_SCHEME, CROSS_SEPARATOR
+from segmentation.transitions import CROSS_SCHEME, combined_labels
 
 __all__ = [
     "workspace", "ensure_started", "workspace_status", "saved_definitions", "default_definition_toml",
@@ -217,16 +217,30 @@ def _revenue_model(version: str) -> str:
 def labels(version: str, as_of: date, definition_toml: str) -> pd.DataFrame:
     """Every scheme's label and score per customer (segmentation.schemes.label_all, plus value tier x
     channel); a shallow copy-on-write copy of the cached frame, like `features`."""
-    return _labels(version, as_of, definition_toml).copy(deep=False)
+    return _labels(version, as_of, _labels_key(definition_toml), definition_toml).copy(deep=False)
+
+
+def _labels_key(definition_toml: str) -> str:
+    """What labels depend on: the definition without its cost assumptions (they move no customer), save
+    the support cost per minute when a custom rule reads support_cost_90d."""
+    import json
+
+    from segmentation.definition import definition_to_dict
+
+    raw = definition_to_dict(definition(definition_toml))
+    economics = raw.pop("economics", None) or {}
+    if "support_cost" in json.dumps(raw.get("custom", {}), default=str):
+        raw["support_cost_per_minute"] = economics.get("support_cost_per_minute")
+    return json.dumps(raw, sort_keys=True, default=str)
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def _labels(version: str, as_of: date, definition_toml: str) -> pd.DataFrame:
+def _labels(version: str, as_of: date, labels_key: str, _definition_toml: str) -> pd.DataFrame:
     from segmentation.schemes import label_all
 
-    out = label_all(features(version, as_of, definition_toml), definition(definition_toml))
+    out = label_all(features(version, as_of, _definition_toml), definition(_definition_toml))
     if "channel" in out:
-        out[CROSS_SCHEME] = out["value_tier"].astype(str) + CROSS_SEPARATOR + out["channel"].astype(str)
+        out[CROSS_SCHEME] = combined_labels(out["value_tier"], out["channel"])
     return out
 
 
@@ -242,13 +256,27 @@ def scheme_labels_at(version: str, as_of: date, scheme: str, definition_toml: st
 
 @st.cache_resource(show_spinner="Computing unit economics…", max_entries=24)
 def economics(version: str, as_of: date, scheme: str, definition_toml: str):
-    """SegmentEconomics of a scheme (immutable; shared, not copied)."""
-    from economics.pipeline import assumptions_of, economics_for
+    """SegmentEconomics of a scheme (immutable; shared, not copied). A cost assumption edit reuses the
+    segment inputs (labels at 13 dates do not depend on it) and only re-prices and recomputes the table."""
+    from economics.pipeline import assumptions_of, repriced
+    from economics.unit import segment_economics
 
-    defn = definition(definition_toml)
-    shared = _shared_inputs(version, as_of, assumptions_of(defn).churn_window_months, definition_toml)
-    return economics_for(_LazyTables(), as_of, scheme, defn, _revenue_model(version),
-                         features_at=lambda d: features(version, d, definition_toml), shared=shared)
+    a = assumptions_of(definition(definition_toml))
+    shared = _shared_inputs(version, as_of, a.churn_window_months, definition_toml)
+    inputs = _economics_inputs(version, as_of, scheme, _labels_key(definition_toml), a.churn_window_months,
+                               definition_toml)
+    return segment_economics(repriced(inputs, shared, a), a)
+
+
+@st.cache_resource(show_spinner="Computing unit economics…", max_entries=24)
+def _economics_inputs(version: str, as_of: date, scheme: str, labels_key: str, churn_window_months: int,
+                      _definition_toml: str):
+    from economics.pipeline import economics_inputs
+
+    defn = definition(_definition_toml)
+    shared = _shared_inputs(version, as_of, churn_window_months, _definition_toml)
+    return economics_inputs(_LazyTables(), as_of, scheme, defn, _revenue_model(version),
+                            features_at=lambda d: features(version, d, _definition_toml), shared=shared)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)

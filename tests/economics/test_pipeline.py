@@ -99,3 +99,18 @@ def test_shared_inputs_serve_a_cost_assumption_change_without_a_rescan():
     row = reused.set_index("segment")
     assert row.loc["Enterprise", "support_cost_pcm"] == pytest.approx(90.0 / 3)
     assert row.loc["Mid-market", "support_cost_pcm"] == pytest.approx(250.0 / 1)
+
+
+def test_repriced_inputs_give_the_economics_of_the_new_assumptions():
+    from economics.pipeline import assumptions_of, repriced
+    from economics.unit import segment_economics
+
+    t = tables()
+    shared = shared_inputs(t, AS_OF, DEFN)
+    inputs = economics_inputs(t, AS_OF, "value_tier", DEFN, features_at=features_at, shared=shared)
+    dearer = with_updates(DEFN, economics={"support_cost_per_minute": 3.0, "gross_margin": 0.6})
+    a = assumptions_of(dearer)
+    fresh = economics_for(t, AS_OF, "value_tier", dearer, features_at=features_at).table
+    pd.testing.assert_frame_equal(segment_economics(repriced(inputs, shared, a), a).table, fresh)
+    with pytest.raises(ValueError, match="churn window"):
+        repriced(inputs, shared, assumptions_of(with_updates(DEFN, economics={"churn_window_months": 6})))

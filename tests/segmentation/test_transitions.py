@@ -101,3 +101,19 @@ def test_segment_history_labels_each_customer_at_each_month_start(tiny_tables):
                              "month": pd.to_datetime(["2026-09-01", "2026-09-01", "2026-10-01", "2026-10-01"]),
                              "segment": ["SMB", "SMB", "SMB", "Not paying"]})
     pd.testing.assert_frame_equal(h, expected, check_dtype=False)
+
+
+def test_combined_labels_equal_the_joined_texts_built_from_codes():
+    from segmentation.transitions import CROSS_SEPARATOR, combined_labels
+
+    tier = pd.Series(pd.Categorical(["SMB", "Enterprise", "SMB", None], categories=["Enterprise", "SMB", "Unused"]))
+    channel = pd.Series(["Outbound sales", "Organic", "Organic", "Organic"], dtype="str")
+    got = combined_labels(tier, channel)
+    joined = tier.astype("str") + CROSS_SEPARATOR + channel
+    assert got.astype("str").tolist()[:3] == joined.tolist()[:3] == [
+        "SMB · Outbound sales", "Enterprise · Organic", "SMB · Organic"]
+    assert pd.isna(got.iloc[3]) and pd.isna(joined.iloc[3])  # a missing part: no combined label
+    assert isinstance(got.dtype, pd.CategoricalDtype) and len(got.cat.categories) == 3  # only pairs that occur
+    # Labels holding the separator cannot be told apart as pairs: the texts are joined instead.
+    odd = combined_labels(pd.Series(["A · B", "A"]), pd.Series(["C", "B · C"]))
+    assert odd.tolist() == ["A · B · C", "A · B · C"]
