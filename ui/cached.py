@@ -451,9 +451,14 @@ def board_pack(version: str, as_of: date, compare_to: date, scheme: str, definit
     return {"html": page.encode("utf-8"), "pdf": boardpack.to_pdf(page)}
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
 def adoption(version: str, as_of: date, scheme: str, definition_toml: str) -> pd.DataFrame:
+    """Feature adoption by segment (an events scan): keyed on what moves customers, not cost assumptions."""
+    return _adoption(version, as_of, scheme, _labels_key(definition_toml), definition_toml)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _adoption(version: str, as_of: date, scheme: str, labels_key: str, _definition_toml: str) -> pd.DataFrame:
     from segmentation.adoption import feature_adoption
 
-    lab = labels(version, as_of, definition_toml)
+    lab = labels(version, as_of, _definition_toml)
     return feature_adoption(ibis_tables(), lab.set_index("customer_id")[scheme], as_of)
