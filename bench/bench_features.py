@@ -14,11 +14,13 @@ import argparse
 import time
 from datetime import date
 
+import pandas as pd
+
 from bench.data import dataset
 from bench.engine import parquet_tables, peak_rss_mb, size_arguments
-from segmentation.definition import default_definition, with_updates
+from segmentation.definition import default_definition, definition_to_dict, with_updates
 from segmentation.features import add_months, customer_features, customer_features_at, feature_params
-from segmentation.schemes import behavior, health_band, lifecycle, reference_of, value_tier
+from segmentation.schemes import behavior, health_band, health_score, lifecycle, reference_of, value_tier
 
 AS_OF = date(2026, 11, 1)
 
@@ -38,13 +40,21 @@ def main() -> None:
 
     reference = reference_of(features, defn)
     moved = with_updates(defn, behavior={"power_top_pct": 25.0})
-    for name, scheme in (("value_tier", value_tier), ("behavior", behavior), ("lifecycle", lifecycle),
-                         ("health_band", health_band)):
-        scheme(features, moved, reference)  # warm-up
+    # A health band edge moves: the scores stand (label_all keeps them in `health_score`).
+    scores = pd.DataFrame({"health_score": health_score(features, defn, reference)})
+    bands = definition_to_dict(defn)["health"]["bands"]
+    bands[0]["upper"] = bands[1]["lower"] = 25.0  # Critical / At-risk edge 20 -> 25
+    edge = with_updates(defn, health={"bands": bands})
+    for name, scheme, frame, d in (("value_tier", value_tier, features, moved),
+                                   ("behavior", behavior, features, moved),
+                                   ("lifecycle", lifecycle, features, moved),
+                                   ("health_band (band edge; scores kept)", health_band, scores, edge),
+                                   ("health_band (weights; scores recomputed)", health_band, features, moved)):
+        scheme(frame, d, reference)  # warm-up
         runs = []
         for _ in range(5):
             t = time.perf_counter()
-            scheme(features, moved, reference)
+            scheme(frame, d, reference)
             runs.append(time.perf_counter() - t)
         print(f"relabel {name}: {min(runs) * 1000:.1f} ms (best of 5)")
 
