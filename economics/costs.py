@@ -16,7 +16,8 @@ import pandas as pd
 from economics.assumptions import Assumptions
 from economics.ledger import add_months, last_complete_month
 
-__all__ = ["USAGE_COLUMNS", "usage_window", "customer_usage", "usage_scan", "priced_usage", "usage_months", "observed_months", "support_burden"]
+__all__ = ["USAGE_COLUMNS", "usage_window", "customer_usage", "usage_scan", "priced_usage", "usage_months",
+           "observed_months", "support_burden"]
 
 USAGE_COLUMNS: tuple[str, ...] = ("customer_id", "tickets", "support_minutes", "support_cost", "events",
                                   "seats")

@@ -25,8 +25,8 @@ from segmentation.features import customer_features, feature_params
 from segmentation.schemes import value_tier
 from segmentation.transitions import CROSS_SEPARATOR, scheme_labels
 
-__all__ = ["FeaturesAt", "scheme_label", "shared_inputs", "economics_inputs", "repriced", "economics_for", "assumptions_of",
-           "history_months", "CROSS_SEPARATOR"]
+__all__ = ["FeaturesAt", "scheme_label", "shared_inputs", "economics_inputs", "repriced", "economics_for",
+           "assumptions_of", "history_months", "CROSS_SEPARATOR"]
 
 FeaturesAt = Callable[[date], pd.DataFrame]
 

@@ -26,7 +26,7 @@ from segmentation.definition import Definition
 from segmentation.features import customer_features, feature_params
 from segmentation.schemes import SCHEMES, Reference, label_all, reference_of, segment_order
 
-__all__ = ["NEW", "CHURNED", "CROSS_SCHEME", "CROSS_SEPARATOR", "WATCHED", "scheme_labels", "transitions", "transitions_from_features", "customer_transitions",
+__all__ = ["NEW", "CHURNED", "CROSS_SCHEME", "CROSS_SEPARATOR", "WATCHED", "scheme_labels", "combined_labels", "transitions", "transitions_from_features", "customer_transitions",
            "watched_movements", "segment_history"]
 
 CROSS_SEPARATOR = " · "
@@ -58,7 +58,8 @@ def combined_labels(first: pd.Series, second: pd.Series) -> pd.Series:
     pairs = pairs[pairs >= 0]
     names = [f"{a_names[p // len(b_names)]}{CROSS_SEPARATOR}{b_names[p % len(b_names)]}" for p in pairs]
     if len(set(names)) < len(names):  # labels that themselves hold the separator: join the texts
-        return first.astype("str").reset_index(drop=True) + CROSS_SEPARATOR + second.astype("str").reset_index(drop=True)
+        texts = [part.astype("str").reset_index(drop=True) for part in (first, second)]
+        return texts[0] + CROSS_SEPARATOR + texts[1]
     return pd.Series(pd.Categorical.from_codes(codes, categories=names))
 
 

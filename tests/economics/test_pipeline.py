@@ -52,7 +52,8 @@ def test_segments_over_time_and_at_acquisition():
     inputs = economics_inputs(tables(), AS_OF, "value_tier", DEFN, features_at=features_at)
     hist = inputs.segment_history.assign(segment=inputs.segment_history["segment"].astype(str))
     # The churn window is April-June: every customer labelled at each month start.
-    assert sorted(pd.to_datetime(hist["month"]).dt.date.unique().tolist()) == [D(2026, 4, 1), D(2026, 5, 1), D(2026, 6, 1)]
+    months = sorted(pd.to_datetime(hist["month"]).dt.date.unique().tolist())
+    assert months == [D(2026, 4, 1), D(2026, 5, 1), D(2026, 6, 1)]
     hist["month"] = pd.to_datetime(hist["month"]).dt.date
     a = hist[hist["customer_id"] == "a"].set_index("month")["segment"]
     assert a.to_dict() == {D(2026, 4, 1): "SMB", D(2026, 5, 1): "SMB", D(2026, 6, 1): "Enterprise"}
