@@ -77,3 +77,16 @@ def test_high_value_customers_use_different_features(sample):
         assert share.loc[feature, high].min() >= 4 * share.loc[feature, low].max(), feature
     # the everyday feature is used across tiers: the difference is in what else they use
     assert share.loc["dashboard_view", high + low].min() >= 0.8
+
+
+@pytest.mark.parametrize("as_of", [D, dt.date(2025, 6, 15)])
+def test_distinct_active_days_by_bitmap_equal_the_portable_count(sample, monkeypatch, as_of):
+    """The DuckDB bitmap count of active days (features._distinct_days) equals COUNT(DISTINCT date)."""
+    import segmentation.features as features
+
+    tables, model = sample
+    fast = customer_features(tables, as_of, feature_params(DEFN), model)
+    monkeypatch.setattr(features, "BITMAP_DAYS", False)
+    portable = customer_features(tables, as_of, feature_params(DEFN), model)
+    assert fast["frequency"].sum() > 0
+    pd.testing.assert_frame_equal(fast, portable)
