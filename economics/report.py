@@ -12,7 +12,6 @@ from typing import Any, Mapping
 
 import ibis.expr.types as ir
 import pandas as pd
-import pyarrow as pa
 
 from economics.assumptions import assumptions_to_dict, parse_assumptions
 from economics.cohorts import CohortParams, cohort_retention
@@ -72,7 +71,8 @@ def build_report(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue
             raise ValueError(f"build_report: scheme {missing[0]!r} (in {scheme!r}) is not available for this "
                              f"data and definition; choose among {', '.join(usable)}.")
         parts = scheme.split("+")[:2]
-        return _as_text(frame[parts[0]]) if len(parts) == 1 else combined_labels(frame[parts[0]], frame[parts[1]])
+        # Categorical labels as they are: segment economics reads their codes, not per-customer strings.
+        return frame[parts[0]] if len(parts) == 1 else combined_labels(frame[parts[0]], frame[parts[1]])
 
     shared = _Shared(tables, as_of, defn, revenue_model, a) if schemes else None
     # Every date that needs labels: D, the month starts of the churn window, the month after the last
@@ -123,16 +123,6 @@ def build_report(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue
         out["transitions"] = _transitions(tables, as_date(compare_to), as_of, feats, defn, revenue_model,
                                           [s for s in schemes if "+" not in s], feats_from)
     return out
-
-
-def _as_text(labels: pd.Series) -> pd.Series:
-    """A categorical label column as text (the same values as .astype("str"), built by Arrow: faster)."""
-    if not isinstance(labels.dtype, pd.CategoricalDtype):
-        return labels.astype("str")
-    codes = labels.cat.codes.to_numpy()
-    names = pa.array([str(c) for c in labels.cat.categories], type=pa.string())
-    text = pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), names).cast(pa.string())
-    return pd.Series(text, dtype="str", index=labels.index)
 
 
 def _transitions(tables: Mapping[str, ir.Table], date_from: date, as_of: date, feats_to: pd.DataFrame,
