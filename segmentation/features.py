@@ -16,7 +16,8 @@ import ibis
 import numpy as np
 import pandas as pd
 
-__all__ = ["FeatureParams", "feature_params", "customer_features", "customer_features_at", "FEATURE_COLUMNS", "month_start", "add_months", "as_date"]
+__all__ = ["FeatureParams", "feature_params", "customer_features", "customer_features_at", "FEATURE_COLUMNS",
+           "month_start", "add_months", "as_date", "ACTIVITY_TABLES", "without_activity"]
 
 FEATURE_COLUMNS: tuple[str, ...] = (
     "customer_id", "signup_date", "cohort", "tenure_days", "paying", "churned", "mrr", "arr", "mrr_3m_ago",
@@ -479,6 +480,17 @@ class _EventBuckets:
             raw = getattr(self.backend, "con", None)
             if raw is not None:
                 raw.execute(f'DROP TABLE IF EXISTS "{self.name}"')
+
+
+ACTIVITY_TABLES: tuple[str, ...] = ("events", "tickets", "nps")
+
+
+def without_activity(tables: Mapping[str, ibis.Table]) -> dict[str, ibis.Table]:
+    """The tables without events, tickets and NPS answers. Features computed from them have the customer,
+    revenue and tenure columns exactly as with every table, and the activity columns missing: enough for
+    the schemes of schemes.REVENUE_ONLY_SCHEMES (value tier, lifecycle, size band, attributes), in a
+    fraction of the time (the event scan is most of a features computation)."""
+    return {name: table for name, table in tables.items() if name not in ACTIVITY_TABLES}
 
 
 def customer_features_at(tables: Mapping[str, ibis.Table], dates: list[dt.date], params: FeatureParams,

@@ -27,13 +27,16 @@ __all__ = [
     "Reference", "Distribution", "reference_of", "value_tier", "behavior", "lifecycle", "health_score", "health_band",
     "rfm_scores", "rfm_segment", "size_band", "icp_fit", "learn_icp_profile", "goal", "custom", "attribute",
     "label_all", "available_schemes", "segment_order", "SCHEMES", "ATTRIBUTE_SCHEMES", "NO_USAGE", "UNKNOWN",
-    "NOT_STATED", "behavior_measure",
+    "NOT_STATED", "behavior_measure", "REVENUE_ONLY_SCHEMES", "reads_activity",
 ]
 
 NO_USAGE = "No usage data"
 UNKNOWN = "Unknown"
 NOT_STATED = "Not stated"
 ATTRIBUTE_SCHEMES: tuple[str, ...] = ("industry", "plan", "channel", "country")
+# Schemes whose labels read only revenue, tenure and customer attributes (mrr, arr, tenure_days, churned,
+# employees, the attribute columns): features for them may skip the activity scans (see reads_activity).
+REVENUE_ONLY_SCHEMES: frozenset[str] = frozenset({"value_tier", "lifecycle", "size_band", *ATTRIBUTE_SCHEMES})
 BEHAVIOR_ORDER: tuple[str, ...] = ("Power", "Active", "Light", "Dormant", "New", NO_USAGE)
 _BEHAVIOR_MEASURES: tuple[str, ...] = ("active_days_30d", "events_30d", "frequency")
 
@@ -528,6 +531,12 @@ def segment_order(scheme: str, defn: Definition, labels: pd.Series | None = None
         counts = labels.astype("str").value_counts()
         return [v for v in counts.index if v != missing] + [missing]
     return [missing]
+
+
+def reads_activity(scheme: str) -> bool:
+    """Whether a scheme (or two joined by "+") reads events, tickets or NPS answers through its features;
+    when it does not, `features.without_activity` tables give it the same labels at a fraction of the cost."""
+    return any(part not in REVENUE_ONLY_SCHEMES for part in scheme.split("+"))
 
 
 def available_schemes(columns: list[str], defn: Definition) -> list[str]:

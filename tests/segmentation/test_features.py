@@ -7,7 +7,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from segmentation.features import FeatureParams, customer_features, feature_params
+from segmentation.features import FeatureParams, customer_features, feature_params, without_activity
 from segmentation.definition import load_definition
 
 from .conftest import D, tiny_frames
@@ -113,3 +113,9 @@ def test_transactional_model_uses_orders_and_the_inactivity_rule():
     assert f.loc["A", "frequency"] == 2 and f.loc["A", "monetary"] == 210.0
     # monthly revenue = 12 months ending Oct 2026 / 12: A (150 + 60) / 12 = 17.5; B 50 / 12
     assert f.loc["A", "mrr"] == 17.5 and abs(f.loc["B", "mrr"] - 50 / 12) < 1e-9
+    # Without the activity tables the order-based churn and revenue stand (schemes.REVENUE_ONLY_SCHEMES).
+    tables["events"] = ibis.memtable(frames["events"])
+    lean = customer_features(without_activity(tables), D, FeatureParams(inactivity_days=90), "transactional")
+    lean = lean.set_index("customer_id")
+    for col in ("mrr", "arr", "churned", "tenure_days", "paying"):
+        pd.testing.assert_series_equal(lean[col], f[col])

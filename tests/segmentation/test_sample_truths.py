@@ -90,3 +90,23 @@ def test_distinct_active_days_by_bitmap_equal_the_portable_count(sample, monkeyp
     portable = customer_features(tables, as_of, feature_params(DEFN), model)
     assert fast["frequency"].sum() > 0
     pd.testing.assert_frame_equal(fast, portable)
+
+
+@pytest.mark.parametrize("as_of", [D, dt.date(2026, 3, 1), dt.date(2025, 6, 15)])
+def test_revenue_only_schemes_label_alike_without_the_activity_tables(sample, as_of):
+    """Value tier, lifecycle, size band and attributes (alone or joined) read no activity: features from the
+    tables without events, tickets and NPS give them the same labels (the app labels history dates so)."""
+    from segmentation.features import without_activity
+    from segmentation.schemes import REVENUE_ONLY_SCHEMES, available_schemes, reads_activity
+    from segmentation.transitions import scheme_labels
+
+    tables, model = sample
+    full = customer_features(tables, as_of, feature_params(DEFN), model)
+    lean = customer_features(without_activity(tables), as_of, feature_params(DEFN), model)
+    assert lean["events_30d"].isna().all() and not full["events_30d"].isna().all()
+    schemes = [s for s in available_schemes(list(tables["customers"].columns), DEFN) if s in REVENUE_ONLY_SCHEMES]
+    assert {"value_tier", "lifecycle", "channel"} <= set(schemes)
+    for scheme in schemes + ["value_tier+channel"]:
+        assert not reads_activity(scheme)
+        pd.testing.assert_series_equal(scheme_labels(lean, scheme, DEFN), scheme_labels(full, scheme, DEFN))
+    assert reads_activity("behavior") and reads_activity("value_tier+behavior") and reads_activity("custom")
