@@ -408,16 +408,15 @@ def _segment_churn(inputs: EconomicsInputs, first: date, last: date, inactivity_
                                "prev_cents": "start_cents"})
 
 
-def _nrr_by_segment(view: _LedgerView, n: int, segments: _SegmentTable, last: date) -> pd.DataFrame:
+def _nrr_by_segment(view: _LedgerView, mrr_last: np.ndarray, segments: _SegmentTable,
+                    last: date) -> pd.DataFrame:
     """segment (at the start of month L-11), nrr, grr; empty with fewer than 13 complete months."""
     base = pd.Timestamp(add_months(last, -12))
     if len(view.month) == 0 or view.month.min() > np.datetime64(base):
         return pd.DataFrame({"segment": pd.Series(dtype="object"), "nrr": [], "grr": []})
     then = (view.month == np.datetime64(base)) & (view.mrr > 0)
-    now = view.month == np.datetime64(pd.Timestamp(last))
-    mrr_now = np.bincount(view.code[now], weights=view.mrr[now], minlength=n)
     then_codes, mrr_then = view.code[then], view.mrr[then].astype("float64")
-    pair_now = mrr_now[then_codes]
+    pair_now = mrr_last[then_codes]
     # The 12 months measured start with L-11: the segment at its start (reflecting MRR in L-12).
     seg = segments.at(pd.Timestamp(add_months(last, -11)))[then_codes]
     g = _sum_by_segment(seg, segments.names, {"mrr_cents_then": mrr_then, "mrr_cents_now": pair_now,
@@ -428,15 +427,13 @@ def _nrr_by_segment(view: _LedgerView, n: int, segments: _SegmentTable, last: da
                          "grr": (g["capped"] / g["mrr_cents_then"]).values})
 
 
-def _per_customer(inputs: EconomicsInputs, a: Assumptions, last: date, view: _LedgerView, n: int,
+def _per_customer(inputs: EconomicsInputs, a: Assumptions, mrr_last: np.ndarray, n: int,
                   codes: dict[str, np.ndarray]) -> pd.DataFrame:
     """customer_id, segment (at D), mrr_cents (month L), paying, months (usage exposure), costs."""
     cust = inputs.segment_at_d[["customer_id", "segment"]].copy()
     cust["segment"] = cust["segment"].astype("object").fillna(UNLABELLED)
     at_d = codes["segment_at_d"]
-    now = view.month == np.datetime64(pd.Timestamp(last))
-    cust["mrr_cents"] = np.bincount(view.code[now], weights=view.mrr[now], minlength=n)[at_d].round().astype(
-        "int64")
+    cust["mrr_cents"] = mrr_last[at_d].round().astype("int64")
     cust["paying"] = cust["mrr_cents"] > 0
     acq, acq_codes = inputs.acquisition, codes["acquisition"]
     # Usage exposure: months of the usage window the customer was a customer (at least 1).
@@ -514,8 +511,11 @@ def segment_economics(inputs: EconomicsInputs, assumptions: Assumptions) -> Segm
                  "contraction_cents", "expansion_cents", "reactivation_cents"])
     churn = churn.set_index("segment")
     churn.loc[ALL_CUSTOMERS] = churn.sum(numeric_only=True) if len(churn) else 0
-    nrr = _nrr_by_segment(view, n, segments, last).set_index("segment")
-    per = _per_customer(inputs, a, last, view, n, codes)
+    # MRR of month L by customer code (ledger rows summed).
+    in_last = view.month == np.datetime64(pd.Timestamp(last))
+    mrr_last = np.bincount(view.code[in_last], weights=view.mrr[in_last], minlength=n)
+    nrr = _nrr_by_segment(view, mrr_last, segments, last).set_index("segment")
+    per = _per_customer(inputs, a, mrr_last, n, codes)
     has_spend = inputs.spend is not None and len(inputs.spend) > 0
     cac = _attributed_cac(inputs.acquisition, inputs.spend, first, last)
     acq_seg = inputs.acquisition.set_index("customer_id")["segment"].astype("object") \

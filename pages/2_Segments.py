@@ -13,6 +13,7 @@ from segmentation.cross import cross_segments
 from segmentation.definition import DefinitionError, dump_definition, load_definition, with_updates
 from segmentation.schemes import segment_order
 from ui import cached, definition_editor as editor
+from ui.format import pct
 from ui.page import start_page
 
 view = start_page("Segments", ":material/donut_small:")
@@ -64,7 +65,12 @@ if points and points[0].get("x") in set(summary["segment"]):
 st.caption("Click a bar to list that segment's customers below.")
 
 playbook = st.session_state.setdefault("p_playbook", {})
-table = summary.assign(mrr=summary["mrr"].round(0), playbook=[playbook.get(s, PLAYBOOK_DEFAULTS.get(s, "")) for s in summary["segment"]])
+table = summary.assign(
+    mrr=summary["mrr"].round(0),
+    playbook=[playbook.get(s, PLAYBOOK_DEFAULTS.get(s, "")) for s in summary["segment"]],
+    # as text, so a segment without paying customer-months reads "n/a" instead of Streamlit's "None"
+    churn_rate=summary["churn_rate"].map(lambda v: pct(v, 2)),
+    expansion_rate=summary["expansion_rate"].map(lambda v: pct(v, 2)))
 st.markdown("#### Segment metrics")
 st.caption(f"Churn and expansion: monthly, pooled over {econ.window[0]:%b %Y} – {econ.window[1]:%b %Y}, each "
            "customer counted in the segment it had at the start of each month. NPS: % promoters minus % "
@@ -79,8 +85,8 @@ edited_table = st.data_editor(
         "share": st.column_config.NumberColumn("Share", format="percent"),
         "mrr": st.column_config.NumberColumn(f"MRR ({view.currency or 'money'})", format="localized"),
         "mrr_share": st.column_config.NumberColumn("Share of MRR", format="percent"),
-        "churn_rate": st.column_config.NumberColumn("Monthly churn", format="percent"),
-        "expansion_rate": st.column_config.NumberColumn("Monthly expansion", format="percent"),
+        "churn_rate": st.column_config.TextColumn("Monthly churn"),
+        "expansion_rate": st.column_config.TextColumn("Monthly expansion"),
         "nps": st.column_config.NumberColumn("NPS", format="%+.0f", help="% promoters (9-10) minus % detractors "
                                              "(0-6), latest answer per customer."),
         "change": st.column_config.NumberColumn("Change in customers", format="%+d"),

@@ -6,6 +6,7 @@ is ever served.
 """
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Mapping
 from datetime import date
@@ -56,7 +57,6 @@ def refresh() -> None:
     """After a load or clear: drop every cached result (the data version changes anyway)."""
     st.cache_data.clear()
     _features_at.clear()
-    _revenue_features_at.clear()
     _labels.clear()
 
 
@@ -169,12 +169,15 @@ def _support_rate(definition_toml: str) -> float:
 
 
 @st.cache_resource(show_spinner="Computing customer features…", max_entries=64)
-def _features_at(version: str, as_of: date, params_key: str, revenue_model: str, _params) -> pd.DataFrame:
+def _features_at(version: str, as_of: date, params_key: str, revenue_model: str, _params,
+                 activity: bool = True) -> pd.DataFrame:
     """Held once, not copied per read (a slider change reads 13 dates: copies cost ~25 ms each at 100k
-    customers); readers get a shallow copy, which copy-on-write keeps from changing the cached frame."""
-    from segmentation.features import customer_features
+    customers); readers get a shallow copy, which copy-on-write keeps from changing the cached frame.
+    activity=False: without events, tickets and NPS (features.without_activity)."""
+    from segmentation.features import customer_features, without_activity
 
-    return customer_features(ibis_tables(), as_of, _params, revenue_model)
+    tables = ibis_tables()
+    return customer_features(tables if activity else without_activity(tables), as_of, _params, revenue_model)
 
 
 def features(version: str, as_of: date, definition_toml: str) -> pd.DataFrame:
@@ -202,15 +205,7 @@ def scheme_features(version: str, as_of: date, definition_toml: str, scheme: str
     if reads_activity(scheme):
         return features(version, as_of, definition_toml)
     params, key = _params_of(definition_toml)
-    return _revenue_features_at(version, as_of, key, _revenue_model(version), params).copy(deep=False)
-
-
-@st.cache_resource(show_spinner="Computing customer features…", max_entries=64)
-def _revenue_features_at(version: str, as_of: date, params_key: str, revenue_model: str,
-                         _params) -> pd.DataFrame:
-    from segmentation.features import customer_features, without_activity
-
-    return customer_features(without_activity(ibis_tables()), as_of, _params, revenue_model)
+    return _features_at(version, as_of, key, _revenue_model(version), params, activity=False).copy(deep=False)
 
 
 def rule_problem(version: str, as_of: date, definition_toml: str) -> str | None:
@@ -241,6 +236,7 @@ def labels(version: str, as_of: date, definition_toml: str) -> pd.DataFrame:
     return _labels(version, as_of, _labels_key(definition_toml), definition_toml).copy(deep=False)
 
 
+@functools.lru_cache(maxsize=64)
 def _labels_key(definition_toml: str) -> str:
     """What labels depend on: the definition without its cost assumptions (they move no customer), save
     the support cost per minute when a custom rule reads support_cost_90d."""
