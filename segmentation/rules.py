@@ -140,14 +140,15 @@ def evaluate_rules(features: pd.DataFrame, rules: Sequence[Rule], default_label:
             try:
                 kind = con.execute(f"DESCRIBE SELECT ({rule.expr}) AS matched FROM features").fetchall()
             except duckdb.Error:
-                try:  # bound again against every column, so the message lists the columns there are
-                    with _connection(_rule_frame(features, list(features.columns))) as full:
-                        full.execute(f"DESCRIBE SELECT ({rule.expr}) AS matched FROM features")
-                    message = "the expression cannot be evaluated"
+                # Against every column: a name the scan above missed still binds, and an unknown column's
+                # message lists the columns there are.
+                con.close()
+                con = _connection(_rule_frame(features, list(features.columns)))
+                try:
+                    kind = con.execute(f"DESCRIBE SELECT ({rule.expr}) AS matched FROM features").fetchall()
                 except duckdb.Error as exc:
-                    message = str(exc).split("\n")[0]
-                raise RuleError(f"custom rule {rule.name!r}: {message} (the expression was {rule.expr!r}; "
-                                "rules may use only the feature columns).") from None
+                    raise RuleError(f"custom rule {rule.name!r}: {str(exc).splitlines()[0]} (the expression was "
+                                    f"{rule.expr!r}; rules may use only the feature columns).") from None
             if kind[0][1] not in ("BOOLEAN", '"NULL"', "NULL"):
                 raise RuleError(f"custom rule {rule.name!r}: the expression {rule.expr!r} gives {kind[0][1]}, "
                                 "not true/false; compare a column with a value, e.g. 'events_30d >= 20'.")
