@@ -15,6 +15,7 @@ from typing import Any, Literal, Mapping
 import ibis
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 __all__ = ["FeatureParams", "feature_params", "customer_features", "customer_features_at", "FEATURE_COLUMNS",
            "month_start", "add_months", "as_date", "ACTIVITY_TABLES", "without_activity"]
@@ -77,6 +78,22 @@ def as_date(value: Any) -> dt.date:
     return pd.Timestamp(value).date()
 
 
+def fetch(expr: ibis.Table) -> pd.DataFrame:
+    """The result of an ibis table expression as pandas, converted from Arrow a whole column at a time.
+
+    ibis 12's execute() converts every column holding a null to Python objects one value at a time, and a
+    per-customer aggregate under a filter is null for each customer without a matching row: that was over
+    half of a features computation at 100k customers. Here integers with nulls become float64 with NaN,
+    dates datetime64[s] (as ibis gives them), timestamps datetime64, booleans with nulls objects (True,
+    False, None).
+    """
+    table = expr.to_pyarrow()
+    for i, field in enumerate(table.schema):
+        if pa.types.is_date(field.type):
+            table = table.set_column(i, field.name, table.column(i).cast(pa.timestamp("s")))
+    return table.to_pandas()
+
+
 def _days_before(d: dt.date, dates: pd.Series) -> pd.Series:
     """Whole days from each date to D (NaN when missing)."""
     ts = pd.to_datetime(dates)
@@ -89,7 +106,7 @@ def _customers(tables: Mapping[str, ibis.Table], d: dt.date) -> pd.DataFrame:
                          f"({', '.join(sorted(tables)) or 'none'}); the loader always stores one; load data first.")
     cust = tables["customers"]
     # Customers who signed up strictly before D.
-    frame = cust.filter(cust.signup_date < ibis.literal(d)).execute()
+    frame = fetch(cust.filter(cust.signup_date < ibis.literal(d)))
     frame["customer_id"] = frame["customer_id"].astype("str")
     frame["signup_date"] = pd.to_datetime(frame["signup_date"])
     return frame
@@ -124,7 +141,7 @@ def _ledger_features(ledger: ibis.Table, d: dt.date, params: FeatureParams, reve
         # rows counts distinct months; a DISTINCT under a FILTER is several times slower).
         paying_months_window=lg.count(where=paid & in_window),
     )
-    return agg.execute()
+    return fetch(agg)
 
 
 def _order_features(revenue: ibis.Table, d: dt.date, params: FeatureParams) -> pd.DataFrame:
@@ -141,7 +158,7 @@ def _order_features(revenue: ibis.Table, d: dt.date, params: FeatureParams) -> p
         # Net order revenue (refund lines included) in the RFM window.
         order_window_cents=rv.amount_cents.sum(where=in_window),
     )
-    return agg.execute()
+    return fetch(agg)
 
 
 @ibis.udf.agg.builtin
@@ -217,8 +234,8 @@ def _event_features(events: ibis.Table, d: dt.date, params: FeatureParams,
     prev = p30.group_by("customer_id").aggregate(events_prev_30d=p30.count())
     # Every customer with an event before D; no event in a window -> missing here, 0 once joined. Run as
     # three queries: under a memory limit one query holding all three hash tables spills far more.
-    out = history.execute()
-    for part in (last.execute(), prev.execute()):
+    out = fetch(history)
+    for part in (fetch(last), fetch(prev)):
         out = out.merge(part, on="customer_id", how="left")
     return out
 
@@ -230,7 +247,7 @@ def _ticket_features(tickets: ibis.Table, d: dt.date) -> pd.DataFrame:
     metrics: dict[str, Any] = dict(tickets_90d=tk.count())
     if "minutes" in tickets.columns:
         metrics["support_minutes_90d"] = tk.minutes.sum()   # summed handling minutes (missing = none)
-    return tk.group_by("customer_id").aggregate(**metrics).execute()
+    return fetch(tk.group_by("customer_id").aggregate(**metrics))
 
 
 def _nps_features(nps: ibis.Table, d: dt.date) -> pd.DataFrame:
@@ -240,7 +257,7 @@ def _nps_features(nps: ibis.Table, d: dt.date) -> pd.DataFrame:
     if "goal" in nps.columns:
         has_goal = nv.goal.notnull() & (nv.goal.strip() != "")
         metrics["stated_goal"] = nv.goal.argmax(nv.date, where=has_goal)
-    return nv.group_by("customer_id").aggregate(**metrics).execute()
+    return fetch(nv.group_by("customer_id").aggregate(**metrics))
 
 
 def _join(base: pd.DataFrame, part: pd.DataFrame) -> pd.DataFrame:
