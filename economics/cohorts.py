@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from economics.ledger import LedgerError, last_complete_month, month_start
+from segmentation.features import fetch
 
 __all__ = ["CohortParams", "COHORT_COLUMNS", "cohort_retention", "average_curve", "activation_cohorts"]
 
@@ -130,7 +131,7 @@ def cohort_retention(ledger: ir.Table, customers: ir.Table | None, as_of: date, 
     act_cells = a.group_by(["cohort", "period"]).aggregate(active=a.customer_id.nunique())
     sizes = members.group_by("cohort").aggregate(cohort_size=members.customer_id.count())
 
-    return _grid(sizes.execute(), act_cells.execute(), rev_cells.execute(), as_of, gran)
+    return _grid(fetch(sizes), fetch(act_cells), fetch(rev_cells), as_of, gran)
 
 
 def _grid(sizes: pd.DataFrame, act: pd.DataFrame, rev: pd.DataFrame, as_of: date, gran: str) -> pd.DataFrame:
@@ -219,8 +220,8 @@ def activation_cohorts(customers: ir.Table, events: ir.Table, event: str, within
     s = s.mutate(cohort=s.signup.truncate("M").cast("date"), activated=s.aid.notnull().cast("int64"),
                  # complete: the whole N-day window of this customer lies before D
                  open_window=((s.signup + ibis.interval(days=within_days)).cast("date") > d).cast("int64"))
-    agg = s.group_by("cohort").aggregate(cohort_size=s.customer_id.count(), activated=s.activated.sum(),
-                                         open_windows=s.open_window.sum()).execute()
+    agg = fetch(s.group_by("cohort").aggregate(cohort_size=s.customer_id.count(), activated=s.activated.sum(),
+                                               open_windows=s.open_window.sum()))
     agg = agg.sort_values("cohort").reset_index(drop=True)
     return pd.DataFrame({
         "cohort": pd.to_datetime(agg["cohort"]).astype("datetime64[us]"),

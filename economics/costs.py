@@ -15,6 +15,7 @@ import pandas as pd
 
 from economics.assumptions import Assumptions
 from economics.ledger import add_months, last_complete_month
+from segmentation.features import fetch
 
 __all__ = ["USAGE_COLUMNS", "usage_window", "customer_usage", "usage_scan", "priced_usage", "usage_months",
            "observed_months", "support_burden"]
@@ -63,18 +64,18 @@ def usage_scan(tables: dict[str, ir.Table], as_of: date, window_months: int) -> 
             tickets=t.count(), support_minutes=t.m.sum(), own_cost=t.own.sum(),
             priced_minutes=t.m.sum(where=t.own.isnull()),
             team_share=t.share.sum(where=t.own.isnull() & t.m.isnull()))
-        parts.append(agg.execute())
+        parts.append(fetch(agg))
     if "events" in tables:
         e = tables["events"]
         e = e.filter((e.timestamp >= lo) & (e.timestamp < hi))
         metrics = {"events": e.count()}
         if "user_id" in e.columns:
             metrics["seats"] = e.user_id.nunique()
-        parts.append(e.group_by("customer_id").aggregate(**metrics).execute())
+        parts.append(fetch(e.group_by("customer_id").aggregate(**metrics)))
     if "customers" in tables and "seat_limit" in tables["customers"].columns:
         c = tables["customers"]
         c = c.filter(c.seat_limit.notnull())
-        parts.append(c.select("customer_id", seat_limit=c.seat_limit.cast("float64")).execute())
+        parts.append(fetch(c.select("customer_id", seat_limit=c.seat_limit.cast("float64"))))
     out = pd.DataFrame({"customer_id": pd.Series(dtype="object")})
     for p in parts:
         out = out.merge(p, on="customer_id", how="outer")

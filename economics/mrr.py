@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from economics.ledger import LedgerError, add_months, as_date, last_complete_month, month_range
+from segmentation.features import fetch
 
 __all__ = [
     "RevenueModel", "MOVEMENT_COLUMNS", "customer_months", "mrr_movements", "WindowRate", "window_months",
@@ -215,8 +216,7 @@ def mrr_movements(ledger: ir.Table, as_of: date, revenue_model: RevenueModel, *,
     status = customer_months(ledger, as_of, revenue_model, revenue=revenue,
                              inactivity_days=inactivity_days)
     # Aggregate every customer-month into the month's totals.
-    monthly = status.group_by("month").aggregate(
-        **{c: status[c].sum() for c in _MONEY + _COUNTS}).execute()
+    monthly = fetch(status.group_by("month").aggregate(**{c: status[c].sum() for c in _MONEY + _COUNTS}))
     return _movement_frame(monthly, as_of, ledger)
 
 
@@ -326,7 +326,7 @@ def nrr_grr(ledger: ir.Table, as_of: date) -> tuple[float, float]:
     """
     last = last_complete_month(as_of)
     base = add_months(last, -12)
-    pair = _nrr_pairs(ledger, base, last).execute()
+    pair = fetch(_nrr_pairs(ledger, base, last))
     first = ledger.filter(ledger.month <= ibis.literal(last)).month.min().execute()
     if first is None or pd.isna(first) or as_date(first) > base:
         return math.nan, math.nan

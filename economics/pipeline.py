@@ -21,7 +21,7 @@ from economics.costs import priced_usage, usage_scan
 from economics.ledger import add_months, last_complete_month
 from economics.unit import EconomicsInputs, SegmentEconomics, encode_ids, segment_economics
 from segmentation.definition import Definition
-from segmentation.features import customer_features, feature_params
+from segmentation.features import customer_features, feature_params, fetch
 from segmentation.schemes import value_tier
 from segmentation.transitions import CROSS_SEPARATOR, scheme_labels
 
@@ -72,7 +72,7 @@ class _Shared:
     def __init__(self, tables: Mapping[str, ir.Table], as_of: date, defn: Definition, revenue_model: str,
                  a: Assumptions) -> None:
         self.tables, self.as_of, self.defn, self.revenue_model, self.a = tables, as_of, defn, revenue_model, a
-        ledger = tables["ledger"].execute()
+        ledger = fetch(tables["ledger"])
         ledger["month"] = pd.to_datetime(ledger["month"])
         ledger["customer_id"] = ledger["customer_id"].astype("str")
         self.ledger = ledger
@@ -84,7 +84,7 @@ class _Shared:
         first_paid = first_paid.rename(columns={"month": "first_paid_month"}).reset_index(drop=True)
         customers = tables["customers"]
         if "channel" in customers.columns:
-            channels = customers.select("customer_id", "channel").execute()
+            channels = fetch(customers.select("customer_id", "channel"))
             channel = pd.Series(channels["channel"].to_numpy(), index=channels["customer_id"].astype("str"))
             first_paid["channel"] = first_paid["customer_id"].map(channel).to_numpy()
         else:
@@ -98,10 +98,10 @@ class _Shared:
         self.acquired_after = {m: d for m, d in after.items() if window and window[0] <= d <= window[1]}
         # Usage before the support rates (priced per call: an assumption edit needs no rescan).
         self.usage_scan = usage_scan(dict(tables), as_of, a.churn_window_months)
-        self.spend = tables["spend"].execute() if "spend" in tables else None
+        self.spend = fetch(tables["spend"]) if "spend" in tables else None
         self.revenue = None
         if revenue_model == "transactional":
-            self.revenue = tables["revenue"].select("customer_id", "date", "amount_cents").execute()
+            self.revenue = fetch(tables["revenue"].select("customer_id", "date", "amount_cents"))
 
 
 def _labels(parts: list[pd.Series]) -> pd.Series:

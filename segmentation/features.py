@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 
 __all__ = ["FeatureParams", "feature_params", "customer_features", "customer_features_at", "FEATURE_COLUMNS",
-           "month_start", "add_months", "as_date", "ACTIVITY_TABLES", "without_activity"]
+           "month_start", "add_months", "as_date", "ACTIVITY_TABLES", "without_activity", "fetch"]
 
 FEATURE_COLUMNS: tuple[str, ...] = (
     "customer_id", "signup_date", "cohort", "tenure_days", "paying", "churned", "mrr", "arr", "mrr_3m_ago",
