@@ -20,7 +20,8 @@ from bench.data import dataset
 from bench.engine import parquet_tables, peak_rss_mb, size_arguments
 from segmentation.definition import default_definition, definition_to_dict, with_updates
 from segmentation.features import add_months, customer_features, customer_features_at, feature_params
-from segmentation.schemes import behavior, health_band, health_score, lifecycle, reference_of, value_tier
+from segmentation.schemes import (behavior, custom, health_band, health_components, health_score, label_all, lifecycle,
+                                  reference_of, value_tier)
 
 AS_OF = date(2026, 11, 1)
 
@@ -45,11 +46,26 @@ def main() -> None:
     bands = definition_to_dict(defn)["health"]["bands"]
     bands[0]["upper"] = bands[1]["lower"] = 25.0  # Critical / At-risk edge 20 -> 25
     edge = with_updates(defn, health={"bands": bands})
+    # A health weight moves: the component scores stand (health_components), the weighted mean is redone.
+    components = health_components(features, defn, reference)
+    weights = with_updates(defn, health={"weights": {**defn.health_weights, "usage": 2.0}})
+
+    def reweighted(frame: pd.DataFrame, d, ref) -> pd.Series:
+        return health_band(pd.DataFrame({"health_score": health_score(frame, d, ref, components)}), d, ref)
+
+    # A custom rule's threshold moves: rules read the features and the scores label_all adds.
+    labelled = pd.concat([features, label_all(features, defn, reference).drop(
+        columns=[c for c in ("customer_id", "mrr") if c in features.columns])], axis=1)
+    rules = definition_to_dict(defn)["custom"]
+    rules["rules"][0]["expr"] = rules["rules"][0]["expr"].replace(">= 20", ">= 25")
+    rule_edit = with_updates(defn, custom=rules)
     for name, scheme, frame, d in (("value_tier", value_tier, features, moved),
                                    ("behavior", behavior, features, moved),
                                    ("lifecycle", lifecycle, features, moved),
                                    ("health_band (band edge; scores kept)", health_band, scores, edge),
-                                   ("health_band (weights; scores recomputed)", health_band, features, moved)):
+                                   ("health_band (weights; component scores kept)", reweighted, features, weights),
+                                   ("health_band (weights; scores recomputed)", health_band, features, weights),
+                                   ("custom rules (a rule's threshold)", custom, labelled, rule_edit)):
         scheme(frame, d, reference)  # warm-up
         runs = []
         for _ in range(5):

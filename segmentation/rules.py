@@ -1,8 +1,9 @@
 """Custom segments: named boolean expressions over feature columns, evaluated by DuckDB, read-only.
 
-Each rule is a SQL boolean expression (``events_30d >= 20 AND features_used_30d >= 5``). It runs in a
-fresh in-memory DuckDB connection that holds one table, ``features``, with external access switched off
-and the configuration locked, so a rule can read neither files nor other tables. The expression is
+Each rule is a SQL boolean expression (``events_30d >= 20 AND features_used_30d >= 5``). It runs in an
+in-memory DuckDB connection of its own (one per thread) that holds one table, ``features``, registered for
+the evaluation under way, with external access switched off and the configuration locked, so a rule can
+read neither files nor other tables. The expression is
 parsed first (DuckDB's own parser, via ``json_serialize_sql``) and refused when it holds a ``;``, a
 subquery, a window or a table/file function; then bound against the features table, so an unknown
 column gets a message naming the rule and the column.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -99,10 +101,19 @@ def _validate(name: str, expr: str) -> None:
                                 "table (files, settings or other tables) and is not allowed.")
 
 
+_LOCAL = threading.local()
+
+
 def _connection(frame: pd.DataFrame) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(":memory:")
-    con.execute("SET enable_external_access = false")
-    con.execute("SET lock_configuration = true")
+    """This thread's rules connection with `frame` registered as `features`: in memory, no file or network
+    access, settings locked, and no table but the frame of the evaluation under way (unregistered after
+    it). Opened once per thread: a new connection cost more than the rules at 100k customers."""
+    con = getattr(_LOCAL, "con", None)
+    if con is None:
+        con = duckdb.connect(":memory:")
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
+        _LOCAL.con = con
     con.register("features", frame)
     return con
 
@@ -142,7 +153,6 @@ def evaluate_rules(features: pd.DataFrame, rules: Sequence[Rule], default_label:
             except duckdb.Error:
                 # Against every column: a name the scan above missed still binds, and an unknown column's
                 # message lists the columns there are.
-                con.close()
                 con = _connection(_rule_frame(features, list(features.columns)))
                 try:
                     kind = con.execute(f"DESCRIBE SELECT ({rule.expr}) AS matched FROM features").fetchall()
@@ -159,6 +169,6 @@ def evaluate_rules(features: pd.DataFrame, rules: Sequence[Rule], default_label:
         except duckdb.Error as exc:
             raise RuleError(f"custom rules could not be evaluated: {str(exc).splitlines()[0]}") from None
     finally:
-        con.close()
+        con.unregister("features")
     codes = np.asarray(codes, dtype=np.int16)
     return pd.Series(pd.Categorical.from_codes(codes, categories=order), index=features.index)

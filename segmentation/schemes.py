@@ -25,6 +25,7 @@ from segmentation.rules import evaluate_rules
 
 __all__ = [
     "Reference", "Distribution", "reference_of", "value_tier", "behavior", "lifecycle", "health_score", "health_band",
+    "health_components", "HEALTH_COMPONENTS",
     "rfm_scores", "rfm_segment", "size_band", "icp_fit", "learn_icp_profile", "goal", "custom", "attribute",
     "label_all", "available_schemes", "segment_order", "SCHEMES", "ATTRIBUTE_SCHEMES", "NO_USAGE", "UNKNOWN",
     "NOT_STATED", "behavior_measure", "REVENUE_ONLY_SCHEMES", "reads_activity",
@@ -270,37 +271,49 @@ def _percentile_rank(ref: Distribution, values: np.ndarray, higher_is_better: bo
     return out
 
 
-def health_score(features: pd.DataFrame, defn: Definition, reference: Reference | None = None) -> pd.Series:
-    """Health score 0-100: weighted mean of component scores; missing components are re-weighted away.
+HEALTH_COMPONENTS: tuple[str, ...] = ("usage", "recency", "trend", "support", "nps")
 
-    Components (each 0-100): usage level, recency (fewer days better), usage trend, support load
-    (support_minutes_90d, else tickets_90d; less is better), each as its percentile rank among the
-    reference customers with a value (share worse plus half the share tied); NPS = latest score x 10.
-    Weights: [health.weights].
-    A customer with no component at all has no score (NaN; band "No usage data").
+
+def health_components(features: pd.DataFrame, defn: Definition, reference: Reference | None = None) -> pd.DataFrame:
+    """The 0-100 score of each health component per customer (NaN when its input is missing): the part of
+    the health score that does not depend on the weights, so a weights edit re-weights these instead of
+    ranking every customer again (pass them to `health_score`).
+
+    usage, recency (fewer days better), trend, support (support_minutes_90d, else tickets_90d; less is
+    better): percentile rank among the reference customers with a value (share worse plus half the share
+    tied); nps = latest score x 10. Columns: HEALTH_COMPONENTS, indexed like `features`.
     """
     ref = reference if reference is not None else reference_of(features, defn)
-    w = defn.health_weights
-    num = np.zeros(len(features))
-    den = np.zeros(len(features))
     parts = {
         "usage": (ref.health_columns.get("usage"), True),
         "recency": ("recency_days", False),
         "trend": ("usage_trend", True),
         "support": (ref.health_columns.get("support"), False),
     }
-    for comp, (col, higher) in parts.items():
-        if not col or w.get(comp, 0) <= 0:
-            continue
-        s = _percentile_rank(ref.health.get(comp, _EMPTY), _float(features, col), higher)
+    out = {comp: (_percentile_rank(ref.health.get(comp, _EMPTY), _float(features, col), higher) if col
+                  else np.full(len(features), np.nan))
+           for comp, (col, higher) in parts.items()}
+    out["nps"] = np.clip(_float(features, "nps_latest"), 0, 10) * 10
+    return pd.DataFrame(out, index=features.index)
+
+
+def health_score(features: pd.DataFrame, defn: Definition, reference: Reference | None = None,
+                 components: pd.DataFrame | None = None) -> pd.Series:
+    """Health score 0-100: weighted mean of the component scores (`health_components`, or `components`
+    when given, computed with the same reference); missing components are re-weighted away.
+    Weights: [health.weights]. A customer with no component at all has no score (NaN; band "No usage data").
+    """
+    w = defn.health_weights
+    used = [c for c in HEALTH_COMPONENTS if w.get(c, 0) > 0]
+    if components is None:
+        components = health_components(features, defn, reference)
+    num = np.zeros(len(features))
+    den = np.zeros(len(features))
+    for comp in used:
+        s = components[comp].to_numpy(dtype="float64")
         ok = ~np.isnan(s)
-        num[ok] += w[comp] * s[ok]
-        den[ok] += w[comp]
-    if w.get("nps", 0) > 0:
-        nps = np.clip(_float(features, "nps_latest"), 0, 10) * 10
-        ok = ~np.isnan(nps)
-        num[ok] += w["nps"] * nps[ok]
-        den[ok] += w["nps"]
+        num += w[comp] * np.where(ok, s, 0.0)
+        den += w[comp] * ok
     with np.errstate(invalid="ignore", divide="ignore"):
         score = np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
     # Rounded so float noise never moves a customer across a band edge (e.g. 79.999999999 for 80).

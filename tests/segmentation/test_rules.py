@@ -48,3 +48,27 @@ def test_file_access_is_switched_off_even_for_functions_not_on_the_deny_list():
 def test_unknown_column_message_names_rule_and_column():
     with pytest.raises(RuleError, match=r"'Whales'.*revenue_ltv"):
         evaluate_rules(FEATS, [Rule("Whales", "revenue_ltv > 1000")], "Rest")
+
+
+def test_each_evaluation_sees_only_its_own_frame_even_on_a_reused_connection():
+    evaluate_rules(FEATS, [Rule("Busy", "events_30d >= 20")], "Rest")
+    # A later frame without events_30d: the earlier frame must not answer for it.
+    with pytest.raises(RuleError, match=r"'Busy'.*events_30d"):
+        evaluate_rules(FEATS[["customer_id", "industry"]], [Rule("Busy", "events_30d >= 20")], "Rest")
+    with pytest.raises(RuleError, match="'Peek'"):
+        evaluate_rules(FEATS, [Rule("Peek", "customer_id IN (SELECT customer_id FROM features)")], "Rest")
+
+
+def test_rules_evaluated_from_several_threads_at_once_label_their_own_frames():
+    from concurrent.futures import ThreadPoolExecutor
+
+    def run(k: int) -> list[str]:
+        feats = pd.DataFrame({"customer_id": [f"C{i}" for i in range(2000)],
+                              "events_30d": np.arange(2000) % (k + 2)})
+        out = evaluate_rules(feats, [Rule("Top", f"events_30d = {k + 1}")], "Rest")
+        return [str(x) for x in out]
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(run, range(8)))
+    for k, labels in enumerate(results):
+        assert labels == ["Top" if i % (k + 2) == k + 1 else "Rest" for i in range(2000)]

@@ -8,7 +8,8 @@ import pytest
 from segmentation.definition import default_definition, with_updates
 from segmentation.rules import RuleError
 from segmentation.schemes import (
-    available_schemes, attribute, behavior, custom, goal, health_band, health_score, icp_fit, label_all,
+    available_schemes, attribute, behavior, custom, goal, health_band, health_components, health_score, icp_fit,
+    label_all,
     learn_icp_profile, lifecycle, reference_of, rfm_scores, rfm_segment, segment_order, size_band, value_tier,
 )
 
@@ -117,6 +118,25 @@ def test_health_score_reweights_missing_inputs_away():
     score = health_score(f, d)
     np.testing.assert_allclose(score, [47.9166667, 46.9444444, 54.1666667, 87.5], rtol=1e-6)
     assert labels(health_band(f.assign(health_score=score), d)) == ["Neutral", "Neutral", "Neutral", "Champions"]
+
+
+def test_health_components_kept_give_the_scores_of_a_weights_edit_without_ranking_again():
+    f = frame(active_days_30d=[0, 5, 10, 10], support_minutes_90d=[0, 30, 30, np.nan],
+              nps_latest=[np.nan, 7, np.nan, 10])
+    comps = health_components(f, DEFN)
+    # The ranks of the example above (weights play no part): usage 12.5, 37.5, 75, 75; support 83.333,
+    # 33.333, 33.333, -; nps -, 70, -, 100; recency and trend have no input.
+    np.testing.assert_allclose(comps["usage"], [12.5, 37.5, 75, 75])
+    np.testing.assert_allclose(comps["support"], [83.3333333, 33.3333333, 33.3333333, np.nan], rtol=1e-6)
+    np.testing.assert_allclose(comps["nps"], [np.nan, 70, np.nan, 100])
+    assert comps[["recency", "trend"]].isna().all().all()
+    # Usage weighted 3, support 1, nps 0: c1 (3 x 12.5 + 83.333) / 4 = 30.208; c2 (3 x 37.5 + 33.333) / 4 =
+    # 36.458; c3 (3 x 75 + 33.333) / 4 = 64.583; c4 (support missing) 75.
+    d = with_updates(DEFN, health={"weights": {"usage": 3.0, "recency": 0.0, "trend": 0.0, "support": 1.0,
+                                               "nps": 0.0}})
+    kept = health_score(f, d, components=comps)
+    np.testing.assert_allclose(kept, [30.2083333, 36.4583333, 64.5833333, 75.0], rtol=1e-6)
+    pd.testing.assert_series_equal(kept, health_score(f, d))
 
 
 def test_health_score_without_any_input_is_missing_and_banded_no_usage_data():
