@@ -99,9 +99,26 @@ class _Shared:
         # Usage before the support rates (priced per call: an assumption edit needs no rescan).
         self.usage_scan = usage_scan(dict(tables), as_of, a.churn_window_months)
         self.spend = fetch(tables["spend"]) if "spend" in tables else None
+        self._codes_memo: tuple | None = None
         self.revenue = None
         if revenue_model == "transactional":
             self.revenue = fetch(tables["revenue"].select("customer_id", "date", "amount_cents"))
+
+
+    def customer_codes(self, dates: list[date], customer_ids_at: Callable[[date], pd.Series]):
+        """The customer ids at each date (strings, indexed 0..n-1), the codes of the first paid customers
+        and of each date's ids in one code space (encode_ids), and the ids of the codes. Memoised for the
+        id columns last given, when customer_ids_at returns the very same objects (the report's does, for
+        every scheme: one factorize instead of one per scheme)."""
+        given = [customer_ids_at(d) for d in dates]
+        memo = self._codes_memo
+        if memo is not None and memo[0] == dates and all(a is b for a, b in zip(memo[1], given)):
+            return memo[2]
+        ids = {d: g.astype("str").reset_index(drop=True) for d, g in zip(dates, given)}
+        (fp_codes, *date_codes), uniques = encode_ids(self.first_paid["customer_id"], *ids.values())
+        result = (ids, fp_codes, dict(zip(dates, date_codes)), uniques)
+        self._codes_memo = (list(dates), given, result)
+        return result
 
 
 def _labels(parts: list[pd.Series]) -> pd.Series:
@@ -118,12 +135,11 @@ def _inputs(shared: _Shared, scheme: str, labels_at: LabelsAt, customer_ids_at: 
     as_of, months = shared.as_of, shared.months
     defn = defn or shared.defn
     dates = sorted({as_of, *months, *shared.acquired_after.values()})
-    ids = {d: customer_ids_at(d).astype("str").reset_index(drop=True) for d in dates}
+    ids, fp_codes, position, uniques = shared.customer_codes(dates, customer_ids_at)
+    n = len(uniques)
     labels = {d: labels_at(d, scheme).reset_index(drop=True) for d in dates}
 
     acquisition = shared.first_paid.drop(columns="mrr_cents")
-    (fp_codes, *date_codes), uniques = encode_ids(acquisition["customer_id"], *ids.values())
-    position, n = dict(zip(dates, date_codes)), len(uniques)
 
     segment_at_d = pd.DataFrame({"customer_id": ids[as_of], "segment": labels[as_of]})
     # The history's ids as a categorical over the codes just computed: segment_economics then hashes

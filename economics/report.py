@@ -93,9 +93,15 @@ def build_report(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue
     customers = feats.merge(labels[["customer_id"] + [c for c in label_cols if c not in feats.columns]],
                             on="customer_id", how="left")
 
+    ids_at: dict[date, pd.Series] = {}
+
+    def customer_ids_at(d: date) -> pd.Series:
+        # The same objects for every scheme, so the shared inputs encode them once.
+        return ids_at.setdefault(d, labels_of(d)["customer_id"])
+
     rows = []
     for scheme in schemes:
-        inputs = _inputs(shared, scheme, labels_at, lambda d: labels_of(d)["customer_id"])
+        inputs = _inputs(shared, scheme, labels_at, customer_ids_at)
         result = segment_economics(inputs, a)
         seg_labels = labels[scheme] if scheme in labels.columns else None
         order = {seg: i for i, seg in enumerate(segment_order(scheme, defn, seg_labels))} \

@@ -115,3 +115,31 @@ def test_repriced_inputs_give_the_economics_of_the_new_assumptions():
     pd.testing.assert_frame_equal(segment_economics(repriced(inputs, shared, a), a).table, fresh)
     with pytest.raises(ValueError, match="churn window"):
         repriced(inputs, shared, assumptions_of(with_updates(DEFN, economics={"churn_window_months": 6})))
+
+
+def test_customer_codes_are_reused_across_schemes_only_for_the_very_same_id_columns():
+    from economics.pipeline import _inputs
+    from segmentation.transitions import scheme_labels
+
+    t = tables()
+    shared = shared_inputs(t, AS_OF, DEFN)
+
+    def labels_at(d: date, scheme: str) -> pd.Series:
+        return scheme_labels(features_at(d), scheme, DEFN)
+
+    stable: dict[date, pd.Series] = {}  # the same id objects at every call, as the report passes them
+    first = _inputs(shared, "value_tier", labels_at, lambda d: stable.setdefault(d, features_at(d)["customer_id"]))
+    memo = shared._codes_memo
+    second = _inputs(shared, "value_tier+channel", labels_at, lambda d: stable[d])
+    assert shared._codes_memo is memo  # reused: the same id objects
+    # New objects with other ids at D: computed again, not served from the memo.
+    moved = _inputs(shared, "value_tier", labels_at,
+                    lambda d: features_at(d)["customer_id"].replace({"d": "e"}) if d == AS_OF else stable[d])
+    assert shared._codes_memo is not memo
+    assert "e" in set(moved.segment_at_d["customer_id"]) and "d" not in set(moved.segment_at_d["customer_id"])
+    fresh = shared_inputs(t, AS_OF, DEFN)
+    for inputs, scheme in ((first, "value_tier"), (second, "value_tier+channel")):
+        expected = _inputs(fresh, scheme, labels_at, lambda d: features_at(d)["customer_id"])
+        pd.testing.assert_frame_equal(inputs.segment_history, expected.segment_history)
+        pd.testing.assert_frame_equal(inputs.acquisition, expected.acquisition)
+        pd.testing.assert_frame_equal(inputs.segment_at_d, expected.segment_at_d)
