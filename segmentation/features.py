@@ -191,7 +191,7 @@ def _distinct_days(ev: ibis.Table) -> ibis.Value:
 
 
 def _event_features(events: ibis.Table, d: dt.date, params: FeatureParams,
-                    buckets: "_EventBuckets | None" = None) -> pd.DataFrame:
+                    buckets: "_EventBuckets | None" = None) -> list[pd.DataFrame]:
     d_ts = ibis.literal(_midnight(d))
     t30 = ibis.literal(_midnight(d - dt.timedelta(days=30)))
     t60 = ibis.literal(_midnight(d - dt.timedelta(days=60)))
@@ -232,12 +232,9 @@ def _event_features(events: ibis.Table, d: dt.date, params: FeatureParams,
     # 3. The 30 days before those, [D - 60 days, D - 30 days): a count.
     p30 = events.filter(events.timestamp < t30, events.timestamp >= t60)
     prev = p30.group_by("customer_id").aggregate(events_prev_30d=p30.count())
-    # Every customer with an event before D; no event in a window -> missing here, 0 once joined. Run as
-    # three queries: under a memory limit one query holding all three hash tables spills far more.
-    out = fetch(history)
-    for part in (fetch(last), fetch(prev)):
-        out = out.merge(part, on="customer_id", how="left")
-    return out
+    # Customers without an event in a window are missing from its result: 0 once joined. Run as three
+    # queries: under a memory limit one query holding all three hash tables spills far more.
+    return [fetch(history), fetch(last), fetch(prev)]
 
 
 def _ticket_features(tickets: ibis.Table, d: dt.date) -> pd.DataFrame:
@@ -260,10 +257,34 @@ def _nps_features(nps: ibis.Table, d: dt.date) -> pd.DataFrame:
     return fetch(nv.group_by("customer_id").aggregate(**metrics))
 
 
-def _join(base: pd.DataFrame, part: pd.DataFrame) -> pd.DataFrame:
-    part = part.copy()
-    part["customer_id"] = part["customer_id"].astype("str")
-    return base.merge(part, on="customer_id", how="left")
+class _Rows:
+    """Where each customer id sits among the customers frame's rows, hashed once per features computation.
+
+    `join` adds a query result's columns (one row per customer) to a frame in the customers' order: a
+    left join on customer_id, as DataFrame.merge gives it (customers without a row get missing values:
+    integers become floats with NaN, booleans objects), without hashing the customers' ids again for
+    each of the five or six results.
+    """
+
+    def __init__(self, ids: pd.Series) -> None:
+        self.index = pd.Index(ids.astype("str"))
+        self.unique = self.index.is_unique
+
+    def join(self, base: pd.DataFrame, part: pd.DataFrame) -> pd.DataFrame:
+        part_ids = part["customer_id"].astype("str")
+        if not self.unique or not part_ids.is_unique:  # the general case: a many-to-many merge
+            return base.merge(part.assign(customer_id=part_ids), on="customer_id", how="left")
+        # Row of `part` for each row of `base` (-1: none).
+        found = self.index.get_indexer(part_ids)
+        ok = found >= 0
+        source = np.full(len(self.index), -1, dtype="intp")
+        source[found[ok]] = np.flatnonzero(ok)
+        out = base.copy(deep=False)
+        for col in part.columns:
+            if col != "customer_id":
+                values = pd.api.extensions.take(part[col].array, source, allow_fill=True)
+                out[col] = pd.Series(values, index=base.index, name=col)
+        return out
 
 
 def customer_features(tables: Mapping[str, ibis.Table], as_of: dt.date, params: FeatureParams,
@@ -309,13 +330,14 @@ def _features(tables: Mapping[str, ibis.Table], d: dt.date, params: FeatureParam
     else:
         frame = _customers(tables, d)
     out = pd.DataFrame({"customer_id": frame["customer_id"], "signup_date": frame["signup_date"]})
+    rows = _Rows(out["customer_id"])
     out["cohort"] = out["signup_date"].dt.to_period("M").dt.to_timestamp()
     out["tenure_days"] = _days_before(d, out["signup_date"])
 
     # -- revenue ---------------------------------------------------------------------------
     if "ledger" in tables:
         led = _ledger_features(tables["ledger"], d, params, revenue_model)
-        out = _join(out, led)
+        out = rows.join(out, led)
     else:
         for col in ("mrr_cents", "mrr_3m_cents", "rev_12m_cents", "rev_12m_3_cents", "total_revenue_cents",
                     "window_revenue_cents", "paying_months_window"):
@@ -341,7 +363,7 @@ def _features(tables: Mapping[str, ibis.Table], d: dt.date, params: FeatureParam
 
     orders = None
     if transactional and "revenue" in tables and "amount_cents" in tables["revenue"].columns:
-        orders = _join(out[["customer_id"]], _order_features(tables["revenue"], d, params))
+        orders = rows.join(out[["customer_id"]], _order_features(tables["revenue"], d, params))
         orders["last_purchase"] = pd.to_datetime(orders["last_purchase"])
     if transactional:
         if orders is not None:
@@ -357,7 +379,8 @@ def _features(tables: Mapping[str, ibis.Table], d: dt.date, params: FeatureParam
     # -- events ----------------------------------------------------------------------------
     has_events = "events" in tables
     if has_events:
-        out = _join(out, _event_features(tables["events"], d, params, buckets))
+        for part in _event_features(tables["events"], d, params, buckets):
+            out = rows.join(out, part)
         for col in ("events_30d", "events_prev_30d", "active_days_30d", "event_days_window",
                     "features_used_30d", "active_users_30d"):
             if col in out:
@@ -396,7 +419,7 @@ def _features(tables: Mapping[str, ibis.Table], d: dt.date, params: FeatureParam
 
     # -- support ---------------------------------------------------------------------------
     if "tickets" in tables:
-        out = _join(out, _ticket_features(tables["tickets"], d))
+        out = rows.join(out, _ticket_features(tables["tickets"], d))
         out["tickets_90d"] = pd.to_numeric(out["tickets_90d"], errors="coerce").astype("float64").fillna(0.0)
         if "support_minutes_90d" in out:
             out["support_minutes_90d"] = pd.to_numeric(out["support_minutes_90d"], errors="coerce").astype(
@@ -410,7 +433,7 @@ def _features(tables: Mapping[str, ibis.Table], d: dt.date, params: FeatureParam
 
     # -- NPS and goal ----------------------------------------------------------------------
     if "nps" in tables:
-        out = _join(out, _nps_features(tables["nps"], d))
+        out = rows.join(out, _nps_features(tables["nps"], d))
         out["nps_latest"] = pd.to_numeric(out["nps_latest"], errors="coerce").astype("float64")
     else:
         out["nps_latest"] = np.nan

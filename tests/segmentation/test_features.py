@@ -119,3 +119,24 @@ def test_transactional_model_uses_orders_and_the_inactivity_rule():
     lean = lean.set_index("customer_id")
     for col in ("mrr", "arr", "churned", "tenure_days", "paying"):
         pd.testing.assert_series_equal(lean[col], f[col])
+
+
+def test_rows_join_equals_a_left_merge_on_customer_id():
+    # Query results joined to the customers frame: empty, partial (with an unknown id and missing values),
+    # complete in another order; each must equal DataFrame.merge(how="left"), dtypes included.
+    from segmentation.features import _Rows
+
+    base = pd.DataFrame({"customer_id": ["a", "b", "c"], "x": [1, 2, 3]})
+    parts = [
+        pd.DataFrame({"customer_id": pd.Series([], dtype="str"), "n": pd.Series([], dtype="int64"),
+                      "t": pd.Series([], dtype="datetime64[us]")}),
+        pd.DataFrame({"customer_id": ["c", "z"], "n": [5, 6], "b": [True, None],
+                      "s": pd.Series(["q", None], dtype="str"), "t": pd.to_datetime(["2026-01-01", None])}),
+        pd.DataFrame({"customer_id": ["c", "a", "b"], "n": [5, 6, 7], "f": [True, False, True]}),
+    ]
+    rows = _Rows(base["customer_id"])
+    for part in parts:
+        pd.testing.assert_frame_equal(rows.join(base, part), base.merge(part, on="customer_id", how="left"))
+    # Duplicate ids fall back to the merge itself.
+    dup = pd.DataFrame({"customer_id": ["a", "a"], "n": [1, 2]})
+    pd.testing.assert_frame_equal(rows.join(base, dup), base.merge(dup, on="customer_id", how="left"))
