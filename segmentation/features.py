@@ -172,22 +172,46 @@ def bit_count(bits: bytes) -> int:
 
 
 _DAY_ZERO = dt.date(2000, 1, 1)
-BITMAP_DAYS = True  # DuckDB fast path of _distinct_days (tests switch it off to compare)
+BITMAPS = True  # DuckDB fast paths of _distinct_days and _distinct_names (tests switch them off to compare)
 
 
-def _distinct_days(ev: ibis.Table) -> ibis.Value:
+def _on_duckdb(table: ibis.Table) -> bool:
+    return BITMAPS and table._find_backend(use_default=True).name == "duckdb"
+
+
+def _distinct_days(ev: ibis.Table, span: tuple[dt.date, dt.date] | None = None) -> ibis.Value:
     """Distinct calendar days with an event, per group: COUNT(DISTINCT date) on any engine. On DuckDB the
-    same count is taken as the set bits of a bitmap of day numbers, about a third faster at 10M events
-    (no hash of customer-day pairs); equal by construction and tested equal."""
+    same count is taken as the set bits of a bitmap of day numbers (first and last day: `span`, else
+    looked up), about a third faster at 10M events (no hash of customer-day pairs); equal by
+    construction and tested equal."""
     portable = ev.timestamp.date().nunique()
-    if not BITMAP_DAYS or ev._find_backend(use_default=True).name != "duckdb":
+    if not _on_duckdb(ev):
         return portable
     days = ev.timestamp.date().delta(ibis.literal(_DAY_ZERO), unit="day")
-    span = ev.aggregate(lowest=days.min(), highest=days.max()).execute()
-    if span.empty or pd.isna(span["lowest"].iloc[0]):
-        return portable
-    lowest, highest = int(span["lowest"].iloc[0]), int(span["highest"].iloc[0])
+    if span is not None:
+        lowest, highest = ((day - _DAY_ZERO).days for day in span)
+    else:
+        found = ev.aggregate(lowest=days.min(), highest=days.max()).execute()
+        if found.empty or pd.isna(found["lowest"].iloc[0]):
+            return portable
+        lowest, highest = int(found["lowest"].iloc[0]), int(found["highest"].iloc[0])
     return bit_count(bitstring_agg(days, lowest, highest))
+
+
+def _distinct_names(ev: ibis.Table, column: str) -> ibis.Value:
+    """Distinct values of a text column with few values (event names), per group: COUNT(DISTINCT) on any
+    engine; on DuckDB the set bits of a bitmap of each value's position among the values present
+    (looked up first), about four times faster than a second DISTINCT in the same scan."""
+    value = ev[column]
+    portable = value.nunique()
+    if not _on_duckdb(ev):
+        return portable
+    names = sorted(fetch(ev.select(name=value).filter(ibis._.name.notnull()).distinct())["name"].tolist())
+    if not names or len(names) > 4096:
+        return portable
+    # Position among the names (NULL for a missing value, which COUNT(DISTINCT) skips too).
+    position = ibis.literal(names, type="array<string>").index(value)
+    return bit_count(bitstring_agg(position, 0, len(names) - 1))
 
 
 def _event_features(events: ibis.Table, d: dt.date, params: FeatureParams,
@@ -222,10 +246,11 @@ def _event_features(events: ibis.Table, d: dt.date, params: FeatureParams,
     l30 = events.filter(events.timestamp < d_ts, events.timestamp >= t30)
     last_metrics: dict[str, Any] = dict(
         events_30d=l30.count(),                              # events in the last 30 days
-        active_days_30d=l30.timestamp.date().nunique(),      # distinct calendar days with an event
+        # distinct calendar days with an event
+        active_days_30d=_distinct_days(l30, (d - dt.timedelta(days=30), d - dt.timedelta(days=1))),
     )
     if "event" in cols:
-        last_metrics["features_used_30d"] = l30.event.nunique()   # distinct event names
+        last_metrics["features_used_30d"] = _distinct_names(l30, "event")   # distinct event names
     if "user_id" in cols:
         last_metrics["active_users_30d"] = l30.user_id.nunique()  # distinct users
     last = l30.group_by("customer_id").aggregate(**last_metrics)

@@ -140,3 +140,22 @@ def test_rows_join_equals_a_left_merge_on_customer_id():
     # Duplicate ids fall back to the merge itself.
     dup = pd.DataFrame({"customer_id": ["a", "a"], "n": [1, 2]})
     pd.testing.assert_frame_equal(rows.join(base, dup), base.merge(dup, on="customer_id", how="left"))
+
+
+def test_event_names_counted_by_bitmap_skip_missing_names_like_count_distinct(monkeypatch):
+    import segmentation.features as features
+
+    events = pd.DataFrame({
+        "customer_id": ["a", "a", "a", "a", "b", "b", "c"],
+        "timestamp": pd.to_datetime(["2026-05-20 10:00", "2026-05-20 11:00", "2026-05-25 00:00", "2026-05-28 00:00",
+                                     "2026-05-30 00:00", "2026-05-30 08:00", "2026-03-01 00:00"]),
+        "event": ["x", "x", None, "y", None, None, "z"]})
+    customers = pd.DataFrame({"customer_id": ["a", "b", "c"], "signup_date": pd.to_datetime(["2026-01-01"] * 3)})
+    tables = {"events": ibis.memtable(events), "customers": ibis.memtable(customers)}
+    fast = features.customer_features(tables, dt.date(2026, 6, 1), features.FeatureParams())
+    monkeypatch.setattr(features, "BITMAPS", False)
+    portable = features.customer_features(tables, dt.date(2026, 6, 1), features.FeatureParams())
+    pd.testing.assert_frame_equal(fast, portable)
+    # a: x, y (the unnamed event is not a feature) on 3 days; b: no named event, 1 day; c: nothing in 30 days
+    assert fast["features_used_30d"].tolist() == [2.0, 0.0, 0.0]
+    assert fast["active_days_30d"].tolist() == [3.0, 1.0, 0.0]
