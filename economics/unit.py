@@ -536,10 +536,13 @@ def segment_economics(inputs: EconomicsInputs, assumptions: Assumptions) -> Segm
     if a.gross_margin_by_segment and total_mrr:
         seg_mrr = per.groupby("segment")["mrr_cents"].sum()
         overall_margin = float(sum(seg_mrr[s] * a.margin_for(s) for s in seg_mrr.index) / total_mrr)
+    # Each segment's rows, split in one pass (not one comparison of every row per segment).
+    per_segment = {seg: part for seg, part in per.groupby("segment", sort=False)}
+    cac_segment = {seg: part for seg, part in cac.groupby("segment", sort=False)}
     for seg in segments + [ALL_CUSTOMERS]:
-        members = per if seg == ALL_CUSTOMERS else per[per["segment"] == seg]
+        members = per if seg == ALL_CUSTOMERS else per_segment[seg]
         margin = overall_margin if seg == ALL_CUSTOMERS else a.margin_for(seg)
-        acq_rows = cac if seg == ALL_CUSTOMERS else cac[cac["segment"] == seg]
+        acq_rows = cac if seg == ALL_CUSTOMERS else cac_segment.get(seg, cac.iloc[:0])
         rows.append(_row(seg, members, churn, nrr, acq_rows, margin, blended_cac, has_spend,
                          total_customers, total_mrr, a))
     out = pd.DataFrame(rows, columns=list(ECONOMICS_COLUMNS))

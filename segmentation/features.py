@@ -7,7 +7,6 @@ stated in plain words next to its expression. Words mean what DEFINITIONS.md say
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 import warnings
 from dataclasses import dataclass
 from typing import Any, Literal, Mapping
@@ -214,34 +213,51 @@ def _distinct_names(ev: ibis.Table, column: str) -> ibis.Value:
     return bit_count(bitstring_agg(position, 0, len(names) - 1))
 
 
+def _history_expr(events: ibis.Table, params: FeatureParams, end: dt.date,
+                  start: dt.date | None = None) -> ibis.Table:
+    """Per customer, over the events in [start, end) (start None: every event before end): last_event,
+    first_event, event_days_window (distinct calendar days with an event), and first_key_event when a
+    key event is set."""
+    ev = events.filter(events.timestamp < ibis.literal(_midnight(end)))
+    span = None
+    if start is not None:
+        ev = ev.filter(ev.timestamp >= ibis.literal(_midnight(start)))
+        span = (start, end - dt.timedelta(days=1))
+    metrics: dict[str, Any] = dict(
+        last_event=ev.timestamp.max(),                       # last active moment
+        first_event=ev.timestamp.min(),
+        event_days_window=_distinct_days(ev, span),          # distinct calendar days with an event
+    )
+    if "event" in events.columns and params.key_event:
+        # First time the key event happened.
+        metrics["first_key_event"] = ev.timestamp.min(where=ev.event == params.key_event)
+    return ev.group_by("customer_id").aggregate(**metrics)
+
+
 def _event_features(events: ibis.Table, d: dt.date, params: FeatureParams,
-                    buckets: "_EventBuckets | None" = None) -> list[pd.DataFrame]:
+                    history: pd.DataFrame | None = None) -> list[pd.DataFrame]:
+    """The event features before D as three per-customer frames (history, last 30 days, the 30 before);
+    `history` when already known (customer_features_at accumulates it date by date)."""
     d_ts = ibis.literal(_midnight(d))
     t30 = ibis.literal(_midnight(d - dt.timedelta(days=30)))
     t60 = ibis.literal(_midnight(d - dt.timedelta(days=60)))
-    window = None if params.lookback_days is None else _midnight(d - dt.timedelta(days=params.lookback_days))
     cols = set(events.columns)
     # Three scans, each filtered before its distinct counts (a DISTINCT under a FILTER over all events
     # is several times slower), joined on customer_id.
-    # 1. Events strictly before D (an event on D itself is excluded).
-    ev = events.filter(events.timestamp < d_ts)
-    in_window = ev.timestamp >= ibis.literal(window) if window is not None else None
-    if buckets is not None and window is None:
-        # The history before D from the pre-aggregated buckets (see _EventBuckets).
-        history = buckets.history(d)
-    else:
+    # 1. Events strictly before D (an event on D itself is excluded): last and first event, first key
+    # event, and the RFM frequency: distinct calendar days with an event in the lookback window (all
+    # history by default).
+    if history is None and params.lookback_days is None:
+        history = fetch(_history_expr(events, params, d))
+    elif history is None:
+        ev = events.filter(events.timestamp < d_ts)
+        in_window = ev.timestamp >= ibis.literal(_midnight(d - dt.timedelta(days=params.lookback_days)))
         history_metrics: dict[str, Any] = dict(
-            last_event=ev.timestamp.max(),                       # last active moment before D
-            first_event=ev.timestamp.min(),
-            # RFM frequency: distinct calendar days with an event in the lookback window (all history by
-            # default)
-            event_days_window=(_distinct_days(ev) if in_window is None
-                               else ev.timestamp.date().nunique(where=in_window)),
-        )
+            last_event=ev.timestamp.max(), first_event=ev.timestamp.min(),
+            event_days_window=ev.timestamp.date().nunique(where=in_window))
         if "event" in cols and params.key_event:
-            # First time the key event happened, any time before D.
             history_metrics["first_key_event"] = ev.timestamp.min(where=ev.event == params.key_event)
-        history = ev.group_by("customer_id").aggregate(**history_metrics)
+        history = fetch(ev.group_by("customer_id").aggregate(**history_metrics))
     # 2. The last 30 days, [D - 30 days, D).
     l30 = events.filter(events.timestamp < d_ts, events.timestamp >= t30)
     last_metrics: dict[str, Any] = dict(
@@ -259,7 +275,7 @@ def _event_features(events: ibis.Table, d: dt.date, params: FeatureParams,
     prev = p30.group_by("customer_id").aggregate(events_prev_30d=p30.count())
     # Customers without an event in a window are missing from its result: 0 once joined. Run as three
     # queries: under a memory limit one query holding all three hash tables spills far more.
-    return [fetch(history), fetch(last), fetch(prev)]
+    return [history, fetch(last), fetch(prev)]
 
 
 def _ticket_features(tickets: ibis.Table, d: dt.date) -> pd.DataFrame:
@@ -348,7 +364,7 @@ def customer_features(tables: Mapping[str, ibis.Table], as_of: dt.date, params: 
 
 
 def _features(tables: Mapping[str, ibis.Table], d: dt.date, params: FeatureParams, revenue_model: str,
-              buckets: "_EventBuckets | None" = None, customers: pd.DataFrame | None = None) -> pd.DataFrame:
+              history: pd.DataFrame | None = None, customers: pd.DataFrame | None = None) -> pd.DataFrame:
     if customers is not None:
         # Customers who signed up strictly before D (the table's order kept, as the query returns it).
         frame = customers[customers["signup_date"] < pd.Timestamp(d)].reset_index(drop=True)
@@ -404,7 +420,7 @@ def _features(tables: Mapping[str, ibis.Table], d: dt.date, params: FeatureParam
     # -- events ----------------------------------------------------------------------------
     has_events = "events" in tables
     if has_events:
-        for part in _event_features(tables["events"], d, params, buckets):
+        for part in _event_features(tables["events"], d, params, history):
             out = rows.join(out, part)
         for col in ("events_30d", "events_prev_30d", "active_days_30d", "event_days_window",
                     "features_used_30d", "active_users_30d"):
@@ -490,61 +506,54 @@ def _features(tables: Mapping[str, ibis.Table], d: dt.date, params: FeatureParam
     return result.reset_index(drop=True)
 
 
-class _EventBuckets:
-    """Per-customer event history pre-aggregated between consecutive as-of dates, from one scan.
+class _EventHistory:
+    """The all-history event columns before each of several dates, accumulated date by date.
 
-    Dates d_0 < d_1 < ... split time into buckets: bucket j holds the events in [d_(j-1), d_j) (bucket 0:
-    everything before d_0). Per customer and bucket: last and first event, the first key event, and
-    the distinct calendar days with an event. The history before d_j is then the buckets 0..j: latest
-    of the last events, earliest of the first ones, and the sum of the distinct days (bucket edges are
-    midnights, so a day never spans two buckets and the sum counts each active day once). Only used
-    when the RFM window is all history (lookback_days = "all").
+    Asked for dates in increasing order, it scans only the events since the previous date (the first
+    time: every event before the first date) and folds them into running per-customer values: the latest
+    last event, the earliest first event and first key event, and the sum of distinct active days (dates
+    are midnights, so a day never falls on both sides of one and each active day is counted once). Memory
+    is one small scan at a time plus four values per customer; only used when the RFM window is all
+    history (lookback_days = "all").
     """
 
-    def __init__(self, events: ibis.Table, dates: list[dt.date], params: FeatureParams) -> None:
-        self.dates = sorted(set(dates))
-        edges = [ibis.literal(_midnight(d)) for d in self.dates]
-        # Events before the last date, first reduced to one row per customer and calendar day (plain
-        # GROUP BYs spill to disk under a memory limit; a DISTINCT per customer ran out of memory at 100M).
-        ev = events.filter(events.timestamp < edges[-1])
-        metrics: dict[str, Any] = dict(last_ts=ev.timestamp.max(), first_ts=ev.timestamp.min())
+    def __init__(self, events: ibis.Table, params: FeatureParams, customer_ids: pd.Series) -> None:
+        self.events, self.params = events, params
+        self.ids = customer_ids.astype("str").reset_index(drop=True)
+        self.rows = _Rows(self.ids)
+        n = len(self.ids)
         self.has_key = "event" in events.columns and bool(params.key_event)
-        if self.has_key:
-            metrics["key_ts"] = ev.timestamp.min(where=ev.event == params.key_event)  # first key event
-        daily = ev.mutate(day=ev.timestamp.date()).group_by(["customer_id", "day"]).aggregate(**metrics)
-        # Each day in the bucket of the first date after it (edges are midnights: a day is in one bucket).
-        day_ts = daily.day.cast("timestamp")
-        daily = daily.mutate(bucket=ibis.cases(*[(day_ts < edge, j) for j, edge in enumerate(edges)]))
-        bucket_metrics: dict[str, Any] = dict(
-            last_ts=daily.last_ts.max(), first_ts=daily.first_ts.min(),
-            days=daily.count(),                                   # distinct days with an event in the bucket
-        )
-        if self.has_key:
-            bucket_metrics["key_ts"] = daily.key_ts.min()
-        expr = daily.group_by(["customer_id", "bucket"]).aggregate(**bucket_metrics)
-        # Materialised once as a temporary table of the events' backend (a memtable's: the default one).
-        self.backend = events._find_backend(use_default=True)
-        self.name = f"_event_buckets_{uuid.uuid4().hex[:12]}"
-        self.table = self.backend.create_table(self.name, expr, temp=True)
+        self.last = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+        self.first = self.last.copy()
+        self.key = self.last.copy()
+        self.days = np.zeros(n, dtype="int64")
+        self.until: dt.date | None = None
 
-    def history(self, d: dt.date) -> ibis.Table:
-        """last_event, first_event, event_days_window (and first_key_event) per customer, before d."""
-        t = self.table
-        before = t.filter(t.bucket <= self.dates.index(d))
-        metrics: dict[str, Any] = dict(last_event=before.last_ts.max(), first_event=before.first_ts.min(),
-                                       event_days_window=before.days.sum())
-        if self.has_key:
-            metrics["first_key_event"] = before.key_ts.min()
-        return before.group_by("customer_id").aggregate(**metrics)
+    def history(self, d: dt.date) -> pd.DataFrame:
+        """customer_id, last_event, first_event, event_days_window (and first_key_event) before d, for the
+        customers with an event before d (in the order of the customer ids given)."""
+        if self.until is not None and d < self.until:
+            raise ValueError(f"_EventHistory: dates must come in increasing order ({d} after {self.until}).")
+        if self.until is None or d > self.until:
+            part = fetch(_history_expr(self.events, self.params, d, self.until))
+            found = self.rows.index.get_indexer(part["customer_id"].astype("str"))
+            ok = found >= 0
+            at = found[ok]
 
-    def release(self) -> None:
-        """Drop the cached bucket table."""
-        try:
-            self.backend.drop_table(self.name, force=True)
-        except Exception:  # noqa: BLE001 - ibis 12 compiles DuckDB 2.0's DROP TABLE wrongly; drop it directly
-            raw = getattr(self.backend, "con", None)
-            if raw is not None:
-                raw.execute(f'DROP TABLE IF EXISTS "{self.name}"')
+            def values(col: str) -> np.ndarray:
+                return part[col].to_numpy(dtype="datetime64[us]")[ok]
+            self.last[at] = np.fmax(self.last[at], values("last_event"))
+            self.first[at] = np.fmin(self.first[at], values("first_event"))
+            if self.has_key:
+                self.key[at] = np.fmin(self.key[at], values("first_key_event"))
+            self.days[at] += part["event_days_window"].to_numpy(dtype="int64")[ok]
+            self.until = d
+        seen = ~np.isnat(self.last)
+        out = pd.DataFrame({"customer_id": self.ids[seen].to_numpy(), "last_event": self.last[seen],
+                            "first_event": self.first[seen], "event_days_window": self.days[seen]})
+        if self.has_key:
+            out["first_key_event"] = self.key[seen]
+        return out
 
 
 ACTIVITY_TABLES: tuple[str, ...] = ("events", "tickets", "nps")
@@ -563,26 +572,25 @@ def customer_features_at(tables: Mapping[str, ibis.Table], dates: list[dt.date],
     """`customer_features` at several dates, one (date, features) pair at a time, in date order.
 
     Each frame equals `customer_features(tables, date, params, revenue_model)`; the event history (the
-    all-events scan) is done once for every date (see _EventBuckets), and only one date's frame is built at
-    a time, so memory stays that of one date. Use it for segment history (a label per month start).
+    all-events scan) is accumulated from date to date, each event scanned once (see _EventHistory), and
+    only one date's frame is built at a time, so memory stays that of one date. Use it for segment
+    history (a label per month start).
     """
     days = sorted({as_date(d) for d in dates})
     if not days:
         return
-    buckets = None
+    customers = _customers(tables, dt.date.max)
+    history = None
     if "events" in tables and params.lookback_days is None and len(days) > 1:
-        try:
-            buckets = _EventBuckets(tables["events"], days, params)
-        except Exception as exc:  # noqa: BLE001 - e.g. the engine's memory limit: scan date by date instead
-            warnings.warn(f"customer_features_at: the one-scan event history failed ({type(exc).__name__}: "
-                          f"{str(exc).splitlines()[0]}); computing each date's history separately.",
-                          RuntimeWarning, stacklevel=2)
-    customers = None
-    if "customers" in tables:
-        customers = _customers(tables, dt.date.max)
-    try:
-        for d in days:
-            yield d, _features(tables, d, params, revenue_model, buckets, customers)
-    finally:
-        if buckets is not None:
-            buckets.release()
+        history = _EventHistory(tables["events"], params, customers["customer_id"])
+    for d in days:
+        known = None
+        if history is not None:
+            try:
+                known = history.history(d)
+            except Exception as exc:  # noqa: BLE001 - e.g. the engine's memory limit: scan date by date instead
+                warnings.warn(f"customer_features_at: the accumulated event history failed ({type(exc).__name__}: "
+                              f"{str(exc).splitlines()[0]}); computing each date's history separately.",
+                              RuntimeWarning, stacklevel=2)
+                history = None
+        yield d, _features(tables, d, params, revenue_model, known, customers)

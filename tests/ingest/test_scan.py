@@ -209,7 +209,7 @@ def test_features_at_several_dates_fall_back_to_date_by_date_when_the_history_sc
     def fail(*args, **kwargs):
         raise MemoryError("Out of Memory Error: could not allocate block")
 
-    monkeypatch.setattr(features, "_EventBuckets", fail)
+    monkeypatch.setattr(features._EventHistory, "history", fail)
     tables, _, _ = scan_folder(_parquet_company(tmp_path / "co"), ScanOptions(today=D(2026, 11, 26)))
     params = features.FeatureParams()
     dates = [D(2026, 2, 28), D(2026, 3, 1)]
