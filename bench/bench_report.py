@@ -27,7 +27,7 @@ def main() -> None:
     folder = dataset(args.customers, args.events)
 
     from economics.report import REPORT_FILES, build_report
-    from ingest.export import csv_bytes
+    from ingest.export import write_csv
     from ingest.scan import ScanOptions, scan_folder
     from segmentation.definition import default_definition
 
@@ -47,7 +47,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as out:
         for name in REPORT_FILES:
             if name in frames:
-                (Path(out) / f"{name}.csv").write_bytes(csv_bytes(frames[name]))
+                write_csv(frames[name], Path(out) / f"{name}.csv")
     t3 = time.perf_counter()
     print(f"write CSVs: {t3 - t2:.2f} s")
     print(f"total: {t3 - t0:.2f} s for {len(frames['customers']):,} customers, peak RSS {peak_rss_mb():,.0f} MB")

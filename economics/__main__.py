@@ -102,7 +102,7 @@ def _fail(message: str, err: TextIO) -> int:
 
 def _report(args: argparse.Namespace, err: TextIO) -> int:
     from economics.report import REPORT_FILES, build_report
-    from ingest.export import csv_bytes
+    from ingest.export import write_csv
     from segmentation.definition import DefinitionError, default_definition, load_definition
     from segmentation.schemes import available_schemes
 
@@ -163,7 +163,7 @@ def _report(args: argparse.Namespace, err: TextIO) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     for name in REPORT_FILES:
         if name in frames:
-            (args.out / f"{name}.csv").write_bytes(csv_bytes(frames[name]))
+            write_csv(frames[name], args.out / f"{name}.csv")
     written = [f"{n}.csv" for n in REPORT_FILES if n in frames]
     written += _at_risk(tables, as_of, defn, meta, frames.get("customers"), args, err)
     if args.board_pack:
@@ -175,7 +175,7 @@ def _report(args: argparse.Namespace, err: TextIO) -> int:
 
 def _at_risk(tables, as_of: date, defn, meta: dict, customers, args: argparse.Namespace, err: TextIO) -> list[str]:
     """Write at_risk.csv from the churn model, or say why there is no model."""
-    from ingest.export import csv_bytes
+    from ingest.export import write_csv
     from segmentation.features import feature_params
     from segmentation.models import at_risk_table, fit_churn_model, score_churn
 
@@ -188,7 +188,7 @@ def _at_risk(tables, as_of: date, defn, meta: dict, customers, args: argparse.Na
         return []
     paying = customers[customers["paying"].astype(bool)]
     table = at_risk_table(score_churn(model, paying), paying, args.risk_threshold)
-    (args.out / "at_risk.csv").write_bytes(csv_bytes(table))
+    write_csv(table, args.out / "at_risk.csv")
     return ["at_risk.csv"]
 
 

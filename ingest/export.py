@@ -6,16 +6,18 @@ numbers are left alone, so a negative amount stays a number.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
-__all__ = ["neutralise_formulas", "csv_bytes"]
+__all__ = ["neutralise_formulas", "csv_bytes", "write_csv"]
 
 _TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy whose text cells cannot run as spreadsheet formulas."""
-    out = frame.copy()
+    out = frame.copy(deep=False)  # columns replaced below; the frame itself is left as it is
     for column in out.columns:
         values = out[column]
         if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values) \
@@ -32,3 +34,9 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
 def csv_bytes(frame: pd.DataFrame) -> bytes:
     """UTF-8 CSV (with a BOM, so Excel reads accents right) of a frame, formulas neutralised."""
     return neutralise_formulas(frame).to_csv(index=False).encode("utf-8-sig")
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """The bytes of `csv_bytes(frame)` written to `path` in chunks, without holding the whole text in
+    memory (a report's customers.csv at 1M customers is half a gigabyte)."""
+    neutralise_formulas(frame).to_csv(path, index=False, encoding="utf-8-sig")
