@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from economics.ledger import LedgerError, last_complete_month, month_start
-from segmentation.features import fetch
+from segmentation.features import drop_memtables, fetch
 
 __all__ = ["CohortParams", "COHORT_COLUMNS", "cohort_retention", "average_curve", "activation_cohorts"]
 
@@ -131,7 +131,9 @@ def cohort_retention(ledger: ir.Table, customers: ir.Table | None, as_of: date, 
     act_cells = a.group_by(["cohort", "period"]).aggregate(active=a.customer_id.nunique())
     sizes = members.group_by("cohort").aggregate(cohort_size=members.customer_id.count())
 
-    return _grid(fetch(sizes), fetch(act_cells), fetch(rev_cells), as_of, gran)
+    grid = _grid(fetch(sizes), fetch(act_cells), fetch(rev_cells), as_of, gran)
+    drop_memtables(sizes)  # the segment filter's ids, once read
+    return grid
 
 
 def _grid(sizes: pd.DataFrame, act: pd.DataFrame, rev: pd.DataFrame, as_of: date, gran: str) -> pd.DataFrame:

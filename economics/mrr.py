@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from economics.ledger import LedgerError, add_months, as_date, last_complete_month, month_range
-from segmentation.features import fetch
+from segmentation.features import drop_memtables, fetch
 
 __all__ = [
     "RevenueModel", "MOVEMENT_COLUMNS", "customer_months", "mrr_movements", "WindowRate", "window_months",
@@ -217,6 +217,7 @@ def mrr_movements(ledger: ir.Table, as_of: date, revenue_model: RevenueModel, *,
                              inactivity_days=inactivity_days)
     # Aggregate every customer-month into the month's totals.
     monthly = fetch(status.group_by("month").aggregate(**{c: status[c].sum() for c in _MONEY + _COUNTS}))
+    drop_memtables(status)  # the month calendar, once read
     return _movement_frame(monthly, as_of, ledger)
 
 

@@ -29,7 +29,7 @@ from economics.costs import observed_months
 from economics.ledger import (LedgerError, add_months, as_date, check_ledger_frame, last_complete_month,
                               months_between)
 from economics.mrr import RevenueModel, customer_months
-from segmentation.features import fetch
+from segmentation.features import drop_memtables, fetch
 
 __all__ = ["EconomicsInputs", "SegmentEconomics", "segment_economics", "attribute_cac", "wilson_interval",
            "verdict", "waterfall", "encode_ids", "ALL_CUSTOMERS", "UNATTRIBUTED", "ECONOMICS_COLUMNS"]
@@ -365,7 +365,9 @@ def _window_status(inputs: EconomicsInputs, first: date, last: date,
                              inactivity_days=inactivity_days)
     # Window months only.
     status = status.filter((status.month >= ibis.literal(first)) & (status.month <= ibis.literal(last)))
-    frame = fetch(status.select("customer_id", "month", *_STATUS_COLUMNS))
+    query = status.select("customer_id", "month", *_STATUS_COLUMNS)
+    frame = fetch(query)
+    drop_memtables(query)  # the ledger copies, once read
     frame["customer_id"] = frame["customer_id"].astype("str")
     frame["month"] = _month_ts(frame["month"])
     _, codes = encode_ids(_ledger_view(inputs.ledger).ids, frame["customer_id"])[0]

@@ -93,6 +93,29 @@ def fetch(expr: ibis.Table) -> pd.DataFrame:
     return table.to_pandas()
 
 
+def drop_memtables(expr: ibis.Expr, backend: Any = None) -> None:
+    """Unregister the in-memory tables (ibis.memtable) an expression holds from the engine that ran it
+    (`backend`, default: the expression's own), once they are no longer needed.
+
+    ibis 12 drops a garbage-collected memtable with DROP TABLE, but registers it in DuckDB as a view,
+    which that statement leaves in place: without this, each memtable would keep its data in the
+    workspace connection for the life of the app. Other engines are left to ibis. A memtable dropped
+    here and used again is registered again.
+    """
+    backend = backend if backend is not None else expr._find_backend(use_default=True)
+    con = getattr(backend, "con", None)
+    if getattr(backend, "name", "") != "duckdb" or con is None:
+        return
+    registered = getattr(backend, "_memtables", None)
+    for op in expr.op().find(ibis.expr.operations.InMemoryTable):
+        try:
+            con.unregister(op.name)
+        except Exception:  # noqa: BLE001 - never registered there
+            pass
+        if registered is not None:
+            registered.discard(op)
+
+
 def _days_before(d: dt.date, dates: pd.Series) -> pd.Series:
     """Whole days from each date to D (NaN when missing)."""
     ts = pd.to_datetime(dates)
@@ -111,7 +134,7 @@ def _customers(tables: Mapping[str, ibis.Table], d: dt.date) -> pd.DataFrame:
     return frame
 
 
-def _ledger_features(ledger: ibis.Table, d: dt.date, params: FeatureParams, revenue_model: str) -> pd.DataFrame:
+def _ledger_features(ledger: ibis.Table, d: dt.date, params: FeatureParams, revenue_model: str) -> ibis.Table:
     m_now = month_start(d - dt.timedelta(days=1))
     m_3 = add_months(m_now, -3)
     window_start = None if params.lookback_days is None else d - dt.timedelta(days=params.lookback_days)
@@ -140,10 +163,10 @@ def _ledger_features(ledger: ibis.Table, d: dt.date, params: FeatureParams, reve
         # rows counts distinct months; a DISTINCT under a FILTER is several times slower).
         paying_months_window=lg.count(where=paid & in_window),
     )
-    return fetch(agg)
+    return agg
 
 
-def _order_features(revenue: ibis.Table, d: dt.date, params: FeatureParams) -> pd.DataFrame:
+def _order_features(revenue: ibis.Table, d: dt.date, params: FeatureParams) -> ibis.Table:
     window_start = None if params.lookback_days is None else d - dt.timedelta(days=params.lookback_days)
     # Orders dated strictly before D.
     rv = revenue.filter(revenue.date < ibis.literal(d), revenue.amount_cents.notnull())
@@ -157,7 +180,7 @@ def _order_features(revenue: ibis.Table, d: dt.date, params: FeatureParams) -> p
         # Net order revenue (refund lines included) in the RFM window.
         order_window_cents=rv.amount_cents.sum(where=in_window),
     )
-    return fetch(agg)
+    return agg
 
 
 @ibis.udf.agg.builtin
@@ -235,9 +258,9 @@ def _history_expr(events: ibis.Table, params: FeatureParams, end: dt.date,
 
 
 def _event_features(events: ibis.Table, d: dt.date, params: FeatureParams,
-                    history: pd.DataFrame | None = None) -> list[pd.DataFrame]:
-    """The event features before D as three per-customer frames (history, last 30 days, the 30 before);
-    `history` when already known (customer_features_at accumulates it date by date)."""
+                    known_history: bool = False) -> list[ibis.Table | None]:
+    """The event features before D as three per-customer queries (history, last 30 days, the 30 before);
+    no history query when it is already known (customer_features_at accumulates it date by date)."""
     d_ts = ibis.literal(_midnight(d))
     t30 = ibis.literal(_midnight(d - dt.timedelta(days=30)))
     t60 = ibis.literal(_midnight(d - dt.timedelta(days=60)))
@@ -247,9 +270,10 @@ def _event_features(events: ibis.Table, d: dt.date, params: FeatureParams,
     # 1. Events strictly before D (an event on D itself is excluded): last and first event, first key
     # event, and the RFM frequency: distinct calendar days with an event in the lookback window (all
     # history by default).
-    if history is None and params.lookback_days is None:
-        history = fetch(_history_expr(events, params, d))
-    elif history is None:
+    history = None
+    if not known_history and params.lookback_days is None:
+        history = _history_expr(events, params, d)
+    elif not known_history:
         ev = events.filter(events.timestamp < d_ts)
         in_window = ev.timestamp >= ibis.literal(_midnight(d - dt.timedelta(days=params.lookback_days)))
         history_metrics: dict[str, Any] = dict(
@@ -257,7 +281,7 @@ def _event_features(events: ibis.Table, d: dt.date, params: FeatureParams,
             event_days_window=ev.timestamp.date().nunique(where=in_window))
         if "event" in cols and params.key_event:
             history_metrics["first_key_event"] = ev.timestamp.min(where=ev.event == params.key_event)
-        history = fetch(ev.group_by("customer_id").aggregate(**history_metrics))
+        history = ev.group_by("customer_id").aggregate(**history_metrics)
     # 2. The last 30 days, [D - 30 days, D).
     l30 = events.filter(events.timestamp < d_ts, events.timestamp >= t30)
     last_metrics: dict[str, Any] = dict(
@@ -275,56 +299,97 @@ def _event_features(events: ibis.Table, d: dt.date, params: FeatureParams,
     prev = p30.group_by("customer_id").aggregate(events_prev_30d=p30.count())
     # Customers without an event in a window are missing from its result: 0 once joined. Run as three
     # queries: under a memory limit one query holding all three hash tables spills far more.
-    return [history, fetch(last), fetch(prev)]
+    return [history, last, prev]
 
 
-def _ticket_features(tickets: ibis.Table, d: dt.date) -> pd.DataFrame:
+def _ticket_features(tickets: ibis.Table, d: dt.date) -> ibis.Table:
     # Tickets created in the 90 days before D: [D - 90 days, D).
     tk = tickets.filter(tickets.created_at < ibis.literal(_midnight(d)),
                         tickets.created_at >= ibis.literal(_midnight(d - dt.timedelta(days=90))))
     metrics: dict[str, Any] = dict(tickets_90d=tk.count())
     if "minutes" in tickets.columns:
         metrics["support_minutes_90d"] = tk.minutes.sum()   # summed handling minutes (missing = none)
-    return fetch(tk.group_by("customer_id").aggregate(**metrics))
+    return tk.group_by("customer_id").aggregate(**metrics)
 
 
-def _nps_features(nps: ibis.Table, d: dt.date) -> pd.DataFrame:
+def _nps_features(nps: ibis.Table, d: dt.date) -> ibis.Table:
     # NPS answers dated strictly before D; the latest answer's score, and the latest stated goal.
     nv = nps.filter(nps.date < ibis.literal(d))
     metrics: dict[str, Any] = dict(nps_latest=nv.score.argmax(nv.date))
     if "goal" in nps.columns:
         has_goal = nv.goal.notnull() & (nv.goal.strip() != "")
         metrics["stated_goal"] = nv.goal.argmax(nv.date, where=has_goal)
-    return fetch(nv.group_by("customer_id").aggregate(**metrics))
+    return nv.group_by("customer_id").aggregate(**metrics)
+
+
+_ROW = "_row_"
 
 
 class _Rows:
-    """Where each customer id sits among the customers frame's rows, hashed once per features computation.
+    """The customers' row positions as a table of the engine, so that per-customer query results come back
+    positioned: the engine joins them on customer_id (its own hash join), and no customer id is hashed
+    or converted again in pandas (at 1M customers that was most of the Python time of a features frame).
 
-    `join` adds a query result's columns (one row per customer) to a frame in the customers' order: a
-    left join on customer_id, as DataFrame.merge gives it (customers without a row get missing values:
-    integers become floats with NaN, booleans objects), without hashing the customers' ids again for
-    each of the five or six results.
+    `ids` are every customer's id, in the order of the customers frame the positions refer to; `keep`
+    (default: all) marks the ones that are rows of the frame being built (the customers signed up before
+    D), so one positions table serves every date of customer_features_at. On an engine other than the
+    default one, the positions table is uploaded with the query.
     """
 
-    def __init__(self, ids: pd.Series) -> None:
-        self.index = pd.Index(ids.astype("str"))
-        self.unique = self.index.is_unique
+    def __init__(self, ids: pd.Series, keep: np.ndarray | None = None, table: ibis.Table | None = None) -> None:
+        self.ids = ids
+        self.backends: dict[int, Any] = {}
+        self.table = table if table is not None else ibis.memtable(pd.DataFrame(
+            {"customer_id": ids.astype("str").to_numpy(dtype=object), _ROW: np.arange(len(ids), dtype="int64")}))
+        keep = np.ones(len(ids), dtype=bool) if keep is None else np.asarray(keep, dtype=bool)
+        self.keep = keep
+        self.n = int(keep.sum())
+        # Position among all customers -> row of the frame (-1: not a row of it).
+        self.row_of = np.where(keep, np.cumsum(keep) - 1, -1)
 
-    def join(self, base: pd.DataFrame, part: pd.DataFrame) -> pd.DataFrame:
-        part_ids = part["customer_id"].astype("str")
-        if not self.unique or not part_ids.is_unique:  # the general case: a many-to-many merge
-            return base.merge(part.assign(customer_id=part_ids), on="customer_id", how="left")
-        # Row of `part` for each row of `base` (-1: none).
-        found = self.index.get_indexer(part_ids)
-        ok = found >= 0
-        source = np.full(len(self.index), -1, dtype="intp")
-        source[found[ok]] = np.flatnonzero(ok)
+    def at(self, keep: np.ndarray) -> "_Rows":
+        """The same positions table for the frame of the customers `keep` marks (released with this one)."""
+        view = _Rows(self.ids, keep, self.table)
+        view.backends = self.backends
+        return view
+
+    def positioned(self, expr: ibis.Table) -> tuple[np.ndarray, pd.DataFrame]:
+        """The result of a per-customer query (one row per customer_id) without its customer_id, and each
+        result row's position among all customers (rows of customers absent from the table are dropped;
+        a customer id listed twice gets its result at both positions)."""
+        t = self.table
+        joined = expr.join(t, expr.customer_id.cast("string") == t.customer_id)
+        backend = joined._find_backend(use_default=True)
+        self.backends[id(backend)] = backend
+        part = fetch(joined.select(t[_ROW], *[expr[c] for c in expr.columns if c != "customer_id"]))
+        return part.pop(_ROW).to_numpy(dtype="int64"), part
+
+    def release(self) -> None:
+        """Unregister the positions table from the engines that used it."""
+        for backend in self.backends.values():
+            drop_memtables(self.table, backend)
+        self.backends.clear()
+
+    def add(self, base: pd.DataFrame, expr: ibis.Table) -> pd.DataFrame:
+        """`base` (the frame's rows, in order) with the columns of the per-customer query `expr` added: a left
+        join on customer_id, as DataFrame.merge gives it (customers without a result row get missing
+        values: integers become floats with NaN, booleans objects)."""
+        positions, part = self.positioned(expr)
+        rows = self.row_of[positions]
+        ok = rows >= 0
+        source = np.full(self.n, -1, dtype="intp")
+        source[rows[ok]] = np.flatnonzero(ok)
         out = base.copy(deep=False)
         for col in part.columns:
-            if col != "customer_id":
-                values = pd.api.extensions.take(part[col].array, source, allow_fill=True)
-                out[col] = pd.Series(values, index=base.index, name=col)
+            values = pd.api.extensions.take(part[col].array, source, allow_fill=True)
+            out[col] = pd.Series(values, index=base.index, name=col)
+        return out
+
+    def put(self, base: pd.DataFrame, columns: Mapping[str, np.ndarray]) -> pd.DataFrame:
+        """`base` with columns given over all customers (in the order of `ids`), taken at the frame's rows."""
+        out = base.copy(deep=False)
+        for col, values in columns.items():
+            out[col] = pd.Series(values[self.keep], index=base.index, name=col)
         return out
 
 
@@ -364,21 +429,35 @@ def customer_features(tables: Mapping[str, ibis.Table], as_of: dt.date, params: 
 
 
 def _features(tables: Mapping[str, ibis.Table], d: dt.date, params: FeatureParams, revenue_model: str,
-              history: pd.DataFrame | None = None, customers: pd.DataFrame | None = None) -> pd.DataFrame:
-    if customers is not None:
+              customers: pd.DataFrame | None = None, all_rows: _Rows | None = None,
+              history: Mapping[str, np.ndarray] | None = None) -> pd.DataFrame:
+    """customer_features at d; with `customers` (every customer), `all_rows` (their positions) and
+    `history` (the event history columns over every customer) when customer_features_at knows them."""
+    if customers is not None and all_rows is not None:
         # Customers who signed up strictly before D (the table's order kept, as the query returns it).
-        frame = customers[customers["signup_date"] < pd.Timestamp(d)].reset_index(drop=True)
-    else:
-        frame = _customers(tables, d)
+        keep = (customers["signup_date"] < pd.Timestamp(d)).to_numpy(dtype=bool)
+        frame = customers[keep].reset_index(drop=True)
+        rows = all_rows.at(keep)
+        return _assemble(tables, d, params, revenue_model, frame, rows, history)
+    frame = _customers(tables, d)
+    rows = _Rows(frame["customer_id"])
+    try:
+        return _assemble(tables, d, params, revenue_model, frame, rows, history)
+    finally:
+        rows.release()
+
+
+def _assemble(tables: Mapping[str, ibis.Table], d: dt.date, params: FeatureParams, revenue_model: str,
+              frame: pd.DataFrame, rows: _Rows, history: Mapping[str, np.ndarray] | None) -> pd.DataFrame:
+    """The features of the customers `frame` (signed up before d), their results positioned by `rows`."""
     out = pd.DataFrame({"customer_id": frame["customer_id"], "signup_date": frame["signup_date"]})
-    rows = _Rows(out["customer_id"])
     out["cohort"] = out["signup_date"].dt.to_period("M").dt.to_timestamp()
     out["tenure_days"] = _days_before(d, out["signup_date"])
 
     # -- revenue ---------------------------------------------------------------------------
     if "ledger" in tables:
         led = _ledger_features(tables["ledger"], d, params, revenue_model)
-        out = rows.join(out, led)
+        out = rows.add(out, led)
     else:
         for col in ("mrr_cents", "mrr_3m_cents", "rev_12m_cents", "rev_12m_3_cents", "total_revenue_cents",
                     "window_revenue_cents", "paying_months_window"):
@@ -404,7 +483,7 @@ def _features(tables: Mapping[str, ibis.Table], d: dt.date, params: FeatureParam
 
     orders = None
     if transactional and "revenue" in tables and "amount_cents" in tables["revenue"].columns:
-        orders = rows.join(out[["customer_id"]], _order_features(tables["revenue"], d, params))
+        orders = rows.add(out[["customer_id"]], _order_features(tables["revenue"], d, params))
         orders["last_purchase"] = pd.to_datetime(orders["last_purchase"])
     if transactional:
         if orders is not None:
@@ -420,8 +499,11 @@ def _features(tables: Mapping[str, ibis.Table], d: dt.date, params: FeatureParam
     # -- events ----------------------------------------------------------------------------
     has_events = "events" in tables
     if has_events:
-        for part in _event_features(tables["events"], d, params, history):
-            out = rows.join(out, part)
+        for part in _event_features(tables["events"], d, params, known_history=history is not None):
+            if part is not None:
+                out = rows.add(out, part)
+        if history is not None:
+            out = rows.put(out, history)
         for col in ("events_30d", "events_prev_30d", "active_days_30d", "event_days_window",
                     "features_used_30d", "active_users_30d"):
             if col in out:
@@ -460,7 +542,7 @@ def _features(tables: Mapping[str, ibis.Table], d: dt.date, params: FeatureParam
 
     # -- support ---------------------------------------------------------------------------
     if "tickets" in tables:
-        out = rows.join(out, _ticket_features(tables["tickets"], d))
+        out = rows.add(out, _ticket_features(tables["tickets"], d))
         out["tickets_90d"] = pd.to_numeric(out["tickets_90d"], errors="coerce").astype("float64").fillna(0.0)
         if "support_minutes_90d" in out:
             out["support_minutes_90d"] = pd.to_numeric(out["support_minutes_90d"], errors="coerce").astype(
@@ -474,7 +556,7 @@ def _features(tables: Mapping[str, ibis.Table], d: dt.date, params: FeatureParam
 
     # -- NPS and goal ----------------------------------------------------------------------
     if "nps" in tables:
-        out = rows.join(out, _nps_features(tables["nps"], d))
+        out = rows.add(out, _nps_features(tables["nps"], d))
         out["nps_latest"] = pd.to_numeric(out["nps_latest"], errors="coerce").astype("float64")
     else:
         out["nps_latest"] = np.nan
@@ -517,11 +599,9 @@ class _EventHistory:
     history (lookback_days = "all").
     """
 
-    def __init__(self, events: ibis.Table, params: FeatureParams, customer_ids: pd.Series) -> None:
-        self.events, self.params = events, params
-        self.ids = customer_ids.astype("str").reset_index(drop=True)
-        self.rows = _Rows(self.ids)
-        n = len(self.ids)
+    def __init__(self, events: ibis.Table, params: FeatureParams, rows: _Rows) -> None:
+        self.events, self.params, self.rows = events, params, rows
+        n = len(rows.ids)
         self.has_key = "event" in events.columns and bool(params.key_event)
         self.last = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
         self.first = self.last.copy()
@@ -529,30 +609,25 @@ class _EventHistory:
         self.days = np.zeros(n, dtype="int64")
         self.until: dt.date | None = None
 
-    def history(self, d: dt.date) -> pd.DataFrame:
-        """customer_id, last_event, first_event, event_days_window (and first_key_event) before d, for the
-        customers with an event before d (in the order of the customer ids given)."""
+    def history(self, d: dt.date) -> dict[str, np.ndarray]:
+        """last_event, first_event, event_days_window (and first_key_event) before d, over every customer
+        (NaT and 0 for those without an event before d)."""
         if self.until is not None and d < self.until:
             raise ValueError(f"_EventHistory: dates must come in increasing order ({d} after {self.until}).")
         if self.until is None or d > self.until:
-            part = fetch(_history_expr(self.events, self.params, d, self.until))
-            found = self.rows.index.get_indexer(part["customer_id"].astype("str"))
-            ok = found >= 0
-            at = found[ok]
+            at, part = self.rows.positioned(_history_expr(self.events, self.params, d, self.until))
 
             def values(col: str) -> np.ndarray:
-                return part[col].to_numpy(dtype="datetime64[us]")[ok]
+                return part[col].to_numpy(dtype="datetime64[us]")
             self.last[at] = np.fmax(self.last[at], values("last_event"))
             self.first[at] = np.fmin(self.first[at], values("first_event"))
             if self.has_key:
                 self.key[at] = np.fmin(self.key[at], values("first_key_event"))
-            self.days[at] += part["event_days_window"].to_numpy(dtype="int64")[ok]
+            self.days[at] += part["event_days_window"].to_numpy(dtype="int64")
             self.until = d
-        seen = ~np.isnat(self.last)
-        out = pd.DataFrame({"customer_id": self.ids[seen].to_numpy(), "last_event": self.last[seen],
-                            "first_event": self.first[seen], "event_days_window": self.days[seen]})
+        out = {"last_event": self.last.copy(), "first_event": self.first.copy(), "event_days_window": self.days.copy()}
         if self.has_key:
-            out["first_key_event"] = self.key[seen]
+            out["first_key_event"] = self.key.copy()
         return out
 
 
@@ -580,17 +655,21 @@ def customer_features_at(tables: Mapping[str, ibis.Table], dates: list[dt.date],
     if not days:
         return
     customers = _customers(tables, dt.date.max)
+    rows = _Rows(customers["customer_id"])
     history = None
     if "events" in tables and params.lookback_days is None and len(days) > 1:
-        history = _EventHistory(tables["events"], params, customers["customer_id"])
-    for d in days:
-        known = None
-        if history is not None:
-            try:
-                known = history.history(d)
-            except Exception as exc:  # noqa: BLE001 - e.g. the engine's memory limit: scan date by date instead
-                warnings.warn(f"customer_features_at: the accumulated event history failed ({type(exc).__name__}: "
-                              f"{str(exc).splitlines()[0]}); computing each date's history separately.",
-                              RuntimeWarning, stacklevel=2)
-                history = None
-        yield d, _features(tables, d, params, revenue_model, known, customers)
+        history = _EventHistory(tables["events"], params, rows)
+    try:
+        for d in days:
+            known = None
+            if history is not None:
+                try:
+                    known = history.history(d)
+                except Exception as exc:  # noqa: BLE001 - e.g. the engine's memory limit: date by date instead
+                    warnings.warn(f"customer_features_at: the accumulated event history failed "
+                                  f"({type(exc).__name__}: {str(exc).splitlines()[0]}); computing each date's "
+                                  "history separately.", RuntimeWarning, stacklevel=2)
+                    history = None
+            yield d, _features(tables, d, params, revenue_model, customers, rows, known)
+    finally:
+        rows.release()

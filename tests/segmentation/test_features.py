@@ -121,10 +121,11 @@ def test_transactional_model_uses_orders_and_the_inactivity_rule():
         pd.testing.assert_series_equal(lean[col], f[col])
 
 
-def test_rows_join_equals_a_left_merge_on_customer_id():
-    # Query results joined to the customers frame: empty, partial (with an unknown id and missing values),
-    # complete in another order; each must equal DataFrame.merge(how="left"), dtypes included.
-    from segmentation.features import _Rows
+def test_query_results_added_by_position_equal_a_left_merge_on_customer_id():
+    # Per-customer query results added to the customers frame through the engine's join (features._Rows):
+    # empty, partial (an unknown id, missing values), complete in another order, and for a subset of the
+    # customers; each equals DataFrame.merge(how="left"), dtypes included.
+    from segmentation.features import _Rows, fetch
 
     base = pd.DataFrame({"customer_id": ["a", "b", "c"], "x": [1, 2, 3]})
     parts = [
@@ -135,11 +136,19 @@ def test_rows_join_equals_a_left_merge_on_customer_id():
         pd.DataFrame({"customer_id": ["c", "a", "b"], "n": [5, 6, 7], "f": [True, False, True]}),
     ]
     rows = _Rows(base["customer_id"])
+    subset = rows.at(np.array([True, False, True]))
     for part in parts:
-        pd.testing.assert_frame_equal(rows.join(base, part), base.merge(part, on="customer_id", how="left"))
-    # Duplicate ids fall back to the merge itself.
-    dup = pd.DataFrame({"customer_id": ["a", "a"], "n": [1, 2]})
-    pd.testing.assert_frame_equal(rows.join(base, dup), base.merge(dup, on="customer_id", how="left"))
+        expr = ibis.memtable(part)
+        pd.testing.assert_frame_equal(rows.add(base, expr),
+                                      base.merge(fetch(expr), on="customer_id", how="left"))
+        some = base.iloc[[0, 2]].reset_index(drop=True)
+        pd.testing.assert_frame_equal(subset.add(some, expr),
+                                      some.merge(fetch(expr), on="customer_id", how="left"))
+    # A customer id listed twice gets its result in both rows, as a merge gives it.
+    twice = pd.DataFrame({"customer_id": ["a", "b", "a"], "x": [1, 2, 3]})
+    expr = ibis.memtable(parts[2])
+    pd.testing.assert_frame_equal(_Rows(twice["customer_id"]).add(twice, expr),
+                                  twice.merge(fetch(expr), on="customer_id", how="left"))
 
 
 def test_event_names_counted_by_bitmap_skip_missing_names_like_count_distinct(monkeypatch):

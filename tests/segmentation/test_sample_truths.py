@@ -111,3 +111,30 @@ def test_revenue_only_schemes_label_alike_without_the_activity_tables(sample, as
         assert not reads_activity(scheme)
         pd.testing.assert_series_equal(scheme_labels(lean, scheme, DEFN), scheme_labels(full, scheme, DEFN))
     assert reads_activity("behavior") and reads_activity("value_tier+behavior") and reads_activity("custom")
+
+
+def test_in_memory_tables_are_released_from_the_workspace_connection(sample):
+    """Features, segment economics, cohorts and MRR movements leave no ibis memtable registered in DuckDB
+    (ibis 12 would leave each one there for the life of the app)."""
+    import ibis
+
+    from economics.cohorts import CohortParams, cohort_retention
+    from economics.mrr import mrr_movements
+    from economics.pipeline import economics_for
+    from segmentation.features import customer_features_at
+
+    tables, model = sample
+    engines = [tables["customers"]._find_backend(), ibis.get_backend()]
+
+    def memtables() -> int:
+        return sum(e.con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name LIKE 'ibis_%memtable%'")
+                   .fetchall()[0][0] for e in engines)
+
+    before = memtables()
+    customer_features(tables, D, feature_params(DEFN), model)
+    list(customer_features_at(tables, [dt.date(2026, 9, 1), D], feature_params(DEFN), model))
+    economics_for(tables, D, "value_tier", DEFN, model)
+    some = frozenset(tables["customers"].select("customer_id").limit(50).execute()["customer_id"].astype(str))
+    cohort_retention(tables["ledger"], tables["customers"], D, CohortParams(customers=some))
+    mrr_movements(tables["ledger"], D, model)
+    assert memtables() == before
