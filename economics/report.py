@@ -56,12 +56,18 @@ def build_report(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue
     params = feature_params(defn)
     labels_cache: dict[date, pd.DataFrame] = {}
 
+    # Label columns kept at the month starts: those the schemes read (not the scores: memory at 1M).
+    needed = {part for s in (schemes or []) for part in s.split("+")[:2]}
+
     def labels_of(d: date, feats_d: pd.DataFrame | None = None) -> pd.DataFrame:
         # One feature scan and one labelling (label_all: every scheme, one reference) per date, shared by
         # every scheme; the features themselves are dropped, only the labels are kept.
         if d not in labels_cache:
             f = feats_d if feats_d is not None else customer_features(tables, d, params, revenue_model)
-            labels_cache[d] = label_all(f, defn)
+            labels = label_all(f, defn)
+            if d != as_of:
+                labels = labels[["customer_id"] + [c for c in labels.columns if c in needed]]
+            labels_cache[d] = labels
         return labels_cache[d]
 
     def labels_at(d: date, scheme: str) -> pd.Series:

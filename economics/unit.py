@@ -340,8 +340,9 @@ def _window_months(first: date, last: date) -> list[pd.Timestamp]:
 
 def _window_status(inputs: EconomicsInputs, first: date, last: date,
                    inactivity_days: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """customer_months (economics.mrr) over the window's months, as pandas: one row per customer-month;
-    with each row's customer code (`_LedgerView`) and position among the window's months."""
+    """customer_months (economics.mrr) over the window's months, as pandas: one row per customer-month
+    (the _STATUS_COLUMNS), with each row's customer code (`_LedgerView`) and position among the window's
+    months."""
     key = (id(inputs.ledger), id(inputs.revenue), inputs.as_of, inputs.revenue_model, inactivity_days, first, last)
     hit = _STATUS_MEMO.get(key)
     if hit is not None and hit[0] is inputs.ledger:
@@ -372,6 +373,7 @@ def _window_status(inputs: EconomicsInputs, first: date, last: date,
     frame["month"] = _month_ts(frame["month"])
     _, codes = encode_ids(_ledger_view(inputs.ledger).ids, frame["customer_id"])[0]
     positions = _month_positions(frame["month"], _window_months(first, last))
+    frame = frame[list(_STATUS_COLUMNS)]  # ids and months live on as codes and positions
     if len(_STATUS_MEMO) >= _MEMO_SIZE:
         _STATUS_MEMO.clear()
     _STATUS_MEMO[key] = (inputs.ledger, frame, codes, positions)
