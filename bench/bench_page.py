@@ -87,7 +87,10 @@ def main() -> None:
     at.run()
     at.switch_page("pages/2_Segments.py").run()
     print(f"first visit (Overview, then Segments): {time.perf_counter() - start:.1f} s")
+    start = time.perf_counter()
     at.selectbox(key="w_scheme").set_value("behavior").run()
+    print(f"Segments, behaviour chosen the first time (features with activity at the month starts): "
+          f"{time.perf_counter() - start:.1f} s")
     print(f"Segments, a rerun with nothing changed (drawing from the caches, AppTest's handling): "
           f"{_unchanged(at) * 1000:.0f} ms")
     power = _best(at, lambda a: next(s for s in a.slider if s.label.startswith("Power users")), [25, 30, 35])

@@ -57,6 +57,7 @@ def refresh() -> None:
     """After a load or clear: drop every cached result (the data version changes anyway)."""
     st.cache_data.clear()
     _features_at.clear()
+    _features_history.clear()
     _labels.clear()
 
 
@@ -180,12 +181,35 @@ def _features_at(version: str, as_of: date, params_key: str, revenue_model: str,
     return customer_features(tables if activity else without_activity(tables), as_of, _params, revenue_model)
 
 
+@st.cache_resource(show_spinner="Computing customer features at each month start…", max_entries=4)
+def _features_history(version: str, dates: tuple[date, ...], params_key: str, revenue_model: str,
+                      _params) -> dict[date, pd.DataFrame]:
+    """Features at several dates from one pass (customer_features_at: each event scanned once, not the
+    whole history again at every date): the month starts economics labels with a scheme that reads
+    activity. Held once; readers get shallow copies."""
+    from segmentation.features import customer_features_at
+
+    return dict(customer_features_at(ibis_tables(), list(dates), _params, revenue_model))
+
+
+def history_features(version: str, dates: tuple[date, ...], definition_toml: str) -> dict[date, pd.DataFrame]:
+    """`features` at each of `dates`, computed together (see _features_history)."""
+    params, key = _params_of(definition_toml)
+    found = _features_history(version, tuple(sorted(set(dates))), key, _revenue_model(version), params)
+    return {d: _with_extras(version, d, definition_toml, f.copy(deep=False)) for d, f in found.items()}
+
+
 def features(version: str, as_of: date, definition_toml: str) -> pd.DataFrame:
     """Customer features as of a date; keyed on the feature settings only, so moving a threshold
     slider relabels without recomputing them. When a custom rule uses `churn_probability`, the churn
     model trained as of that date scores the paying customers (others get none)."""
     params, key = _params_of(definition_toml)
     feats = _features_at(version, as_of, key, _revenue_model(version), params).copy(deep=False)
+    return _with_extras(version, as_of, definition_toml, feats)
+
+
+def _with_extras(version: str, as_of: date, definition_toml: str, feats: pd.DataFrame) -> pd.DataFrame:
+    """The support cost at the definition's rate, and the churn probability when a rule reads it."""
     rate = _support_rate(definition_toml)
     if rate != 1.0 and "support_minutes_90d" in feats:
         feats = feats.assign(support_cost_90d=feats["support_minutes_90d"] * rate)
@@ -290,9 +314,19 @@ def _economics_inputs(version: str, as_of: date, scheme: str, labels_key: str, c
                       _definition_toml: str):
     from economics.pipeline import economics_inputs
 
+    from segmentation.schemes import reads_activity
+
     defn = definition(_definition_toml)
     shared = _shared_inputs(version, as_of, churn_window_months, _definition_toml)
-    # D's features are the page's own; the month starts need only what the scheme reads.
+    # D's features are the page's own; the month starts need only what the scheme reads: a scheme that
+    # reads activity gets them from one pass over the events (history_features), the others from the
+    # cheaper scan without events.
+    months = sorted({*shared.months, *shared.acquired_after.values()} - {as_of})
+    if months and reads_activity(scheme):
+        history = history_features(version, tuple(months), _definition_toml)
+        return economics_inputs(_LazyTables(), as_of, scheme, defn, _revenue_model(version),
+                                features_at=lambda d: features(version, d, _definition_toml) if d == as_of
+                                else history[d], shared=shared)
     return economics_inputs(_LazyTables(), as_of, scheme, defn, _revenue_model(version),
                             features_at=lambda d: features(version, d, _definition_toml) if d == as_of
                             else scheme_features(version, d, _definition_toml, scheme), shared=shared)

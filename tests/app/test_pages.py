@@ -144,3 +144,28 @@ def test_unit_economics_points_to_the_segment_the_value_tier_view_hides_and_swit
     assert at.session_state["p_scheme"] == "value_tier+channel"
     assert any("SMB · Outbound sales" in m.value and "margin-draining" in m.value
                for m in at.markdown if m.value.startswith("**SMB · Outbound sales**"))
+
+
+def test_economics_of_an_activity_scheme_from_the_one_pass_history_equal_the_pipeline(monkeypatch):
+    """The app labels the month starts of a scheme that reads activity (behaviour) from features computed
+    in one pass (ui.cached.history_features); the economics equal the pipeline's, date by date."""
+    from datetime import date
+
+    import pandas as pd
+
+    from economics.pipeline import economics_for
+    from ui import cached
+
+    open_page()  # loads the sample company into the workspace
+    calls = []
+    one_pass = cached.history_features
+    monkeypatch.setattr(cached, "history_features", lambda *a: calls.append(a[1]) or one_pass(*a))
+    status = cached.workspace_status()
+    toml = cached.default_definition_toml()
+    as_of = date(2026, 10, 1)  # a date no other test asks for: computed here, not found in the cache
+    app = cached.economics(status["version"], as_of, "behavior", toml).table
+    direct = economics_for(cached.ibis_tables(), as_of, "behavior", cached.definition(toml),
+                           status["meta"].get("revenue_model", "subscription")).table
+    pd.testing.assert_frame_equal(app, direct)
+    assert app["churn_events"].sum() > 0
+    assert len(calls) == 1 and len(calls[0]) >= 12  # the month starts of the 12-month window, in one pass
