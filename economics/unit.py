@@ -348,9 +348,13 @@ def _window_status(inputs: EconomicsInputs, first: date, last: date,
     if hit is not None and hit[0] is inputs.ledger:
         return hit[1], hit[2], hit[3]
     check_ledger_frame(inputs.ledger)
-    led = inputs.ledger[["customer_id", "month", "revenue_cents", "mrr_cents", "refund_cents"]].copy()
+    view = _ledger_view(inputs.ledger)
+    # Customers go to the engine as their codes (the ledger view's; a customer found only in the revenue
+    # table takes a code after those), so the customer-months come back as integers, not ids to hash.
+    led = inputs.ledger[["month", "revenue_cents", "mrr_cents", "refund_cents"]].copy()
+    led.insert(0, "customer_id", view.code.astype("int64"))
     led["month"] = _month_ts(led["month"]).dt.date
-    schema = {"customer_id": "string", "month": "date", "revenue_cents": "int64", "mrr_cents": "int64",
+    schema = {"customer_id": "int64", "month": "date", "revenue_cents": "int64", "mrr_cents": "int64",
               "refund_cents": "int64"}
     ledger_t = ibis.memtable(led.astype({c: "int64" for c in schema if c.endswith("cents")}), schema=schema)
     revenue_t = None
@@ -359,8 +363,10 @@ def _window_status(inputs: EconomicsInputs, first: date, last: date,
             raise LedgerError("EconomicsInputs.revenue is None but the revenue model is transactional; "
                               "pass the revenue table (customer_id, date, amount_cents).")
         rev = inputs.revenue[["customer_id", "date", "amount_cents"]].copy()
+        (_, rev_codes), _ = encode_ids(view.ids, rev["customer_id"])
+        rev["customer_id"] = rev_codes.astype("int64")
         rev["date"] = pd.to_datetime(rev["date"]).dt.date
-        revenue_t = ibis.memtable(rev, schema={"customer_id": "string", "date": "date",
+        revenue_t = ibis.memtable(rev, schema={"customer_id": "int64", "date": "date",
                                                "amount_cents": "int64"})
     status = customer_months(ledger_t, inputs.as_of, inputs.revenue_model, revenue=revenue_t,
                              inactivity_days=inactivity_days)
@@ -369,9 +375,8 @@ def _window_status(inputs: EconomicsInputs, first: date, last: date,
     query = status.select("customer_id", "month", *_STATUS_COLUMNS)
     frame = fetch(query)
     drop_memtables(query)  # the ledger copies, once read
-    frame["customer_id"] = frame["customer_id"].astype("str")
+    codes = frame["customer_id"].to_numpy(dtype="int64")
     frame["month"] = _month_ts(frame["month"])
-    _, codes = encode_ids(_ledger_view(inputs.ledger).ids, frame["customer_id"])[0]
     positions = _month_positions(frame["month"], _window_months(first, last))
     frame = frame[list(_STATUS_COLUMNS)]  # ids and months live on as codes and positions
     if len(_STATUS_MEMO) >= _MEMO_SIZE:
