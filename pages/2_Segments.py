@@ -105,7 +105,7 @@ members = members.merge(features[["customer_id", *[c for c in ("name", "plan", "
                         on="customer_id", how="left")
 columns = ["customer_id", *[c for c in ("name", "plan") if c in members], "mrr", "health_score", "tenure_days",
            "recency_days", view.scheme]
-st.dataframe(members[columns].sort_values("mrr", ascending=False), hide_index=True, width="stretch",
+st.dataframe(members[columns].sort_values("mrr", ascending=False), hide_index=True, placeholder="n/a", width="stretch",
              height=280, column_config={"customer_id": "Customer", "name": "Name", "plan": "Plan",
                                         "tenure_days": st.column_config.NumberColumn("Tenure (days)"),
                                         "recency_days": st.column_config.NumberColumn("Days since last activity"),

@@ -97,7 +97,7 @@ shown = shown.round({c: 0 for c in ("mrr", "arpa", "ltv", "net_ltv", "cac", "onb
                                     "infra_cost_pcm", "contribution_pcm")})
 money_col = lambda label: st.column_config.NumberColumn(label, format="localized")  # noqa: E731
 pct_col = lambda label: st.column_config.NumberColumn(label, format="percent")  # noqa: E731
-st.dataframe(shown, hide_index=True, width="stretch", column_config={
+st.dataframe(shown, hide_index=True, placeholder="n/a", width="stretch", column_config={
     "segment": "Segment", "customers": "Customers", "paying_customers": "Paying", "mrr": money_col("MRR"),
     "arpa": money_col("ARPA"), "logo_churn": pct_col("Monthly churn"), "logo_churn_low": pct_col("churn low (95%)"),
     "logo_churn_high": pct_col("churn high (95%)"), "nrr": pct_col("NRR 12m"), "grr": pct_col("GRR 12m"),

@@ -48,7 +48,7 @@ if watched.empty:
                "At-risk → Healthy) belong to the Behaviour and Health schemes; choose one in the sidebar.")
 else:
     st.dataframe(watched[["movement", "customers", "share_of_from", "mrr_from", "mrr_to"]], hide_index=True,
-                 width="stretch", column_config={
+                 placeholder="n/a", width="stretch", column_config={
                      "movement": "Movement", "customers": st.column_config.NumberColumn("Customers"),
                      "share_of_from": st.column_config.NumberColumn("Share of the first segment", format="percent"),
                      "mrr_from": st.column_config.NumberColumn(f"MRR on {left}", format="localized"),
@@ -76,7 +76,7 @@ mrr_change = movers["mrr_to"].sum() - movers["mrr_from"].sum()
 st.caption(f"{len(movers):,} customers; MRR {money(movers['mrr_from'].sum(), view.currency)} → "
            f"{money(movers['mrr_to'].sum(), view.currency)} ({'+' if mrr_change >= 0 else '-'}"
            f"{money(abs(mrr_change), view.currency)}).")
-st.dataframe(movers, hide_index=True, width="stretch", height=260, column_config={
+st.dataframe(movers, hide_index=True, placeholder="n/a", width="stretch", height=260, column_config={
     "customer_id": "Customer", "from_segment": f"Segment on {left}", "to_segment": f"Segment on {right}",
     "mrr_from": st.column_config.NumberColumn(f"MRR on {left}", format="localized"),
     "mrr_to": st.column_config.NumberColumn(f"MRR on {right}", format="localized")})

@@ -50,7 +50,7 @@ def _backtest_panel(bt, what: str) -> None:
                f"{bt.test_as_of:%d %b %Y} ({bt.test_customers:,}, {bt.test_positives:,}), outcomes seen until "
                f"{bt.test_label_end:%d %b %Y}. Features use only data before each date.")
     with st.expander("Calibration: predicted against observed, by decile"):
-        st.dataframe(bt.calibration, hide_index=True, width="stretch", column_config={
+        st.dataframe(bt.calibration, hide_index=True, placeholder="n/a", width="stretch", column_config={
             "mean_predicted": st.column_config.NumberColumn("Mean predicted", format="percent"),
             "observed_rate": st.column_config.NumberColumn("Observed", format="percent")})
 
@@ -83,7 +83,7 @@ with churn_tab:
                     f"{money(total['mrr_at_risk'], view.currency)} of MRR. Across all paying customers, the MRR "
                     f"expected to churn within {horizon} days (probability x MRR, summed) is "
                     f"{money(total['expected_mrr_loss'], view.currency)}.")
-        st.dataframe(at_risk, hide_index=True, width="stretch", height=300, column_config={
+        st.dataframe(at_risk, hide_index=True, placeholder="n/a", width="stretch", height=300, column_config={
             "customer_id": "Customer",
             "probability": st.column_config.ProgressColumn("Churn probability", min_value=0, max_value=1,
                                                            format="percent"),
@@ -108,7 +108,7 @@ with cluster_tab:
         risk = cluster_risk(result, scores)
         profile = profile.merge(risk[["cluster", "mean_churn_probability"]], on="cluster", how="left")
         show.insert(3, "mean_churn_probability")
-    st.dataframe(profile[show], hide_index=True, width="stretch", column_config={
+    st.dataframe(profile[show], hide_index=True, placeholder="n/a", width="stretch", column_config={
         "cluster_name": "Cluster", "share": st.column_config.NumberColumn("Share", format="percent"),
         "mean_churn_probability": st.column_config.NumberColumn("Mean churn probability", format="percent")})
     if len(scores):
@@ -117,7 +117,7 @@ with cluster_tab:
         attribute = st.selectbox("Which customers concentrate in the riskiest cluster?", attrs, key="overlay_attr")
         source = labels if attribute in labels else features
         overlay = cluster_overlay(result, source, attribute, riskiest)
-        st.dataframe(overlay, hide_index=True, width="stretch", column_config={
+        st.dataframe(overlay, hide_index=True, placeholder="n/a", width="stretch", column_config={
             "share_at_risk": st.column_config.NumberColumn("In the risky cluster", format="percent"),
             "lift": st.column_config.NumberColumn("Lift", format="%.2fx")})
 
@@ -125,7 +125,7 @@ with upsell_tab:
     candidates = upsell_candidates(features, labels)
     st.caption("Score = ICP fit x readiness: heavy use of the current plan, nearing its limits, and little use "
                "of premium features yet. Call the top of the list first.")
-    st.dataframe(candidates.head(50), hide_index=True, width="stretch", column_config={
+    st.dataframe(candidates.head(50), hide_index=True, placeholder="n/a", width="stretch", column_config={
         "score": st.column_config.ProgressColumn("Score", min_value=0, max_value=100, format="%.0f"),
         "reason": st.column_config.TextColumn("Why", width="large")})
     st.download_button("Download upsell candidates (CSV)", partial(csv_bytes, candidates),
@@ -144,7 +144,7 @@ with ltv_tab:
                    "to the formula LTV (ARPA x margin / churn, capped). Segment at acquisition.")
         st.dataframe(both[["segment", "customers", "churned", "expected_lifetime_months", "lifetime_low",
                            "lifetime_high", "predicted_ltv", "ltv_low", "ltv_high", "lifetime_months", "ltv"]],
-                     hide_index=True, width="stretch", column_config={
+                     hide_index=True, placeholder="n/a", width="stretch", column_config={
                          "expected_lifetime_months": st.column_config.NumberColumn("Lifetime (months)", format="%.1f"),
                          "lifetime_low": st.column_config.NumberColumn("low", format="%.1f"),
                          "lifetime_high": st.column_config.NumberColumn("high", format="%.1f"),
@@ -162,7 +162,7 @@ with convert_tab:
     if len(conv):
         st.markdown("**Free and trial customers most likely to pay**")
         st.dataframe(conv.sort_values("conversion_probability", ascending=False).head(50), hide_index=True,
-                     width="stretch", column_config={
+                     placeholder="n/a", width="stretch", column_config={
                          "conversion_probability": st.column_config.ProgressColumn(
                              "Probability", min_value=0, max_value=1, format="percent"),
                          "top_drivers": st.column_config.TextColumn("Why", width="large")})

@@ -97,6 +97,9 @@ def test_unit_economics_page_raising_support_cost_lowers_the_support_heavy_segme
     assert ratio(after["SMB"]) < ratio(before["SMB"]) - 0.5
     assert ratio(after["Enterprise"]) > ratio(before["Enterprise"]) - 0.5
     assert any("support $3.00 per ticket-minute" in c.value for c in at.caption)
+    # The Not paying segment has no churn or ARPA: its cells read "n/a" (DEFINITIONS.md), not "None".
+    table = at.dataframe[0]
+    assert table.proto.placeholder == "n/a" and table.value["logo_churn"].isna().any()
 
 
 def test_cost_to_serve_page_shows_support_charts_and_adoption():
