@@ -7,8 +7,8 @@ import streamlit as st
 
 import charts
 from ingest.export import csv_bytes
-from segmentation.models import at_risk_table, cluster_overlay, cluster_risk, driver_table, mrr_at_risk, \
-    upsell_candidates
+from segmentation.models import FEATURE_WORDS, at_risk_table, cluster_overlay, cluster_risk, driver_table, \
+    mrr_at_risk, upsell_candidates
 from segmentation.schemes import segment_order
 from ui import cached
 from ui.format import money, pct
@@ -74,21 +74,24 @@ with churn_tab:
                                                 "{:,.0f}"), config=charts.CHART_CONFIG, key="mrr_at_risk")
         drivers = driver_table(model)
         right.markdown("**What drives churn** (standardised coefficients: the change in log-odds for one "
-                       "standard deviation)")
+                       "standard deviation; + raises the risk, - lowers it)")
         right.dataframe(drivers[["label", "coefficient"]], hide_index=True, width="stretch", height=320,
-                        column_config={"label": "Input", "coefficient": st.column_config.NumberColumn(
-                            "Effect (+ raises risk)", format="%+.2f")})
+                        column_config={"label": st.column_config.TextColumn("Input", width="medium"),
+                                       "coefficient": st.column_config.NumberColumn("Effect", format="%+.2f",
+                                                                                    width="small")})
         total = by_segment[by_segment["segment"] == "All"].iloc[0]
         st.markdown(f"**{len(at_risk):,} customers at risk** (probability at least {threshold:.0%}), "
                     f"{money(total['mrr_at_risk'], view.currency)} of MRR. Across all paying customers, the MRR "
                     f"expected to churn within {horizon} days (probability x MRR, summed) is "
                     f"{money(total['expected_mrr_loss'], view.currency)}.")
-        st.dataframe(at_risk, hide_index=True, placeholder="n/a", width="stretch", height=300, column_config={
-            "customer_id": "Customer",
-            "probability": st.column_config.ProgressColumn("Churn probability", min_value=0, max_value=1,
-                                                           format="percent"),
-            "top_drivers": st.column_config.TextColumn("Why", width="large"),
-            "mrr": st.column_config.NumberColumn("MRR", format="localized")})
+        # Shown in whole currency units; the download keeps the exact amounts.
+        st.dataframe(at_risk.round({"mrr": 0}), hide_index=True, placeholder="n/a", width="stretch", height=300,
+                     column_config={
+                         "customer_id": "Customer",
+                         "probability": st.column_config.ProgressColumn("Churn probability", min_value=0,
+                                                                        max_value=1, format="percent"),
+                         "top_drivers": st.column_config.TextColumn("Why", width="large"),
+                         "mrr": st.column_config.NumberColumn("MRR", format="localized")})
         st.download_button("Download the at-risk list (CSV)", partial(csv_bytes, at_risk),
                            f"at_risk_{view.as_of:%Y-%m-%d}.csv", "text/csv", icon=":material/download:",
                            key="download_at_risk")
@@ -108,8 +111,13 @@ with cluster_tab:
         risk = cluster_risk(result, scores)
         profile = profile.merge(risk[["cluster", "mean_churn_probability"]], on="cluster", how="left")
         show.insert(3, "mean_churn_probability")
+    # Cluster means in words, to one decimal (usage trend to two: it lies in [-1, 1]).
+    means = {f: st.column_config.NumberColumn(f"Mean {FEATURE_WORDS.get(f, f)}",
+                                              format="%.2f" if f == "usage_trend" else "%.1f")
+             for f in result.features}
     st.dataframe(profile[show], hide_index=True, placeholder="n/a", width="stretch", column_config={
-        "cluster_name": "Cluster", "share": st.column_config.NumberColumn("Share", format="percent"),
+        **means, "cluster_name": "Cluster", "customers": "Customers",
+        "share": st.column_config.NumberColumn("Share", format="percent"),
         "mean_churn_probability": st.column_config.NumberColumn("Mean churn probability", format="percent")})
     if len(scores):
         riskiest = profile.sort_values("mean_churn_probability", ascending=False)["cluster"].iloc[:1].tolist()
@@ -118,16 +126,26 @@ with cluster_tab:
         source = labels if attribute in labels else features
         overlay = cluster_overlay(result, source, attribute, riskiest)
         st.dataframe(overlay, hide_index=True, placeholder="n/a", width="stretch", column_config={
-            "share_at_risk": st.column_config.NumberColumn("In the risky cluster", format="percent"),
+            "value": attribute.replace("_", " ").capitalize(), "customers": "Customers",
+            "at_risk_customers": "In the riskiest cluster",
+            "share_at_risk": st.column_config.NumberColumn("Share in it", format="percent"),
             "lift": st.column_config.NumberColumn("Lift", format="%.2fx")})
 
 with upsell_tab:
     candidates = upsell_candidates(features, labels)
     st.caption("Score = ICP fit x readiness: heavy use of the current plan, nearing its limits, and little use "
                "of premium features yet. Call the top of the list first.")
-    st.dataframe(candidates.head(50), hide_index=True, placeholder="n/a", width="stretch", column_config={
-        "score": st.column_config.ProgressColumn("Score", min_value=0, max_value=100, format="%.0f"),
-        "reason": st.column_config.TextColumn("Why", width="large")})
+    st.dataframe(candidates.head(50).round({"mrr": 0}), hide_index=True, placeholder="n/a", width="stretch",
+                 column_config={
+                     "customer_id": "Customer",
+                     "score": st.column_config.ProgressColumn("Score", min_value=0, max_value=100, format="%.0f"),
+                     "icp_fit": st.column_config.NumberColumn("ICP fit", format="%.0f"),
+                     "readiness": st.column_config.NumberColumn("Readiness", format="%.0f"),
+                     "reason": st.column_config.TextColumn("Why", width="large"), "plan": "Plan",
+                     "mrr": st.column_config.NumberColumn("MRR", format="localized"),
+                     "usage_rank": st.column_config.NumberColumn("Busier than (same plan)", format="percent"),
+                     "limit_use": st.column_config.NumberColumn("Use of plan limit", format="percent"),
+                     "premium_gap": st.column_config.NumberColumn("Premium features unused", format="percent")})
     st.download_button("Download upsell candidates (CSV)", partial(csv_bytes, candidates),
                        f"upsell_{view.as_of:%Y-%m-%d}.csv", "text/csv", icon=":material/download:",
                        key="download_upsell")
@@ -142,17 +160,20 @@ with ltv_tab:
         st.caption("Expected remaining lifetime from each segment's observed survival curve (Kaplan-Meier, still-"
                    "paying customers treated as censored), x ARPA x gross margin, with a bootstrap interval, next "
                    "to the formula LTV (ARPA x margin / churn, capped). Segment at acquisition.")
-        st.dataframe(both[["segment", "customers", "churned", "expected_lifetime_months", "lifetime_low",
-                           "lifetime_high", "predicted_ltv", "ltv_low", "ltv_high", "lifetime_months", "ltv"]],
-                     hide_index=True, placeholder="n/a", width="stretch", column_config={
-                         "expected_lifetime_months": st.column_config.NumberColumn("Lifetime (months)", format="%.1f"),
-                         "lifetime_low": st.column_config.NumberColumn("low", format="%.1f"),
-                         "lifetime_high": st.column_config.NumberColumn("high", format="%.1f"),
-                         "predicted_ltv": st.column_config.NumberColumn("Predicted LTV", format="localized"),
-                         "ltv_low": st.column_config.NumberColumn("low", format="localized"),
-                         "ltv_high": st.column_config.NumberColumn("high", format="localized"),
-                         "lifetime_months": st.column_config.NumberColumn("Formula lifetime", format="%.1f"),
-                         "ltv": st.column_config.NumberColumn("Formula LTV", format="localized")})
+        shown = both[["segment", "customers", "churned", "expected_lifetime_months", "lifetime_low", "lifetime_high",
+                      "predicted_ltv", "ltv_low", "ltv_high", "lifetime_months", "ltv"]]
+        # Money in whole currency units, as on Unit economics.
+        shown = shown.round({"predicted_ltv": 0, "ltv_low": 0, "ltv_high": 0, "ltv": 0})
+        st.dataframe(shown, hide_index=True, placeholder="n/a", width="stretch", column_config={
+            "segment": "Segment", "customers": "Customers", "churned": "Churned",
+            "expected_lifetime_months": st.column_config.NumberColumn("Lifetime (months)", format="%.1f"),
+            "lifetime_low": st.column_config.NumberColumn("Lifetime low (95%)", format="%.1f"),
+            "lifetime_high": st.column_config.NumberColumn("Lifetime high (95%)", format="%.1f"),
+            "predicted_ltv": st.column_config.NumberColumn("Predicted LTV", format="localized"),
+            "ltv_low": st.column_config.NumberColumn("LTV low (95%)", format="localized"),
+            "ltv_high": st.column_config.NumberColumn("LTV high (95%)", format="localized"),
+            "lifetime_months": st.column_config.NumberColumn("Formula lifetime", format="%.1f"),
+            "ltv": st.column_config.NumberColumn("Formula LTV", format="localized")})
 
 with convert_tab:
     horizon_c = st.select_slider("Within (days)", [30, 60, 90], value=90, key="convert_horizon")
@@ -163,6 +184,7 @@ with convert_tab:
         st.markdown("**Free and trial customers most likely to pay**")
         st.dataframe(conv.sort_values("conversion_probability", ascending=False).head(50), hide_index=True,
                      placeholder="n/a", width="stretch", column_config={
+                         "customer_id": "Customer",
                          "conversion_probability": st.column_config.ProgressColumn(
                              "Probability", min_value=0, max_value=1, format="percent"),
                          "top_drivers": st.column_config.TextColumn("Why", width="large")})
