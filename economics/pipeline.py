@@ -104,7 +104,6 @@ class _Shared:
         if revenue_model == "transactional":
             self.revenue = fetch(tables["revenue"].select("customer_id", "date", "amount_cents"))
 
-
     def customer_codes(self, dates: list[date], customer_ids_at: Callable[[date], pd.Series]):
         """The customer ids at each date (strings, indexed 0..n-1), the codes of the first paid customers
         and of each date's ids in one code space (encode_ids), and the ids of the codes. Memoised for the

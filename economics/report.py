@@ -103,7 +103,9 @@ def build_report(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue
 
     def customer_ids_at(d: date) -> pd.Series:
         # The same objects for every scheme, so the shared inputs encode them once.
-        return ids_at.setdefault(d, labels_of(d)["customer_id"])
+        if d not in ids_at:
+            ids_at[d] = labels_of(d)["customer_id"]
+        return ids_at[d]
 
     rows = []
     for scheme in schemes:

@@ -227,6 +227,21 @@ def verdict(net_ltv_cac: float, payback_months: float, contribution_pcm: float, 
 _MEMO_SIZE = 8
 
 
+def _recall(memo: dict, key: tuple, anchors: tuple):
+    """The value memoised under `key` if it was stored with these very objects (keys hold ids, which
+    Python reuses once an object is gone), else None."""
+    hit = memo.get(key)
+    return hit[1] if hit is not None and all(a is b for a, b in zip(hit[0], anchors)) else None
+
+
+def _remember(memo: dict, key: tuple, anchors: tuple, value):
+    """Memoise `value` under `key` with the objects whose ids the key holds (at most _MEMO_SIZE entries)."""
+    if len(memo) >= _MEMO_SIZE:
+        memo.clear()
+    memo[key] = (anchors, value)
+    return value
+
+
 @dataclass(frozen=True, eq=False)
 class _LedgerView:
     """The ledger as arrays: unique customer ids (code = position), and per row its code, month, MRR."""
@@ -237,23 +252,20 @@ class _LedgerView:
     mrr: np.ndarray
 
 
-_VIEW_MEMO: dict[int, tuple[pd.DataFrame, _LedgerView]] = {}
+_VIEW_MEMO: dict[tuple, tuple[tuple, _LedgerView]] = {}
 
 
 def _ledger_view(ledger: pd.DataFrame) -> _LedgerView:
     """Memoised for the ledger object the caller reuses (the app and the report pass one frame per date)."""
-    hit = _VIEW_MEMO.get(id(ledger))
-    if hit is not None and hit[0] is ledger:
-        return hit[1]
+    hit = _recall(_VIEW_MEMO, (id(ledger),), (ledger,))
+    if hit is not None:
+        return hit
     code, ids = pd.factorize(ledger["customer_id"].astype("str"), use_na_sentinel=False)
     view = _LedgerView(ids=pd.Series(ids, dtype="str"), code=code,
                        month=_month_ts(ledger["month"]).to_numpy() if len(ledger) else
                        np.array([], dtype="datetime64[us]"),
                        mrr=ledger["mrr_cents"].to_numpy(dtype="int64"))
-    if len(_VIEW_MEMO) >= _MEMO_SIZE:
-        _VIEW_MEMO.clear()
-    _VIEW_MEMO[id(ledger)] = (ledger, view)
-    return view
+    return _remember(_VIEW_MEMO, (id(ledger),), (ledger,), view)
 
 
 def encode_ids(*columns: pd.Series) -> tuple[list[np.ndarray], pd.Index]:
@@ -329,7 +341,7 @@ def _sum_by_segment(seg: np.ndarray, names: np.ndarray, values: dict[str, np.nda
 
 # The customer-month scan depends on the ledger, not on the segments: memoised for the ledger object the
 # caller reuses (the app and the report pass the same frame for every scheme and threshold change).
-_STATUS_MEMO: dict[tuple, tuple[pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray]] = {}
+_STATUS_MEMO: dict[tuple, tuple[tuple, tuple[pd.DataFrame, np.ndarray, np.ndarray]]] = {}
 _STATUS_COLUMNS = ("active_start", "churned_customer", "prev_cents", "churned_cents", "contraction_cents",
                    "expansion_cents", "reactivation_cents")
 
@@ -344,9 +356,10 @@ def _window_status(inputs: EconomicsInputs, first: date, last: date,
     (the _STATUS_COLUMNS), with each row's customer code (`_LedgerView`) and position among the window's
     months."""
     key = (id(inputs.ledger), id(inputs.revenue), inputs.as_of, inputs.revenue_model, inactivity_days, first, last)
-    hit = _STATUS_MEMO.get(key)
-    if hit is not None and hit[0] is inputs.ledger:
-        return hit[1], hit[2], hit[3]
+    anchors = (inputs.ledger, inputs.revenue)
+    hit = _recall(_STATUS_MEMO, key, anchors)
+    if hit is not None:
+        return hit
     check_ledger_frame(inputs.ledger)
     view = _ledger_view(inputs.ledger)
     # Customers go to the engine as their codes (the ledger view's; a customer found only in the revenue
@@ -379,13 +392,10 @@ def _window_status(inputs: EconomicsInputs, first: date, last: date,
     frame["month"] = _month_ts(frame["month"])
     positions = _month_positions(frame["month"], _window_months(first, last))
     frame = frame[list(_STATUS_COLUMNS)]  # ids and months live on as codes and positions
-    if len(_STATUS_MEMO) >= _MEMO_SIZE:
-        _STATUS_MEMO.clear()
-    _STATUS_MEMO[key] = (inputs.ledger, frame, codes, positions)
-    return frame, codes, positions
+    return _remember(_STATUS_MEMO, key, anchors, (frame, codes, positions))
 
 
-_CAC_MEMO: dict[tuple, tuple[pd.DataFrame | None, pd.DataFrame]] = {}
+_CAC_MEMO: dict[tuple, tuple[tuple, pd.DataFrame]] = {}
 
 
 def _attributed_cac(acquisition: pd.DataFrame, spend: pd.DataFrame | None, first: date, last: date) -> pd.DataFrame:
@@ -395,14 +405,10 @@ def _attributed_cac(acquisition: pd.DataFrame, spend: pd.DataFrame | None, first
     digest = hashlib.blake2b(pd.util.hash_pandas_object(acquisition[cols], index=False).to_numpy().tobytes(),
                              digest_size=16).hexdigest()
     key = (digest, tuple(cols), id(spend), first, last)
-    hit = _CAC_MEMO.get(key)
-    if hit is not None and hit[0] is spend:
-        return hit[1].copy()
-    cac = attribute_cac(acquisition, spend, first, last) if first <= last else \
-        attribute_cac(acquisition, None, last, last)
-    if len(_CAC_MEMO) >= _MEMO_SIZE:
-        _CAC_MEMO.clear()
-    _CAC_MEMO[key] = (spend, cac)
+    cac = _recall(_CAC_MEMO, key, (spend,))
+    if cac is None:
+        cac = _remember(_CAC_MEMO, key, (spend,), attribute_cac(acquisition, spend, first, last) if first <= last
+                        else attribute_cac(acquisition, None, last, last))
     return cac.copy()
 
 

@@ -611,7 +611,8 @@ class _EventHistory:
 
     def history(self, d: dt.date) -> dict[str, np.ndarray]:
         """last_event, first_event, event_days_window (and first_key_event) before d, over every customer
-        (NaT and 0 for those without an event before d)."""
+        (NaT and 0 for those without an event before d). The running arrays themselves: valid until the
+        next call (`_Rows.put` takes a copy of its rows)."""
         if self.until is not None and d < self.until:
             raise ValueError(f"_EventHistory: dates must come in increasing order ({d} after {self.until}).")
         if self.until is None or d > self.until:
@@ -625,9 +626,9 @@ class _EventHistory:
                 self.key[at] = np.fmin(self.key[at], values("first_key_event"))
             self.days[at] += part["event_days_window"].to_numpy(dtype="int64")
             self.until = d
-        out = {"last_event": self.last.copy(), "first_event": self.first.copy(), "event_days_window": self.days.copy()}
+        out = {"last_event": self.last, "first_event": self.first, "event_days_window": self.days}
         if self.has_key:
-            out["first_key_event"] = self.key.copy()
+            out["first_key_event"] = self.key
         return out
 
 

@@ -313,7 +313,6 @@ def economics(version: str, as_of: date, scheme: str, definition_toml: str):
 def _economics_inputs(version: str, as_of: date, scheme: str, labels_key: str, churn_window_months: int,
                       _definition_toml: str):
     from economics.pipeline import economics_inputs
-
     from segmentation.schemes import reads_activity
 
     defn = definition(_definition_toml)
@@ -323,13 +322,13 @@ def _economics_inputs(version: str, as_of: date, scheme: str, labels_key: str, c
     # cheaper scan without events.
     months = sorted({*shared.months, *shared.acquired_after.values()} - {as_of})
     if months and reads_activity(scheme):
-        history = history_features(version, tuple(months), _definition_toml)
-        return economics_inputs(_LazyTables(), as_of, scheme, defn, _revenue_model(version),
-                                features_at=lambda d: features(version, d, _definition_toml) if d == as_of
-                                else history[d], shared=shared)
+        at_month = history_features(version, tuple(months), _definition_toml).__getitem__
+    else:
+        def at_month(d: date) -> pd.DataFrame:
+            return scheme_features(version, d, _definition_toml, scheme)
     return economics_inputs(_LazyTables(), as_of, scheme, defn, _revenue_model(version),
                             features_at=lambda d: features(version, d, _definition_toml) if d == as_of
-                            else scheme_features(version, d, _definition_toml, scheme), shared=shared)
+                            else at_month(d), shared=shared)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
