@@ -134,36 +134,97 @@ def _customers(tables: Mapping[str, ibis.Table], d: dt.date) -> pd.DataFrame:
     return frame
 
 
-def _ledger_features(ledger: ibis.Table, d: dt.date, params: FeatureParams, revenue_model: str) -> ibis.Table:
-    m_now = month_start(d - dt.timedelta(days=1))
-    m_3 = add_months(m_now, -3)
-    window_start = None if params.lookback_days is None else d - dt.timedelta(days=params.lookback_days)
-    win_month = None if window_start is None else month_start(window_start)
+class _Dates:
+    """The dates of batched queries: each scan joins its rows to the windows of the dates that hold them
+    (a row once per such date, `_k` the date's index), so one query answers every date. The dates'
+    bounds are a table of the engine (one row per date); the scanned rows are first narrowed by literals
+    to the span of the windows, so an engine still skips the row groups (or partitions) outside it."""
+
+    def __init__(self, dates: list[dt.date], params: FeatureParams) -> None:
+        self.dates = list(dates)
+        day = dt.timedelta(days=1)
+        m_now = [month_start(d - day) for d in self.dates]     # the month containing D - 1
+        m_3 = [add_months(m, -3) for m in m_now]
+        columns: dict[str, pa.Array] = {
+            "_k": pa.array(range(len(self.dates)), pa.int64()),
+            "_d": pa.array(self.dates, pa.date32()),
+            "_m_now": pa.array(m_now, pa.date32()),
+            "_m_3": pa.array(m_3, pa.date32()),
+            "_m_now_12": pa.array([add_months(m, -12) for m in m_now], pa.date32()),
+            "_m_3_12": pa.array([add_months(m, -12) for m in m_3], pa.date32()),
+        }
+        if params.lookback_days is not None:
+            columns["_win_month"] = pa.array(
+                [month_start(d - dt.timedelta(days=params.lookback_days)) for d in self.dates], pa.date32())
+        self.bounds = pa.table(columns)
+        self.table = ibis.memtable(self.bounds)
+        self.extra: list[ibis.Table] = []     # other memtables of its queries (join_days), dropped with it
+
+    def release(self, backend: Any) -> None:
+        """Unregister its tables from the engine that ran a query."""
+        for t in [self.table, *self.extra]:
+            drop_memtables(t, backend)
+        self.extra.clear()
+
+    def join(self, table: ibis.Table, column: str) -> ibis.Table:
+        """The rows of `table` whose date `column` is before D, once per date, with the date's bounds as
+        columns (first narrowed to the rows before the last date, by a literal)."""
+        rows = table.filter(table[column] < ibis.literal(max(self.dates)))
+        return rows.join(self.table, rows[column] < self.table._d)
+
+    def before(self, first: int, last: int) -> list[tuple[dt.date, dt.date]]:
+        """Each date's window of days [D - first days, D - last days)."""
+        return [(d - dt.timedelta(days=first), d - dt.timedelta(days=last)) for d in self.dates]
+
+    def join_days(self, table: ibis.Table, column: str, windows: list[tuple[dt.date, dt.date]]) -> ibis.Table:
+        """The rows of `table` whose timestamp `column` falls on a day of [start, end) of the k-th window,
+        once per such window, with `_k` and `_day` (the day's index in its window). An equality join on
+        the calendar day with a small table of (day, window) pairs: much cheaper for the engine than a range
+        join (no sort, no nested loop), and equal to it because windows start and end at midnight."""
+        pairs = [(start + dt.timedelta(days=i), k, i) for k, (start, end) in enumerate(windows)
+                 for i in range((end - start).days)]
+        days = ibis.memtable(pa.table({"_date": pa.array([p[0] for p in pairs], pa.date32()),
+                                       "_k": pa.array([p[1] for p in pairs], pa.int64()),
+                                       "_day": pa.array([p[2] for p in pairs], pa.int64())}))
+        self.extra.append(days)
+        rows = _in_windows(table, column, windows)
+        return rows.join(days, rows[column].date() == days._date)
+
+
+def _in_windows(table: ibis.Table, column: str, windows: list[tuple[dt.date, dt.date]]) -> ibis.Table:
+    """The rows of `table` whose timestamp `column` falls in the span of the windows of days: literal
+    bounds, so that an engine skips the row groups (or partitions) outside it."""
+    return table.filter(table[column] >= ibis.literal(_midnight(min(w[0] for w in windows))),
+                        table[column] < ibis.literal(_midnight(max(w[1] for w in windows))))
+
+
+_BY_DATE = ["customer_id", "_k"]
+
+
+def _ledger_features(ledger: ibis.Table, dates: _Dates, params: FeatureParams) -> ibis.Table:
     # Ledger months that start before D (the month containing D - 1 counts whole: the ledger is monthly).
-    lg = ledger.filter(ledger.month < ibis.literal(d))
-    in_window = lg.month >= ibis.literal(win_month) if win_month is not None else ibis.literal(True)
+    lg = dates.join(ledger, "month")
+    in_window = lg.month >= lg._win_month if params.lookback_days is not None else ibis.literal(True)
     paid = lg.mrr_cents > 0
-    agg = lg.group_by("customer_id").aggregate(
+    return lg.group_by(_BY_DATE).aggregate(
         # MRR at D = ledger MRR of the month containing D - 1; three months earlier likewise.
-        mrr_cents=lg.mrr_cents.sum(where=lg.month == ibis.literal(m_now)),
-        mrr_3m_cents=lg.mrr_cents.sum(where=lg.month == ibis.literal(m_3)),
+        mrr_cents=lg.mrr_cents.sum(where=lg.month == lg._m_now),
+        mrr_3m_cents=lg.mrr_cents.sum(where=lg.month == lg._m_3),
         # Transactional "monthly revenue": average over the 12 months ending with the month of D - 1.
-        rev_12m_cents=lg.revenue_cents.sum(where=lg.month > ibis.literal(add_months(m_now, -12))),
-        rev_12m_3_cents=lg.revenue_cents.sum(where=(lg.month > ibis.literal(add_months(m_3, -12)))
-                                             & (lg.month <= ibis.literal(m_3))),
+        rev_12m_cents=lg.revenue_cents.sum(where=lg.month > lg._m_now_12),
+        rev_12m_3_cents=lg.revenue_cents.sum(where=(lg.month > lg._m_3_12) & (lg.month <= lg._m_3)),
         # Total net revenue of every month before D.
         total_revenue_cents=lg.revenue_cents.sum(),
         # Net revenue of the RFM window's months.
         window_revenue_cents=lg.revenue_cents.sum(where=in_window),
         # Paid in some month before the month of D - 1 (needed for churn: paid before, not now).
-        paid_before=paid.__and__(lg.month < ibis.literal(m_now)).any(),
+        paid_before=(paid & (lg.month < lg._m_now)).any(),
         first_paid_month=lg.month.min(where=paid),
         last_paid_month=lg.month.max(where=paid),
         # Paying months in the RFM window (the ledger has one row per customer and month, so counting
         # rows counts distinct months; a DISTINCT under a FILTER is several times slower).
         paying_months_window=lg.count(where=paid & in_window),
     )
-    return agg
 
 
 def _order_features(revenue: ibis.Table, d: dt.date, params: FeatureParams) -> ibis.Table:
@@ -194,6 +255,7 @@ def bit_count(bits: bytes) -> int:
 
 
 _DAY_ZERO = dt.date(2000, 1, 1)
+BATCH_ROWS = 3_000_000  # customer_features_at: customers x dates answered by one windowed query
 BITMAPS = True  # DuckDB fast paths of _distinct_days and _distinct_names (tests switch them off to compare)
 
 
@@ -201,39 +263,49 @@ def _on_duckdb(table: ibis.Table) -> bool:
     return BITMAPS and table._find_backend(use_default=True).name == "duckdb"
 
 
+def _distinct(table: ibis.Table, value: ibis.Value, lowest: int, highest: int) -> ibis.Value:
+    """Distinct values of an integer column within [lowest, highest], per group: COUNT(DISTINCT) on any
+    engine; on DuckDB the set bits of a bitmap of the values, several times faster (no hash of
+    group-value pairs); equal by construction and tested equal."""
+    if not _on_duckdb(table):
+        return value.nunique()
+    return bit_count(bitstring_agg(value - lowest, 0, highest - lowest))
+
+
 def _distinct_days(ev: ibis.Table, span: tuple[dt.date, dt.date] | None = None) -> ibis.Value:
-    """Distinct calendar days with an event, per group: COUNT(DISTINCT date) on any engine. On DuckDB the
-    same count is taken as the set bits of a bitmap of day numbers (first and last day: `span`, else
-    looked up), about a third faster at 10M events (no hash of customer-day pairs); equal by
-    construction and tested equal."""
-    portable = ev.timestamp.date().nunique()
-    if not _on_duckdb(ev):
-        return portable
+    """Distinct calendar days with an event, per group (first and last day: `span`, else looked up)."""
     days = ev.timestamp.date().delta(ibis.literal(_DAY_ZERO), unit="day")
     if span is not None:
         lowest, highest = ((day - _DAY_ZERO).days for day in span)
-    else:
+    elif _on_duckdb(ev):
         found = ev.aggregate(lowest=days.min(), highest=days.max()).execute()
         if found.empty or pd.isna(found["lowest"].iloc[0]):
-            return portable
+            return days.nunique()
         lowest, highest = int(found["lowest"].iloc[0]), int(found["highest"].iloc[0])
-    return bit_count(bitstring_agg(days, lowest, highest))
+    else:
+        return days.nunique()
+    return _distinct(ev, days, lowest, highest)
 
 
-def _distinct_names(ev: ibis.Table, column: str) -> ibis.Value:
-    """Distinct values of a text column with few values (event names), per group: COUNT(DISTINCT) on any
-    engine; on DuckDB the set bits of a bitmap of each value's position among the values present
-    (looked up first), about four times faster than a second DISTINCT in the same scan."""
-    value = ev[column]
-    portable = value.nunique()
+def _event_names(ev: ibis.Table, column: str) -> list[str] | None:
+    """The values of a text column with few values (event names) in `ev`, sorted; None on engines
+    other than DuckDB or with more than 4,096 of them (then COUNT(DISTINCT) counts them)."""
     if not _on_duckdb(ev):
-        return portable
-    names = sorted(fetch(ev.select(name=value).filter(ibis._.name.notnull()).distinct())["name"].tolist())
-    if not names or len(names) > 4096:
-        return portable
+        return None
+    names = sorted(fetch(ev.select(name=ev[column]).filter(ibis._.name.notnull()).distinct())["name"].tolist())
+    return names if 0 < len(names) <= 4096 else None
+
+
+def _distinct_names(table: ibis.Table, column: str, names: list[str] | None) -> ibis.Value:
+    """Distinct values of a text column per group, `names` holding every value present (_event_names):
+    on DuckDB a bitmap of each value's position among them, about four times faster than a second
+    DISTINCT in the same scan."""
+    value = table[column]
+    if names is None:
+        return value.nunique()
     # Position among the names (NULL for a missing value, which COUNT(DISTINCT) skips too).
     position = ibis.literal(names, type="array<string>").index(value)
-    return bit_count(bitstring_agg(position, 0, len(names) - 1))
+    return _distinct(table, position, 0, len(names) - 1)
 
 
 def _history_expr(events: ibis.Table, params: FeatureParams, end: dt.date,
@@ -257,69 +329,76 @@ def _history_expr(events: ibis.Table, params: FeatureParams, end: dt.date,
     return ev.group_by("customer_id").aggregate(**metrics)
 
 
-def _event_features(events: ibis.Table, d: dt.date, params: FeatureParams,
-                    known_history: bool = False) -> list[ibis.Table | None]:
-    """The event features before D as three per-customer queries (history, last 30 days, the 30 before);
-    no history query when it is already known (customer_features_at accumulates it date by date)."""
-    d_ts = ibis.literal(_midnight(d))
-    t30 = ibis.literal(_midnight(d - dt.timedelta(days=30)))
-    t60 = ibis.literal(_midnight(d - dt.timedelta(days=60)))
-    cols = set(events.columns)
-    # Three scans, each filtered before its distinct counts (a DISTINCT under a FILTER over all events
-    # is several times slower), joined on customer_id.
-    # 1. Events strictly before D (an event on D itself is excluded): last and first event, first key
-    # event, and the RFM frequency: distinct calendar days with an event in the lookback window (all
-    # history by default).
-    history = None
-    if not known_history and params.lookback_days is None:
-        history = _history_expr(events, params, d)
-    elif not known_history:
-        ev = events.filter(events.timestamp < d_ts)
-        in_window = ev.timestamp >= ibis.literal(_midnight(d - dt.timedelta(days=params.lookback_days)))
-        history_metrics: dict[str, Any] = dict(
-            last_event=ev.timestamp.max(), first_event=ev.timestamp.min(),
-            event_days_window=ev.timestamp.date().nunique(where=in_window))
-        if "event" in cols and params.key_event:
-            history_metrics["first_key_event"] = ev.timestamp.min(where=ev.event == params.key_event)
-        history = ev.group_by("customer_id").aggregate(**history_metrics)
-    # 2. The last 30 days, [D - 30 days, D).
-    l30 = events.filter(events.timestamp < d_ts, events.timestamp >= t30)
-    last_metrics: dict[str, Any] = dict(
+def _history_window_expr(events: ibis.Table, d: dt.date, params: FeatureParams) -> ibis.Table:
+    """The history query when the RFM window is a lookback of N days: last and first event (and first key
+    event) over all events before D, active days within [D - N days, D)."""
+    ev = events.filter(events.timestamp < ibis.literal(_midnight(d)))
+    in_window = ev.timestamp >= ibis.literal(_midnight(d - dt.timedelta(days=params.lookback_days)))
+    metrics: dict[str, Any] = dict(
+        last_event=ev.timestamp.max(), first_event=ev.timestamp.min(),
+        event_days_window=ev.timestamp.date().nunique(where=in_window))
+    if "event" in events.columns and params.key_event:
+        metrics["first_key_event"] = ev.timestamp.min(where=ev.event == params.key_event)
+    return ev.group_by("customer_id").aggregate(**metrics)
+
+
+def _last_30_features(events: ibis.Table, dates: _Dates) -> ibis.Table:
+    # The last 30 days, [D - 30 days, D). Filtered before its distinct counts (a DISTINCT under a
+    # FILTER over all events is several times slower).
+    l30 = dates.join_days(events, "timestamp", dates.before(30, 0))
+    metrics: dict[str, Any] = dict(
         events_30d=l30.count(),                              # events in the last 30 days
-        # distinct calendar days with an event
-        active_days_30d=_distinct_days(l30, (d - dt.timedelta(days=30), d - dt.timedelta(days=1))),
+        active_days_30d=_distinct(l30, l30._day, 0, 29),     # distinct calendar days with an event
     )
-    if "event" in cols:
-        last_metrics["features_used_30d"] = _distinct_names(l30, "event")   # distinct event names
-    if "user_id" in cols:
-        last_metrics["active_users_30d"] = l30.user_id.nunique()  # distinct users
-    last = l30.group_by("customer_id").aggregate(**last_metrics)
-    # 3. The 30 days before those, [D - 60 days, D - 30 days): a count.
-    p30 = events.filter(events.timestamp < t30, events.timestamp >= t60)
-    prev = p30.group_by("customer_id").aggregate(events_prev_30d=p30.count())
-    # Customers without an event in a window are missing from its result: 0 once joined. Run as three
-    # queries: under a memory limit one query holding all three hash tables spills far more.
-    return [history, last, prev]
+    if "event" in events.columns:
+        names = _event_names(_in_windows(events, "timestamp", dates.before(30, 0)), "event")
+        metrics["features_used_30d"] = _distinct_names(l30, "event", names)   # distinct event names
+    if "user_id" in events.columns:
+        metrics["active_users_30d"] = l30.user_id.nunique()  # distinct users
+    return l30.group_by(_BY_DATE).aggregate(**metrics)
 
 
-def _ticket_features(tickets: ibis.Table, d: dt.date) -> ibis.Table:
+def _previous_30_features(events: ibis.Table, dates: _Dates) -> ibis.Table:
+    # The 30 days before those, [D - 60 days, D - 30 days): a count.
+    p30 = dates.join_days(events, "timestamp", dates.before(60, 30))
+    return p30.group_by(_BY_DATE).aggregate(events_prev_30d=p30.count())
+
+
+def _ticket_features(tickets: ibis.Table, dates: _Dates) -> ibis.Table:
     # Tickets created in the 90 days before D: [D - 90 days, D).
-    tk = tickets.filter(tickets.created_at < ibis.literal(_midnight(d)),
-                        tickets.created_at >= ibis.literal(_midnight(d - dt.timedelta(days=90))))
+    tk = dates.join_days(tickets, "created_at", dates.before(90, 0))
     metrics: dict[str, Any] = dict(tickets_90d=tk.count())
     if "minutes" in tickets.columns:
         metrics["support_minutes_90d"] = tk.minutes.sum()   # summed handling minutes (missing = none)
-    return tk.group_by("customer_id").aggregate(**metrics)
+    return tk.group_by(_BY_DATE).aggregate(**metrics)
 
 
-def _nps_features(nps: ibis.Table, d: dt.date) -> ibis.Table:
+def _nps_features(nps: ibis.Table, dates: _Dates) -> ibis.Table:
     # NPS answers dated strictly before D; the latest answer's score, and the latest stated goal.
-    nv = nps.filter(nps.date < ibis.literal(d))
+    nv = dates.join(nps, "date")
     metrics: dict[str, Any] = dict(nps_latest=nv.score.argmax(nv.date))
     if "goal" in nps.columns:
         has_goal = nv.goal.notnull() & (nv.goal.strip() != "")
         metrics["stated_goal"] = nv.goal.argmax(nv.date, where=has_goal)
-    return nv.group_by("customer_id").aggregate(**metrics)
+    return nv.group_by(_BY_DATE).aggregate(**metrics)
+
+
+def _scans(tables: Mapping[str, ibis.Table], params: FeatureParams) -> dict[str, Any]:
+    """The windowed per-customer scans of the tables present, by name: each (tables, dates) -> a query
+    with one row per customer and date (`_k`). Customers without a row in a window are missing from its
+    result: 0 once joined. Each runs as its own query: under a memory limit one query holding all the
+    hash tables spills far more."""
+    scans: dict[str, Any] = {}
+    if "ledger" in tables:
+        scans["ledger"] = lambda dates: _ledger_features(tables["ledger"], dates, params)
+    if "events" in tables:
+        scans["last_30"] = lambda dates: _last_30_features(tables["events"], dates)
+        scans["previous_30"] = lambda dates: _previous_30_features(tables["events"], dates)
+    if "tickets" in tables:
+        scans["tickets"] = lambda dates: _ticket_features(tables["tickets"], dates)
+    if "nps" in tables:
+        scans["nps"] = lambda dates: _nps_features(tables["nps"], dates)
+    return scans
 
 
 _ROW = "_row_"
@@ -370,11 +449,12 @@ class _Rows:
             drop_memtables(self.table, backend)
         self.backends.clear()
 
-    def add(self, base: pd.DataFrame, expr: ibis.Table) -> pd.DataFrame:
-        """`base` (the frame's rows, in order) with the columns of the per-customer query `expr` added: a left
-        join on customer_id, as DataFrame.merge gives it (customers without a result row get missing
-        values: integers become floats with NaN, booleans objects)."""
-        positions, part = self.positioned(expr)
+    def add(self, base: pd.DataFrame, result: ibis.Table | tuple[np.ndarray, pd.DataFrame]) -> pd.DataFrame:
+        """`base` (the frame's rows, in order) with the columns of a per-customer query added (the query, or
+        its result as `positioned` gives it): a left join on customer_id, as DataFrame.merge gives it
+        (customers without a result row get missing values: integers become floats with NaN, booleans
+        objects)."""
+        positions, part = result if isinstance(result, tuple) else self.positioned(result)
         rows = self.row_of[positions]
         ok = rows >= 0
         source = np.full(self.n, -1, dtype="intp")
@@ -391,6 +471,48 @@ class _Rows:
         for col, values in columns.items():
             out[col] = pd.Series(values[self.keep], index=base.index, name=col)
         return out
+
+
+class _Windowed:
+    """The windowed scans (_scans) of several dates: one query per scan answers all of them, and its result
+    is split by date. `take(scan, d)` gives the result of one date, positioned as `_Rows.positioned`
+    gives it, once (then it is let go)."""
+
+    def __init__(self, tables: Mapping[str, ibis.Table], dates: list[dt.date], params: FeatureParams,
+                 rows: _Rows) -> None:
+        self.scans = _scans(tables, params)
+        self.dates = _Dates(dates, params)
+        self.rows = rows
+        self.parts: dict[tuple[str, dt.date], tuple[np.ndarray, pd.DataFrame]] = {}
+
+    def take(self, scan: str, d: dt.date) -> tuple[np.ndarray, pd.DataFrame]:
+        if (scan, d) not in self.parts:
+            self._run(scan)
+        return self.parts.pop((scan, d))
+
+    def _run(self, scan: str) -> None:
+        expr = self.scans[scan](self.dates)
+        try:
+            positions, part = self.rows.positioned(expr)
+        finally:
+            self.dates.release(expr._find_backend(use_default=True))
+        for d, result in _split(positions, part, self.dates.dates).items():
+            self.parts[(scan, d)] = result
+
+
+def _split(positions: np.ndarray, part: pd.DataFrame,
+           dates: list[dt.date]) -> dict[dt.date, tuple[np.ndarray, pd.DataFrame]]:
+    """A batched query's positioned result split by date (its `_k` column: the date's index)."""
+    k = part.pop("_k").to_numpy(dtype="int64")
+    if len(dates) == 1:
+        return {dates[0]: (positions, part)}
+    order = np.argsort(k, kind="stable")
+    edges = np.searchsorted(k[order], np.arange(len(dates) + 1))
+    out = {}
+    for i, d in enumerate(dates):
+        at = order[edges[i]:edges[i + 1]]
+        out[d] = (positions[at], part.take(at).reset_index(drop=True))
+    return out
 
 
 def customer_features(tables: Mapping[str, ibis.Table], as_of: dt.date, params: FeatureParams,
@@ -430,25 +552,27 @@ def customer_features(tables: Mapping[str, ibis.Table], as_of: dt.date, params: 
 
 def _features(tables: Mapping[str, ibis.Table], d: dt.date, params: FeatureParams, revenue_model: str,
               customers: pd.DataFrame | None = None, all_rows: _Rows | None = None,
-              history: Mapping[str, np.ndarray] | None = None) -> pd.DataFrame:
-    """customer_features at d; with `customers` (every customer), `all_rows` (their positions) and
-    `history` (the event history columns over every customer) when customer_features_at knows them."""
-    if customers is not None and all_rows is not None:
+              history: Mapping[str, np.ndarray] | None = None, windowed: _Windowed | None = None) -> pd.DataFrame:
+    """customer_features at d; with `customers` (every customer), `all_rows` (their positions), `history`
+    (the event history columns over every customer) and `windowed` (the windowed scans of several dates,
+    positioned by all_rows) when customer_features_at knows them."""
+    if customers is not None and all_rows is not None and windowed is not None:
         # Customers who signed up strictly before D (the table's order kept, as the query returns it).
         keep = (customers["signup_date"] < pd.Timestamp(d)).to_numpy(dtype=bool)
         frame = customers[keep].reset_index(drop=True)
-        rows = all_rows.at(keep)
-        return _assemble(tables, d, params, revenue_model, frame, rows, history)
+        return _assemble(tables, d, params, revenue_model, frame, all_rows.at(keep), history, windowed)
     frame = _customers(tables, d)
     rows = _Rows(frame["customer_id"])
     try:
-        return _assemble(tables, d, params, revenue_model, frame, rows, history)
+        return _assemble(tables, d, params, revenue_model, frame, rows, history,
+                         _Windowed(tables, [d], params, rows))
     finally:
         rows.release()
 
 
 def _assemble(tables: Mapping[str, ibis.Table], d: dt.date, params: FeatureParams, revenue_model: str,
-              frame: pd.DataFrame, rows: _Rows, history: Mapping[str, np.ndarray] | None) -> pd.DataFrame:
+              frame: pd.DataFrame, rows: _Rows, history: Mapping[str, np.ndarray] | None,
+              windowed: _Windowed) -> pd.DataFrame:
     """The features of the customers `frame` (signed up before d), their results positioned by `rows`."""
     out = pd.DataFrame({"customer_id": frame["customer_id"], "signup_date": frame["signup_date"]})
     out["cohort"] = out["signup_date"].dt.to_period("M").dt.to_timestamp()
@@ -456,8 +580,7 @@ def _assemble(tables: Mapping[str, ibis.Table], d: dt.date, params: FeatureParam
 
     # -- revenue ---------------------------------------------------------------------------
     if "ledger" in tables:
-        led = _ledger_features(tables["ledger"], d, params, revenue_model)
-        out = rows.add(out, led)
+        out = rows.add(out, windowed.take("ledger", d))
     else:
         for col in ("mrr_cents", "mrr_3m_cents", "rev_12m_cents", "rev_12m_3_cents", "total_revenue_cents",
                     "window_revenue_cents", "paying_months_window"):
@@ -499,11 +622,17 @@ def _assemble(tables: Mapping[str, ibis.Table], d: dt.date, params: FeatureParam
     # -- events ----------------------------------------------------------------------------
     has_events = "events" in tables
     if has_events:
-        for part in _event_features(tables["events"], d, params, known_history=history is not None):
-            if part is not None:
-                out = rows.add(out, part)
+        # Events strictly before D (an event on D itself is excluded): last and first event, first key
+        # event, and the RFM frequency: distinct calendar days with an event in the lookback window (all
+        # history by default); accumulated by customer_features_at when it computes several dates.
         if history is not None:
             out = rows.put(out, history)
+        elif params.lookback_days is None:
+            out = rows.add(out, _history_expr(tables["events"], params, d))
+        else:
+            out = rows.add(out, _history_window_expr(tables["events"], d, params))
+        out = rows.add(out, windowed.take("last_30", d))
+        out = rows.add(out, windowed.take("previous_30", d))
         for col in ("events_30d", "events_prev_30d", "active_days_30d", "event_days_window",
                     "features_used_30d", "active_users_30d"):
             if col in out:
@@ -542,7 +671,7 @@ def _assemble(tables: Mapping[str, ibis.Table], d: dt.date, params: FeatureParam
 
     # -- support ---------------------------------------------------------------------------
     if "tickets" in tables:
-        out = rows.add(out, _ticket_features(tables["tickets"], d))
+        out = rows.add(out, windowed.take("tickets", d))
         out["tickets_90d"] = pd.to_numeric(out["tickets_90d"], errors="coerce").astype("float64").fillna(0.0)
         if "support_minutes_90d" in out:
             out["support_minutes_90d"] = pd.to_numeric(out["support_minutes_90d"], errors="coerce").astype(
@@ -556,7 +685,7 @@ def _assemble(tables: Mapping[str, ibis.Table], d: dt.date, params: FeatureParam
 
     # -- NPS and goal ----------------------------------------------------------------------
     if "nps" in tables:
-        out = rows.add(out, _nps_features(tables["nps"], d))
+        out = rows.add(out, windowed.take("nps", d))
         out["nps_latest"] = pd.to_numeric(out["nps_latest"], errors="coerce").astype("float64")
     else:
         out["nps_latest"] = np.nan
@@ -588,15 +717,32 @@ def _assemble(tables: Mapping[str, ibis.Table], d: dt.date, params: FeatureParam
     return result.reset_index(drop=True)
 
 
+def _history_increments(events: ibis.Table, params: FeatureParams, dates: _Dates,
+                        windows: list[tuple[dt.date, dt.date]]) -> ibis.Table:
+    """_history_expr over each of several windows of days [start, end), in one query: per customer and
+    window (`_k`)."""
+    ev = dates.join_days(events, "timestamp", windows)
+    longest = max((end - start).days for start, end in windows)
+    metrics: dict[str, Any] = dict(
+        last_event=ev.timestamp.max(),
+        first_event=ev.timestamp.min(),
+        event_days_window=_distinct(ev, ev._day, 0, longest - 1),   # distinct calendar days with an event
+    )
+    if "event" in events.columns and params.key_event:
+        metrics["first_key_event"] = ev.timestamp.min(where=ev.event == params.key_event)
+    return ev.group_by(_BY_DATE).aggregate(**metrics)
+
+
 class _EventHistory:
     """The all-history event columns before each of several dates, accumulated date by date.
 
     Asked for dates in increasing order, it scans only the events since the previous date (the first
     time: every event before the first date) and folds them into running per-customer values: the latest
     last event, the earliest first event and first key event, and the sum of distinct active days (dates
-    are midnights, so a day never falls on both sides of one and each active day is counted once). Memory
-    is one small scan at a time plus four values per customer; only used when the RFM window is all
-    history (lookback_days = "all").
+    are midnights, so a day never falls on both sides of one and each active day is counted once). The
+    increments of the dates announced by `plan` are scanned in one query. Memory is the increments of one
+    plan plus four values per customer; only used when the RFM window is all history (lookback_days =
+    "all").
     """
 
     def __init__(self, events: ibis.Table, params: FeatureParams, rows: _Rows) -> None:
@@ -608,6 +754,30 @@ class _EventHistory:
         self.key = self.last.copy()
         self.days = np.zeros(n, dtype="int64")
         self.until: dt.date | None = None
+        self.planned: list[dt.date] = []
+        self.parts: dict[dt.date, tuple[np.ndarray, pd.DataFrame]] = {}
+
+    def plan(self, dates: list[dt.date]) -> None:
+        """The next dates it will be asked for, in increasing order: their increments come from one query."""
+        self.planned = sorted(dates)
+
+    def _scan(self, d: dt.date) -> None:
+        dates = [p for p in self.planned if p >= d] if d in self.planned else [d]
+        if self.until is None:
+            # Every event before the first date: a scan of its own (no lower bound).
+            self.parts[dates[0]] = self.rows.positioned(_history_expr(self.events, self.params, dates[0]))
+            starts, dates = dates[:-1], dates[1:]
+        else:
+            starts = [self.until, *dates[:-1]]
+        if not dates:
+            return
+        batch = _Dates(dates, self.params)
+        expr = _history_increments(self.events, self.params, batch, list(zip(starts, dates)))
+        try:
+            positions, part = self.rows.positioned(expr)
+        finally:
+            batch.release(expr._find_backend(use_default=True))
+        self.parts.update(_split(positions, part, dates))
 
     def history(self, d: dt.date) -> dict[str, np.ndarray]:
         """last_event, first_event, event_days_window (and first_key_event) before d, over every customer
@@ -616,7 +786,9 @@ class _EventHistory:
         if self.until is not None and d < self.until:
             raise ValueError(f"_EventHistory: dates must come in increasing order ({d} after {self.until}).")
         if self.until is None or d > self.until:
-            at, part = self.rows.positioned(_history_expr(self.events, self.params, d, self.until))
+            if d not in self.parts:
+                self._scan(d)
+            at, part = self.parts.pop(d)
 
             def values(col: str) -> np.ndarray:
                 return part[col].to_numpy(dtype="datetime64[us]")
@@ -647,10 +819,11 @@ def customer_features_at(tables: Mapping[str, ibis.Table], dates: list[dt.date],
                          revenue_model: Literal["subscription", "transactional"] = "subscription"):
     """`customer_features` at several dates, one (date, features) pair at a time, in date order.
 
-    Each frame equals `customer_features(tables, date, params, revenue_model)`; the event history (the
-    all-events scan) is accumulated from date to date, each event scanned once (see _EventHistory), and
-    only one date's frame is built at a time, so memory stays that of one date. Use it for segment
-    history (a label per month start).
+    Each frame equals `customer_features(tables, date, params, revenue_model)`. The windowed scans (ledger,
+    last 30 days, the 30 before, tickets, NPS) run once for a batch of dates (as many as keep a batch's
+    results near BATCH_ROWS customer rows), the event history (the all-events scan) is accumulated from
+    date to date, each event scanned once (see _EventHistory), and one date's frame is built at a time.
+    Use it for segment history (a label per month start).
     """
     days = sorted({as_date(d) for d in dates})
     if not days:
@@ -660,17 +833,23 @@ def customer_features_at(tables: Mapping[str, ibis.Table], dates: list[dt.date],
     history = None
     if "events" in tables and params.lookback_days is None and len(days) > 1:
         history = _EventHistory(tables["events"], params, rows)
+    per_batch = max(1, BATCH_ROWS // max(len(customers), 1))
     try:
-        for d in days:
-            known = None
+        for first in range(0, len(days), per_batch):
+            batch = days[first:first + per_batch]
+            windowed = _Windowed(tables, batch, params, rows)
             if history is not None:
-                try:
-                    known = history.history(d)
-                except Exception as exc:  # noqa: BLE001 - e.g. the engine's memory limit: date by date instead
-                    warnings.warn(f"customer_features_at: the accumulated event history failed "
-                                  f"({type(exc).__name__}: {str(exc).splitlines()[0]}); computing each date's "
-                                  "history separately.", RuntimeWarning, stacklevel=2)
-                    history = None
-            yield d, _features(tables, d, params, revenue_model, customers, rows, known)
+                history.plan(batch)
+            for d in batch:
+                known = None
+                if history is not None:
+                    try:
+                        known = history.history(d)
+                    except Exception as exc:  # noqa: BLE001 - e.g. the engine's memory limit: date by date
+                        warnings.warn(f"customer_features_at: the accumulated event history failed "
+                                      f"({type(exc).__name__}: {str(exc).splitlines()[0]}); computing each "
+                                      "date's history separately.", RuntimeWarning, stacklevel=2)
+                        history = None
+                yield d, _features(tables, d, params, revenue_model, customers, rows, known, windowed)
     finally:
         rows.release()

@@ -93,6 +93,30 @@ def test_distinct_counts_by_bitmap_equal_the_portable_count(sample, monkeypatch,
     pd.testing.assert_frame_equal(fast, portable)
 
 
+@pytest.mark.parametrize("key_event, lookback_days, bitmaps", [("", None, True), ("report_export", None, False),
+                                                               ("", 180, True)])
+def test_features_at_dates_in_batches_equal_features_date_by_date(sample, monkeypatch, key_event, lookback_days,
+                                                                    bitmaps):
+    """customer_features_at answers several dates with one query per windowed scan (batches of at most
+    BATCH_ROWS customer rows) and accumulates the event history: each date's frame equals
+    customer_features at that date. Feb 1 -> Mar 1 is 28 days, so the 30-day windows of Mar 1 and Mar 2
+    overlap Feb's; here batches of 2, 2 and 1 dates."""
+    import segmentation.features as features
+    from dataclasses import replace
+
+    tables, model = sample
+    params = replace(feature_params(DEFN), key_event=key_event, lookback_days=lookback_days)
+    monkeypatch.setattr(features, "BITMAPS", bitmaps)
+    customers = tables["customers"].count().execute()
+    monkeypatch.setattr(features, "BATCH_ROWS", 2 * customers)
+    dates = [dt.date(2025, 6, 15), dt.date(2026, 2, 1), dt.date(2026, 3, 1), dt.date(2026, 3, 2), D]
+    batched = list(features.customer_features_at(tables, dates, params, model))
+    assert [d for d, _ in batched] == dates
+    for d, frame in batched:
+        pd.testing.assert_frame_equal(frame, customer_features(tables, d, params, model), obj=str(d))
+    assert batched[-1][1]["active_days_30d"].sum() > 0 and batched[-1][1]["tickets_90d"].sum() > 0
+
+
 @pytest.mark.parametrize("as_of", [D, dt.date(2026, 3, 1), dt.date(2025, 6, 15)])
 def test_revenue_only_schemes_label_alike_without_the_activity_tables(sample, as_of):
     """Value tier, lifecycle, size band and attributes (alone or joined) read no activity: features from the
