@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
 import pandas as pd
+import pytest
 
+from ingest import export
 from ingest.export import csv_bytes, neutralise_formulas, write_csv
 
 
@@ -34,3 +37,90 @@ def test_write_csv_writes_the_bytes_of_csv_bytes(tmp_path):
     write_csv(frame, tmp_path / "out.csv")
     assert (tmp_path / "out.csv").read_bytes() == csv_bytes(frame)
     assert frame["note"].iloc[0] == "=1+1"  # the frame itself is unchanged
+
+
+def _old_csv_bytes(frame: pd.DataFrame) -> bytes:
+    """The writer before the column-at-a-time one: the bytes every CSV must still have."""
+    return neutralise_formulas(frame).to_csv(index=False).encode("utf-8-sig")
+
+
+def _every_dtype() -> pd.DataFrame:
+    """One column per dtype the product writes (and a few it might), with the values whose text is easy to
+    get wrong: to_csv's own output for them is the expected bytes."""
+    n = 12
+    floats = [0.0, -0.0, 100.0, 0.1, -2.5, 1e-05, 1.5e-05, 1e-04, 1e+16, 1.5e+22, 123456789012345678.0,
+              9999999999999998.0]
+    more_floats = [float("nan"), float("inf"), float("-inf"), 1e15, 1000000000000000.5, 5e-324,
+                   0.30000000000000004, 12345.678, -1e-7, 1.7976931348623157e308, 349.99, float("nan")]
+    times = ["2026-01-31 00:00:00", "2026-02-01 13:45:10", None] + ["2025-12-31 00:00:00"] * (n - 3)
+    return pd.DataFrame({
+        "float": floats,
+        "float_edges": more_floats,
+        "int": [0, -1, 2**62, 7, -(2**62), 10, 11, 12, 13, 14, 15, 16],
+        "bool": [True, False] * (n // 2),
+        "object_bool": [True, False, None] * (n // 3),
+        "dates_s": pd.to_datetime(["2026-01-31", None] + ["2024-02-29"] * (n - 2)).astype("datetime64[s]"),
+        "times_us": pd.to_datetime(times).astype("datetime64[us]"),
+        "times_ns": pd.to_datetime(times[:-1] + ["2026-03-01 00:00:00.000000001"], format="ISO8601")
+                      .astype("datetime64[ns]"),
+        "utc": pd.to_datetime(times, utc=True),
+        "category": pd.Categorical(["Self-serve", None, "Mid, market", "Enterprise"] * (n // 4)),
+        "category_formula": pd.Categorical(["=1+1", "ok", None] * (n // 3)),
+        "category_numbers": pd.Categorical([1.5, 2.0, None, 100.0] * (n // 4)),
+        "arrow_str": pd.Series(["Acme", None, "Café ☕", "a\"b", "x,y", "", " lead", "trail ",
+                                "two  spaces", "line\nbreak", "cr\rreturn", "日本"], dtype="str"),
+        "string_pyarrow": pd.Series(["€10", None, "plain", "naïve", "", "\"q\"", "a,b", "x\ny", "1e-05",
+                                     "nan", "None", None], dtype="string[pyarrow]"),
+        "string_python": pd.Series(["x", None, "a,b", "ü"] * (n // 4), dtype="string[python]"),
+        "object_str": pd.Series(["a,b", "say \"hi\"", "two\nlines", "Zoë", "", None, float("nan"),
+                                 "crlf\r\n", "tab\tinside", "'quoted'", "x", "y"], dtype=object),
+        "formulas": pd.Series(["=SUM(A1)", "+1 555", "-cmd", "@home", "\tTab", "\rCR", "ok", None, "=a,b",
+                               "=\"q\"", "+", "-3"], dtype="str"),
+        "object_formulas": pd.Series(["=1+1", "fine", None, "@x", "-", "+a\nb", "a", "b", "c", "d", "e", "f"],
+                                     dtype=object),
+        "object_mixed": pd.Series([1, 2.5, "x", None, True, pd.Timestamp("2026-01-01"), b"b", 3, "y, z",
+                                   float("nan"), 0.5, "say \"q\""], dtype=object),
+        "int8": pd.array([1, None, -3, 4] * (n // 4), dtype="Int8"),
+        "boolean": pd.array([True, None, False] * (n // 3), dtype="boolean"),
+        "float_ea": pd.array([1.0, None, 0.1, 1e-05] * (n // 4), dtype="Float64"),
+        "float32": np.array([0.1, 1.5, -2.0, 1e-05] * (n // 4), dtype=np.float32),
+        "timedelta": pd.to_timedelta([1, None, 3] * (n // 3), unit="D"),
+    })
+
+
+@pytest.mark.parametrize("copies", [1, 10, 900])
+def test_the_writer_gives_the_bytes_to_csv_gave_for_every_dtype(tmp_path, copies):
+    # 900 copies are 10,800 rows, three to_csv chunks of 4,166 rows (100,000 cells): times_us is written
+    # with times in the first two and as dates in the last, where every time is midnight
+    frame = pd.concat([_every_dtype()] * copies, ignore_index=True)
+    frame.loc[len(frame) // 2:, "times_us"] = pd.Timestamp("2026-05-05")
+    expected = _old_csv_bytes(frame)
+    write_csv(frame, tmp_path / "out.csv")
+    assert csv_bytes(frame) == expected
+    assert (tmp_path / "out.csv").read_bytes() == expected
+
+
+def test_batches_of_chunks_keep_to_csvs_chunk_edges(tmp_path, monkeypatch):
+    monkeypatch.setattr(export, "_CHUNKS_PER_BATCH", 2)  # 12,000 rows: batches of two chunks of 4,166 rows
+    frame = pd.concat([_every_dtype()] * 1000, ignore_index=True)
+    frame["times_us"] = pd.Timestamp("2026-05-05")
+    frame.loc[5_000:5_100, "times_us"] = pd.Timestamp("2026-05-05 12:00")  # only the second chunk shows times
+    write_csv(frame, tmp_path / "out.csv")
+    assert (tmp_path / "out.csv").read_bytes() == _old_csv_bytes(frame)
+
+
+@pytest.mark.parametrize("frame", [
+    pd.DataFrame({"a": pd.Series([], dtype=float), "b": pd.Series([], dtype="str")}),
+    pd.DataFrame(),
+    pd.DataFrame(index=range(3)),
+    pd.DataFrame({"only": [None, "", "x", float("nan")]}, dtype=object),
+    pd.DataFrame({"only": [float("nan"), 1.0]}),
+    pd.DataFrame({"=formula, header": [1], "\"quoted\"": ["a"], "line\nbreak": [1.5], "": [2]}),
+    pd.DataFrame({1: [1.0], 2.5: ["x"]}),
+], ids=["no-rows", "no-columns-no-rows", "no-columns", "one-text-column", "one-float-column",
+        "awkward-headers", "number-headers"])
+def test_frames_of_unusual_shape_are_written_as_to_csv_wrote_them(tmp_path, frame):
+    expected = _old_csv_bytes(frame)
+    write_csv(frame, tmp_path / "out.csv")
+    assert csv_bytes(frame) == expected
+    assert (tmp_path / "out.csv").read_bytes() == expected
