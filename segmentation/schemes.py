@@ -9,7 +9,8 @@ orders and colours segments the same way.
 Percentile-based schemes (behavior, health, RFM) and the learned ICP profile rank customers against a
 `Reference`: the distributions at a reference date. By default that is the features frame itself; for
 transitions it is the first date's, so cut-offs stay fixed (DEFINITIONS.md "Transitions").
-Labelling is vectorised numpy (searchsorted on band edges, categorical codes).
+Labelling is vectorised numpy (comparisons with band edges, hash lookups among a reference's distinct
+values, categorical codes); text columns are hashed once and handled as codes, never converted row by row.
 """
 from __future__ import annotations
 
@@ -48,25 +49,41 @@ _BEHAVIOR_MEASURES: tuple[str, ...] = ("active_days_30d", "events_30d", "frequen
 def _float(features: pd.DataFrame, col: str) -> np.ndarray:
     if col not in features.columns:
         return np.full(len(features), np.nan)
-    return pd.to_numeric(features[col], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    values = features[col]
+    if values.dtype == np.float64:   # the usual case: no conversion (a read-only view under copy-on-write)
+        return values.to_numpy()
+    return pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _code_type(n: int) -> type:
+    """The integer type of categorical codes for n categories (16 bits, unless an attribute has more values)."""
+    return np.int16 if n <= np.iinfo(np.int16).max else np.int32
 
 
 def _categorical(codes: np.ndarray, order: list[str], index: pd.Index) -> pd.Series:
-    return pd.Series(pd.Categorical.from_codes(codes.astype(np.int16, copy=False), categories=order), index=index)
+    return pd.Series(pd.Categorical.from_codes(codes.astype(_code_type(len(order)), copy=False), categories=order),
+                     index=index)
 
 
 def _band_index(values: np.ndarray, bands: tuple[Band, ...]) -> np.ndarray:
-    """Index of the band [lower, upper) holding each value (values below the first edge go to band 0)."""
-    edges = np.array([b.lower for b in bands[1:]], dtype="float64")
-    return np.searchsorted(edges, values, side="right")
+    """Index of the band [lower, upper) holding each value (values below the first edge go to band 0,
+    NaN past the last edge).
+
+    Counting the edges at or below each value: with a handful of edges that is several times faster than
+    np.searchsorted, and equal to searchsorted(edges, values, side="right").
+    """
+    index = np.zeros(len(values), dtype=np.intp)
+    for b in bands[1:]:
+        index += ~(values < b.lower)
+    return index
 
 
 @dataclass(frozen=True, eq=False)
 class Distribution:
     """A reference distribution: its distinct sorted values and how many reference values lie below each.
 
-    Ranking a value against it is one binary search over the distinct values (few for day counts),
-    which keeps relabelling a million customers fast.
+    Ranking a value against it is a hash lookup of that value among the distinct values (a binary search
+    for a value the reference lacks), which keeps relabelling a million customers fast.
     """
 
     values: np.ndarray          # distinct values, ascending
@@ -74,9 +91,11 @@ class Distribution:
 
     @classmethod
     def of(cls, x: np.ndarray) -> "Distribution":
-        x = x[~np.isnan(x)]
-        values, counts = np.unique(x, return_counts=True)
-        return cls(values, np.concatenate([[0], np.cumsum(counts)]).astype(np.int64))
+        # Counting by hash and sorting only the distinct values beats sorting every value (np.unique).
+        codes, uniques = pd.factorize(x[~np.isnan(x)])
+        counts = np.bincount(codes, minlength=len(uniques))
+        order = np.argsort(uniques)
+        return cls(uniques[order], np.concatenate([[0], np.cumsum(counts[order])]).astype(np.int64))
 
     @property
     def n(self) -> int:
@@ -90,12 +109,12 @@ class Distribution:
         if len(self.values) == 0:
             zeros = np.zeros(len(v), dtype=np.int64)
             return zeros, zeros
-        i = np.searchsorted(self.values, v, side="left")
-        below = self.cum[i]
-        ic = np.minimum(i, len(self.values) - 1)
-        tie = (i < len(self.values)) & (self.values[ic] == v)
-        ties = np.where(tie, self.cum[ic + 1] - self.cum[ic], 0)
-        return below, ties
+        i = pd.Index(self.values, copy=False).get_indexer(v)    # position of the equal value, -1 if none
+        counts = np.diff(self.cum, append=self.cum[-1])         # count of each value, then a 0 that i = -1 reads
+        ties = counts[i]
+        absent = np.flatnonzero(i < 0)                          # not in the reference (or NaN): insertion point
+        i[absent] = np.searchsorted(self.values, v[absent], side="left")
+        return self.cum[i], ties
 
 
 _EMPTY = Distribution(np.empty(0), np.zeros(1, dtype=np.int64))
@@ -391,16 +410,59 @@ def size_band(features: pd.DataFrame, defn: Definition, reference: Reference | N
     return _categorical(codes, order, features.index)
 
 
-def _attribute_values(features: pd.DataFrame, attr: str, defn: Definition) -> pd.Series | None:
+def _text_codes(codes: np.ndarray, names: list[str],
+                missing: frozenset[str] = frozenset()) -> tuple[np.ndarray, list[str]]:
+    """Codes into `names` (-1: no value) recoded into the distinct names: names that read the same are one
+    value (as after astype("str")), and names in `missing` count as no value (-1)."""
+    distinct = list(dict.fromkeys(n for n in names if n not in missing))
+    pos = {n: i for i, n in enumerate(distinct)}
+    lut = np.array([pos.get(n, -1) for n in names] + [-1], dtype=np.int64)   # last slot: code -1 stays -1
+    return lut[codes], distinct
+
+
+def _text_values(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """A column's values as text (as astype("str") spells them): codes into its distinct values, -1 where
+    missing.
+
+    Integer codes (the column hashed once, only its distinct values spelled out) are much faster to count,
+    match and label than 100k strings; a categorical column (see `label_all`) needs no hashing at all.
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return _text_codes(values.cat.codes.to_numpy(), [str(c) for c in values.cat.categories])
+    if values.dtype != "str":   # numbers, objects: spelled first, so values that read the same are one
+        values = values.astype("str").where(values.notna())
+    codes, uniques = pd.factorize(values)    # missing -> -1
+    return codes, [str(u) for u in uniques]
+
+
+def _attribute_codes(features: pd.DataFrame, attr: str, defn: Definition) -> tuple[np.ndarray, list[str]] | None:
+    """An ICP attribute as text codes (`_text_values`); None when the data lacks it.
+
+    size_band comes from employees, "Unknown size" counting as no value.
+    """
     if attr == "size_band":
         if "employees" not in features.columns:
             return None
-        s = size_band(features, defn).astype("str")
-        return s.where(s != defn.firmographic.unknown_size_label)
+        labels = size_band(features, defn)
+        return _text_codes(labels.cat.codes.to_numpy(), [str(c) for c in labels.cat.categories],
+                           frozenset({defn.firmographic.unknown_size_label}))
     if attr not in features.columns:
         return None
-    s = features[attr]
-    return s.astype("str").where(s.notna())
+    return _text_values(features[attr])
+
+
+def _top_k(values: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:
+    """The k rows with the largest values, largest first, ties in row order (a stable descending sort).
+
+    Only the rows at or above the k-th largest value are sorted: a tenth of them for the ICP top group.
+    """
+    k = min(k, len(rows))
+    if k <= 0:
+        return np.empty(0, dtype=int)
+    v = values[rows]
+    kth = np.partition(v, len(v) - k)[len(v) - k]
+    candidates = np.flatnonzero(v >= kth)
+    return rows[candidates[np.argsort(-v[candidates], kind="stable")[:k]]]
 
 
 def learn_icp_profile(features: pd.DataFrame, defn: Definition) -> dict[str, tuple[str, ...]]:
@@ -417,23 +479,26 @@ def learn_icp_profile(features: pd.DataFrame, defn: Definition) -> dict[str, tup
     revenue = _float(features, "total_revenue")
     payers = np.flatnonzero(revenue > 0)
     k = math.ceil(len(payers) * fi.icp_top_share) if len(payers) else 0
-    top = payers[np.argsort(-revenue[payers], kind="stable")[:k]] if k else np.empty(0, dtype=int)
+    top = _top_k(revenue, payers, k)
     for attr, weight in fi.icp_weights:
         if weight <= 0:
             continue
         if attr in given:
             profile[attr] = given[attr]
             continue
-        values = _attribute_values(features, attr, defn)
-        if values is None or len(top) == 0:
+        coded = _attribute_codes(features, attr, defn)
+        if coded is None or len(top) == 0:
             continue
-        all_share = values.value_counts(normalize=True)
-        top_values = values.iloc[top]
-        top_share = top_values.value_counts(normalize=True)
+        codes, names = coded
+        top_codes = codes[top]
+        # value_counts: by count descending, ties in order of first appearance in the top group
+        top_share = pd.Series(top_codes[top_codes >= 0]).value_counts(normalize=True)
         if top_share.empty:
             continue
-        over = [v for v, s in top_share.items() if s >= 1.5 * all_share.get(v, 0.0)]
-        profile[attr] = tuple(sorted(over)) if over else (str(top_share.index[0]),)
+        known = codes[codes >= 0]
+        all_share = np.bincount(known, minlength=len(names)) / len(known)
+        over = [names[c] for c, s in top_share.items() if s >= 1.5 * all_share[c]]
+        profile[attr] = tuple(sorted(over)) if over else (names[top_share.index[0]],)
     return profile
 
 
@@ -446,13 +511,13 @@ def icp_fit(features: pd.DataFrame, defn: Definition, reference: Reference | Non
     for attr, weight in defn.firmographic.icp_weights:
         if weight <= 0 or attr not in profile:
             continue
-        values = _attribute_values(features, attr, defn)
-        if values is None:
+        coded = _attribute_codes(features, attr, defn)
+        if coded is None:
             continue
-        known = values.notna().to_numpy()
-        match = values.isin(list(profile[attr])).to_numpy(dtype=bool, na_value=False)
-        num += weight * (match & known)
-        den += weight * known
+        codes, names = coded
+        ideal = np.array([n in profile[attr] for n in names] + [False])   # last slot: code -1 (no value)
+        num += weight * ideal[codes]
+        den += weight * (codes >= 0)
     with np.errstate(invalid="ignore", divide="ignore"):
         fit = np.where(den > 0, 100.0 * num / np.where(den > 0, den, 1), np.nan)
     return pd.Series(fit, index=features.index, name="icp_fit")
@@ -460,16 +525,12 @@ def icp_fit(features: pd.DataFrame, defn: Definition, reference: Reference | Non
 
 def _value_labels(values: pd.Series, missing: str, index: pd.Index) -> pd.Series:
     """Labels from a text column: the value, or `missing` (null or blank); categories by count, `missing` last."""
-    cat = pd.Categorical(values.astype("str").where(values.notna()) if values.dtype != "str" else values)
-    names = np.asarray(cat.categories.astype("str"), dtype=object)
-    blank = np.array([not str(v).strip() or str(v) == missing for v in names], dtype=bool)
-    codes = cat.codes.astype(np.int64)
-    counts = np.bincount(codes + 1, minlength=len(names) + 1)[1:]
-    keep = [i for i in sorted(range(len(names)), key=lambda i: (-counts[i], str(names[i]))) if not blank[i]]
-    order = [str(names[i]) for i in keep] + [missing]
-    lut = np.full(len(names) + 1, len(order) - 1, dtype=np.int16)   # last slot: code -1 (null) -> missing
-    for new, old in enumerate(keep):
-        lut[old] = new
+    codes, names = _text_values(values)
+    counts = np.bincount(codes[codes >= 0], minlength=len(names))
+    keep = sorted((i for i, v in enumerate(names) if v.strip() and v != missing), key=lambda i: (-counts[i], names[i]))
+    order = [names[i] for i in keep] + [missing]
+    lut = np.full(len(names) + 1, len(order) - 1, dtype=_code_type(len(order)))   # last slot: code -1 (null)
+    lut[keep] = np.arange(len(keep))
     return _categorical(lut[codes], order, index)
 
 
@@ -580,24 +641,29 @@ def label_all(features: pd.DataFrame, defn: Definition, reference: Reference | N
     the ICP profile (default: this frame's own).
     """
     feats = features.reset_index(drop=True)
-    ref = reference if reference is not None else reference_of(feats, defn)
+    # The text columns that ICP, goal and the attribute schemes read, as categoricals: each is hashed once
+    # here instead of once per scheme reading it. Custom rules see the columns as given.
+    text = dict.fromkeys([*ATTRIBUTE_SCHEMES, "stated_goal", "goal", *(a for a, _ in defn.firmographic.icp_weights)])
+    coded = feats.assign(**{c: feats[c].astype("category") for c in text
+                            if c in feats.columns and feats[c].dtype == "str"})
+    ref = reference if reference is not None else reference_of(coded, defn)
     out = pd.DataFrame({"customer_id": feats["customer_id"],
                         "mrr": _float(feats, "mrr")})
-    out["value_tier"] = value_tier(feats, defn, ref)
-    out["behavior"] = behavior(feats, defn, ref)
-    out["lifecycle"] = lifecycle(feats, defn, ref)
-    out["health_score"] = health_score(feats, defn, ref)
+    out["value_tier"] = value_tier(coded, defn, ref)
+    out["behavior"] = behavior(coded, defn, ref)
+    out["lifecycle"] = lifecycle(coded, defn, ref)
+    out["health_score"] = health_score(coded, defn, ref)
     out["health_band"] = health_band(out[["health_score"]], defn, ref)
-    scores = rfm_scores(feats, defn, ref)
+    scores = rfm_scores(coded, defn, ref)
     for col in scores.columns:
         out[col] = scores[col]
     out["rfm_segment"] = rfm_segment(scores, defn, ref)
-    out["size_band"] = size_band(feats, defn, ref)
-    out["icp_fit"] = icp_fit(feats, defn, ref)
-    out["goal"] = goal(feats, defn, ref)
+    out["size_band"] = size_band(coded, defn, ref)
+    out["icp_fit"] = icp_fit(coded, defn, ref)
+    out["goal"] = goal(coded, defn, ref)
     for col in ATTRIBUTE_SCHEMES:
         if col in feats.columns:
-            out[col] = attribute(feats, col)
+            out[col] = attribute(coded, col)
     if defn.custom.rules:
         extra = out.drop(columns=[c for c in out.columns if c in feats.columns])
         out["custom"] = custom(pd.concat([feats, extra], axis=1), defn, ref)

@@ -8,8 +8,8 @@ import pytest
 from segmentation.definition import default_definition, with_updates
 from segmentation.rules import RuleError
 from segmentation.schemes import (
-    available_schemes, attribute, behavior, custom, goal, health_band, health_components, health_score, icp_fit,
-    label_all,
+    Distribution, _top_k, available_schemes, attribute, behavior, custom, goal, health_band, health_components,
+    health_score, icp_fit, label_all,
     learn_icp_profile, lifecycle, reference_of, rfm_scores, rfm_segment, segment_order, size_band, value_tier,
 )
 
@@ -197,10 +197,73 @@ def test_icp_profile_is_learned_from_the_top_revenue_decile():
     assert learn_icp_profile(f, d) == {"industry": ("Software",)}
 
 
+def test_icp_top_group_takes_tied_revenues_in_row_order():
+    # 20 payers, top 10% = 2 customers. Rows 3, 7 and 9 tie at the top revenue: rows 3 and 7 make the group
+    # (a stable sort), so Software and Health (each 1/20 overall, 1/2 of the group) are the profile, not Retail.
+    industry = ["Other"] * 20
+    industry[3], industry[7], industry[9] = "Software", "Health", "Retail"
+    revenue = list(range(1, 21))
+    revenue[3] = revenue[7] = revenue[9] = 1000
+    d = with_updates(DEFN, firmographic={"icp_weights": {"industry": 1.0}})
+    assert learn_icp_profile(frame(industry=industry, total_revenue=revenue), d) == {"industry": ("Health", "Software")}
+
+
+def test_top_group_by_partial_sort_equals_a_full_stable_sort():
+    revenue = np.random.default_rng(7).integers(1, 20, 1000).astype("float64")   # many ties
+    rows = np.flatnonzero(revenue > 3)
+    for k in (0, 1, 7, 100, len(rows), len(rows) + 5):
+        expected = rows[np.argsort(-revenue[rows], kind="stable")[:k]]
+        np.testing.assert_array_equal(_top_k(revenue, rows, k), expected)
+
+
+def test_ranks_count_reference_values_below_and_tied_also_for_values_the_reference_lacks():
+    # Reference 0, 1, 2, 2, 5 (NaN left out): n = 5. Values it holds are looked up, the others (-1, 0.5, 3, 6,
+    # NaN) placed by binary search; -0.0 is 0; NaN ranks past every value.
+    ref = Distribution.of(np.array([0, 1, 2, 2, 5, np.nan]))
+    values = np.array([-0.0, 0.5, 1, 2, 3, 5, 6, np.nan, -1])
+    below, ties = ref.below_and_ties(values)
+    assert below.tolist() == [0, 1, 1, 2, 4, 4, 5, 5, 0]
+    assert ties.tolist() == [1, 0, 1, 2, 0, 1, 0, 0, 0]
+    assert ref.n == 5 and ref.values.tolist() == [0, 1, 2, 5]
+
+
+def test_label_all_labels_text_columns_as_the_schemes_do_on_their_own():
+    # label_all hands the schemes its text columns as categoricals (each hashed once); called alone, the
+    # schemes read them as given. Labels, their order and the ICP fit must be the same either way, whatever
+    # the column type: str, object with numbers ("1" and 1 read the same), pandas "string", categorical.
+    d = with_updates(DEFN, custom={"rules": []})
+    f = frame(industry=["Retail", None, "", "Software", "Retail", " ", "Software"],
+              country=["US", "DE", "US", None, "US", "DE", "FR"],
+              plan=pd.Series([1, "1", 2.0, None, "Team", 1, "Team"], dtype=object),
+              stated_goal=["Save time", None, "Save time", "Grow", "", "Grow", "Grow"],
+              employees=[5, 60, np.nan, 300, 60, 5, 2000], total_revenue=[100, 900, 50, 1000, 20, 0, 800])
+    expected = {"industry": attribute(f, "industry"), "country": attribute(f, "country"), "plan": attribute(f, "plan"),
+                "goal": goal(f, d), "icp_fit": icp_fit(f, d)}
+    # Retail and Software 2 each (by name), blanks and nulls Unknown; plan: "1" three times, "Team", "2.0".
+    assert labels(expected["industry"]) == ["Retail", "Unknown", "Unknown", "Software", "Retail", "Unknown",
+                                            "Software"]
+    assert list(expected["industry"].cat.categories) == ["Retail", "Software", "Unknown"]
+    assert list(expected["plan"].cat.categories) == ["1", "Team", "2.0", "Unknown"]
+    text = ["industry", "country", "plan", "stated_goal"]
+    for g in (f, f.astype({c: "string" for c in text if c != "plan"}), f.astype({c: "category" for c in text})):
+        out = label_all(g, d)
+        for col, want in expected.items():
+            pd.testing.assert_series_equal(out[col], want, check_names=False)
+
+
 def test_goal_and_attribute_schemes_name_missing_values():
     f = frame(stated_goal=["Save time", None, ""], industry=["Retail", None, "Retail"])
     assert labels(goal(f, DEFN)) == ["Save time", "Not stated", "Not stated"]
     assert labels(attribute(f, "industry")) == ["Retail", "Unknown", "Retail"]
+
+
+def test_an_attribute_with_more_values_than_16_bit_codes_hold_keeps_every_label():
+    # 40,000 distinct cities: codes past 32,767 once wrapped around to other cities' labels.
+    cities = [f"City {i:05d}" for i in range(40_000)]
+    f = frame(city=cities + [None])
+    got = attribute(f, "city")
+    assert labels(got) == cities + ["Unknown"]
+    assert got.cat.categories[-1] == "Unknown"
 
 
 def test_custom_rules_first_match_wins_and_missing_inputs_do_not_match():
