@@ -449,16 +449,17 @@ class _Rows:
             drop_memtables(self.table, backend)
         self.backends.clear()
 
-    def add(self, base: pd.DataFrame, result: ibis.Table | tuple[np.ndarray, pd.DataFrame]) -> pd.DataFrame:
+    def add(self, base: pd.DataFrame, result: ibis.Table | tuple) -> pd.DataFrame:
         """`base` (the frame's rows, in order) with the columns of a per-customer query added (the query, or
-        its result as `positioned` gives it): a left join on customer_id, as DataFrame.merge gives it
-        (customers without a result row get missing values: integers become floats with NaN, booleans
-        objects)."""
-        positions, part = result if isinstance(result, tuple) else self.positioned(result)
+        its result as `positioned` gives it, or as `_split` gives a date's part of it: the positions, the
+        whole result and the result rows they belong to): a left join on customer_id, as DataFrame.merge
+        gives it (customers without a result row get missing values: integers become floats with NaN,
+        booleans objects)."""
+        positions, part, *picked = result if isinstance(result, tuple) else self.positioned(result)
         rows = self.row_of[positions]
         ok = rows >= 0
         source = np.full(self.n, -1, dtype="intp")
-        source[rows[ok]] = np.flatnonzero(ok)
+        source[rows[ok]] = picked[0][ok] if picked else np.flatnonzero(ok)
         out = base.copy(deep=False)
         for col in part.columns:
             values = pd.api.extensions.take(part[col].array, source, allow_fill=True)
@@ -483,9 +484,9 @@ class _Windowed:
         self.scans = _scans(tables, params)
         self.dates = _Dates(dates, params)
         self.rows = rows
-        self.parts: dict[tuple[str, dt.date], tuple[np.ndarray, pd.DataFrame]] = {}
+        self.parts: dict[tuple[str, dt.date], tuple] = {}
 
-    def take(self, scan: str, d: dt.date) -> tuple[np.ndarray, pd.DataFrame]:
+    def take(self, scan: str, d: dt.date) -> tuple:
         if (scan, d) not in self.parts:
             self._run(scan)
         return self.parts.pop((scan, d))
@@ -500,19 +501,16 @@ class _Windowed:
             self.parts[(scan, d)] = result
 
 
-def _split(positions: np.ndarray, part: pd.DataFrame,
-           dates: list[dt.date]) -> dict[dt.date, tuple[np.ndarray, pd.DataFrame]]:
-    """A batched query's positioned result split by date (its `_k` column: the date's index)."""
+def _split(positions: np.ndarray, part: pd.DataFrame, dates: list[dt.date]) -> dict[dt.date, tuple]:
+    """A batched query's positioned result split by date (its `_k` column: the date's index): for each date
+    its positions, the whole result and the result rows of that date (no copy of the result per date)."""
     k = part.pop("_k").to_numpy(dtype="int64")
     if len(dates) == 1:
         return {dates[0]: (positions, part)}
     order = np.argsort(k, kind="stable")
     edges = np.searchsorted(k[order], np.arange(len(dates) + 1))
-    out = {}
-    for i, d in enumerate(dates):
-        at = order[edges[i]:edges[i + 1]]
-        out[d] = (positions[at], part.take(at).reset_index(drop=True))
-    return out
+    return {d: (positions[order[edges[i]:edges[i + 1]]], part, order[edges[i]:edges[i + 1]])
+            for i, d in enumerate(dates)}
 
 
 def customer_features(tables: Mapping[str, ibis.Table], as_of: dt.date, params: FeatureParams,
@@ -711,7 +709,7 @@ def _assemble(tables: Mapping[str, ibis.Table], d: dt.date, params: FeatureParam
     result = out[list(FEATURE_COLUMNS)].copy()
     attrs = [c for c in frame.columns if c not in result.columns and c not in ("customer_id", "signup_date")]
     for col in attrs:
-        result[col] = frame[col].to_numpy()
+        result[col] = frame[col].array   # as stored (no round trip through Python objects)
     for col in ("paying", "churned"):
         result[col] = result[col].astype(bool)
     return result.reset_index(drop=True)
@@ -755,7 +753,7 @@ class _EventHistory:
         self.days = np.zeros(n, dtype="int64")
         self.until: dt.date | None = None
         self.planned: list[dt.date] = []
-        self.parts: dict[dt.date, tuple[np.ndarray, pd.DataFrame]] = {}
+        self.parts: dict[dt.date, tuple] = {}
 
     def plan(self, dates: list[dt.date]) -> None:
         """The next dates it will be asked for, in increasing order: their increments come from one query."""
@@ -788,15 +786,16 @@ class _EventHistory:
         if self.until is None or d > self.until:
             if d not in self.parts:
                 self._scan(d)
-            at, part = self.parts.pop(d)
+            at, part, *picked = self.parts.pop(d)
+            rows = picked[0] if picked else slice(None)
 
-            def values(col: str) -> np.ndarray:
-                return part[col].to_numpy(dtype="datetime64[us]")
+            def values(col: str, dtype: str = "datetime64[us]") -> np.ndarray:
+                return part[col].to_numpy(dtype=dtype)[rows]
             self.last[at] = np.fmax(self.last[at], values("last_event"))
             self.first[at] = np.fmin(self.first[at], values("first_event"))
             if self.has_key:
                 self.key[at] = np.fmin(self.key[at], values("first_key_event"))
-            self.days[at] += part["event_days_window"].to_numpy(dtype="int64")
+            self.days[at] += values("event_days_window", "int64")
             self.until = d
         out = {"last_event": self.last, "first_event": self.first, "event_days_window": self.days}
         if self.has_key:
