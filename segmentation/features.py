@@ -181,13 +181,16 @@ class _Dates:
         once per such window, with `_k` and `_day` (the day's index in its window). An equality join on
         the calendar day with a small table of (day, window) pairs: much cheaper for the engine than a range
         join (no sort, no nested loop), and equal to it because windows start and end at midnight."""
+        rows = _in_windows(table, column, windows)
+        if len(windows) == 1:  # one window: the literal bounds alone select its rows
+            return rows.mutate(_k=ibis.literal(0, type="int64"),
+                               _day=rows[column].date().delta(ibis.literal(windows[0][0]), unit="day"))
         pairs = [(start + dt.timedelta(days=i), k, i) for k, (start, end) in enumerate(windows)
                  for i in range((end - start).days)]
         days = ibis.memtable(pa.table({"_date": pa.array([p[0] for p in pairs], pa.date32()),
                                        "_k": pa.array([p[1] for p in pairs], pa.int64()),
                                        "_day": pa.array([p[2] for p in pairs], pa.int64())}))
         self.extra.append(days)
-        rows = _in_windows(table, column, windows)
         return rows.join(days, rows[column].date() == days._date)
 
 
