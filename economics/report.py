@@ -45,7 +45,7 @@ def build_report(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue
     from economics.pipeline import _inputs, _Shared
     from economics.ledger import add_months
     from segmentation.features import customer_features, customer_features_at, feature_params
-    from segmentation.schemes import available_schemes, label_all, segment_order
+    from segmentation.schemes import available_schemes, label_all, reads_users, segment_order
     from segmentation.transitions import combined_labels
 
     as_of = as_date(as_of)
@@ -88,7 +88,11 @@ def build_report(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue
     if shared is not None and shared.months:
         dates |= set(shared.months) | {add_months(shared.months[-1], 1)}
     feats, feats_from = None, None
-    for d, f in customer_features_at(tables, sorted(dates), params, revenue_model):
+    # Active users are counted at D and compare_to (customers.csv, transitions); elsewhere only when a
+    # custom rule reads them.
+    kept = {as_of} | ({as_date(compare_to)} if compare_to is not None else set())
+    users = None if reads_users(defn) else kept
+    for d, f in customer_features_at(tables, sorted(dates), params, revenue_model, users=users):
         labels_of(d, f)
         if d == as_of:
             feats = f

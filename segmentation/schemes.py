@@ -22,14 +22,15 @@ import numpy as np
 import pandas as pd
 
 from segmentation.definition import RFM_CODES, Band, Definition
-from segmentation.rules import evaluate_rules
+from segmentation.features import USER_COLUMNS
+from segmentation.rules import evaluate_rules, named_words
 
 __all__ = [
     "Reference", "Distribution", "reference_of", "value_tier", "behavior", "lifecycle", "health_score", "health_band",
     "health_components", "HEALTH_COMPONENTS",
     "rfm_scores", "rfm_segment", "size_band", "icp_fit", "learn_icp_profile", "goal", "custom", "attribute",
     "label_all", "available_schemes", "segment_order", "SCHEMES", "ATTRIBUTE_SCHEMES", "NO_USAGE", "UNKNOWN",
-    "NOT_STATED", "behavior_measure", "REVENUE_ONLY_SCHEMES", "reads_activity",
+    "NOT_STATED", "behavior_measure", "REVENUE_ONLY_SCHEMES", "reads_activity", "reads_users",
 ]
 
 NO_USAGE = "No usage data"
@@ -611,6 +612,14 @@ def reads_activity(scheme: str) -> bool:
     """Whether a scheme (or two joined by "+") reads events, tickets or NPS answers through its features;
     when it does not, `features.without_activity` tables give it the same labels at a fraction of the cost."""
     return any(part not in REVENUE_ONLY_SCHEMES for part in scheme.split("+"))
+
+
+def reads_users(defn: Definition) -> bool:
+    """Whether labelling reads the active-user counts (features.USER_COLUMNS): only a custom rule can
+    (the word scan of rules.named_words; a rule that reads one without naming it fails as an unknown
+    column, never mislabels)."""
+    words = named_words(defn.custom.rules)
+    return any(c in words or f'"{c}"' in words for c in USER_COLUMNS)
 
 
 def available_schemes(columns: list[str], defn: Definition) -> list[str]:

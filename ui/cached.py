@@ -183,19 +183,24 @@ def _features_at(version: str, as_of: date, params_key: str, revenue_model: str,
 
 @st.cache_resource(show_spinner="Computing customer features at each month start…", max_entries=4)
 def _features_history(version: str, dates: tuple[date, ...], params_key: str, revenue_model: str,
-                      _params) -> dict[date, pd.DataFrame]:
+                      _params, users: bool) -> dict[date, pd.DataFrame]:
     """Features at several dates from one pass (customer_features_at: each event scanned once, not the
     whole history again at every date): the month starts economics labels with a scheme that reads
     activity. Held once; readers get shallow copies."""
     from segmentation.features import customer_features_at
 
-    return dict(customer_features_at(ibis_tables(), list(dates), _params, revenue_model))
+    return dict(customer_features_at(ibis_tables(), list(dates), _params, revenue_model,
+                                     users=None if users else ()))
 
 
 def history_features(version: str, dates: tuple[date, ...], definition_toml: str) -> dict[date, pd.DataFrame]:
-    """`features` at each of `dates`, computed together (see _features_history)."""
+    """`features` at each of `dates`, computed together (see _features_history), for labelling: without
+    the active-user counts (features.USER_COLUMNS) unless a custom rule reads them."""
+    from segmentation.schemes import reads_users
+
     params, key = _params_of(definition_toml)
-    found = _features_history(version, tuple(sorted(set(dates))), key, _revenue_model(version), params)
+    found = _features_history(version, tuple(sorted(set(dates))), key, _revenue_model(version), params,
+                              reads_users(definition(definition_toml)))
     return {d: _with_extras(version, d, definition_toml, f.copy(deep=False)) for d, f in found.items()}
 
 

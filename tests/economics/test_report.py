@@ -67,12 +67,15 @@ def test_the_sample_company_shows_its_planted_economics(tmp_path):
     toml = dump_definition(default_definition())
     # A custom rule that names the planted segment: Team-plan ARR ($1k-$10k) won by outbound sales.
     toml = toml.replace('rules = [', 'rules = [\n    { name = "Sales-led SMB", expr = '
-                        '"arr >= 1000 AND arr < 10000 AND channel = \'Outbound sales\'" },', 1)
+                        '"arr >= 1000 AND arr < 10000 AND channel = \'Outbound sales\'" },\n'
+                        '    { name = "Teams", expr = "active_users_30d >= 3" },', 1)
     defn = load_definition(toml)
     rep = build_report(tables, D(2026, 11, 1), defn, "subscription", schemes=["value_tier", "custom"])
     econ = rep["segment_economics"].set_index(["scheme", "segment"])
     assert econ.loc[("value_tier", "Enterprise"), "verdict"] == "healthy"
     assert econ.loc[("custom", "Sales-led SMB"), "verdict"] == "margin-draining"
+    # A rule reading active users: they are counted at every month start too (schemes.reads_users).
+    assert econ.loc[("custom", "Teams"), "customers"] > 0
     # Later cohorts (first paid on or after 2025-11) retain better six months in than earlier ones.
     cr = rep["cohort_retention"]
     six = cr[(cr["period"] == 6) & cr["complete"]]

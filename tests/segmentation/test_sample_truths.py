@@ -115,6 +115,13 @@ def test_features_at_dates_in_batches_equal_features_date_by_date(sample, monkey
     for d, frame in batched:
         pd.testing.assert_frame_equal(frame, customer_features(tables, d, params, model), obj=str(d))
     assert batched[-1][1]["active_days_30d"].sum() > 0 and batched[-1][1]["tickets_90d"].sum() > 0
+    # Active users counted at two of the dates only: the others' frames lack those columns alone.
+    counted = {dates[1], D}
+    lean = dict(features.customer_features_at(tables, dates, params, model, users=counted))
+    for d, frame in batched:
+        expected = frame if d in counted else frame.drop(columns=list(features.USER_COLUMNS))
+        pd.testing.assert_frame_equal(lean[d], expected, obj=str(d))
+    assert batched[-1][1]["active_users_30d"].sum() > 0
 
 
 @pytest.mark.parametrize("as_of", [D, dt.date(2026, 3, 1), dt.date(2025, 6, 15)])

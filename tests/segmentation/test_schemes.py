@@ -266,6 +266,15 @@ def test_an_attribute_with_more_values_than_16_bit_codes_hold_keeps_every_label(
     assert got.cat.categories[-1] == "Unknown"
 
 
+def test_only_a_custom_rule_naming_an_active_user_count_makes_labelling_read_it():
+    from segmentation.schemes import reads_users
+
+    assert not reads_users(DEFN)      # the default rules read events, features used, health and tenure
+    for expr in ("active_users_30d >= 3", 'SEAT_PCT_OF_LIMIT > 80', '"active_users_30d" > 1'):
+        assert reads_users(with_updates(DEFN, custom={"rules": [{"name": "Teams", "expr": expr}]})), expr
+    assert not reads_users(with_updates(DEFN, custom={"rules": [{"name": "Busy", "expr": "events_30d > 9"}]}))
+
+
 def test_custom_rules_first_match_wins_and_missing_inputs_do_not_match():
     f = frame(events_30d=[25, 25, 1, np.nan], features_used_30d=[6, 1, 1, 9], health_score=[90, 30, 30, 10],
               tenure_days=[100, 100, 100, 100])
