@@ -97,7 +97,9 @@ class _Shared:
         window = (self.months[0], add_months(self.months[-1], 1)) if self.months else None
         self.acquired_after = {m: d for m, d in after.items() if window and window[0] <= d <= window[1]}
         # Usage before the support rates (priced per call: an assumption edit needs no rescan).
-        self.usage_scan = usage_scan(dict(tables), as_of, a.churn_window_months)
+        # Seats are counted only for a seat cost (a distinct count of users: most of the events scan).
+        self.seats = a.infra_cost_per_seat > 0
+        self.usage_scan = usage_scan(dict(tables), as_of, a.churn_window_months, seats=self.seats)
         self.spend = fetch(tables["spend"]) if "spend" in tables else None
         self._codes_memo: tuple | None = None
         self.revenue = None
@@ -173,6 +175,7 @@ def _inputs(shared: _Shared, scheme: str, labels_at: LabelsAt, customer_ids_at: 
     if a.churn_window_months != shared.a.churn_window_months:
         raise ValueError("economics: the shared inputs were computed for a churn window of "
                          f"{shared.a.churn_window_months} months, not {a.churn_window_months}; compute them again.")
+    _check_seats(shared, a)
     return EconomicsInputs(
         ledger=shared.ledger, segment_at_d=segment_at_d, segment_history=segment_history,
         acquisition=acquisition[["customer_id", "first_paid_month", "channel", "segment", "value_tier"]],
@@ -181,10 +184,17 @@ def _inputs(shared: _Shared, scheme: str, labels_at: LabelsAt, customer_ids_at: 
         revenue_model=shared.revenue_model, revenue=shared.revenue)
 
 
+def _check_seats(shared: _Shared, a: Assumptions) -> None:
+    if a.infra_cost_per_seat > 0 and not shared.seats:
+        raise ValueError("economics: the shared inputs were computed without seats (a seat cost of 0), and the "
+                         f"assumptions now price seats at {a.infra_cost_per_seat}; compute them again.")
+
+
 def shared_inputs(tables: Mapping[str, ir.Table], as_of: date, defn: Definition,
                   revenue_model: str = "subscription") -> _Shared:
     """The scheme-independent inputs at one date (ledger, first payments, usage, spend), to reuse across
-    schemes, threshold and assumption changes: they depend only on the data and the churn window."""
+    schemes, threshold and assumption changes: they depend only on the data, the churn window and whether
+    seats have a cost (seats are counted only then)."""
     return _Shared(tables, as_of, defn, revenue_model, assumptions_of(defn))
 
 
@@ -217,6 +227,7 @@ def repriced(inputs: EconomicsInputs, shared: _Shared, a: Assumptions) -> Econom
     usage depends on them; segment_economics applies the rest (margin, costs, thresholds) itself."""
     if a.churn_window_months != inputs.window_months:
         raise ValueError("repriced: the churn window changed; compute the inputs again.")
+    _check_seats(shared, a)
     return replace(inputs, usage=priced_usage(shared.usage_scan, a))
 
 

@@ -308,20 +308,20 @@ def economics(version: str, as_of: date, scheme: str, definition_toml: str):
     from economics.unit import segment_economics
 
     a = assumptions_of(definition(definition_toml))
-    shared = _shared_inputs(version, as_of, a.churn_window_months, definition_toml)
+    shared = _shared_inputs(version, as_of, a.churn_window_months, a.infra_cost_per_seat > 0, definition_toml)
     inputs = _economics_inputs(version, as_of, scheme, _labels_key(definition_toml), a.churn_window_months,
-                               definition_toml)
+                               a.infra_cost_per_seat > 0, definition_toml)
     return segment_economics(repriced(inputs, shared, a), a)
 
 
 @st.cache_resource(show_spinner="Computing unit economics…", max_entries=24)
 def _economics_inputs(version: str, as_of: date, scheme: str, labels_key: str, churn_window_months: int,
-                      _definition_toml: str):
+                      seats: bool, _definition_toml: str):
     from economics.pipeline import economics_inputs
     from segmentation.schemes import reads_activity
 
     defn = definition(_definition_toml)
-    shared = _shared_inputs(version, as_of, churn_window_months, _definition_toml)
+    shared = _shared_inputs(version, as_of, churn_window_months, seats, _definition_toml)
     # D's features are the page's own; the month starts need only what the scheme reads: a scheme that
     # reads activity gets them from one pass over the events (history_features), the others from the
     # cheaper scan without events.
@@ -337,9 +337,10 @@ def _economics_inputs(version: str, as_of: date, scheme: str, labels_key: str, c
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _shared_inputs(version: str, as_of: date, churn_window_months: int, _definition_toml: str):
-    """Ledger, first payments, usage and spend at a date: keyed on what they depend on (the churn window,
-    not thresholds or cost assumptions), so no slider but the window rescans them."""
+def _shared_inputs(version: str, as_of: date, churn_window_months: int, seats: bool, _definition_toml: str):
+    """Ledger, first payments, usage and spend at a date: keyed on what they depend on (the churn window and
+    whether seats have a cost, not thresholds or other cost assumptions), so no slider but those rescans
+    them."""
     from economics.pipeline import shared_inputs
 
     return shared_inputs(ibis_tables(), as_of, definition(_definition_toml), _revenue_model(version))

@@ -102,6 +102,27 @@ def test_unit_economics_page_raising_support_cost_lowers_the_support_heavy_segme
     assert table.proto.placeholder == "n/a" and table.value["logo_churn"].isna().any()
 
 
+def test_a_definition_pricing_seats_and_reading_active_users_is_computed_with_both():
+    """Seats are counted only once they have a cost, and month-start features count active users only
+    when a rule names them: a definition asking for both gets both (no stale cached inputs)."""
+    at = open_page("pages/4_Unit_economics.py")
+    infra = lambda: at.dataframe[0].value.set_index("segment")["infra_cost_pcm"]  # noqa: E731
+    before = infra()
+    toml = at.session_state["p_definition_toml"].replace("[economics]\n", "[economics]\ninfra_cost_per_seat = 5.0\n", 1)
+    toml = toml.replace('expr = "events_30d >= 20 AND features_used_30d >= 5"', 'expr = "active_users_30d >= 3"')
+    at.switch_page("pages/2_Segments.py").run()
+    at.file_uploader(key="definition_upload").set_value(("seats.toml", toml.encode(), "application/toml")).run()
+    assert not at.exception and not at.error
+    assert at.session_state["p_definition_toml"] == toml
+    at.switch_page("pages/4_Unit_economics.py").run()
+    after = infra()
+    paying = before.index[before.index != "Not paying"]
+    assert (after[paying] > before[paying]).all()
+    at.selectbox(key="w_scheme").set_value("custom").run()
+    assert not at.exception
+    assert "Engaged power users" in set(at.dataframe[0].value["segment"])
+
+
 def test_cost_to_serve_page_shows_support_charts_and_adoption():
     at = open_page("pages/5_Cost_to_serve.py")
     titles = figure_titles(at)

@@ -117,6 +117,31 @@ def test_repriced_inputs_give_the_economics_of_the_new_assumptions():
         repriced(inputs, shared, assumptions_of(with_updates(DEFN, economics={"churn_window_months": 6})))
 
 
+def test_seats_are_counted_only_when_they_have_a_cost():
+    from economics.pipeline import assumptions_of, repriced
+
+    events = pd.DataFrame({"customer_id": ["a", "a", "a"], "user_id": ["u1", "u2", "u1"],
+                           "timestamp": pd.to_datetime(["2026-05-02", "2026-05-03", "2026-06-04"])})
+    t = tables() | {"events": ibis.memtable(events)}
+    free = shared_inputs(t, AS_OF, DEFN)                 # the default seat cost is 0: no distinct count
+    assert not free.seats and free.usage_scan["seats"].isna().all()
+    priced = with_updates(DEFN, economics={"infra_cost_per_seat": 10.0, "infra_cost_per_event": 0.0})
+    counted = shared_inputs(t, AS_OF, priced)
+    assert counted.seats and counted.usage_scan.set_index("customer_id").loc["a", "seats"] == 2
+    # At a seat cost of 0, counted seats change nothing.
+    pd.testing.assert_frame_equal(
+        economics_for(t, AS_OF, "value_tier", DEFN, features_at=features_at, shared=free).table,
+        economics_for(t, AS_OF, "value_tier", DEFN, features_at=features_at, shared=counted).table)
+    # a (Enterprise at D) has 2 seats at $10 a month.
+    row = economics_for(t, AS_OF, "value_tier", priced, features_at=features_at, shared=counted).table
+    assert row.set_index("segment").loc["Enterprise", "infra_cost_pcm"] == pytest.approx(20.0)
+    inputs = economics_inputs(t, AS_OF, "value_tier", DEFN, features_at=features_at, shared=free)
+    with pytest.raises(ValueError, match="without seats"):
+        repriced(inputs, free, assumptions_of(priced))
+    with pytest.raises(ValueError, match="without seats"):
+        economics_for(t, AS_OF, "value_tier", priced, features_at=features_at, shared=free)
+
+
 def test_customer_codes_are_reused_across_schemes_only_for_the_very_same_id_columns():
     from economics.pipeline import _inputs
     from segmentation.transitions import scheme_labels
