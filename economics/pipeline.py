@@ -19,7 +19,7 @@ from pandas.api.types import union_categoricals
 from economics.assumptions import Assumptions, parse_assumptions
 from economics.costs import priced_usage, usage_scan
 from economics.ledger import add_months, last_complete_month
-from economics.unit import EconomicsInputs, SegmentEconomics, encode_ids, segment_economics
+from economics.unit import UNLABELLED, EconomicsInputs, SegmentEconomics, attribute_cac, encode_ids, segment_economics
 from segmentation.definition import Definition
 from segmentation.features import customer_features, feature_params, fetch
 from segmentation.schemes import value_tier
@@ -102,6 +102,7 @@ class _Shared:
         self.usage_scan = usage_scan(dict(tables), as_of, a.churn_window_months, seats=self.seats)
         self.spend = fetch(tables["spend"]) if "spend" in tables else None
         self._codes_memo: tuple | None = None
+        self._cac_memo: tuple | None = None
         self.revenue = None
         if revenue_model == "transactional":
             self.revenue = fetch(tables["revenue"].select("customer_id", "date", "amount_cents"))
@@ -120,6 +121,25 @@ class _Shared:
         result = (ids, fp_codes, dict(zip(dates, date_codes)), uniques)
         self._codes_memo = (list(dates), given, result)
         return result
+
+
+    def cac(self, acquisition: pd.DataFrame, defn: Definition) -> tuple[pd.DataFrame | None, tuple | None]:
+        """CAC per new customer of the churn window with each one's segment at acquisition (as
+        segment_economics computes it), and the window. `acquisition`: this object's first payments, with
+        channel, segment and value tier at acquisition. Spend is attributed once per value-tier
+        definition, not once per scheme: attribution reads the first payments, channels and value tiers,
+        never the scheme's segments."""
+        if not self.months:
+            return None, None
+        window = (self.months[0], self.months[-1])
+        key = repr(defn.value_tier)
+        if self._cac_memo is None or self._cac_memo[0] != key:
+            cac = attribute_cac(acquisition.drop(columns="segment"), self.spend, *window)
+            rows = pd.Index(acquisition["customer_id"]).get_indexer(cac["customer_id"])
+            self._cac_memo = (key, cac, rows)
+        _, cac, rows = self._cac_memo
+        segment = pd.Series(acquisition["segment"].astype("object").to_numpy()[rows]).fillna(UNLABELLED)
+        return cac.assign(segment=segment.to_numpy()), window
 
 
 def _labels(parts: list[pd.Series]) -> pd.Series:
@@ -176,9 +196,11 @@ def _inputs(shared: _Shared, scheme: str, labels_at: LabelsAt, customer_ids_at: 
         raise ValueError("economics: the shared inputs were computed for a churn window of "
                          f"{shared.a.churn_window_months} months, not {a.churn_window_months}; compute them again.")
     _check_seats(shared, a)
+    acquisition = acquisition[["customer_id", "first_paid_month", "channel", "segment", "value_tier"]]
+    cac, cac_window = shared.cac(acquisition, defn)
     return EconomicsInputs(
         ledger=shared.ledger, segment_at_d=segment_at_d, segment_history=segment_history,
-        acquisition=acquisition[["customer_id", "first_paid_month", "channel", "segment", "value_tier"]],
+        acquisition=acquisition, cac=cac, cac_window=cac_window,
         usage=priced_usage(shared.usage_scan, a), window_months=a.churn_window_months, spend=shared.spend,
         as_of=as_of,
         revenue_model=shared.revenue_model, revenue=shared.revenue)

@@ -62,6 +62,9 @@ class EconomicsInputs:
     spend: month, amount, channel, segment (contract spend) or None.
     revenue: the contract revenue rows (customer_id, date, amount_cents); needed only for the
         transactional model (dates purchases for the inactivity rule).
+    cac: optional, CAC per new customer of the churn window with its segment at acquisition (attribute_cac's
+        columns and `segment`), computed by the caller for the window `cac_window` (first, last month); used
+        only when that is the window segment_economics measures, else computed from `acquisition`.
     """
 
     ledger: pd.DataFrame
@@ -74,6 +77,8 @@ class EconomicsInputs:
     as_of: date
     revenue_model: RevenueModel = "subscription"
     revenue: pd.DataFrame | None = None
+    cac: pd.DataFrame | None = None
+    cac_window: tuple[date, date] | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -412,6 +417,17 @@ def _attributed_cac(acquisition: pd.DataFrame, spend: pd.DataFrame | None, first
     return cac.copy()
 
 
+def cac_with_segments(acquisition: pd.DataFrame, spend: pd.DataFrame | None, first: date,
+                      last: date) -> pd.DataFrame:
+    """attribute_cac over the window [first, last] with each customer's segment at acquisition (the
+    acquisition's `segment`; missing: UNLABELLED)."""
+    cac = _attributed_cac(acquisition, spend, first, last)
+    acq_seg = acquisition.set_index("customer_id")["segment"].astype("object") \
+        if "segment" in acquisition else pd.Series(dtype="object")
+    cac["segment"] = cac["customer_id"].map(acq_seg).fillna(UNLABELLED)
+    return cac
+
+
 def _segment_churn(inputs: EconomicsInputs, first: date, last: date, inactivity_days: int,
                    segments: _SegmentTable) -> pd.DataFrame:
     """Per segment (at the start of each month) over [first, last]: exposure, churn and MRR movements."""
@@ -533,10 +549,10 @@ def segment_economics(inputs: EconomicsInputs, assumptions: Assumptions) -> Segm
     nrr = _nrr_by_segment(view, mrr_last, segments, last).set_index("segment")
     per = _per_customer(inputs, a, mrr_last, n, codes)
     has_spend = inputs.spend is not None and len(inputs.spend) > 0
-    cac = _attributed_cac(inputs.acquisition, inputs.spend, first, last)
-    acq_seg = inputs.acquisition.set_index("customer_id")["segment"].astype("object") \
-        if "segment" in inputs.acquisition else pd.Series(dtype="object")
-    cac["segment"] = cac["customer_id"].map(acq_seg).fillna(UNLABELLED)
+    if inputs.cac is not None and inputs.cac_window == (first, last):
+        cac = inputs.cac.copy()
+    else:
+        cac = cac_with_segments(inputs.acquisition, inputs.spend, first, last)
     blended_cac = math.nan
     if has_spend and len(cac):
         sp = inputs.spend.assign(month=_month_ts(inputs.spend["month"]))

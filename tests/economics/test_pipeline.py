@@ -142,6 +142,38 @@ def test_seats_are_counted_only_when_they_have_a_cost():
         economics_for(t, AS_OF, "value_tier", priced, features_at=features_at, shared=free)
 
 
+def test_cac_attributed_once_for_every_scheme_equals_cac_attributed_per_scheme():
+    from dataclasses import replace
+
+    from economics.pipeline import assumptions_of
+    from economics.unit import segment_economics
+
+    # June's Mid-market spend goes to c (first paid in June, $24k ARR); May's spend for all has no new
+    # customer in May and pools into June: c's CAC is $1,200.
+    spend = pd.DataFrame({"month": [D(2026, 5, 1), D(2026, 6, 1)], "amount": [900.0, 300.0],
+                          "channel": [None, None], "segment": [None, "Mid-market"]})
+    t = tables() | {"spend": ibis.memtable(spend.astype({"channel": "string", "segment": "string"}))}
+    shared = shared_inputs(t, AS_OF, DEFN)
+    a = assumptions_of(DEFN)
+    for scheme in ("value_tier", "value_tier+channel", "channel"):
+        inputs = economics_inputs(t, AS_OF, scheme, DEFN, features_at=features_at, shared=shared)
+        assert inputs.cac is not None
+        given = segment_economics(inputs, a)
+        computed = segment_economics(replace(inputs, cac=None, cac_window=None), a)
+        assert given.window == (pd.Timestamp(inputs.cac_window[0]), pd.Timestamp(inputs.cac_window[1]))
+        pd.testing.assert_frame_equal(given.table, computed.table)
+        pd.testing.assert_frame_equal(given.cac_by_customer, computed.cac_by_customer)
+        assert given.cac_by_customer.set_index("customer_id").loc["c", "cac"] == 1200.0
+    # Other value-tier bands (c is now "Large") attribute the segment spend again, not from the first
+    # definition's memo: June's Mid-market spend finds no new Mid-market customer.
+    bands = [{"label": "Small", "lower": 0, "upper": 20000}, {"label": "Large", "lower": 20000}]
+    other = with_updates(DEFN, value_tier={"bands": bands})
+    inputs = economics_inputs(t, AS_OF, "value_tier", other, features_at=features_at, shared=shared)
+    given = segment_economics(inputs, a).cac_by_customer
+    pd.testing.assert_frame_equal(given, segment_economics(replace(inputs, cac=None), a).cac_by_customer)
+    assert given.set_index("customer_id").loc["c", "cac"] == 900.0
+
+
 def test_customer_codes_are_reused_across_schemes_only_for_the_very_same_id_columns():
     from economics.pipeline import _inputs
     from segmentation.transitions import scheme_labels
