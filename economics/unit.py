@@ -15,7 +15,6 @@ the segment history, so the same rules produce MRR movements and segment churn.
 """
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import dataclass, field
 from datetime import date
@@ -400,28 +399,12 @@ def _window_status(inputs: EconomicsInputs, first: date, last: date,
     return _remember(_STATUS_MEMO, key, anchors, (frame, codes, positions))
 
 
-_CAC_MEMO: dict[tuple, tuple[tuple, pd.DataFrame]] = {}
-
-
-def _attributed_cac(acquisition: pd.DataFrame, spend: pd.DataFrame | None, first: date, last: date) -> pd.DataFrame:
-    """attribute_cac over the window (none without one), memoised on the acquisition rows' content and the
-    spend object: CAC does not depend on the scheme, and the report asks for it once per scheme."""
-    cols = [c for c in ("customer_id", "first_paid_month", "channel", "value_tier") if c in acquisition]
-    digest = hashlib.blake2b(pd.util.hash_pandas_object(acquisition[cols], index=False).to_numpy().tobytes(),
-                             digest_size=16).hexdigest()
-    key = (digest, tuple(cols), id(spend), first, last)
-    cac = _recall(_CAC_MEMO, key, (spend,))
-    if cac is None:
-        cac = _remember(_CAC_MEMO, key, (spend,), attribute_cac(acquisition, spend, first, last) if first <= last
-                        else attribute_cac(acquisition, None, last, last))
-    return cac.copy()
-
-
-def cac_with_segments(acquisition: pd.DataFrame, spend: pd.DataFrame | None, first: date,
+def _cac_with_segments(acquisition: pd.DataFrame, spend: pd.DataFrame | None, first: date,
                       last: date) -> pd.DataFrame:
     """attribute_cac over the window [first, last] with each customer's segment at acquisition (the
     acquisition's `segment`; missing: UNLABELLED)."""
-    cac = _attributed_cac(acquisition, spend, first, last)
+    cac = attribute_cac(acquisition, spend, first, last) if first <= last \
+        else attribute_cac(acquisition, None, last, last)
     acq_seg = acquisition.set_index("customer_id")["segment"].astype("object") \
         if "segment" in acquisition else pd.Series(dtype="object")
     cac["segment"] = cac["customer_id"].map(acq_seg).fillna(UNLABELLED)
@@ -552,7 +535,7 @@ def segment_economics(inputs: EconomicsInputs, assumptions: Assumptions) -> Segm
     if inputs.cac is not None and inputs.cac_window == (first, last):
         cac = inputs.cac.copy()
     else:
-        cac = cac_with_segments(inputs.acquisition, inputs.spend, first, last)
+        cac = _cac_with_segments(inputs.acquisition, inputs.spend, first, last)
     blended_cac = math.nan
     if has_spend and len(cac):
         sp = inputs.spend.assign(month=_month_ts(inputs.spend["month"]))
