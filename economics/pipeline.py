@@ -133,11 +133,12 @@ class _Shared:
             return None, None
         window = (self.months[0], self.months[-1])
         key = repr(defn.value_tier)
-        if self._cac_memo is None or self._cac_memo[0] != key:
+        memo = self._cac_memo  # read once: the app's sessions share this object across threads
+        if memo is None or memo[0] != key:
             cac = attribute_cac(acquisition.drop(columns="segment"), self.spend, *window)
-            rows = pd.Index(acquisition["customer_id"]).get_indexer(cac["customer_id"])
-            self._cac_memo = (key, cac, rows)
-        _, cac, rows = self._cac_memo
+            memo = (key, cac, pd.Index(acquisition["customer_id"]).get_indexer(cac["customer_id"]))
+            self._cac_memo = memo
+        _, cac, rows = memo
         segment = pd.Series(acquisition["segment"].astype("object").to_numpy()[rows]).fillna(UNLABELLED)
         return cac.assign(segment=segment.to_numpy()), window
 
