@@ -104,8 +104,9 @@ def wilson_interval(events: float, n: float, z: float = 1.959963984540054) -> tu
 
 
 def _month_ts(values: pd.Series) -> pd.Series:
-    ts = pd.to_datetime(values).dt.normalize()
-    return (ts - pd.to_timedelta(ts.dt.day - 1, unit="D")).astype("datetime64[us]")
+    """Each date's month start, datetime64[us] (missing stays NaT); numpy's month unit truncates."""
+    months = pd.to_datetime(values).to_numpy().astype("datetime64[M]").astype("datetime64[us]")
+    return pd.Series(months, index=values.index, name=values.name)
 
 
 def attribute_cac(acquisition: pd.DataFrame, spend: pd.DataFrame | None, first_month: date,

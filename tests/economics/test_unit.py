@@ -297,3 +297,15 @@ def test_nrr_and_grr_by_segment_use_the_segment_at_the_start_of_the_twelve_month
     assert (t.loc["B", "nrr"], t.loc["B", "grr"]) == (0.0, 0.0)
     assert out.blended.iloc[0]["nrr"] == pytest.approx(200 / 300)     # all: (150 + 50 + 0) / 300
     assert out.blended.iloc[0]["grr"] == pytest.approx(150 / 300)
+
+
+def test_month_starts_of_dates_timestamps_and_text_keep_missing_values():
+    from economics.unit import _month_ts
+
+    values = pd.Series([date(2026, 2, 28), pd.Timestamp("2025-12-31 23:59:59"), None, "2024-02-29"],
+                       dtype=object, index=[5, 6, 7, 8], name="month")
+    expected = pd.Series(pd.to_datetime(["2026-02-01", "2025-12-01", None, "2024-02-01"]).astype("datetime64[us]"),
+                         index=[5, 6, 7, 8], name="month")
+    pd.testing.assert_series_equal(_month_ts(values), expected)
+    seconds = pd.Series(pd.to_datetime(["2026-07-01", "2026-07-31"]).astype("datetime64[s]"))
+    assert _month_ts(seconds).tolist() == [pd.Timestamp("2026-07-01")] * 2
