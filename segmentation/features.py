@@ -277,19 +277,16 @@ def _distinct(table: ibis.Table, value: ibis.Value, lowest: int, highest: int) -
     return bit_count(bitstring_agg(value - lowest, 0, highest - lowest))
 
 
-def _distinct_days(ev: ibis.Table, span: tuple[dt.date, dt.date] | None = None) -> ibis.Value:
-    """Distinct calendar days with an event, per group (first and last day: `span`, else looked up)."""
+def _distinct_days(ev: ibis.Table) -> ibis.Value:
+    """Distinct calendar days with an event, per group (on DuckDB a bitmap over the first to the last day,
+    looked up first)."""
     days = ev.timestamp.date().delta(ibis.literal(_DAY_ZERO), unit="day")
-    if span is not None:
-        lowest, highest = ((day - _DAY_ZERO).days for day in span)
-    elif _on_duckdb(ev):
-        found = ev.aggregate(lowest=days.min(), highest=days.max()).execute()
-        if found.empty or pd.isna(found["lowest"].iloc[0]):
-            return days.nunique()
-        lowest, highest = int(found["lowest"].iloc[0]), int(found["highest"].iloc[0])
-    else:
+    if not _on_duckdb(ev):
         return days.nunique()
-    return _distinct(ev, days, lowest, highest)
+    found = ev.aggregate(lowest=days.min(), highest=days.max()).execute()
+    if found.empty or pd.isna(found["lowest"].iloc[0]):
+        return days.nunique()
+    return _distinct(ev, days, int(found["lowest"].iloc[0]), int(found["highest"].iloc[0]))
 
 
 def _event_names(ev: ibis.Table, column: str) -> list[str] | None:
@@ -313,25 +310,21 @@ def _distinct_names(table: ibis.Table, column: str, names: list[str] | None) -> 
     return _distinct(table, position, 0, len(names) - 1)
 
 
-def _history_expr(events: ibis.Table, params: FeatureParams, end: dt.date,
-                  start: dt.date | None = None) -> ibis.Table:
-    """Per customer, over the events in [start, end) (start None: every event before end): last_event,
-    first_event, event_days_window (distinct calendar days with an event), and first_key_event when a
-    key event is set."""
-    ev = events.filter(events.timestamp < ibis.literal(_midnight(end)))
-    span = None
-    if start is not None:
-        ev = ev.filter(ev.timestamp >= ibis.literal(_midnight(start)))
-        span = (start, end - dt.timedelta(days=1))
-    metrics: dict[str, Any] = dict(
-        last_event=ev.timestamp.max(),                       # last active moment
-        first_event=ev.timestamp.min(),
-        event_days_window=_distinct_days(ev, span),          # distinct calendar days with an event
-    )
-    if "event" in events.columns and params.key_event:
-        # First time the key event happened.
+def _history_metrics(ev: ibis.Table, params: FeatureParams, days: ibis.Value) -> dict[str, Any]:
+    """Per group of the events `ev`: last_event (last active moment), first_event, event_days_window
+    (`days`: the distinct calendar days with an event it counts), and first_key_event (the first time the
+    key event happened) when a key event is set."""
+    metrics: dict[str, Any] = dict(last_event=ev.timestamp.max(), first_event=ev.timestamp.min(),
+                                   event_days_window=days)
+    if "event" in ev.columns and params.key_event:
         metrics["first_key_event"] = ev.timestamp.min(where=ev.event == params.key_event)
-    return ev.group_by("customer_id").aggregate(**metrics)
+    return metrics
+
+
+def _history_expr(events: ibis.Table, params: FeatureParams, end: dt.date) -> ibis.Table:
+    """_history_metrics per customer over every event before `end`."""
+    ev = events.filter(events.timestamp < ibis.literal(_midnight(end)))
+    return ev.group_by("customer_id").aggregate(**_history_metrics(ev, params, _distinct_days(ev)))
 
 
 def _history_window_expr(events: ibis.Table, d: dt.date, params: FeatureParams) -> ibis.Table:
@@ -339,12 +332,8 @@ def _history_window_expr(events: ibis.Table, d: dt.date, params: FeatureParams) 
     event) over all events before D, active days within [D - N days, D)."""
     ev = events.filter(events.timestamp < ibis.literal(_midnight(d)))
     in_window = ev.timestamp >= ibis.literal(_midnight(d - dt.timedelta(days=params.lookback_days)))
-    metrics: dict[str, Any] = dict(
-        last_event=ev.timestamp.max(), first_event=ev.timestamp.min(),
-        event_days_window=ev.timestamp.date().nunique(where=in_window))
-    if "event" in events.columns and params.key_event:
-        metrics["first_key_event"] = ev.timestamp.min(where=ev.event == params.key_event)
-    return ev.group_by("customer_id").aggregate(**metrics)
+    days = ev.timestamp.date().nunique(where=in_window)
+    return ev.group_by("customer_id").aggregate(**_history_metrics(ev, params, days))
 
 
 def _last_30_features(events: ibis.Table, dates: _Dates) -> ibis.Table:
@@ -496,7 +485,7 @@ class _Windowed:
         self.scans = _scans(tables, params)
         self.dates = _Dates(dates, params)
         # The dates whose frames count active users (all by default; see customer_features_at).
-        self.user_dates = _Dates([d for d in dates if users is None or d in users], params)
+        self.user_dates = self.dates if users is None else _Dates([d for d in dates if d in users], params)
         self.rows = rows
         self.parts: dict[tuple[str, dt.date], tuple] = {}
 
@@ -738,18 +727,12 @@ def _assemble(tables: Mapping[str, ibis.Table], d: dt.date, params: FeatureParam
 
 def _history_increments(events: ibis.Table, params: FeatureParams, dates: _Dates,
                         windows: list[tuple[dt.date, dt.date]]) -> ibis.Table:
-    """_history_expr over each of several windows of days [start, end), in one query: per customer and
+    """_history_metrics over each of several windows of days [start, end), in one query: per customer and
     window (`_k`)."""
     ev = dates.join_days(events, "timestamp", windows)
     longest = max((end - start).days for start, end in windows)
-    metrics: dict[str, Any] = dict(
-        last_event=ev.timestamp.max(),
-        first_event=ev.timestamp.min(),
-        event_days_window=_distinct(ev, ev._day, 0, longest - 1),   # distinct calendar days with an event
-    )
-    if "event" in events.columns and params.key_event:
-        metrics["first_key_event"] = ev.timestamp.min(where=ev.event == params.key_event)
-    return ev.group_by(_BY_DATE).aggregate(**metrics)
+    days = _distinct(ev, ev._day, 0, longest - 1)   # distinct calendar days with an event
+    return ev.group_by(_BY_DATE).aggregate(**_history_metrics(ev, params, days))
 
 
 class _EventHistory:
