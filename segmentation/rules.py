@@ -127,10 +127,11 @@ def _rule_frame(features: pd.DataFrame, columns: list) -> pd.DataFrame:
     return frame
 
 
-def named_words(rules: Sequence[Rule]) -> set[str]:
-    """Every word of the rules' expressions, lower case (a quoted name with its quotes): a superset of the
-    columns they read."""
-    return {w.lower() for r in rules for w in re.findall(r'[A-Za-z_][A-Za-z0-9_]*|"[^"]+"', r.expr)}
+def named_columns(rules: Sequence[Rule], columns: Sequence) -> list:
+    """The `columns` the rules' expressions name, bare or quoted, in any case: found by a scan of their
+    words, so a superset of the columns they read (a word in a string literal counts too)."""
+    words = {w.lower() for r in rules for w in re.findall(r'[A-Za-z_][A-Za-z0-9_]*|"[^"]+"', r.expr)}
+    return [c for c in columns if str(c).lower() in words or f'"{str(c).lower()}"' in words]
 
 
 def evaluate_rules(features: pd.DataFrame, rules: Sequence[Rule], default_label: str) -> pd.Series:
@@ -149,8 +150,7 @@ def evaluate_rules(features: pd.DataFrame, rules: Sequence[Rule], default_label:
     for rule in rules:
         validate_expression(rule.name, rule.expr)
     # Only the columns the rules name go to DuckDB (copying every feature column costs more than the rules).
-    words = named_words(rules)
-    used = [c for c in features.columns if str(c).lower() in words or f'"{str(c).lower()}"' in words]
+    used = named_columns(rules, list(features.columns))
     con = _connection(_rule_frame(features, used or list(features.columns[:1])))
     try:
         for rule in rules:

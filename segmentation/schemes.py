@@ -23,7 +23,7 @@ import pandas as pd
 
 from segmentation.definition import RFM_CODES, Band, Definition
 from segmentation.features import USER_COLUMNS
-from segmentation.rules import evaluate_rules, named_words
+from segmentation.rules import evaluate_rules, named_columns
 
 __all__ = [
     "Reference", "Distribution", "reference_of", "value_tier", "behavior", "lifecycle", "health_score", "health_band",
@@ -616,10 +616,9 @@ def reads_activity(scheme: str) -> bool:
 
 def reads_users(defn: Definition) -> bool:
     """Whether labelling reads the active-user counts (features.USER_COLUMNS): only a custom rule can
-    (the word scan of rules.named_words; a rule that reads one without naming it fails as an unknown
-    column, never mislabels)."""
-    words = named_words(defn.custom.rules)
-    return any(c in words or f'"{c}"' in words for c in USER_COLUMNS)
+    (rules.named_columns; a rule that reads one without naming it fails as an unknown column, never
+    mislabels)."""
+    return bool(named_columns(defn.custom.rules, USER_COLUMNS))
 
 
 def available_schemes(columns: list[str], defn: Definition) -> list[str]:
