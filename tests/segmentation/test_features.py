@@ -168,3 +168,28 @@ def test_event_names_counted_by_bitmap_skip_missing_names_like_count_distinct(mo
     # a: x, y (the unnamed event is not a feature) on 3 days; b: no named event, 1 day; c: nothing in 30 days
     assert fast["features_used_30d"].tolist() == [2.0, 0.0, 0.0]
     assert fast["active_days_30d"].tolist() == [3.0, 1.0, 0.0]
+
+
+def test_active_days_over_all_history_counted_by_blocks_equal_count_distinct(monkeypatch):
+    """On DuckDB the all-history active days are summed over blocks of 63 days (features._history_expr): days
+    on both sides of a block edge, far apart, before 2000 (negative day numbers) and twice on one day are
+    each counted once, as COUNT(DISTINCT day) counts them; first and last event and first key event too."""
+    import segmentation.features as features
+    from segmentation.features import fetch
+
+    stamps = ["1999-12-31 23:00", "2000-01-01 01:00", "2000-03-04 00:00", "2000-03-04 09:00", "2000-03-05 00:00",
+              "2025-01-01 00:00", "2026-05-30 12:00"]
+    events = pd.DataFrame({"customer_id": ["a"] * 7 + ["b"], "timestamp": pd.to_datetime(stamps + ["2026-05-30 00:00"]),
+                           "event": ["x", "k", "x", "k", "x", "x", "x", "x"]})
+    params = features.FeatureParams(key_event="k")
+    expr = features._history_expr(ibis.memtable(events), params, dt.date(2026, 6, 1))
+    assert "_block" in ibis.to_sql(expr)  # the DuckDB path
+    fast = fetch(expr).sort_values("customer_id", ignore_index=True)
+    monkeypatch.setattr(features, "BITMAPS", False)
+    portable = fetch(features._history_expr(ibis.memtable(events), params, dt.date(2026, 6, 1)))
+    pd.testing.assert_frame_equal(fast, portable.sort_values("customer_id", ignore_index=True), check_dtype=False)
+    # 2000-01-01 is day 0 of a block and 2000-03-04 (day 63) opens the next: 6 distinct days for a, 1 for b
+    assert fast["event_days_window"].tolist() == [6, 1]
+    assert fast["first_key_event"].iloc[0] == pd.Timestamp("2000-01-01 01:00")
+    assert fast["first_event"].iloc[0] == pd.Timestamp("1999-12-31 23:00")
+    assert fast["last_event"].iloc[0] == pd.Timestamp("2026-05-30 12:00")
