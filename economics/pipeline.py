@@ -19,7 +19,8 @@ from pandas.api.types import union_categoricals
 from economics.assumptions import Assumptions, parse_assumptions
 from economics.costs import priced_usage, usage_scan
 from economics.ledger import add_months, last_complete_month
-from economics.unit import UNLABELLED, EconomicsInputs, SegmentEconomics, attribute_cac, encode_ids, segment_economics
+from economics.unit import (UNLABELLED, EconomicsInputs, SegmentEconomics, attribute_cac, encode_ids,
+                           ledger_customers, segment_economics)
 from segmentation.definition import Definition
 from segmentation.features import customer_features, feature_params, fetch
 from segmentation.schemes import value_tier
@@ -108,17 +109,22 @@ class _Shared:
             self.revenue = fetch(tables["revenue"].select("customer_id", "date", "amount_cents"))
 
     def customer_codes(self, dates: list[date], customer_ids_at: Callable[[date], pd.Series]):
-        """The customer ids at each date (strings, indexed 0..n-1), the codes of the first paid customers
-        and of each date's ids in one code space (encode_ids), and the ids of the codes. Memoised for the
+        """The customer ids at each date (strings, indexed 0..n-1); the codes of the first paid customers,
+        of the usage rows and of each date's ids, in the code space segment_economics uses (encode_ids after
+        the ledger's customers: EconomicsInputs.customer_codes); and the ids of the codes. Memoised for the
         id columns last given, when customer_ids_at returns the very same objects (the report's does, for
         every scheme: one factorize instead of one per scheme)."""
         given = [customer_ids_at(d) for d in dates]
-        memo = self._codes_memo
+        memo = self._codes_memo  # read once: the app's sessions share this object across threads
         if memo is not None and memo[0] == dates and all(a is b for a, b in zip(memo[1], given)):
             return memo[2]
         ids = {d: g.astype("str").reset_index(drop=True) for d, g in zip(dates, given)}
-        (fp_codes, *date_codes), uniques = encode_ids(self.first_paid["customer_id"], *ids.values())
-        result = (ids, fp_codes, dict(zip(dates, date_codes)), uniques)
+        (_, fp_codes, usage_codes, *date_codes), uniques = encode_ids(
+            ledger_customers(self.ledger), self.first_paid["customer_id"], self.usage_scan["customer_id"],
+            *ids.values())
+        # The dtype of the ids as a categorical of the codes (its categories checked once, not per scheme).
+        dtype = pd.CategoricalDtype(uniques.astype("str"))
+        result = (ids, fp_codes, usage_codes, dict(zip(dates, date_codes)), dtype)
         self._codes_memo = (list(dates), given, result)
         return result
 
@@ -157,8 +163,8 @@ def _inputs(shared: _Shared, scheme: str, labels_at: LabelsAt, customer_ids_at: 
     as_of, months = shared.as_of, shared.months
     defn = defn or shared.defn
     dates = sorted({as_of, *months, *shared.acquired_after.values()})
-    ids, fp_codes, position, uniques = shared.customer_codes(dates, customer_ids_at)
-    n = len(uniques)
+    ids, fp_codes, usage_codes, position, id_dtype = shared.customer_codes(dates, customer_ids_at)
+    n = len(id_dtype.categories)
     labels = {d: labels_at(d, scheme).reset_index(drop=True) for d in dates}
 
     acquisition = shared.first_paid.drop(columns="mrr_cents")
@@ -168,7 +174,7 @@ def _inputs(shared: _Shared, scheme: str, labels_at: LabelsAt, customer_ids_at: 
     # each customer once, not once per month.
     history_codes = np.concatenate([position[m] for m in months]) if months else np.array([], dtype="int64")
     segment_history = pd.DataFrame({
-        "customer_id": pd.Categorical.from_codes(history_codes, categories=uniques.astype("str")),
+        "customer_id": pd.Categorical.from_codes(history_codes, dtype=id_dtype),
         "month": np.repeat(np.array([pd.Timestamp(m) for m in months], dtype="datetime64[us]"),
                            [len(ids[m]) for m in months]),
         "segment": _labels([labels[m] for m in months])})
@@ -203,8 +209,10 @@ def _inputs(shared: _Shared, scheme: str, labels_at: LabelsAt, customer_ids_at: 
         ledger=shared.ledger, segment_at_d=segment_at_d, segment_history=segment_history,
         acquisition=acquisition, cac=cac, cac_window=cac_window,
         usage=priced_usage(shared.usage_scan, a), window_months=a.churn_window_months, spend=shared.spend,
-        as_of=as_of,
-        revenue_model=shared.revenue_model, revenue=shared.revenue)
+        as_of=as_of, revenue_model=shared.revenue_model, revenue=shared.revenue,
+        # The ids as codes of the shared code space (the usage priced keeps the scan's rows in order).
+        customer_codes={"segment_at_d": position[as_of], "segment_history": history_codes,
+                        "acquisition": fp_codes, "usage": usage_codes})
 
 
 def _check_seats(shared: _Shared, a: Assumptions) -> None:

@@ -16,12 +16,14 @@ the segment history, so the same rules produce MRR movements and segment churn.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
 import ibis
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from economics.assumptions import Assumptions
 from economics.costs import observed_months
@@ -31,7 +33,7 @@ from economics.mrr import RevenueModel, customer_months
 from segmentation.features import drop_memtables, fetch
 
 __all__ = ["EconomicsInputs", "SegmentEconomics", "segment_economics", "attribute_cac", "wilson_interval",
-           "verdict", "waterfall", "encode_ids", "ALL_CUSTOMERS", "UNATTRIBUTED", "ECONOMICS_COLUMNS"]
+           "verdict", "waterfall", "encode_ids", "ledger_customers", "CODED_FRAMES", "ALL_CUSTOMERS", "UNATTRIBUTED", "ECONOMICS_COLUMNS"]
 
 ALL_CUSTOMERS = "All customers"
 UNATTRIBUTED = "Unattributed"
@@ -64,6 +66,11 @@ class EconomicsInputs:
     cac: optional, CAC per new customer of the churn window with its segment at acquisition (attribute_cac's
         columns and `segment`), computed by the caller for the window `cac_window` (first, last month); used
         only when that is the window segment_economics measures, else computed from `acquisition`.
+    customer_codes: optional, the integer codes of the customer_id column of segment_at_d, segment_history,
+        acquisition and usage (keys CODED_FRAMES), row for row, in one code space in which the ledger's
+        customers in order of first appearance have codes 0, 1, ... (as `encode_ids(ledger ids, ...)` gives
+        them); from a caller that builds inputs for many schemes over the same customers, so that the ids
+        are hashed once, not once per scheme. Without it segment_economics encodes the ids itself.
     """
 
     ledger: pd.DataFrame
@@ -78,6 +85,10 @@ class EconomicsInputs:
     revenue: pd.DataFrame | None = None
     cac: pd.DataFrame | None = None
     cac_window: tuple[date, date] | None = None
+    customer_codes: Mapping[str, np.ndarray] | None = None
+
+
+CODED_FRAMES: tuple[str, ...] = ("segment_at_d", "segment_history", "acquisition", "usage")
 
 
 @dataclass(frozen=True, eq=False)
@@ -292,6 +303,29 @@ def encode_ids(*columns: pd.Series) -> tuple[list[np.ndarray], pd.Index]:
     return out, pd.Index(uniques)
 
 
+def ledger_customers(ledger: pd.DataFrame) -> pd.Series:
+    """The ledger's customer ids in order of first appearance: the first codes of the code space of
+    segment_economics (EconomicsInputs.customer_codes). Memoised for the ledger object."""
+    return _ledger_view(ledger).ids
+
+
+def _customer_codes(inputs: EconomicsInputs, view: _LedgerView) -> tuple[dict[str, np.ndarray], int]:
+    """The codes of CODED_FRAMES' customer ids (the inputs' own, or encode_ids over the ledger view's ids
+    and theirs), and the size of the code space."""
+    frames = {name: getattr(inputs, name) for name in CODED_FRAMES}
+    if inputs.customer_codes is not None:
+        codes = {name: np.asarray(inputs.customer_codes[name], dtype="int64") for name in CODED_FRAMES}
+        for name, frame in frames.items():
+            if len(codes[name]) != len(frame):
+                raise ValueError(f"EconomicsInputs.customer_codes[{name!r}] has {len(codes[name]):,} codes for "
+                                 f"{len(frame):,} rows; compute the codes from the same frames.")
+        top = max([len(view.ids) - 1] + [int(c.max()) for c in codes.values() if len(c)])
+        return codes, top + 1
+    found, uniques = encode_ids(view.ids, *(f["customer_id"] if "customer_id" in f else pd.Series([], dtype="str")
+                                            for f in frames.values()))
+    return dict(zip(CODED_FRAMES, found[1:])), len(uniques) + 1  # one more for a missing id in a categorical
+
+
 def _by_code(n: int, codes: np.ndarray, values: np.ndarray, fill: float = math.nan) -> np.ndarray:
     """An array over the code space: values at their customers' codes, `fill` elsewhere."""
     out = np.full(n, fill, dtype="float64")
@@ -322,7 +356,7 @@ class _SegmentTable:
            n: int) -> "_SegmentTable":
         mpos = _month_positions(history["month"], months)
         labels, names = pd.factorize(history["segment"])  # a missing label -> -1 -> "no label"
-        table = np.zeros((len(months), n), dtype="int32")
+        table = np.zeros((len(months), n), dtype=np.min_scalar_type(-len(names) - 1))  # int8 for < 128 names
         ok = mpos >= 0
         table[mpos[ok], history_codes[ok]] = labels[ok] + 1
         return cls(months, table, np.array([UNLABELLED] + [str(s) for s in names], dtype=object))
@@ -369,12 +403,10 @@ def _window_status(inputs: EconomicsInputs, first: date, last: date,
     view = _ledger_view(inputs.ledger)
     # Customers go to the engine as their codes (the ledger view's; a customer found only in the revenue
     # table takes a code after those), so the customer-months come back as integers, not ids to hash.
-    led = inputs.ledger[["month", "revenue_cents", "mrr_cents", "refund_cents"]].copy()
-    led.insert(0, "customer_id", view.code.astype("int64"))
-    led["month"] = _month_ts(led["month"]).dt.date
-    schema = {"customer_id": "int64", "month": "date", "revenue_cents": "int64", "mrr_cents": "int64",
-              "refund_cents": "int64"}
-    ledger_t = ibis.memtable(led.astype({c: "int64" for c in schema if c.endswith("cents")}), schema=schema)
+    # An Arrow table (months as dates straight from datetime64, no Python date objects).
+    ledger_t = ibis.memtable(pa.table({
+        "customer_id": view.code.astype("int64"), "month": pa.array(view.month.astype("datetime64[D]")),
+        **{c: inputs.ledger[c].to_numpy(dtype="int64") for c in ("revenue_cents", "mrr_cents", "refund_cents")}}))
     revenue_t = None
     if inputs.revenue_model == "transactional":
         if inputs.revenue is None:
@@ -512,12 +544,7 @@ def segment_economics(inputs: EconomicsInputs, assumptions: Assumptions) -> Segm
         first = max(first, add_months(as_date(data_first), 1))
     window = (pd.Timestamp(first), pd.Timestamp(last)) if first <= last else (None, None)
 
-    names = ("segment_at_d", "segment_history", "acquisition", "usage")
-    frames = [inputs.segment_at_d, inputs.segment_history, inputs.acquisition, inputs.usage]
-    (_, *found), uniques = encode_ids(view.ids, *(f["customer_id"] if "customer_id" in f else
-                                                  pd.Series([], dtype="str") for f in frames))
-    codes = dict(zip(names, found))
-    n = len(uniques) + 1  # one more for a missing id in a categorical column
+    codes, n = _customer_codes(inputs, view)
     months = _window_months(first, last) if first <= last else []
     nrr_month = pd.Timestamp(add_months(last, -11))
     segments = _SegmentTable.of(inputs.segment_history, codes["segment_history"],

@@ -24,8 +24,8 @@ MRR = {
 MONTHS = [D(2026, m, 1) for m in range(1, 7)]
 
 
-def tables() -> dict[str, ibis.Table]:
-    rows = [(c, m, v * 100) for c, values in MRR.items() for m, v in zip(MONTHS, values) if v]
+def tables(mrr: dict[str, list[int]] = MRR) -> dict[str, ibis.Table]:
+    rows = [(c, m, v * 100) for c, values in mrr.items() for m, v in zip(MONTHS, values) if v]
     ledger = pd.DataFrame(rows, columns=["customer_id", "month", "revenue_cents"])
     ledger["mrr_cents"] = ledger["revenue_cents"]
     ledger["refund_cents"] = 0
@@ -200,3 +200,27 @@ def test_customer_codes_are_reused_across_schemes_only_for_the_very_same_id_colu
         pd.testing.assert_frame_equal(inputs.segment_history, expected.segment_history)
         pd.testing.assert_frame_equal(inputs.acquisition, expected.acquisition)
         pd.testing.assert_frame_equal(inputs.segment_at_d, expected.segment_at_d)
+
+
+def test_economics_from_the_shared_customer_codes_equal_economics_encoding_the_ids_itself():
+    """The shared inputs hand each scheme its frames' ids as codes of one code space (ids hashed once per
+    report, not once per scheme); segment_economics with them equals segment_economics hashing the ids
+    itself, and codes that do not fit the frames are refused."""
+    from dataclasses import replace
+
+    from economics.pipeline import assumptions_of
+    from economics.unit import CODED_FRAMES, segment_economics
+
+    t = tables({**MRR, "b": [50, 50, 50, 50, 50, 0]})  # b churns in June
+    shared = shared_inputs(t, AS_OF, DEFN)
+    a = assumptions_of(DEFN)
+    for scheme in ("value_tier", "value_tier+channel"):
+        inputs = economics_inputs(t, AS_OF, scheme, DEFN, features_at=features_at, shared=shared)
+        assert set(inputs.customer_codes) == set(CODED_FRAMES)
+        given, own = segment_economics(inputs, a), segment_economics(replace(inputs, customer_codes=None), a)
+        assert given.table["customers"].sum() > 0 and given.table["churn_events"].sum() > 0
+        pd.testing.assert_frame_equal(given.table, own.table, obj=scheme)
+        pd.testing.assert_frame_equal(given.blended, own.blended, obj=scheme)
+    short = {**inputs.customer_codes, "usage": inputs.customer_codes["usage"][:-1]}
+    with pytest.raises(ValueError, match="customer_codes\\['usage'\\]"):
+        segment_economics(replace(inputs, customer_codes=short), a)
