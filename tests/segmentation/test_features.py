@@ -6,6 +6,7 @@ import datetime as dt
 import ibis
 import numpy as np
 import pandas as pd
+import pytest
 
 from segmentation.features import FeatureParams, customer_features, feature_params, without_activity
 from segmentation.definition import load_definition
@@ -170,26 +171,55 @@ def test_event_names_counted_by_bitmap_skip_missing_names_like_count_distinct(mo
     assert fast["active_days_30d"].tolist() == [3.0, 1.0, 0.0]
 
 
-def test_active_days_over_all_history_counted_by_blocks_equal_count_distinct(monkeypatch):
-    """On DuckDB the all-history active days are summed over blocks of 63 days (features._history_expr): days
-    on both sides of a block edge, far apart, before 2000 (negative day numbers) and twice on one day are
-    each counted once, as COUNT(DISTINCT day) counts them; first and last event and first key event too."""
+@pytest.mark.parametrize("wide", [True, False])
+def test_active_days_over_all_history_counted_by_blocks_equal_count_distinct(monkeypatch, wide):
+    """On DuckDB the all-history active days are summed over blocks of 127 (or 63) days
+    (features._history_expr): days on both sides of a block edge, far apart, before 2000 (negative day
+    numbers) and twice on one day are each counted once, as COUNT(DISTINCT day) counts them; first and last
+    event and first key event too."""
     import segmentation.features as features
     from segmentation.features import fetch
 
-    stamps = ["1999-12-31 23:00", "2000-01-01 01:00", "2000-03-04 00:00", "2000-03-04 09:00", "2000-03-05 00:00",
-              "2025-01-01 00:00", "2026-05-30 12:00"]
-    events = pd.DataFrame({"customer_id": ["a"] * 7 + ["b"], "timestamp": pd.to_datetime(stamps + ["2026-05-30 00:00"]),
-                           "event": ["x", "k", "x", "k", "x", "x", "x", "x"]})
+    # 2000-01-01 is day 0; day 63 (2000-03-04) opens a 63-day block, day 127 (2000-05-07) a 127-day one.
+    stamps = ["1999-12-31 23:00", "2000-01-01 01:00", "2000-03-04 00:00", "2000-05-06 00:00", "2000-05-07 00:00",
+              "2000-05-07 09:00", "2025-01-01 00:00", "2026-05-30 12:00"]
+    events = pd.DataFrame({"customer_id": ["a"] * 8 + ["b"], "timestamp": pd.to_datetime(stamps + ["2026-05-30 00:00"]),
+                           "event": ["x", "k", "x", "x", "k", "x", "x", "x", "x"]})
     params = features.FeatureParams(key_event="k")
-    expr = features._history_expr(ibis.memtable(events), params, dt.date(2026, 6, 1))
+    expr = features._history_expr(ibis.memtable(events), params, dt.date(2026, 6, 1), wide=wide)
     assert "_block" in ibis.to_sql(expr)  # the DuckDB path
     fast = fetch(expr).sort_values("customer_id", ignore_index=True)
     monkeypatch.setattr(features, "BITMAPS", False)
     portable = fetch(features._history_expr(ibis.memtable(events), params, dt.date(2026, 6, 1)))
     pd.testing.assert_frame_equal(fast, portable.sort_values("customer_id", ignore_index=True), check_dtype=False)
-    # 2000-01-01 is day 0 of a block and 2000-03-04 (day 63) opens the next: 6 distinct days for a, 1 for b
-    assert fast["event_days_window"].tolist() == [6, 1]
+    assert fast["event_days_window"].tolist() == [7, 1]
     assert fast["first_key_event"].iloc[0] == pd.Timestamp("2000-01-01 01:00")
     assert fast["first_event"].iloc[0] == pd.Timestamp("1999-12-31 23:00")
     assert fast["last_event"].iloc[0] == pd.Timestamp("2026-05-30 12:00")
+
+
+def test_history_falls_back_to_narrow_blocks_when_the_engine_runs_out_of_memory(tiny_tables, monkeypatch):
+    """DuckDB does not spill the 127-day blocks' states: out of memory, the history is computed again with
+    63-day blocks (features._history_result), with the same features; any other error is raised."""
+    import segmentation.features as features
+
+    class OutOfMemoryException(Exception):
+        pass
+
+    expected = customer_features(tiny_tables, D, FeatureParams())
+    original = features._Rows.positioned
+    seen = []
+
+    def positioned(self, expr, join=True):
+        wide = "FACTORIAL" in ibis.to_sql(expr).upper()
+        seen.append(wide)
+        if wide:
+            raise OutOfMemoryException("Out of Memory Error: could not allocate block")
+        return original(self, expr, join)
+
+    monkeypatch.setattr(features._Rows, "positioned", positioned)
+    pd.testing.assert_frame_equal(customer_features(tiny_tables, D, FeatureParams()), expected)
+    assert True in seen and seen.count(True) == 1
+    monkeypatch.setattr(features, "_history_expr", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("other")))
+    with pytest.raises(RuntimeError, match="other"):
+        customer_features(tiny_tables, D, FeatureParams())
