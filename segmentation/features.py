@@ -787,7 +787,7 @@ def _assemble(tables: Mapping[str, ibis.Table], d: dt.date, params: FeatureParam
     out["seat_pct_of_limit"] = pct(out["active_users_30d"], "seat_limit")
 
     # -- attributes: every other customers column ------------------------------------------
-    result = out[[c for c in FEATURE_COLUMNS if users or c not in USER_COLUMNS]].copy()
+    result = out[[c for c in FEATURE_COLUMNS if users or c not in USER_COLUMNS]]
     attrs = [c for c in frame.columns if c not in result.columns and c not in ("customer_id", "signup_date")]
     for col in attrs:
         result[col] = frame[col].array   # as stored (no round trip through Python objects)
