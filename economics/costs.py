@@ -53,7 +53,7 @@ def usage_scan(tables: dict[str, ir.Table], as_of: date, window_months: int, sea
     """
     start, end = usage_window(as_of, window_months)
     lo, hi = ibis.literal(start).cast("timestamp"), ibis.literal(end).cast("timestamp")
-    parts: list[pd.DataFrame] = []
+    parts: list[ir.Table] = []
     if "tickets" in tables:
         t = tables["tickets"]
         cols = t.columns
@@ -66,21 +66,31 @@ def usage_scan(tables: dict[str, ir.Table], as_of: date, window_months: int, sea
             tickets=t.count(), support_minutes=t.m.sum(), own_cost=t.own.sum(),
             priced_minutes=t.m.sum(where=t.own.isnull()),
             team_share=t.share.sum(where=t.own.isnull() & t.m.isnull()))
-        parts.append(fetch(agg))
+        parts.append(agg)
     if "events" in tables:
         e = tables["events"]
         e = e.filter((e.timestamp >= lo) & (e.timestamp < hi))
         metrics = {"events": e.count()}
         if "user_id" in e.columns and seats:
             metrics["seats"] = e.user_id.nunique()
-        parts.append(fetch(e.group_by("customer_id").aggregate(**metrics)))
+        parts.append(e.group_by("customer_id").aggregate(**metrics))
     if "customers" in tables and "seat_limit" in tables["customers"].columns and seats:
         c = tables["customers"]
         c = c.filter(c.seat_limit.notnull())
-        parts.append(fetch(c.select("customer_id", seat_limit=c.seat_limit.cast("float64"))))
-    out = pd.DataFrame({"customer_id": pd.Series(dtype="object")})
-    for p in parts:
-        out = out.merge(p, on="customer_id", how="outer")
+        parts.append(c.select("customer_id", seat_limit=c.seat_limit.cast("float64")))
+    # The parts joined by the engine (full outer joins on the id), sorted by id.
+    joined = None
+    for part in parts:
+        part = part.mutate(customer_id=part.customer_id.cast("string"))
+        if joined is None:
+            joined = part
+            continue
+        both = joined.outer_join(part, joined.customer_id == part.customer_id)
+        joined = both.select(customer_id=ibis.coalesce(joined.customer_id, part.customer_id),
+                             **{c: joined[c] for c in joined.columns if c != "customer_id"},
+                             **{c: part[c] for c in part.columns if c != "customer_id"})
+    out = (fetch(joined.order_by("customer_id")) if joined is not None
+           else pd.DataFrame({"customer_id": pd.Series(dtype="str")}))
     for col in ("tickets", "events"):
         out[col] = out[col].fillna(0).astype("int64") if col in out else 0
     out["support_minutes"] = out["support_minutes"].astype("float64") if "support_minutes" in out else float("nan")
@@ -94,7 +104,7 @@ def usage_scan(tables: dict[str, ir.Table], as_of: date, window_months: int, sea
     else:
         out["seats"] = float("nan")
     columns = [c for c in USAGE_COLUMNS if c != "support_cost"] + list(_COST_PARTS)
-    return out[columns].sort_values("customer_id").reset_index(drop=True)
+    return out[columns].reset_index(drop=True)
 
 
 _COST_PARTS = ("own_cost", "priced_minutes", "team_share")

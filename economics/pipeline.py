@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import date
 
+import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
@@ -78,19 +79,22 @@ class _Shared:
         ledger["customer_id"] = ledger["customer_id"].astype("str")
         self.ledger = ledger
         self.first_month = ledger["month"].min().date() if len(ledger) else None
-        # First paid month (before D) and the value tier of 12 x its MRR, which keys the onboarding cost.
-        paid = ledger[(ledger["mrr_cents"] > 0) & (ledger["month"] < pd.Timestamp(as_of))]
-        first_paid = paid.sort_values("month", kind="stable").drop_duplicates("customer_id")[
-            ["customer_id", "month", "mrr_cents"]]
-        first_paid = first_paid.rename(columns={"month": "first_paid_month"}).reset_index(drop=True)
+        # First paid month (before D), its MRR (the value tier of 12 x it keys the onboarding cost) and
+        # the customer's channel, by the engine; in order of first paid month, then customer id.
+        lg = tables["ledger"]
+        paid = lg.filter((lg.mrr_cents > 0) & (lg.month < ibis.literal(as_of)))
+        first = paid.group_by("customer_id").aggregate(first_paid_month=paid.month.min(),
+                                                        mrr_cents=paid.mrr_cents.argmin(paid.month))
         customers = tables["customers"]
         if "channel" in customers.columns:
-            channels = fetch(customers.select("customer_id", "channel"))
-            channel = pd.Series(channels["channel"].to_numpy(), index=channels["customer_id"].astype("str"))
-            first_paid["channel"] = first_paid["customer_id"].map(channel).to_numpy()
+            channels = customers.select(_id=customers.customer_id.cast("string"), channel=customers.channel)
+            first = first.left_join(channels, first.customer_id.cast("string") == channels._id).drop("_id")
         else:
-            first_paid["channel"] = np.nan
-        self.first_paid = first_paid
+            first = first.mutate(channel=ibis.null("string"))
+        first_paid = fetch(first.order_by(["first_paid_month", "customer_id"]))
+        first_paid["customer_id"] = first_paid["customer_id"].astype("str")
+        first_paid["first_paid_month"] = pd.to_datetime(first_paid["first_paid_month"])
+        self.first_paid = first_paid[["customer_id", "first_paid_month", "mrr_cents", "channel"]]
         self.months = history_months(as_of, a.churn_window_months, self.first_month)
         # Segment at acquisition: the label at the first day of the month after the first paid month,
         # for those months inside the churn window (and the month after it); else the label at D.
