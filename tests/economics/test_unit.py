@@ -5,6 +5,7 @@ import math
 from datetime import date
 
 import pandas as pd
+import numpy as np
 import pytest
 
 from economics.assumptions import parse_assumptions
@@ -309,3 +310,22 @@ def test_month_starts_of_dates_timestamps_and_text_keep_missing_values():
     pd.testing.assert_series_equal(_month_ts(values), expected)
     seconds = pd.Series(pd.to_datetime(["2026-07-01", "2026-07-31"]).astype("datetime64[s]"))
     assert _month_ts(seconds).tolist() == [pd.Timestamp("2026-07-01")] * 2
+
+
+@pytest.mark.parametrize("values", [
+    ["2026-01-01", "2026-01-01", "2026-01-15", "2026-02-01", "2026-04-01", "2026-04-01"],   # sorted: runs
+    ["2026-02-01", "2026-01-01", "2026-02-01", "2026-04-01", "2026-01-20", "2026-01-01"],   # unsorted
+    ["2026-01-01", None, "2026-02-01", "2026-02-01"],                                       # a missing month
+    ["2026-02-01"],
+])
+def test_month_positions_of_sorted_and_unsorted_columns(values):
+    """_month_positions: each row's month start among the wanted months, -1 for other months and missing
+    ones; a sorted column (read as runs of equal values) and any other give the same positions."""
+    from economics.unit import _month_positions
+
+    wanted = [pd.Timestamp("2026-01-01"), pd.Timestamp("2026-02-01"), pd.Timestamp("2026-03-01")]
+    months = pd.Series(pd.to_datetime(values).astype("datetime64[us]"))
+    expected = [wanted.index(m.replace(day=1)) if pd.notna(m) and m.replace(day=1) in wanted else -1
+                for m in months]
+    got = _month_positions(months, wanted)
+    assert got.tolist() == expected and got.dtype == np.int64
