@@ -33,7 +33,8 @@ from economics.mrr import RevenueModel, customer_months
 from segmentation.features import drop_memtables, fetch
 
 __all__ = ["EconomicsInputs", "SegmentEconomics", "segment_economics", "attribute_cac", "wilson_interval",
-           "verdict", "waterfall", "encode_ids", "ledger_customers", "CODED_FRAMES", "ALL_CUSTOMERS", "UNATTRIBUTED", "ECONOMICS_COLUMNS"]
+           "verdict", "waterfall", "encode_ids", "ledger_customers", "CODED_FRAMES", "ALL_CUSTOMERS",
+           "UNATTRIBUTED", "ECONOMICS_COLUMNS"]
 
 ALL_CUSTOMERS = "All customers"
 UNATTRIBUTED = "Unattributed"
