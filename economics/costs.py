@@ -78,19 +78,17 @@ def usage_scan(tables: dict[str, ir.Table], as_of: date, window_months: int, sea
         c = tables["customers"]
         c = c.filter(c.seat_limit.notnull())
         parts.append(c.select("customer_id", seat_limit=c.seat_limit.cast("float64")))
-    # The parts joined by the engine (full outer joins on the id), sorted by id.
-    joined = None
-    for part in parts:
-        part = part.mutate(customer_id=part.customer_id.cast("string"))
-        if joined is None:
-            joined = part
-            continue
-        both = joined.outer_join(part, joined.customer_id == part.customer_id)
-        joined = both.select(customer_id=ibis.coalesce(joined.customer_id, part.customer_id),
-                             **{c: joined[c] for c in joined.columns if c != "customer_id"},
-                             **{c: part[c] for c in part.columns if c != "customer_id"})
-    out = (fetch(joined.order_by("customer_id")) if joined is not None
-           else pd.DataFrame({"customer_id": pd.Series(dtype="str")}))
+    # The parts joined by the engine: every id found in any part, each part left-joined to it, sorted by id.
+    out = pd.DataFrame({"customer_id": pd.Series(dtype="str")})
+    if parts:
+        parts = [part.mutate(customer_id=part.customer_id.cast("string")) for part in parts]
+        ids = ibis.union(*[part.select("customer_id") for part in parts], distinct=True)
+        joined = ids
+        for part in parts:
+            joined = joined.left_join(part, ids.customer_id == part.customer_id)
+        joined = joined.select(ids.customer_id, *[part[c] for part in parts for c in part.columns
+                                                  if c != "customer_id"])
+        out = fetch(joined.order_by("customer_id"))
     for col in ("tickets", "events"):
         out[col] = out[col].fillna(0).astype("int64") if col in out else 0
     out["support_minutes"] = out["support_minutes"].astype("float64") if "support_minutes" in out else float("nan")

@@ -44,6 +44,18 @@ def test_support_cost_uses_ticket_cost_then_minutes_then_the_team_cost():
     pd.testing.assert_frame_equal(usage, expected, check_dtype=False)
 
 
+def test_usage_joins_tickets_events_and_seat_limits_over_every_customer_found_in_any():
+    """The three parts (tickets, events, the customers' seat limits) are joined over every customer found
+    in any of them, in id order: a customer with only a seat limit, or only tickets, keeps its row; seats
+    are the distinct users, else the seat limit."""
+    customers = pd.DataFrame({"customer_id": ["d", "a", "b"], "seat_limit": [7, 4, None]})
+    usage = customer_usage({"tickets": ibis.memtable(TICKETS), "events": ibis.memtable(EVENTS),
+                            "customers": ibis.memtable(customers)}, date(2024, 5, 1), 3, parse_assumptions({}))
+    assert usage["customer_id"].tolist() == ["a", "b", "c", "d"]
+    assert usage["tickets"].tolist() == [2, 1, 1, 0] and usage["events"].tolist() == [2, 0, 0, 0]
+    assert usage["seats"].tolist() == [2.0, 0.0, 0.0, 7.0]   # a: 2 users (its limit of 4 unused); d: its limit
+
+
 def test_the_scan_keeps_cost_parts_so_new_rates_need_no_rescan():
     scan = usage_scan({"tickets": ibis.memtable(TICKETS), "events": ibis.memtable(EVENTS)}, date(2024, 5, 1), 3)
     parts = scan.set_index("customer_id")[["own_cost", "priced_minutes", "team_share"]]
