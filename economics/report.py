@@ -100,8 +100,9 @@ def build_report(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue
             feats_from = f
     labels = labels_of(as_of)
     label_cols = [c for c in labels.columns if c not in ("customer_id", "mrr")]
-    customers = feats.merge(labels[["customer_id"] + [c for c in label_cols if c not in feats.columns]],
-                            on="customer_id", how="left")
+    # label_all labels D's features row for row: the labels go beside them (no copy of the features).
+    customers = pd.concat([feats.reset_index(drop=True),
+                           labels[[c for c in label_cols if c not in feats.columns]].reset_index(drop=True)], axis=1)
 
     ids_at: dict[date, pd.Series] = {}
 
