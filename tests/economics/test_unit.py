@@ -329,3 +329,21 @@ def test_month_positions_of_sorted_and_unsorted_columns(values):
                 for m in months]
     got = _month_positions(months, wanted)
     assert got.tolist() == expected and got.dtype == np.int64
+
+
+@pytest.mark.parametrize("segments", [3, 127, 128, 40_000])
+def test_segment_table_holds_every_label_whatever_the_number_of_segments(segments):
+    """_SegmentTable stores label codes in the smallest integer type that holds them (int8 for up to 127
+    segments): each customer's segment at each month reads back whole, 0 = no label."""
+    from economics.unit import UNLABELLED, _SegmentTable
+
+    months = [pd.Timestamp("2026-01-01"), pd.Timestamp("2026-02-01")]
+    n = segments + 1
+    names = [f"s{i}" for i in range(segments)]
+    history = pd.DataFrame({"month": np.repeat(np.array(months, dtype="datetime64[us]"), segments),
+                            "segment": names + names[::-1]})
+    codes = np.concatenate([np.arange(segments), np.arange(segments)])
+    table = _SegmentTable.of(history, codes, months, n)
+    assert table.names[table.at(months[0])][:segments].tolist() == names
+    assert table.names[table.at(months[1])][:segments].tolist() == names[::-1]
+    assert table.names[table.at(months[0])][segments] == UNLABELLED   # a customer without a label
