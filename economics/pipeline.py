@@ -108,6 +108,7 @@ class _Shared:
         self.spend = fetch(tables["spend"]) if "spend" in tables else None
         self._codes_memo: tuple | None = None
         self._cac_memo: tuple | None = None
+        self._tier_memo: tuple | None = None
         self.revenue = None
         if revenue_model == "transactional":
             self.revenue = fetch(tables["revenue"].select("customer_id", "date", "amount_cents"))
@@ -132,6 +133,17 @@ class _Shared:
         self._codes_memo = (list(dates), given, result)
         return result
 
+
+    def acquisition_tiers(self, defn: Definition) -> pd.api.extensions.ExtensionArray:
+        """The value tier of 12 x each first paid month's MRR (it keys the onboarding cost), row for row
+        with first_paid; once per value-tier definition, not once per scheme."""
+        key = repr(defn.value_tier)
+        memo = self._tier_memo  # read once: the app's sessions share this object across threads
+        if memo is None or memo[0] != key:
+            mrr = self.first_paid["mrr_cents"].to_numpy(dtype="float64") / 100
+            memo = (key, value_tier(pd.DataFrame({"mrr": mrr, "arr": 12 * mrr}), defn).astype("str").array)
+            self._tier_memo = memo
+        return memo[1]
 
     def cac(self, acquisition: pd.DataFrame, defn: Definition) -> tuple[pd.DataFrame | None, tuple | None]:
         """CAC per new customer of the churn window with each one's segment at acquisition (as
@@ -199,9 +211,7 @@ def _inputs(shared: _Shared, scheme: str, labels_at: LabelsAt, customer_ids_at: 
     for m, after in shared.acquired_after.items():
         label_rows(after, np.flatnonzero((first_paid_month == m).to_numpy()))
     acquisition["segment"] = segment
-    mrr = shared.first_paid["mrr_cents"].to_numpy(dtype="float64") / 100  # value tier of 12 x the first paid MRR
-    acquisition["value_tier"] = value_tier(pd.DataFrame({"mrr": mrr, "arr": 12 * mrr}), defn).astype(
-        "str").to_numpy()
+    acquisition["value_tier"] = shared.acquisition_tiers(defn)
     a = assumptions_of(defn)
     if a.churn_window_months != shared.a.churn_window_months:
         raise ValueError("economics: the shared inputs were computed for a churn window of "

@@ -11,6 +11,7 @@ import pytest
 from economics.ledger import add_months
 from economics.pipeline import economics_for, economics_inputs, shared_inputs
 from segmentation.definition import default_definition, with_updates
+from segmentation.schemes import value_tier
 
 D = date
 AS_OF = D(2026, 7, 1)
@@ -224,3 +225,27 @@ def test_economics_from_the_shared_customer_codes_equal_economics_encoding_the_i
     short = {**inputs.customer_codes, "usage": inputs.customer_codes["usage"][:-1]}
     with pytest.raises(ValueError, match="customer_codes\\['usage'\\]"):
         segment_economics(replace(inputs, customer_codes=short), a)
+
+
+def test_value_tier_at_acquisition_is_computed_once_per_value_tier_definition(monkeypatch):
+    """The value tier of 12 x the first paid MRR (it keys the onboarding cost) is the same for every scheme:
+    the shared inputs compute it once per value-tier definition, and again for other bands."""
+    import economics.pipeline as pipeline
+    from segmentation.definition import definition_to_dict
+
+    calls = []
+    monkeypatch.setattr(pipeline, "value_tier", lambda *a, **k: calls.append(1) or value_tier(*a, **k))
+    t = tables()
+    shared = shared_inputs(t, AS_OF, DEFN)
+    first = economics_inputs(t, AS_OF, "value_tier", DEFN, features_at=features_at, shared=shared)
+    second = economics_inputs(t, AS_OF, "value_tier+channel", DEFN, features_at=features_at, shared=shared)
+    # a first paid $500 a month (SMB: $6k ARR), b $50 (Self-serve: $600), c $2,000 (Mid-market: $24k)
+    assert dict(zip(first.acquisition["customer_id"], first.acquisition["value_tier"])) == {
+        "a": "SMB", "b": "Self-serve", "c": "Mid-market"}
+    assert len(calls) == 1 and second.acquisition["value_tier"].tolist() == first.acquisition["value_tier"].tolist()
+    tiers = definition_to_dict(DEFN)["value_tier"]
+    tiers["bands"][0]["upper"] = tiers["bands"][1]["lower"] = 500  # SMB from $500 ARR
+    moved = economics_inputs(t, AS_OF, "value_tier", with_updates(DEFN, value_tier=tiers),
+                             features_at=features_at, shared=shared)
+    assert dict(zip(moved.acquisition["customer_id"], moved.acquisition["value_tier"]))["b"] == "SMB"
+    assert len(calls) == 2
