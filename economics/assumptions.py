@@ -54,6 +54,11 @@ class Assumptions:
     min_customers: int = 30
     min_churn_events: int = 5
 
+    @property
+    def prices_seats(self) -> bool:
+        """Whether seats have a cost: only then are seats (a distinct count of users) counted."""
+        return self.infra_cost_per_seat > 0
+
     def margin_for(self, segment: str) -> float:
         """The gross margin of a segment: its override, else the default."""
         return float(self.gross_margin_by_segment.get(segment, self.gross_margin))

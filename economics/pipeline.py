@@ -103,12 +103,11 @@ class _Shared:
         self.acquired_after = {m: d for m, d in after.items() if window and window[0] <= d <= window[1]}
         # Usage before the support rates (priced per call: an assumption edit needs no rescan).
         # Seats are counted only for a seat cost (a distinct count of users: most of the events scan).
-        self.seats = a.infra_cost_per_seat > 0
+        self.seats = a.prices_seats
         self.usage_scan = usage_scan(dict(tables), as_of, a.churn_window_months, seats=self.seats)
         self.spend = fetch(tables["spend"]) if "spend" in tables else None
         self._codes_memo: tuple | None = None
-        self._cac_memo: tuple | None = None
-        self._tier_memo: tuple | None = None
+        self._tier_memos: dict[str, tuple] = {}   # _by_value_tiers
         self.revenue = None
         if revenue_model == "transactional":
             self.revenue = fetch(tables["revenue"].select("customer_id", "date", "amount_cents"))
@@ -116,9 +115,10 @@ class _Shared:
     def customer_codes(self, dates: list[date], customer_ids_at: Callable[[date], pd.Series]):
         """The customer ids at each date (strings, indexed 0..n-1); the codes of the first paid customers,
         of the usage rows and of each date's ids, in the code space segment_economics uses (encode_ids after
-        the ledger's customers: EconomicsInputs.customer_codes); and the ids of the codes. Memoised for the
-        id columns last given, when customer_ids_at returns the very same objects (the report's does, for
-        every scheme: one factorize instead of one per scheme)."""
+        the ledger's customers: EconomicsInputs.customer_codes); the dtype of the ids as a categorical of the
+        codes; and, per date that labels first paid customers, their rows and their rows in that date's ids.
+        Memoised for the id columns last given, when customer_ids_at returns the very same objects (the
+        report's does, for every scheme: one factorize instead of one per scheme)."""
         given = [customer_ids_at(d) for d in dates]
         memo = self._codes_memo  # read once: the app's sessions share this object across threads
         if memo is not None and memo[0] == dates and all(a is b for a, b in zip(memo[1], given)):
@@ -129,21 +129,39 @@ class _Shared:
             *ids.values())
         # The dtype of the ids as a categorical of the codes (its categories checked once, not per scheme).
         dtype = pd.CategoricalDtype(uniques.astype("str"))
-        result = (ids, fp_codes, usage_codes, dict(zip(dates, date_codes)), dtype)
+        position = dict(zip(dates, date_codes))
+        # The first paid customers' rows at each date that labels them (D, and the month after the first
+        # paid month inside the churn window), and their rows in that date's ids: the same for every scheme.
+        labelled_at = [(self.as_of, np.arange(len(self.first_paid)))] + [
+            (after, np.flatnonzero((self.first_paid["first_paid_month"] == m).to_numpy()))
+            for m, after in self.acquired_after.items()]
+        acquisition_rows = []
+        for d, rows in labelled_at:
+            at = np.full(len(uniques), -1, dtype="int64")
+            at[position[d]] = np.arange(len(position[d]))
+            found = at[fp_codes[rows]]
+            acquisition_rows.append((d, rows[found >= 0], found[found >= 0]))
+        result = (ids, fp_codes, usage_codes, position, dtype, acquisition_rows)
         self._codes_memo = (list(dates), given, result)
         return result
 
+    def _by_value_tiers(self, name: str, defn: Definition, compute: Callable[[], object]):
+        """`compute()`, once per value-tier definition (what depends on the value tiers, never on a
+        scheme's segments). The memo is read once: the app's sessions share this object across threads."""
+        key = repr(defn.value_tier)
+        memo = self._tier_memos.get(name)
+        if memo is None or memo[0] != key:
+            memo = (key, compute())
+            self._tier_memos[name] = memo
+        return memo[1]
 
     def acquisition_tiers(self, defn: Definition) -> pd.api.extensions.ExtensionArray:
         """The value tier of 12 x each first paid month's MRR (it keys the onboarding cost), row for row
-        with first_paid; once per value-tier definition, not once per scheme."""
-        key = repr(defn.value_tier)
-        memo = self._tier_memo  # read once: the app's sessions share this object across threads
-        if memo is None or memo[0] != key:
+        with first_paid."""
+        def tiers():
             mrr = self.first_paid["mrr_cents"].to_numpy(dtype="float64") / 100
-            memo = (key, value_tier(pd.DataFrame({"mrr": mrr, "arr": 12 * mrr}), defn).astype("str").array)
-            self._tier_memo = memo
-        return memo[1]
+            return value_tier(pd.DataFrame({"mrr": mrr, "arr": 12 * mrr}), defn).astype("str").array
+        return self._by_value_tiers("tiers", defn, tiers)
 
     def cac(self, acquisition: pd.DataFrame, defn: Definition) -> tuple[pd.DataFrame | None, tuple | None]:
         """CAC per new customer of the churn window with each one's segment at acquisition (as
@@ -154,13 +172,11 @@ class _Shared:
         if not self.months:
             return None, None
         window = (self.months[0], self.months[-1])
-        key = repr(defn.value_tier)
-        memo = self._cac_memo  # read once: the app's sessions share this object across threads
-        if memo is None or memo[0] != key:
+
+        def attributed():
             cac = attribute_cac(acquisition.drop(columns="segment"), self.spend, *window)
-            memo = (key, cac, pd.Index(acquisition["customer_id"]).get_indexer(cac["customer_id"]))
-            self._cac_memo = memo
-        _, cac, rows = memo
+            return cac, pd.Index(acquisition["customer_id"]).get_indexer(cac["customer_id"])
+        cac, rows = self._by_value_tiers("cac", defn, attributed)
         segment = pd.Series(acquisition["segment"].astype("object").to_numpy()[rows]).fillna(UNLABELLED)
         return cac.assign(segment=segment.to_numpy()), window
 
@@ -179,8 +195,7 @@ def _inputs(shared: _Shared, scheme: str, labels_at: LabelsAt, customer_ids_at: 
     as_of, months = shared.as_of, shared.months
     defn = defn or shared.defn
     dates = sorted({as_of, *months, *shared.acquired_after.values()})
-    ids, fp_codes, usage_codes, position, id_dtype = shared.customer_codes(dates, customer_ids_at)
-    n = len(id_dtype.categories)
+    ids, fp_codes, usage_codes, position, id_dtype, acquisition_rows = shared.customer_codes(dates, customer_ids_at)
     labels = {d: labels_at(d, scheme).reset_index(drop=True) for d in dates}
 
     acquisition = shared.first_paid.drop(columns="mrr_cents")
@@ -195,21 +210,11 @@ def _inputs(shared: _Shared, scheme: str, labels_at: LabelsAt, customer_ids_at: 
                            [len(ids[m]) for m in months]),
         "segment": _labels([labels[m] for m in months])})
 
-    # acquisition: first paid month, channel, segment and value tier at acquisition
+    # acquisition: first paid month, channel, segment and value tier at acquisition (the label at D, then
+    # at the month after the first paid month where the churn window has it)
     segment = np.full(len(acquisition), None, dtype=object)
-
-    def label_rows(d: date, rows: np.ndarray) -> None:
-        # The label at d of the acquisition rows `rows` (those customers present at d).
-        at = np.full(n, -1, dtype="int64")
-        at[position[d]] = np.arange(len(position[d]))
-        found = at[fp_codes[rows]]
-        ok = found >= 0
-        segment[rows[ok]] = labels[d].take(found[ok]).astype("object").to_numpy()
-
-    label_rows(as_of, np.arange(len(acquisition)))
-    first_paid_month = acquisition["first_paid_month"]
-    for m, after in shared.acquired_after.items():
-        label_rows(after, np.flatnonzero((first_paid_month == m).to_numpy()))
+    for d, rows, found in acquisition_rows:
+        segment[rows] = labels[d].take(found).astype("object").to_numpy()
     acquisition["segment"] = segment
     acquisition["value_tier"] = shared.acquisition_tiers(defn)
     a = assumptions_of(defn)
@@ -230,7 +235,7 @@ def _inputs(shared: _Shared, scheme: str, labels_at: LabelsAt, customer_ids_at: 
 
 
 def _check_seats(shared: _Shared, a: Assumptions) -> None:
-    if a.infra_cost_per_seat > 0 and not shared.seats:
+    if a.prices_seats and not shared.seats:
         raise ValueError("economics: the shared inputs were computed without seats (a seat cost of 0), and the "
                          f"assumptions now price seats at {a.infra_cost_per_seat}; compute them again.")
 

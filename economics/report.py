@@ -84,19 +84,20 @@ def build_report(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue
     # Every date that needs labels: D, the month starts of the churn window, the month after the last
     # one (segment at acquisition), and compare_to. Features for all of them come from one batched scan
     # (customer_features_at), one date at a time; only D's and compare_to's features are kept.
-    dates = {as_of} | ({as_date(compare_to)} if compare_to is not None else set())
+    compare_to = as_date(compare_to) if compare_to is not None else None
+    kept = {as_of} | ({compare_to} if compare_to is not None else set())
+    dates = set(kept)
     if shared is not None and shared.months:
         dates |= set(shared.months) | {add_months(shared.months[-1], 1)}
     feats, feats_from = None, None
     # Active users are counted at D and compare_to (customers.csv, transitions); elsewhere only when a
     # custom rule reads them.
-    kept = {as_of} | ({as_date(compare_to)} if compare_to is not None else set())
     users = None if reads_users(defn) else kept
     for d, f in customer_features_at(tables, sorted(dates), params, revenue_model, users=users):
         labels_of(d, f)
         if d == as_of:
             feats = f
-        if compare_to is not None and d == as_date(compare_to):
+        if compare_to is not None and d == compare_to:
             feats_from = f
     labels = labels_of(as_of)
     label_cols = [c for c in labels.columns if c not in ("customer_id", "mrr")]
@@ -139,7 +140,7 @@ def build_report(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue
     out = {"customers": customers, "cohort_retention": cohorts, "segment_economics": economics,
            "mrr_movements": movements}
     if compare_to is not None:
-        out["transitions"] = _transitions(tables, as_date(compare_to), as_of, feats, defn, revenue_model,
+        out["transitions"] = _transitions(tables, compare_to, as_of, feats, defn, revenue_model,
                                           [s for s in schemes if "+" not in s], feats_from)
     return out
 

@@ -465,27 +465,22 @@ class _Rows:
     def __init__(self, ids: pd.Series, keep: np.ndarray | None = None, table: ibis.Table | None = None) -> None:
         self.ids = ids
         self.backends: dict[int, Any] = {}
-        # An Arrow table (no Python string objects to build), which the engine scans natively.
+        # The ids as Arrow strings (no Python string objects): the engine scans the positions table
+        # natively, and `positioned(join=False)` looks results up in them.
+        self.strings = pa.array(ids.astype("str"), pa.string()) if table is None else None
         self.table = table if table is not None else ibis.memtable(pa.table(
-            {"customer_id": pa.array(ids.astype("str"), pa.string()), _ROW: np.arange(len(ids), dtype="int64")}))
+            {"customer_id": self.strings, _ROW: np.arange(len(ids), dtype="int64")}))
         keep = np.ones(len(ids), dtype=bool) if keep is None else np.asarray(keep, dtype=bool)
         self.keep = keep
         self.n = int(keep.sum())
         # Position among all customers -> row of the frame (-1: not a row of it).
         self.row_of = np.where(keep, np.cumsum(keep) - 1, -1)
-        self._arrow_ids: pa.Array | bool | None = None   # _unique
-
-    def _unique(self) -> bool:
-        """Whether the ids are unique; they are then kept as Arrow strings to look results up in."""
-        if self._arrow_ids is None:
-            ids = self.ids.astype("str")
-            self._arrow_ids = pa.array(ids, pa.string()) if ids.is_unique else False
-        return self._arrow_ids is not False
+        self.unique: bool | None = None   # whether the ids are unique, found when first needed
 
     def at(self, keep: np.ndarray) -> "_Rows":
         """The same positions table for the frame of the customers `keep` marks (released with this one)."""
         view = _Rows(self.ids, keep, self.table)
-        view.backends, view._arrow_ids = self.backends, self._arrow_ids
+        view.backends, view.strings, view.unique = self.backends, self.strings, self.unique
         return view
 
     def positioned(self, expr: ibis.Table, join: bool = True) -> tuple[np.ndarray, pd.DataFrame]:
@@ -498,10 +493,12 @@ class _Rows:
         under the engine's memory limit, DuckDB spilled the aggregation to disk (2-4 s more at 1M/100M).
         The ids must then be unique (else the join is used).
         """
-        if not join and self._unique():
+        if not join and self.unique is None:
+            self.unique = self.strings is not None and pc.count_distinct(self.strings).as_py() == len(self.strings)
+        if not join and self.unique:
             part = fetch(expr)
             found = pc.index_in(pa.array(part.pop("customer_id").astype("str"), pa.string()),
-                                value_set=self._arrow_ids)
+                                value_set=self.strings)
             positions = found.fill_null(-1).to_numpy(zero_copy_only=False).astype("int64")
             ok = positions >= 0
             if not ok.all():

@@ -308,9 +308,9 @@ def economics(version: str, as_of: date, scheme: str, definition_toml: str):
     from economics.unit import segment_economics
 
     a = assumptions_of(definition(definition_toml))
-    shared = _shared_inputs(version, as_of, a.churn_window_months, a.infra_cost_per_seat > 0, definition_toml)
+    shared = _shared_inputs(version, as_of, a.churn_window_months, a.prices_seats, definition_toml)
     inputs = _economics_inputs(version, as_of, scheme, _labels_key(definition_toml), a.churn_window_months,
-                               a.infra_cost_per_seat > 0, definition_toml)
+                               a.prices_seats, definition_toml)
     return segment_economics(repriced(inputs, shared, a), a)
 
 
