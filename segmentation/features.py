@@ -15,7 +15,6 @@ import ibis
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 __all__ = ["FeatureParams", "feature_params", "customer_features", "customer_features_at", "FEATURE_COLUMNS",
            "USER_COLUMNS",
@@ -80,16 +79,16 @@ def as_date(value: Any) -> dt.date:
     return pd.Timestamp(value).date()
 
 
-def fetch(expr: ibis.Table) -> pd.DataFrame:
+def fetch(expr: ibis.Table, backend: Any = None) -> pd.DataFrame:
     """The result of an ibis table expression as pandas, converted from Arrow a whole column at a time.
 
     ibis 12's execute() converts every column holding a null to Python objects one value at a time, and a
     per-customer aggregate under a filter is null for each customer without a matching row: that was over
     half of a features computation at 100k customers. Here integers with nulls become float64 with NaN,
     dates datetime64[s] (as ibis gives them), timestamps datetime64, booleans with nulls objects (True,
-    False, None).
+    False, None). `backend`: the engine to run it on (default: the expression's own).
     """
-    table = expr.to_pyarrow()
+    table = expr.to_pyarrow() if backend is None else backend.to_pyarrow(expr)
     for i, field in enumerate(table.schema):
         if pa.types.is_date(field.type):
             table = table.set_column(i, field.name, table.column(i).cast(pa.timestamp("s")))
@@ -361,7 +360,7 @@ def _history_expr(events: ibis.Table, params: FeatureParams, end: dt.date, wide:
 
 def _history_result(rows: "_Rows", events: ibis.Table, params: FeatureParams,
                     end: dt.date) -> tuple[np.ndarray, pd.DataFrame]:
-    """_history_expr's result, positioned (`_Rows.positioned`, its ids looked up, not joined). With
+    """_history_expr's result, positioned (`_Rows.positioned`, fetched, then joined to the positions). With
     127-day blocks first (1M customers / 100M events: 12.5 s and 1.5 GB for the features, against 14 s
     and 1.6 GB with 63-day blocks); when the engine runs out of memory with them (DuckDB did under a
     512 MB limit: it does not spill those states), again with 63-day blocks, which it spills."""
@@ -465,22 +464,19 @@ class _Rows:
     def __init__(self, ids: pd.Series, keep: np.ndarray | None = None, table: ibis.Table | None = None) -> None:
         self.ids = ids
         self.backends: dict[int, Any] = {}
-        # The ids as Arrow strings (no Python string objects): the engine scans the positions table
-        # natively, and `positioned(join=False)` looks results up in them.
-        self.strings = pa.array(ids.astype("str"), pa.string()) if table is None else None
+        # The ids as Arrow strings (no Python string objects): the engine scans the positions table natively.
         self.table = table if table is not None else ibis.memtable(pa.table(
-            {"customer_id": self.strings, _ROW: np.arange(len(ids), dtype="int64")}))
+            {"customer_id": pa.array(ids.astype("str"), pa.string()), _ROW: np.arange(len(ids), dtype="int64")}))
         keep = np.ones(len(ids), dtype=bool) if keep is None else np.asarray(keep, dtype=bool)
         self.keep = keep
         self.n = int(keep.sum())
         # Position among all customers -> row of the frame (-1: not a row of it).
         self.row_of = np.where(keep, np.cumsum(keep) - 1, -1)
-        self.unique: bool | None = None   # whether the ids are unique, found when first needed
 
     def at(self, keep: np.ndarray) -> "_Rows":
         """The same positions table for the frame of the customers `keep` marks (released with this one)."""
         view = _Rows(self.ids, keep, self.table)
-        view.backends, view.strings, view.unique = self.backends, self.strings, self.unique
+        view.backends = self.backends
         return view
 
     def positioned(self, expr: ibis.Table, join: bool = True) -> tuple[np.ndarray, pd.DataFrame]:
@@ -488,27 +484,20 @@ class _Rows:
         result row's position among all customers (rows of customers absent from the table are dropped;
         a customer id listed twice gets its result at both positions).
 
-        join=False: the result comes back with its ids, and Arrow finds their positions (0.4 s at 1M
-        customers). For the heaviest aggregation (the event history): sharing its query with the join,
+        join=False: the result is fetched first, then joined to the positions in a second query (0.1 s at
+        1M customers). For the heaviest aggregation (the event history): sharing its query with the join,
         under the engine's memory limit, DuckDB spilled the aggregation to disk (2-4 s more at 1M/100M).
-        The ids must then be unique (else the join is used).
         """
-        if not join and self.unique is None:
-            self.unique = self.strings is not None and pc.count_distinct(self.strings).as_py() == len(self.strings)
-        if not join and self.unique:
-            part = fetch(expr)
-            found = pc.index_in(pa.array(part.pop("customer_id").astype("str"), pa.string()),
-                                value_set=self.strings)
-            positions = found.fill_null(-1).to_numpy(zero_copy_only=False).astype("int64")
-            ok = positions >= 0
-            if not ok.all():
-                part, positions = part[ok].reset_index(drop=True), positions[ok]
-            return positions, part
+        backend = expr._find_backend(use_default=True)
+        found = expr if join else ibis.memtable(expr.to_pyarrow())
         t = self.table
-        joined = expr.join(t, expr.customer_id.cast("string") == t.customer_id)
-        backend = joined._find_backend(use_default=True)
+        joined = found.join(t, found.customer_id.cast("string") == t.customer_id)
         self.backends[id(backend)] = backend
-        part = fetch(joined.select(t[_ROW], *[expr[c] for c in expr.columns if c != "customer_id"]))
+        try:
+            part = fetch(joined.select(t[_ROW], *[found[c] for c in found.columns if c != "customer_id"]), backend)
+        finally:
+            if not join:
+                drop_memtables(found, backend)
         return part.pop(_ROW).to_numpy(dtype="int64"), part
 
     def release(self) -> None:

@@ -140,14 +140,13 @@ def test_query_results_added_by_position_equal_a_left_merge_on_customer_id():
     subset = rows.at(np.array([True, False, True]))
     for part in parts:
         expr = ibis.memtable(part)
-        # joined by the engine, or (join=False) fetched with the ids and looked up by Arrow: alike
+        # joined by the engine in the query, or (join=False) fetched, then joined in a second query: alike
         for got in (rows.add(base, expr), rows.add(base, rows.positioned(expr, join=False))):
             pd.testing.assert_frame_equal(got, base.merge(fetch(expr), on="customer_id", how="left"))
         some = base.iloc[[0, 2]].reset_index(drop=True)
         for got in (subset.add(some, expr), subset.add(some, subset.positioned(expr, join=False))):
             pd.testing.assert_frame_equal(got, some.merge(fetch(expr), on="customer_id", how="left"))
-    # A customer id listed twice gets its result in both rows, as a merge gives it (join=False falls back
-    # to the join: a lookup would find one of the two).
+    # A customer id listed twice gets its result in both rows, as a merge gives it, both ways.
     twice = pd.DataFrame({"customer_id": ["a", "b", "a"], "x": [1, 2, 3]})
     expr = ibis.memtable(parts[2])
     both = _Rows(twice["customer_id"])
