@@ -486,44 +486,67 @@ def _nrr_by_segment(view: _LedgerView, mrr_last: np.ndarray, segments: _SegmentT
                          "grr": (g["capped"] / g["mrr_cents_then"]).values})
 
 
-def _per_customer(inputs: EconomicsInputs, a: Assumptions, mrr_last: np.ndarray, n: int,
-                  codes: dict[str, np.ndarray]) -> pd.DataFrame:
-    """customer_id, segment (at D), mrr_cents (month L), paying, months (usage exposure), costs."""
-    cust = inputs.segment_at_d[["customer_id", "segment"]].copy()
-    cust["segment"] = cust["segment"].astype("object").fillna(UNLABELLED)
+def _segment_codes(segment: pd.Series) -> tuple[np.ndarray, list]:
+    """Each row's segment as a code, and the segments in order of first appearance (as pd.unique gives
+    them); a missing label is UNLABELLED (one segment with a real UNLABELLED label). Categorical labels
+    are read by their codes, not as a string per row."""
+    raw, uniques = pd.factorize(segment, use_na_sentinel=True)
+    names = list(np.asarray(uniques, dtype=object)) + [UNLABELLED]
+    raw = np.where(raw < 0, len(names) - 1, raw)
+    merged_code, merged = pd.factorize(pd.Index(names, dtype=object))
+    code, order = pd.factorize(merged_code[raw])     # order of first appearance
+    return code.astype("int64"), [merged[i] for i in order]
+
+
+def _member_sums(inputs: EconomicsInputs, a: Assumptions, mrr_last: np.ndarray, n: int,
+                 codes: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Per segment at D (index: the segments in order of first appearance) the sums segment_economics
+    reads: customers, paying (MRR of month L > 0), mrr_cents (month L), onboarding (each customer's
+    cost of its value tier at acquisition), and over the paying customers months (usage exposure),
+    support_cost, infra_cost, tickets. Per customer as arrays, summed by segment code (bincount)."""
+    seg, names = _segment_codes(inputs.segment_at_d["segment"])
     at_d = codes["segment_at_d"]
-    cust["mrr_cents"] = mrr_last[at_d].round().astype("int64")
-    cust["paying"] = cust["mrr_cents"] > 0
+    mrr_cents = mrr_last[at_d].round().astype("int64")
+    paying = mrr_cents > 0
     acq, acq_codes = inputs.acquisition, codes["acquisition"]
     # Usage exposure: months of the usage window the customer was a customer (at least 1).
     if "first_paid_month" in acq:
         first_paid = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
         first_paid[acq_codes] = pd.to_datetime(acq["first_paid_month"]).to_numpy(dtype="datetime64[us]")
-        cust["months"] = observed_months(pd.Series(first_paid[at_d], index=cust.index), inputs.as_of,
-                                         inputs.window_months)
+        months = observed_months(pd.Series(first_paid[at_d]), inputs.as_of, inputs.window_months).to_numpy(
+            dtype="float64")
     else:
-        cust["months"] = float(inputs.window_months)
+        months = np.full(len(at_d), float(inputs.window_months))
     # One-off onboarding cost keyed by the value tier at acquisition (unknown tier: 0).
     cost_of_tier = pd.Series({k: float(v) for k, v in a.onboarding_cost.items()}, dtype="float64")
     if "value_tier" in acq:
         cost = acq["value_tier"].astype("object").map(cost_of_tier).to_numpy(dtype="float64")
-        cust["onboarding"] = np.nan_to_num(_by_code(n, acq_codes, cost)[at_d], nan=0.0)
+        onboarding = np.nan_to_num(_by_code(n, acq_codes, cost)[at_d], nan=0.0)
     else:
-        cust["onboarding"] = 0.0
+        onboarding = np.zeros(len(at_d))
     use, use_codes = inputs.usage, codes["usage"]
 
     def col(name: str) -> np.ndarray:
         if name not in use.columns:
-            return np.full(len(cust), math.nan)
+            return np.full(len(at_d), math.nan)
         return _by_code(n, use_codes, use[name].to_numpy(dtype="float64", na_value=math.nan))[at_d]
 
-    cost = pd.Series(col("support_cost"), index=cust.index)
-    minutes = pd.Series(col("support_minutes"), index=cust.index)
-    cust["support_cost"] = cost.fillna(minutes * a.support_cost_per_minute).fillna(0.0)
-    cust["tickets"] = np.nan_to_num(col("tickets"), nan=0.0)
-    cust["infra_cost"] = (np.nan_to_num(col("events"), nan=0.0) * a.infra_cost_per_event
-                          + np.nan_to_num(col("seats"), nan=0.0) * a.infra_cost_per_seat * cust["months"])
-    return cust
+    support = pd.Series(col("support_cost")).fillna(pd.Series(col("support_minutes")) * a.support_cost_per_minute)
+    infra = (np.nan_to_num(col("events"), nan=0.0) * a.infra_cost_per_event
+             + np.nan_to_num(col("seats"), nan=0.0) * a.infra_cost_per_seat * months)
+    size = len(names)
+
+    def total(values: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        if rows is None:
+            return np.bincount(seg, weights=values, minlength=size)
+        return np.bincount(seg[rows], weights=values[rows], minlength=size)
+
+    return pd.DataFrame({
+        "customers": np.bincount(seg, minlength=size), "paying": np.bincount(seg[paying], minlength=size),
+        "mrr_cents": total(mrr_cents.astype("float64")), "onboarding": total(onboarding),
+        "months": total(months, paying), "support_cost": total(support.fillna(0.0).to_numpy(), paying),
+        "infra_cost": total(infra, paying), "tickets": total(np.nan_to_num(col("tickets"), nan=0.0), paying),
+    }, index=pd.Index(names, dtype=object))
 
 
 def segment_economics(inputs: EconomicsInputs, assumptions: Assumptions) -> SegmentEconomics:
@@ -569,7 +592,7 @@ def segment_economics(inputs: EconomicsInputs, assumptions: Assumptions) -> Segm
     in_last = view.month == np.datetime64(pd.Timestamp(last))
     mrr_last = np.bincount(view.code[in_last], weights=view.mrr[in_last], minlength=n)
     nrr = _nrr_by_segment(view, mrr_last, segments, last).set_index("segment")
-    per = _per_customer(inputs, a, mrr_last, n, codes)
+    sums = _member_sums(inputs, a, mrr_last, n, codes)
     has_spend = inputs.spend is not None and len(inputs.spend) > 0
     if inputs.cac is not None and inputs.cac_window == (first, last):
         cac = inputs.cac.copy()
@@ -581,22 +604,19 @@ def segment_economics(inputs: EconomicsInputs, assumptions: Assumptions) -> Segm
         total = float(sp[(sp["month"] >= pd.Timestamp(first)) & (sp["month"] <= pd.Timestamp(last))]["amount"].sum())
         blended_cac = total / len(cac)
 
-    total_customers = len(per)
-    total_mrr = float(per["mrr_cents"].sum())
-    segments = list(pd.unique(per["segment"]))
+    sums.loc[ALL_CUSTOMERS] = sums.sum()
+    total_customers = int(sums.at[ALL_CUSTOMERS, "customers"])
+    total_mrr = float(sums.at[ALL_CUSTOMERS, "mrr_cents"])
+    segments = list(sums.index[:-1])
     rows = []
     overall_margin = a.gross_margin
     if a.gross_margin_by_segment and total_mrr:
-        seg_mrr = per.groupby("segment")["mrr_cents"].sum()
-        overall_margin = float(sum(seg_mrr[s] * a.margin_for(s) for s in seg_mrr.index) / total_mrr)
-    # Each segment's rows, split in one pass (not one comparison of every row per segment).
-    per_segment = {seg: part for seg, part in per.groupby("segment", sort=False)}
+        overall_margin = float(sum(sums.at[s, "mrr_cents"] * a.margin_for(s) for s in segments) / total_mrr)
     cac_segment = {seg: part for seg, part in cac.groupby("segment", sort=False)}
     for seg in segments + [ALL_CUSTOMERS]:
-        members = per if seg == ALL_CUSTOMERS else per_segment[seg]
         margin = overall_margin if seg == ALL_CUSTOMERS else a.margin_for(seg)
         acq_rows = cac if seg == ALL_CUSTOMERS else cac_segment.get(seg, cac.iloc[:0])
-        rows.append(_row(seg, members, churn, nrr, acq_rows, margin, blended_cac, has_spend,
+        rows.append(_row(seg, sums.loc[seg], churn, nrr, acq_rows, margin, blended_cac, has_spend,
                          total_customers, total_mrr, a))
     out = pd.DataFrame(rows, columns=list(ECONOMICS_COLUMNS))
     table = out[out["segment"] != ALL_CUSTOMERS].reset_index(drop=True)
@@ -604,12 +624,12 @@ def segment_economics(inputs: EconomicsInputs, assumptions: Assumptions) -> Segm
     return SegmentEconomics(table=table, blended=blended, window=window, assumptions=a, cac_by_customer=cac)
 
 
-def _row(seg: str, members: pd.DataFrame, churn: pd.DataFrame, nrr: pd.DataFrame, acq_rows: pd.DataFrame,
+def _row(seg: str, members: pd.Series, churn: pd.DataFrame, nrr: pd.DataFrame, acq_rows: pd.DataFrame,
          margin: float, blended_cac: float, has_spend: bool, total_customers: int, total_mrr: float,
          a: Assumptions) -> dict:
-    paying = members[members["paying"]]
-    n_paying = len(paying)
-    mrr = float(members["mrr_cents"].sum()) / 100.0
+    """One segment's row; `members`: its sums (_member_sums)."""
+    n_customers, n_paying = int(members["customers"]), int(members["paying"])
+    mrr = float(members["mrr_cents"]) / 100.0
     arpa_ = mrr / n_paying if n_paying else math.nan
     c = churn.loc[seg] if seg in churn.index else pd.Series(dtype="float64")
     exposure = float(c.get("churn_exposure", 0) or 0)
@@ -629,11 +649,12 @@ def _row(seg: str, members: pd.DataFrame, churn: pd.DataFrame, nrr: pd.DataFrame
         lifetime, capped = float(a.lifetime_cap_months), True
     else:
         lifetime, capped = 1 / churn_rate, False
-    months = float(paying["months"].sum())
-    support_pcm = float(paying["support_cost"].sum()) / months if months else math.nan
-    infra_pcm = float(paying["infra_cost"].sum()) / months if months else math.nan
-    tickets_pcm = float(paying["tickets"].sum()) / months if months else math.nan
-    onboarding = float(members["onboarding"].mean()) if len(members) else math.nan
+    # Costs per paying customer-month over the usage window; onboarding: mean over the segment's customers.
+    months = float(members["months"])
+    support_pcm = float(members["support_cost"]) / months if months else math.nan
+    infra_pcm = float(members["infra_cost"]) / months if months else math.nan
+    tickets_pcm = float(members["tickets"]) / months if months else math.nan
+    onboarding = float(members["onboarding"]) / n_customers if n_customers else math.nan
     contribution = arpa_ * margin - support_pcm - infra_pcm
     ltv = arpa_ * margin * lifetime
     net_ltv = contribution * lifetime - onboarding
@@ -665,8 +686,8 @@ def _row(seg: str, members: pd.DataFrame, churn: pd.DataFrame, nrr: pd.DataFrame
     if capped:
         notes.append(f"lifetime capped at {a.lifetime_cap_months} months")
     return {
-        "segment": seg, "customers": len(members), "paying_customers": n_paying,
-        "share": len(members) / total_customers if total_customers else math.nan,
+        "segment": seg, "customers": n_customers, "paying_customers": n_paying,
+        "share": n_customers / total_customers if total_customers else math.nan,
         "mrr": mrr, "mrr_share": (mrr * 100.0) / total_mrr if total_mrr else math.nan, "arpa": arpa_,
         "logo_churn": churn_rate, "logo_churn_low": low, "logo_churn_high": high, "churn_events": int(events),
         "churn_exposure": int(exposure), "gross_revenue_churn": gross_rc, "net_revenue_churn": net_rc,

@@ -7,6 +7,8 @@ from datetime import date
 import pandas as pd
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from economics.assumptions import parse_assumptions
 from economics.unit import (EconomicsInputs, attribute_cac, segment_economics, verdict, waterfall,
@@ -347,3 +349,17 @@ def test_segment_table_holds_every_label_whatever_the_number_of_segments(segment
     assert table.names[table.at(months[0])][:segments].tolist() == names
     assert table.names[table.at(months[1])][:segments].tolist() == names[::-1]
     assert table.names[table.at(months[0])][segments] == UNLABELLED   # a customer without a label
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["Enterprise", "SMB", "Unknown", None]), max_size=12), st.booleans())
+def test_segment_codes_follow_first_appearance_with_missing_labels_as_unknown(labels, categorical):
+    """segment_economics sums by segment code: the segments in order of first appearance, a missing label
+    counted as "Unknown" (one segment with a real "Unknown" label), as the per-customer strings gave it."""
+    from economics.unit import _segment_codes
+
+    segment = pd.Series(labels, dtype="category" if categorical else "object")
+    filled = segment.astype("object").fillna("Unknown")
+    code, names = _segment_codes(segment)
+    assert names == list(pd.unique(filled))
+    assert [names[c] for c in code] == filled.tolist()
