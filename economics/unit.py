@@ -520,7 +520,8 @@ def _member_sums(inputs: EconomicsInputs, a: Assumptions, mrr_last: np.ndarray, 
     # One-off onboarding cost keyed by the value tier at acquisition (unknown tier: 0).
     cost_of_tier = pd.Series({k: float(v) for k, v in a.onboarding_cost.items()}, dtype="float64")
     if "value_tier" in acq:
-        cost = acq["value_tier"].astype("object").map(cost_of_tier).to_numpy(dtype="float64")
+        tier, tiers = pd.factorize(acq["value_tier"])   # each tier's cost looked up once, not per customer
+        cost = np.append(cost_of_tier.reindex(pd.Index(tiers, dtype=object)).to_numpy(dtype="float64"), np.nan)[tier]
         onboarding = np.nan_to_num(_by_code(n, acq_codes, cost)[at_d], nan=0.0)
     else:
         onboarding = np.zeros(len(at_d))
