@@ -44,8 +44,8 @@ def build_report(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue
     """
     from economics.pipeline import _inputs, _Shared
     from economics.ledger import add_months
-    from segmentation.features import customer_features, customer_features_at, feature_params
-    from segmentation.schemes import available_schemes, label_all, reads_users, segment_order
+    from segmentation.features import customer_features, customer_features_at, feature_params, without_activity
+    from segmentation.schemes import available_schemes, label_all, reads_activity, reads_users, segment_order
     from segmentation.transitions import combined_labels
 
     as_of = as_date(as_of)
@@ -93,12 +93,19 @@ def build_report(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue
     # Active users are counted at D and compare_to (customers.csv, transitions); elsewhere only when a
     # custom rule reads them.
     users = None if reads_users(defn) else kept
-    for d, f in customer_features_at(tables, sorted(dates), params, revenue_model, users=users):
-        labels_of(d, f)
-        if d == as_of:
-            feats = f
-        if compare_to is not None and d == compare_to:
-            feats_from = f
+    # When no scheme reads activity (value tiers, lifecycle, size bands, attributes), the other dates'
+    # features come from a scan without events, tickets and NPS answers: the same labels (tested), a
+    # fraction of the time. D and compare_to keep every feature (customers.csv, transitions).
+    batches = [(tables, sorted(dates))]
+    if schemes and not any(reads_activity(s) for s in schemes) and dates - kept:
+        batches = [(tables, sorted(kept)), (without_activity(tables), sorted(dates - kept))]
+    for batch_tables, batch_dates in batches:
+        for d, f in customer_features_at(batch_tables, batch_dates, params, revenue_model, users=users):
+            labels_of(d, f)
+            if d == as_of:
+                feats = f
+            if compare_to is not None and d == compare_to:
+                feats_from = f
     labels = labels_of(as_of)
     label_cols = [c for c in labels.columns if c not in ("customer_id", "mrr")]
     # label_all labels D's features row for row: the labels go beside them (no copy of the features).

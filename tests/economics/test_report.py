@@ -82,3 +82,47 @@ def test_the_sample_company_shows_its_planted_economics(tmp_path):
     late, early = six[six["cohort"] >= "2025-11"], six[six["cohort"] < "2025-11"]
     lift = late["active"].sum() / late["cohort_size"].sum() - early["active"].sum() / early["cohort_size"].sum()
     assert lift > 0.10
+
+
+@pytest.mark.slow
+def test_schemes_reading_no_activity_are_labelled_at_month_starts_without_the_event_scan(tmp_path, monkeypatch):
+    """With only revenue-only schemes (value tier, lifecycle, attributes), the month starts' features come
+    from the tables without events, tickets and NPS (a fraction of the time); D's keep every feature. Their
+    economics equal those of a report whose month starts read every table (one activity scheme asked)."""
+    import economics.report as report
+    import segmentation.features as features
+    from ingest.load import load_sample
+    from ingest.store import Workspace
+    from segmentation.definition import default_definition, dump_definition, load_definition
+
+    ws = Workspace(tmp_path / "ws.duckdb")
+    load_sample(ws)
+    con = ws.ibis()
+    tables = {n: con.table(n) for n in ws.tables() if n != "meta" and not n.startswith("_")}
+    # A rule naming activity columns: labelling the lean month starts must not trip on it.
+    toml = dump_definition(default_definition()).replace(
+        'rules = [', 'rules = [\n    { name = "Busy", expr = "events_30d >= 20 AND tickets_90d >= 1" },', 1)
+    defn = load_definition(toml)
+    calls = []
+    original = features.customer_features_at
+
+    def recording(tables_, dates, *args, **kwargs):
+        calls.append(("events" in tables_, list(dates)))
+        return original(tables_, dates, *args, **kwargs)
+
+    monkeypatch.setattr(features, "customer_features_at", recording)
+    lean_schemes = ["value_tier", "lifecycle", "channel", "value_tier+channel"]
+    lean = report.build_report(tables, D(2026, 11, 1), defn, "subscription", compare_to=D(2026, 8, 1),
+                               schemes=lean_schemes)
+    assert [has_events for has_events, _ in calls] == [True, False]
+    # D and compare_to with every table; the churn window's other month starts (Nov 2025 - Oct 2026) without.
+    assert calls[0][1] == [D(2026, 8, 1), D(2026, 11, 1)]
+    assert calls[1][1] == [D(2025 + (10 + i) // 12, (10 + i) % 12 + 1, 1) for i in range(12) if i != 9]
+    calls.clear()
+    full = report.build_report(tables, D(2026, 11, 1), defn, "subscription", compare_to=D(2026, 8, 1),
+                               schemes=lean_schemes + ["behavior"])
+    assert [has_events for has_events, _ in calls] == [True]
+    for name in ("segment_economics", "transitions"):
+        expected = full[name][full[name]["scheme"] != "behavior"].reset_index(drop=True)
+        pd.testing.assert_frame_equal(lean[name], expected, obj=name)
+    pd.testing.assert_frame_equal(lean["customers"].drop(columns="custom"), full["customers"].drop(columns="custom"))
