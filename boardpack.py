@@ -95,9 +95,11 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
     figures: list[tuple[str, go.Figure, str]] = []
     map_table = cross.table if cross is not None else econ.table
     map_table = map_table[map_table["paying_customers"] >= a.min_customers]
+    # Its labels are placed for the exported image's plotting area (the figure less its margins).
     figures.append(("Segment map", charts.segment_map(map_table, currency,
                                                       "Segment map: value tier x acquisition channel"
-                                                      if cross is not None else f"Segment map: {name}"),
+                                                      if cross is not None else f"Segment map: {name}",
+                                                      plot_size=(_WIDTH - 90, _HEIGHT - 160)),
                     "Bubble size: MRR; colour: verdict. " + assumptions))
     cohorts = cohort_retention(tables["ledger"], tables.get("customers"), as_of, CohortParams())
     cohorts = cohorts.assign(cohort=cohorts["cohort"].dt.strftime("%Y-%m"))

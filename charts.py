@@ -69,31 +69,123 @@ def _color(seg: str, colors: dict[str, str]) -> str:
     return colors.get(seg) or NEUTRAL.get(seg) or PALETTE[abs(hash(seg)) % len(PALETTE)]
 
 
-def segment_map(econ: pd.DataFrame, currency: str = "USD", title: str = "Segment map") -> go.Figure:
-    """Bubble chart: net LTV:CAC (x) against NRR (y), bubble size MRR, colour by verdict, labelled."""
+# Where a bubble's label may go, in order of preference, and the label box's offset from the bubble's
+# centre: (textposition, x of the box's left edge in widths and radii, y of its bottom in heights and radii).
+_LABEL_PLACES = (("top center", -0.5, 0, 0, 1), ("bottom center", -0.5, 0, -1, -1),
+                 ("middle right", 0, 1, -0.5, 0), ("middle left", -1, -1, -0.5, 0),
+                 ("top right", 0, 1, 0, 1), ("top left", -1, -1, 0, 1),
+                 ("bottom right", 0, 1, -1, -1), ("bottom left", -1, -1, -1, -1))
+
+
+def _label_box(cx: float, cy: float, r: float, w: float, h: float, place: str) -> tuple[float, ...]:
+    """A label's box (left, bottom, right, top) in pixels, y upwards, at `place` around its bubble."""
+    fx, rx, fy, ry = next(rest for name, *rest in _LABEL_PLACES if name == place)
+    left, bottom = cx + fx * w + rx * r, cy + fy * h + ry * r
+    return left, bottom, left + w, bottom + h
+
+
+def _overlap(a: tuple, b: tuple) -> float:
+    """The area two boxes (left, bottom, right, top) share."""
+    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+
+
+def _hits_bubble(box: tuple, cx: float, cy: float, r: float) -> bool:
+    nearest_x, nearest_y = min(max(cx, box[0]), box[2]), min(max(cy, box[1]), box[3])
+    return (nearest_x - cx) ** 2 + (nearest_y - cy) ** 2 < r * r
+
+
+def _label_places(x: np.ndarray, y: np.ndarray, radius: np.ndarray, texts: list[str],
+                  size: tuple[float, float], char_px: float = 7.0, line_px: float = 18.0) -> list[str]:
+    """A textposition per bubble so that labels cover neither each other nor other bubbles: bubbles in
+    order of size (largest first), each label at the place of _LABEL_PLACES that covers the least area of
+    the labels placed before it, of other bubbles (their squares, when the label touches the bubble) and
+    of the outside of the plot (counted three times); the first place in that order on a tie, so a free
+    place is always taken. `size`: the plot's width and height in pixels; x, y, radius in pixels too."""
+    plot = (0.0, 0.0, size[0], size[1])
+    chosen: dict[int, str] = {}
+    placed: list[tuple] = []
+    for i in np.argsort(-radius, kind="stable"):
+        w = char_px * len(texts[i])
+        best = None
+        for place, *_ in _LABEL_PLACES:
+            box = _label_box(x[i], y[i], radius[i], w, line_px, place)
+            cost = sum(_overlap(box, other) for other in placed) + 3 * (w * line_px - _overlap(box, plot))
+            cost += sum(_overlap(box, (x[j] - radius[j], y[j] - radius[j], x[j] + radius[j], y[j] + radius[j]))
+                        for j in range(len(x)) if j != i and _hits_bubble(box, x[j], y[j], radius[j]))
+            if best is None or cost < best[0]:
+                best = (cost, place, box)
+            if cost == 0:
+                break
+        chosen[int(i)] = best[1]
+        placed.append(best[2])
+    return [chosen[i] for i in range(len(x))]
+
+
+def _axis_range(values: np.ndarray, lines: tuple[float, ...], length: float, low_px: float,
+                high_px: float) -> tuple[float, float]:
+    """An axis range (in axis units: log10 on a log axis) over the values and the reference lines drawn on
+    it, leaving `low_px` and `high_px` pixels free at its ends (for the bubbles and their labels) on an axis
+    `length` pixels long."""
+    ends = np.concatenate([values, np.array(lines, dtype=float)])
+    low, high = float(np.min(ends)), float(np.max(ends))
+    span = high - low or 1.0
+    unit = span / max(length - low_px - high_px, 1.0)   # axis units per pixel
+    return low - low_px * unit, high + high_px * unit
+
+
+def _to_pixels(values: np.ndarray, axis: tuple[float, float], length: float) -> np.ndarray:
+    return (values - axis[0]) / (axis[1] - axis[0]) * length
+
+
+def segment_map(econ: pd.DataFrame, currency: str = "USD", title: str = "Segment map",
+                plot_size: tuple[float, float] = (830.0, 310.0)) -> go.Figure:
+    """Bubble chart: net LTV:CAC (x) against NRR (y), bubble size MRR, colour by verdict, labelled; labels
+    are placed around their bubbles so that they do not cover each other (`plot_size`: the plotting
+    area's expected width and height in pixels)."""
     sym = _symbol(currency)
     fig = go.Figure()
     data = econ.copy()
     data["x"] = data["net_ltv_cac"]
     data["y"] = data["nrr"] * 100
     max_mrr = max(float(data["mrr"].max() or 0), 1.0)
+    data["size"] = 12 + 60 * np.sqrt(data["mrr"].clip(lower=0).fillna(0) / max_mrr)
+    positive = data["x"][data["x"] > 0]
+    log = bool(len(positive)) and positive.max() / max(positive.min(), 1e-9) > 20  # an outlier squashes the rest
+    # Only bubbles plotly draws are placed (finite x and y; on a log axis, x > 0).
+    drawn = np.isfinite(data["x"]) & np.isfinite(data["y"]) & ((data["x"] > 0) if log else True)
+    data["place"] = "top center"
+    x_range = y_range = None
+    if drawn.any():
+        # Axis ranges set here, room left for the largest bubble (and a label above the top one), so that
+        # the labels can be placed in pixels where plotly will draw them.
+        d = data[drawn]
+        big = float(d["size"].max()) / 2 + 4
+        xs = np.log10(d["x"].to_numpy(dtype=float)) if log else d["x"].to_numpy(dtype=float)
+        ys = d["y"].to_numpy(dtype=float)
+        x_range = _axis_range(xs, tuple(np.log10([1.0, 3.0])) if log else (1.0, 3.0), plot_size[0], big, big)
+        y_range = _axis_range(ys, (100.0,), plot_size[1], big, big + 18)
+        if len(d) > 1:
+            data.loc[drawn, "place"] = _label_places(
+                _to_pixels(xs, x_range, plot_size[0]), _to_pixels(ys, y_range, plot_size[1]),
+                d["size"].to_numpy(dtype=float) / 2, d["segment"].astype(str).tolist(), plot_size)
     for verdict, group in data.groupby("verdict", sort=False):
         fig.add_trace(go.Scatter(
             x=group["x"], y=group["y"], mode="markers+text", name=str(verdict),
-            text=group["segment"], textposition="top center",
-            marker=dict(size=12 + 60 * np.sqrt(group["mrr"].clip(lower=0) / max_mrr),
+            text=group["segment"], textposition=group["place"].tolist(),
+            marker=dict(size=group["size"],
                         color=VERDICT_COLORS.get(str(verdict), "#64748b"), opacity=0.75,
                         line=dict(width=1, color="white")),
             customdata=np.stack([group["mrr"], group["customers"]], axis=-1),
             hovertemplate=("<b>%{text}</b><br>net LTV:CAC %{x:.1f}x<br>NRR %{y:.0f}%<br>"
                            f"MRR {sym}%{{customdata[0]:,.0f}}<br>%{{customdata[1]:,}} customers<extra></extra>"),
         ))
-    positive = data["x"][data["x"] > 0]
-    log = bool(len(positive)) and positive.max() / max(positive.min(), 1e-9) > 20  # an outlier squashes the rest
     if log:
         ticks = [v for v in (0.25, 0.5, 1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000)
                  if positive.min() / 2 <= v <= positive.max() * 2]
         fig.update_xaxes(type="log", tickvals=ticks, ticktext=[f"{v:g}x" for v in ticks])
+    if x_range is not None:
+        fig.update_xaxes(range=list(x_range))
+        fig.update_yaxes(range=list(y_range))
     for x, color, text in ((1, "#dc2626", "1x: loses money"), (3, "#16a34a", "3x: healthy")):
         fig.add_vline(x=x, line_dash="dot", line_color=color)
         # annotations on a log axis take the exponent as their position

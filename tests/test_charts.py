@@ -1,6 +1,7 @@
 """Every figure builder gives a titled figure with labelled axes, segments in fixed colours."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -35,6 +36,28 @@ def test_segment_map_switches_to_a_log_axis_when_one_segment_is_an_outlier():
     outlier = ECON.assign(net_ltv_cac=[275.0, 0.7, 2.1])
     assert charts.segment_map(outlier).layout.xaxis.type == "log"
     assert charts.segment_map(ECON).layout.xaxis.type != "log"
+
+
+def test_segment_map_places_labels_of_neighbouring_bubbles_apart():
+    """Bubbles close together get their labels on different sides, so that no label covers another (the
+    Overview's map had "SMB · Partners" written over "Enterprise · Events")."""
+    crowded = pd.DataFrame({
+        "segment": ["Enterprise · Events", "SMB · Partners", "SMB · Paid search", "SMB · Organic", "Self-serve"],
+        "net_ltv_cac": [10.0, 8.0, 23.0, 25.0, 2.0], "nrr": [0.86, 0.82, 0.89, 0.85, 0.6],
+        "mrr": [300_000.0, 20_000.0, 60_000.0, 30_000.0, 5_000.0], "customers": [50, 80, 90, 70, 300],
+        "verdict": ["healthy", "healthy", "healthy", "healthy", "marginal"]})
+    fig = charts.segment_map(crowded)
+    place = {seg: pos for t in fig.data for seg, pos in zip(t.text, t.textposition)}
+    assert set(place) == set(crowded["segment"])
+    assert len(set(place.values())) > 1            # not every label on top of its bubble
+    # The same check on the placement itself: no two label boxes overlap, none covers another bubble.
+    x, y, r = [100.0, 145.0, 300.0], [100.0, 110.0, 100.0], [30.0, 10.0, 10.0]
+    texts = ["Enterprise · Events", "SMB · Partners", "Self-serve"]
+    places = charts._label_places(np.array(x), np.array(y), np.array(r), texts, (800.0, 320.0))
+    boxes = [charts._label_box(x[i], y[i], r[i], 7.0 * len(texts[i]), 18.0, places[i]) for i in range(3)]
+    assert not any(charts._overlap(boxes[i], boxes[j]) for i in range(3) for j in range(i + 1, 3))
+    assert not any(charts._hits_bubble(boxes[i], x[j], y[j], r[j]) for i in range(3) for j in range(3) if i != j)
+    assert places[0] == "top center"               # the largest bubble keeps the first choice
 
 
 @pytest.mark.parametrize("build", [
