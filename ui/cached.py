@@ -57,6 +57,7 @@ def refresh() -> None:
     """After a load or clear: drop every cached result (the data version changes anyway)."""
     st.cache_data.clear()
     _features_at.clear()
+    _lean_store.clear()
     _features_history.clear()
     _labels.clear()
 
@@ -170,15 +171,43 @@ def _support_rate(definition_toml: str) -> float:
 
 
 @st.cache_resource(show_spinner="Computing customer features…", max_entries=64)
-def _features_at(version: str, as_of: date, params_key: str, revenue_model: str, _params,
-                 activity: bool = True) -> pd.DataFrame:
+def _features_at(version: str, as_of: date, params_key: str, revenue_model: str, _params) -> pd.DataFrame:
     """Held once, not copied per read (a slider change reads 13 dates: copies cost ~25 ms each at 100k
-    customers); readers get a shallow copy, which copy-on-write keeps from changing the cached frame.
-    activity=False: without events, tickets and NPS (features.without_activity)."""
-    from segmentation.features import customer_features, without_activity
+    customers); readers get a shallow copy, which copy-on-write keeps from changing the cached frame."""
+    from segmentation.features import customer_features
 
-    tables = ibis_tables()
-    return customer_features(tables if activity else without_activity(tables), as_of, _params, revenue_model)
+    return customer_features(ibis_tables(), as_of, _params, revenue_model)
+
+
+_LEAN_DATES = 64   # frames a lean store holds (about 10 MB each at 100k customers)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _lean_store(version: str, params_key: str, revenue_model: str) -> tuple[threading.Lock, dict]:
+    """Features without events, tickets and NPS (features.without_activity) by date, filled by
+    lean_features: shared by every session, guarded by its lock."""
+    return threading.Lock(), {}
+
+
+def lean_features(version: str, dates: tuple[date, ...], definition_toml: str) -> dict[date, pd.DataFrame]:
+    """Features from the customers and revenue scan alone, at each of `dates`: the dates not held yet are
+    computed together (customer_features_at: one ledger scan for all of them, several times faster than
+    one scan a date: the Overview labels about 14 month starts at each of two as-of dates). Enough for
+    the schemes that read no activity (schemes.reads_activity); shallow copies, like `features`."""
+    from segmentation.features import customer_features_at, without_activity
+
+    params, key = _params_of(definition_toml)
+    model = _revenue_model(version)
+    lock, store = _lean_store(version, key, model)
+    with lock:
+        missing = sorted(set(dates) - set(store))
+        if missing:
+            with st.spinner("Computing customer features at each month start…"):
+                store.update(customer_features_at(without_activity(ibis_tables()), missing, params, model))
+            for old in list(store)[:max(0, len(store) - _LEAN_DATES)]:   # the oldest computed first
+                if old not in dates:
+                    del store[old]
+        return {d: store[d].copy(deep=False) for d in dates}
 
 
 @st.cache_resource(show_spinner="Computing customer features at each month start…", max_entries=4)
@@ -233,8 +262,7 @@ def scheme_features(version: str, as_of: date, definition_toml: str, scheme: str
 
     if reads_activity(scheme):
         return features(version, as_of, definition_toml)
-    params, key = _params_of(definition_toml)
-    return _features_at(version, as_of, key, _revenue_model(version), params, activity=False).copy(deep=False)
+    return lean_features(version, (as_of,), definition_toml)[as_of]
 
 
 def rule_problem(version: str, as_of: date, definition_toml: str) -> str | None:
@@ -322,18 +350,19 @@ def _economics_inputs(version: str, as_of: date, scheme: str, labels_key: str, c
 
     defn = definition(_definition_toml)
     shared = _shared_inputs(version, as_of, churn_window_months, seats, _definition_toml)
-    # D's features are the page's own; the month starts need only what the scheme reads: a scheme that
-    # reads activity gets them from one pass over the events (history_features), the others from the
-    # cheaper scan without events.
-    months = sorted({*shared.months, *shared.acquired_after.values()} - {as_of})
-    if months and reads_activity(scheme):
-        at_month = history_features(version, tuple(months), _definition_toml).__getitem__
+    # The month starts need only what the scheme reads: a scheme that reads activity gets them from one
+    # pass over the events (history_features) and D's from the page's own features; the others get every
+    # date, D included, from the cheaper scan without events, in one batch (lean_features).
+    months = tuple(sorted({*shared.months, *shared.acquired_after.values()} - {as_of}))
+    if reads_activity(scheme):
+        at_month = history_features(version, months, _definition_toml) if months else {}
+
+        def features_at(d: date) -> pd.DataFrame:
+            return features(version, d, _definition_toml) if d == as_of else at_month[d]
     else:
-        def at_month(d: date) -> pd.DataFrame:
-            return scheme_features(version, d, _definition_toml, scheme)
+        features_at = lean_features(version, (*months, as_of), _definition_toml).__getitem__
     return economics_inputs(_LazyTables(), as_of, scheme, defn, _revenue_model(version),
-                            features_at=lambda d: features(version, d, _definition_toml) if d == as_of
-                            else at_month(d), shared=shared)
+                            features_at=features_at, shared=shared)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -351,15 +380,19 @@ def acquisition_segments(version: str, as_of: date, scheme: str, definition_toml
     """customer_id, segment: each paying customer's segment at the end of its first paid month."""
     from economics.ledger import add_months
     from economics.pipeline import scheme_label
+    from segmentation.schemes import reads_activity
 
     ledger = ibis_tables()["ledger"]
     paid = ledger.filter((ledger.mrr_cents > 0) & (ledger.month < as_of))
     first = paid.group_by("customer_id").aggregate(first_paid_month=paid.month.min()).execute()
     first["first_paid_month"] = pd.to_datetime(first["first_paid_month"])
     defn = definition(definition_toml)
+    afters = {month: min(add_months(month.date(), 1), as_of) for month in first["first_paid_month"].unique()}
+    if not reads_activity(scheme):  # every month's features in one scan
+        lean_features(version, tuple(sorted(set(afters.values()))), definition_toml)
     parts = []
     for month, group in first.groupby("first_paid_month"):
-        after = min(add_months(month.date(), 1), as_of)
+        after = afters[month]
         feats = scheme_features(version, after, definition_toml, scheme)
         lab = pd.DataFrame({"customer_id": feats["customer_id"].astype(str).to_numpy(),
                             "segment": scheme_label(feats, scheme, defn).to_numpy()})

@@ -193,3 +193,38 @@ def test_economics_of_an_activity_scheme_from_the_one_pass_history_equal_the_pip
     pd.testing.assert_frame_equal(app, direct)
     assert app["churn_events"].sum() > 0
     assert len(calls) == 1 and len(calls[0]) >= 12  # the month starts of the 12-month window, in one pass
+
+
+def test_month_starts_of_a_revenue_only_scheme_computed_together_equal_the_pipeline(monkeypatch):
+    """A scheme that reads no activity (value tier) is labelled at the month starts from features without
+    events, tickets and NPS, the missing dates computed together (ui.cached.lean_features: one ledger scan
+    for all of them); each date's frame equals customer_features at that date, and the economics equal the
+    pipeline's."""
+    from datetime import date
+
+    import pandas as pd
+
+    import segmentation.features as features
+    from economics.pipeline import economics_for
+    from segmentation.features import customer_features, feature_params, without_activity
+    from ui import cached
+
+    open_page()
+    cached._lean_store.clear()   # every month start missing: computed here
+    batches = []
+    together = features.customer_features_at
+    monkeypatch.setattr(features, "customer_features_at", lambda tables, dates, *a, **k: batches.append(
+        ("events" in tables, list(dates))) or together(tables, dates, *a, **k))
+    status = cached.workspace_status()
+    toml = cached.default_definition_toml()
+    model = status["meta"].get("revenue_model", "subscription")
+    as_of = date(2026, 9, 1)  # a date no other test asks for
+    app = cached.economics(status["version"], as_of, "value_tier", toml).table
+    direct = economics_for(cached.ibis_tables(), as_of, "value_tier", cached.definition(toml), model).table
+    pd.testing.assert_frame_equal(app, direct)
+    assert len(batches) == 1 and not batches[0][0] and len(batches[0][1]) >= 12   # the month starts, together
+    held = cached.lean_features(status["version"], (date(2025, 9, 1), date(2026, 3, 1)), toml)
+    lean = without_activity(cached.ibis_tables())
+    for d, frame in held.items():
+        pd.testing.assert_frame_equal(frame, customer_features(lean, d, feature_params(cached.definition(toml)),
+                                                               model), obj=str(d))
