@@ -179,7 +179,9 @@ def _features_at(version: str, as_of: date, params_key: str, revenue_model: str,
     return customer_features(ibis_tables(), as_of, _params, revenue_model)
 
 
-_LEAN_DATES = 64   # frames a lean store holds (about 10 MB each at 100k customers)
+# Frames a lean store holds: the month starts of two as-of dates and their acquisition months (about
+# 30 MB each at 100k customers, 1 GB at most).
+_LEAN_DATES = 32
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
