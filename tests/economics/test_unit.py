@@ -358,7 +358,9 @@ def test_segment_codes_follow_first_appearance_with_missing_labels_as_unknown(la
     counted as "Unknown" (one segment with a real "Unknown" label), as the per-customer strings gave it."""
     from economics.unit import _segment_codes
 
-    segment = pd.Series(labels, dtype="category" if categorical else "object")
+    # categorical: with a category no customer holds, as label_all's labels have
+    segment = pd.Series(labels, dtype=pd.CategoricalDtype(["Mid-market", "Enterprise", "SMB", "Unknown"])
+                        if categorical else "object")
     filled = segment.astype("object").fillna("Unknown")
     code, names = _segment_codes(segment)
     assert names == list(pd.unique(filled))
