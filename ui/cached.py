@@ -19,7 +19,7 @@ from segmentation.transitions import CROSS_SCHEME, combined_labels
 
 __all__ = [
     "workspace", "ensure_started", "workspace_status", "saved_definitions", "default_definition_toml",
-    "definition", "available_schemes", "features", "labels", "tables", "refresh", "ibis_tables", "economics",
+    "definition", "available_schemes", "features", "labels", "refresh", "ibis_tables", "economics",
     "movements", "nrr_grr", "acquisition_segments", "scheme_labels_at", "cohorts", "activation", "event_names", "transitions", "customer_transitions", "adoption", "board_pack", "risk_backtest", "risk_model", "risk_scores",
     "clusters", "suggested_k", "survival", "rule_problem",
 ]
@@ -101,13 +101,6 @@ def definition(toml_text: str):
     return load_definition(toml_text)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def tables(version: str) -> dict[str, pd.DataFrame]:
-    """Small tables as pandas (customers, spend, nps); the large ones stay in DuckDB."""
-    ws = workspace()
-    return {name: ws.table(name) for name in ("customers", "spend", "nps") if name in ws.tables()}
-
-
 def available_schemes(definition_toml: str) -> dict[str, str]:
     """Scheme key -> label, for the schemes this data and definition support."""
     version = workspace().data_version
@@ -118,8 +111,8 @@ def available_schemes(definition_toml: str) -> dict[str, str]:
 def _available_schemes(version: str, definition_toml: str) -> dict[str, str]:
     from segmentation.schemes import available_schemes as schemes_for
 
-    customers = tables(version).get("customers", pd.DataFrame())
-    keys = schemes_for(list(customers.columns), definition(definition_toml))
+    customers = ibis_tables().get("customers")   # its columns only, from the schema
+    keys = schemes_for(list(customers.columns) if customers is not None else [], definition(definition_toml))
     if "channel" in keys:
         keys.insert(1, CROSS_SCHEME)
     return {s: SCHEME_LABELS.get(s, s.replace("_", " ").capitalize()) for s in keys}
