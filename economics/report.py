@@ -46,7 +46,7 @@ def build_report(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue
     from economics.ledger import add_months
     from segmentation.features import customer_features, customer_features_at, feature_params, without_activity
     from segmentation.schemes import available_schemes, label_all, reads_activity, reads_users, segment_order
-    from segmentation.transitions import combined_labels
+    from segmentation.transitions import combined_labels, scheme_labels
 
     as_of = as_date(as_of)
     a = parse_assumptions(getattr(defn, "economics", {}) or {})
@@ -64,9 +64,15 @@ def build_report(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue
         # every scheme; the features themselves are dropped, only the labels are kept.
         if d not in labels_cache:
             f = feats_d if feats_d is not None else customer_features(tables, d, params, revenue_model)
-            labels = label_all(f, defn)
-            if d != as_of:
-                labels = labels[["customer_id"] + [c for c in labels.columns if c in needed]]
+            if d != as_of and not any(reads_activity(part) for part in needed):
+                # Schemes reading no activity need no cut-offs: those alone are labelled (label_all
+                # labels every scheme: most of the time at these dates).
+                labels = pd.DataFrame({"customer_id": f["customer_id"].reset_index(drop=True),
+                                       **{part: scheme_labels(f, part, defn) for part in sorted(needed)}})
+            else:
+                labels = label_all(f, defn)
+                if d != as_of:
+                    labels = labels[["customer_id"] + [c for c in labels.columns if c in needed]]
             labels_cache[d] = labels
         return labels_cache[d]
 
