@@ -57,8 +57,7 @@ def refresh() -> None:
     """After a load or clear: drop every cached result (the data version changes anyway)."""
     st.cache_data.clear()
     _features_at.clear()
-    _lean_store.clear()
-    _features_history.clear()
+    _feature_store.clear()
     _labels.clear()
 
 
@@ -172,60 +171,58 @@ def _features_at(version: str, as_of: date, params_key: str, revenue_model: str,
     return customer_features(ibis_tables(), as_of, _params, revenue_model)
 
 
-# Frames a lean store holds: the month starts of two as-of dates and their acquisition months (about
+# Frames a feature store holds: the month starts of two as-of dates and their acquisition months (about
 # 30 MB each at 100k customers, 1 GB at most).
-_LEAN_DATES = 32
+_STORE_DATES = 32
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _lean_store(version: str, params_key: str, revenue_model: str) -> tuple[threading.Lock, dict]:
-    """Features without events, tickets and NPS (features.without_activity) by date, filled by
-    lean_features: shared by every session, guarded by its lock."""
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _feature_store(version: str, params_key: str, revenue_model: str, activity: bool,
+                   users: bool) -> tuple[threading.Lock, dict]:
+    """Features by date, filled by _features_together: shared by every session, guarded by its lock."""
     return threading.Lock(), {}
 
 
-def lean_features(version: str, dates: tuple[date, ...], definition_toml: str) -> dict[date, pd.DataFrame]:
-    """Features from the customers and revenue scan alone, at each of `dates`: the dates not held yet are
-    computed together (customer_features_at: one ledger scan for all of them, several times faster than
-    one scan a date: the Overview labels about 14 month starts at each of two as-of dates). Enough for
-    the schemes that read no activity (schemes.reads_activity); shallow copies, like `features`."""
+def _features_together(version: str, dates: tuple[date, ...], definition_toml: str, activity: bool,
+                       users: bool = True) -> dict[date, pd.DataFrame]:
+    """Features at each of `dates`, the dates not held yet computed together (customer_features_at: one
+    query per scan for all of them, each event scanned once), held for the next call (a second as-of date
+    shares all but one of its month starts with the first); shallow copies, like `features`.
+    activity=False: from the tables without events, tickets and NPS (features.without_activity); users:
+    whether the active-user counts (features.USER_COLUMNS) are counted."""
     from segmentation.features import customer_features_at, without_activity
 
     params, key = _params_of(definition_toml)
     model = _revenue_model(version)
-    lock, store = _lean_store(version, key, model)
+    lock, store = _feature_store(version, key, model, activity, users)
     with lock:
         missing = sorted(set(dates) - set(store))
         if missing:
+            tables = ibis_tables() if activity else without_activity(ibis_tables())
             with st.spinner("Computing customer features at each month start…"):
-                store.update(customer_features_at(without_activity(ibis_tables()), missing, params, model))
-            for old in list(store)[:max(0, len(store) - _LEAN_DATES)]:   # the oldest computed first
+                store.update(customer_features_at(tables, missing, params, model, users=None if users else ()))
+            for old in list(store)[:max(0, len(store) - _STORE_DATES)]:   # the oldest computed first
                 if old not in dates:
                     del store[old]
         return {d: store[d].copy(deep=False) for d in dates}
 
 
-@st.cache_resource(show_spinner="Computing customer features at each month start…", max_entries=4)
-def _features_history(version: str, dates: tuple[date, ...], params_key: str, revenue_model: str,
-                      _params, users: bool) -> dict[date, pd.DataFrame]:
-    """Features at several dates from one pass (customer_features_at: each event scanned once, not the
-    whole history again at every date): the month starts economics labels with a scheme that reads
-    activity. Held once; readers get shallow copies."""
-    from segmentation.features import customer_features_at
-
-    return dict(customer_features_at(ibis_tables(), list(dates), _params, revenue_model,
-                                     users=None if users else ()))
+def lean_features(version: str, dates: tuple[date, ...], definition_toml: str) -> dict[date, pd.DataFrame]:
+    """Features from the customers and revenue scan alone, at each of `dates`, computed together (one
+    ledger scan for the dates not held yet: the Overview labels about 14 month starts at each of two
+    as-of dates). Enough for the schemes that read no activity (schemes.reads_activity)."""
+    return _features_together(version, dates, definition_toml, activity=False)
 
 
 def history_features(version: str, dates: tuple[date, ...], definition_toml: str) -> dict[date, pd.DataFrame]:
-    """`features` at each of `dates`, computed together (see _features_history), for labelling: without
-    the active-user counts (features.USER_COLUMNS) unless a custom rule reads them."""
+    """`features` at each of `dates`, computed together (_features_together), for labelling the month
+    starts with a scheme that reads activity: without the active-user counts unless a custom rule reads
+    them."""
     from segmentation.schemes import reads_users
 
-    params, key = _params_of(definition_toml)
-    found = _features_history(version, tuple(sorted(set(dates))), key, _revenue_model(version), params,
-                              reads_users(definition(definition_toml)))
-    return {d: _with_extras(version, d, definition_toml, f.copy(deep=False)) for d, f in found.items()}
+    found = _features_together(version, dates, definition_toml, activity=True,
+                               users=reads_users(definition(definition_toml)))
+    return {d: _with_extras(version, d, definition_toml, f) for d, f in found.items()}
 
 
 def features(version: str, as_of: date, definition_toml: str) -> pd.DataFrame:

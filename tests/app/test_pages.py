@@ -210,7 +210,7 @@ def test_month_starts_of_a_revenue_only_scheme_computed_together_equal_the_pipel
     from ui import cached
 
     open_page()
-    cached._lean_store.clear()   # every month start missing: computed here
+    cached._feature_store.clear()   # every month start missing: computed here
     batches = []
     together = features.customer_features_at
     monkeypatch.setattr(features, "customer_features_at", lambda tables, dates, *a, **k: batches.append(
