@@ -105,14 +105,11 @@ def cohort_retention(ledger: ir.Table, customers: ir.Table | None, as_of: date, 
     # Each customer's cohort: the month (or quarter) of its first paid month / signup.
     members = members.select("customer_id", cohort=_period_start(members.first, gran))
 
-    # Revenue per customer and period.
+    # Revenue per customer and period. The ledger has one row per customer and month (ingest.ledger), so
+    # monthly cells are its rows; quarterly ones are summed.
     rev = led.select("customer_id", cell=_period_start(led.month, gran), cents=led.mrr_cents.cast("int64"))
-    rev = rev.group_by(["customer_id", "cell"]).aggregate(cents=rev.cents.sum())
-    if params.basis == "revenue":
-        act = rev.filter(rev.cents > 0).select("customer_id", "cell")
-    else:
-        ev = events.filter(events.timestamp < d.cast("timestamp"))
-        act = ev.select("customer_id", cell=_period_start(ev.timestamp.cast("date"), gran)).distinct()
+    if gran == "quarter":
+        rev = rev.group_by(["customer_id", "cell"]).aggregate(cents=rev.cents.sum())
 
     mj = members.select(mid="customer_id", cohort="cohort")
     # Revenue cells of cohort members, from their cohort period on, with each member's period-0 revenue.
@@ -122,16 +119,24 @@ def cohort_retention(ledger: ir.Table, customers: ir.Table | None, as_of: date, 
     r0 = r.filter(r.period == 0).select(zid="customer_id", base=r.cents)
     r = r.left_join(r0, r.customer_id == r0.zid)
     r = r.mutate(capped=ibis.least(r.cents, r.base.fill_null(0)))
-    rev_cells = r.group_by(["cohort", "period"]).aggregate(revenue_cents=r.cents.sum(),
-                                                           capped_cents=r.capped.sum())
-    # Active cells: members with positive revenue (or an event) in the period.
-    a = act.join(mj, act.customer_id == mj.mid)
-    a = a.filter(a.cell >= a.cohort)
-    a = a.mutate(period=_period_index(a.cell, a.cohort, gran))
-    act_cells = a.group_by(["cohort", "period"]).aggregate(active=a.customer_id.nunique())
+    cell_sums: dict[str, ir.Value] = dict(revenue_cents=r.cents.sum(), capped_cents=r.capped.sum())
+    if params.basis == "revenue":
+        # Active: members with positive revenue in the period (one row per member and period: a count).
+        cell_sums["active"] = r.count(where=r.cents > 0)
+    rev_cells = fetch(r.group_by(["cohort", "period"]).aggregate(**cell_sums))
+    if params.basis == "revenue":
+        act_cells, rev_cells = rev_cells[["cohort", "period", "active"]], rev_cells.drop(columns="active")
+    else:
+        # Active: members with an event in the period (distinct member-periods: a count).
+        ev = events.filter(events.timestamp < d.cast("timestamp"))
+        act = ev.select("customer_id", cell=_period_start(ev.timestamp.cast("date"), gran)).distinct()
+        a = act.join(mj, act.customer_id == mj.mid)
+        a = a.filter(a.cell >= a.cohort)
+        a = a.mutate(period=_period_index(a.cell, a.cohort, gran))
+        act_cells = fetch(a.group_by(["cohort", "period"]).aggregate(active=a.count()))
     sizes = members.group_by("cohort").aggregate(cohort_size=members.customer_id.count())
 
-    grid = _grid(fetch(sizes), fetch(act_cells), fetch(rev_cells), as_of, gran)
+    grid = _grid(fetch(sizes), act_cells, rev_cells, as_of, gran)
     drop_memtables(sizes)  # the segment filter's ids, once read
     return grid
 
