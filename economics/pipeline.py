@@ -177,8 +177,9 @@ class _Shared:
             cac = attribute_cac(acquisition.drop(columns="segment"), self.spend, *window)
             return cac, pd.Index(acquisition["customer_id"]).get_indexer(cac["customer_id"])
         cac, rows = self._by_value_tiers("cac", defn, attributed)
-        segment = pd.Series(acquisition["segment"].astype("object").to_numpy()[rows]).fillna(UNLABELLED)
-        return cac.assign(segment=segment.to_numpy()), window
+        # The labels as stored (Arrow strings: no Python string per customer).
+        segment = acquisition["segment"].take(rows).fillna(UNLABELLED)
+        return cac.assign(segment=segment.array), window
 
 
 def _labels(parts: list[pd.Series]) -> pd.Series:

@@ -117,3 +117,24 @@ def test_combined_labels_equal_the_joined_texts_built_from_codes():
     # Labels holding the separator cannot be told apart as pairs: the texts are joined instead.
     odd = combined_labels(pd.Series(["A · B", "A"]), pd.Series(["C", "B · C"]))
     assert odd.tolist() == ["A · B · C", "A · B · C"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(1, 300), st.integers(1, 300), st.data())
+def test_combined_labels_are_the_joined_texts_with_categories_in_pair_order(n_first, n_second, data):
+    """Few rows over many categories take the sorting path, the rest a count per possible pair: both give
+    each row its joined text, and categories in the order of the pairs (first's then second's order)."""
+    from segmentation.transitions import CROSS_SEPARATOR, combined_labels
+
+    rows = data.draw(st.integers(0, 60))
+    def labels(n):
+        cats = [f"c{i}" for i in range(n)]
+        codes = data.draw(st.lists(st.integers(-1, n - 1), min_size=rows, max_size=rows))
+        return pd.Series(pd.Categorical.from_codes(codes, categories=cats)), cats
+    (first, f_cats), (second, s_cats) = labels(n_first), labels(n_second)
+    got = combined_labels(first, second)
+    want = first.astype("object") + CROSS_SEPARATOR + second.astype("object")
+    assert got.astype("object").where(got.notna(), None).tolist() == want.where(want.notna(), None).tolist()
+    order = {f"{a}{CROSS_SEPARATOR}{b}": i for i, (a, b) in enumerate((a, b) for a in f_cats for b in s_cats)}
+    cats = [str(c) for c in got.cat.categories]
+    assert cats == sorted(set(want.dropna()), key=order.get)
