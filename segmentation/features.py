@@ -537,8 +537,8 @@ class _Windowed:
     gives it, once (then it is let go)."""
 
     def __init__(self, tables: Mapping[str, ibis.Table], dates: list[dt.date], params: FeatureParams,
-                 rows: _Rows, users: Collection[dt.date] | None = None) -> None:
-        self.scans = _scans(tables, params)
+                 rows: _Rows, users: Collection[dt.date] | None = None, skip: Collection[str] = ()) -> None:
+        self.scans = {name: scan for name, scan in _scans(tables, params).items() if name not in skip}
         self.dates = _Dates(dates, params)
         # The dates whose frames count active users (all by default; see customer_features_at).
         self.user_dates = self.dates if users is None else _Dates([d for d in dates if d in users], params)
@@ -613,15 +613,16 @@ def customer_features(tables: Mapping[str, ibis.Table], as_of: dt.date, params: 
 
 def _features(tables: Mapping[str, ibis.Table], d: dt.date, params: FeatureParams, revenue_model: str,
               customers: pd.DataFrame | None = None, all_rows: _Rows | None = None,
-              history: Mapping[str, np.ndarray] | None = None, windowed: _Windowed | None = None) -> pd.DataFrame:
+              history: Mapping[str, np.ndarray] | None = None, windowed: _Windowed | None = None,
+              ledger: Mapping[str, np.ndarray] | None = None) -> pd.DataFrame:
     """customer_features at d; with `customers` (every customer), `all_rows` (their positions), `history`
-    (the event history columns over every customer) and `windowed` (the windowed scans of several dates,
-    positioned by all_rows) when customer_features_at knows them."""
+    and `ledger` (the event history and ledger columns over every customer) and `windowed` (the windowed
+    scans of several dates, positioned by all_rows) when customer_features_at knows them."""
     if customers is not None and all_rows is not None and windowed is not None:
         # Customers who signed up strictly before D (the table's order kept, as the query returns it).
         keep = (customers["signup_date"] < pd.Timestamp(d)).to_numpy(dtype=bool)
         frame = customers[keep].reset_index(drop=True)
-        return _assemble(tables, d, params, revenue_model, frame, all_rows.at(keep), history, windowed)
+        return _assemble(tables, d, params, revenue_model, frame, all_rows.at(keep), history, windowed, ledger)
     frame = _customers(tables, d)
     rows = _Rows(frame["customer_id"])
     try:
@@ -633,7 +634,7 @@ def _features(tables: Mapping[str, ibis.Table], d: dt.date, params: FeatureParam
 
 def _assemble(tables: Mapping[str, ibis.Table], d: dt.date, params: FeatureParams, revenue_model: str,
               frame: pd.DataFrame, rows: _Rows, history: Mapping[str, np.ndarray] | None,
-              windowed: _Windowed) -> pd.DataFrame:
+              windowed: _Windowed, ledger: Mapping[str, np.ndarray] | None = None) -> pd.DataFrame:
     """The features of the customers `frame` (signed up before d), their results positioned by `rows`."""
     users = windowed.counts_users(d)
     out = pd.DataFrame({"customer_id": frame["customer_id"], "signup_date": frame["signup_date"]})
@@ -642,7 +643,7 @@ def _assemble(tables: Mapping[str, ibis.Table], d: dt.date, params: FeatureParam
 
     # -- revenue ---------------------------------------------------------------------------
     if "ledger" in tables:
-        out = rows.add(out, windowed.take("ledger", d))
+        out = rows.put(out, ledger) if ledger is not None else rows.add(out, windowed.take("ledger", d))
     else:
         for col in ("mrr_cents", "mrr_3m_cents", "rev_12m_cents", "rev_12m_3_cents", "total_revenue_cents",
                     "window_revenue_cents", "paying_months_window"):
@@ -863,6 +864,140 @@ class _EventHistory:
         return out
 
 
+class _LedgerHistory:
+    """_ledger_features' columns at several dates, each ledger row read once.
+
+    _ledger_features joins every ledger row to every later date: at 13 month starts, each row about 9
+    times (most of a batch's ledger query). Here the rows are grouped by customer and bin of months
+    between consecutive boundaries (every month a date's columns read: the month of D - 1 and the month
+    before it, three months earlier, the month before the RFM window, and for the transactional model
+    twelve months before those), the bins are folded in order into running per-customer values (net
+    revenue, paying months, first and last paid month), and a date's columns are those values, or their
+    differences, at its boundaries. The bins of the dates announced by `plan` come from one query;
+    running values are kept at a boundary only while a date still to come reads it.
+    """
+
+    def __init__(self, ledger: ibis.Table, params: FeatureParams, rows: "_Rows", dates: list[dt.date],
+                 transactional: bool) -> None:
+        self.ledger, self.rows = ledger, rows
+        self.needs = {d: self._boundaries(d, params, transactional) for d in sorted(dates)}
+        self.bounds = sorted({b for need in self.needs.values() for b in need.values()})
+        n = len(rows.ids)
+        self.revenue = np.zeros(n, dtype="int64")
+        self.paid = np.zeros(n, dtype="int64")
+        self.first = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+        self.last = self.first.copy()
+        self.folded = -1          # index (in bounds) of the last boundary folded in
+        self.queried = -1         # index of the last boundary whose bin was queried
+        self.kept: dict[dt.date, dict[str, np.ndarray]] = {}
+        self.planned: list[dt.date] = []
+        self.pending: tuple | None = None
+        self.until: dt.date | None = None  # the last date given
+
+    @staticmethod
+    def _boundaries(d: dt.date, params: FeatureParams, transactional: bool) -> dict[str, dt.date]:
+        now = month_start(d - dt.timedelta(days=1))     # the month of D - 1: months before D are <= it
+        need = {"now": now, "before": add_months(now, -1), "m3": add_months(now, -3)}
+        if params.lookback_days is not None:
+            first = month_start(d - dt.timedelta(days=params.lookback_days))
+            need["window"] = min(add_months(first, -1), now)    # an empty window: now - now
+        if transactional:
+            need["now_12"] = add_months(now, -12)
+            need["m3_12"] = add_months(need["m3"], -12)
+        return need
+
+    def plan(self, dates: list[dt.date]) -> None:
+        """The next dates it will be asked for: their bins come from one query."""
+        self.planned = sorted(dates)
+
+    def _scan(self, d: dt.date) -> None:
+        ahead = [p for p in self.planned if p >= d] if d in self.planned else [d]
+        top = self.bounds.index(max(self.needs[p]["now"] for p in ahead))
+        bounds = self.bounds[self.queried + 1:top + 1]
+        lg = self.ledger.filter(self.ledger.month <= ibis.literal(bounds[-1]))
+        if self.queried >= 0:
+            lg = lg.filter(lg.month > ibis.literal(self.bounds[self.queried]))
+        first = self.queried + 1
+        lg = lg.mutate(_bin=ibis.cases(*[(lg.month <= ibis.literal(b), first + i) for i, b in enumerate(bounds)]),
+                       _top=ibis.cases(*[(lg.month <= ibis.literal(b), ibis.literal(b)) for b in bounds]))
+        paid = lg.mrr_cents > 0
+        expr = lg.group_by(["customer_id", "_bin"]).aggregate(
+            revenue=lg.revenue_cents.sum().cast("int64"), paid=lg.count(where=paid),
+            first_paid=lg.month.min(where=paid), last_paid=lg.month.max(where=paid),
+            # MRR of the bin's last month (a boundary), as _ledger_features reads it at `now` and `m3`.
+            mrr=lg.mrr_cents.sum(where=lg.month == lg._top).cast("int64"))
+        positions, part = self.rows.positioned(expr)
+        bins = part.pop("_bin").to_numpy(dtype="int64")
+        order = np.argsort(bins.astype(np.min_scalar_type(top)), kind="stable")   # a radix sort of small ints
+        edges = np.searchsorted(bins[order], np.arange(first, top + 2))
+        # Rows in bin order, as arrays (MRR of no row at the bin's last month: 0).
+        values = {"positions": positions[order],
+                  "revenue": part["revenue"].to_numpy(dtype="int64")[order],
+                  "paid": part["paid"].to_numpy(dtype="int64")[order],
+                  "first": part["first_paid"].to_numpy(dtype="datetime64[D]")[order],
+                  "last": part["last_paid"].to_numpy(dtype="datetime64[D]")[order],
+                  "mrr": np.nan_to_num(part["mrr"].to_numpy(dtype="float64"), nan=0).astype("int64")[order]}
+        self.pending = (first, edges, values)
+        self.queried = top
+
+    def _fold(self, upto: int) -> None:
+        while self.folded < upto:
+            i = self.folded + 1
+            if self.pending is None or not (self.pending[0] <= i <= self.queried):
+                raise RuntimeError("_LedgerHistory: a boundary was folded before its bin was queried.")
+            first, edges, values = self.pending
+            rows = slice(edges[i - first], edges[i - first + 1])
+            at = values["positions"][rows]
+            # One result row per customer and bin: each position once in a bin.
+            self.revenue[at] += values["revenue"][rows]
+            self.paid[at] += values["paid"][rows]
+            self.first[at] = np.fmin(self.first[at], values["first"][rows])
+            self.last[at] = np.fmax(self.last[at], values["last"][rows])
+            bound = self.bounds[i]
+            if any(bound in need.values() for day, need in self.needs.items()
+                   if self.until is None or day > self.until):  # a date still to come reads it
+                mrr = np.zeros(len(self.revenue), dtype="int64")
+                mrr[at] = values["mrr"][rows]
+                self.kept[bound] = {"revenue": self.revenue.copy(), "paid": self.paid.copy(), "mrr": mrr}
+            self.folded = i
+            if self.folded == self.queried:
+                self.pending = None
+
+    def at(self, d: dt.date) -> dict[str, np.ndarray]:
+        """_ledger_features' columns at d over every customer (0, False and NaT for those without a ledger
+        row before d). Dates must come in increasing order."""
+        need = self.needs[d]
+        now = self.bounds.index(need["now"])
+        if now < self.folded:
+            raise ValueError(f"_LedgerHistory: dates must come in increasing order ({d}).")
+        if now > self.queried:
+            self._scan(d)
+        self._fold(now)
+        kept = self.kept
+        revenue, paid = self.revenue.astype("float64"), self.paid
+        zeros = np.zeros(len(revenue))
+        out = {
+            "mrr_cents": kept[need["now"]]["mrr"].astype("float64"),
+            "mrr_3m_cents": kept[need["m3"]]["mrr"].astype("float64"),
+            "rev_12m_cents": revenue - kept[need["now_12"]]["revenue"] if "now_12" in need else zeros,
+            "rev_12m_3_cents": (kept[need["m3"]]["revenue"] - kept[need["m3_12"]]["revenue"]).astype("float64")
+            if "m3_12" in need else zeros,
+            "total_revenue_cents": revenue,
+            "window_revenue_cents": revenue - kept[need["window"]]["revenue"] if "window" in need else revenue,
+            "paid_before": kept[need["before"]]["paid"] > 0,
+            "first_paid_month": self.first.astype("datetime64[s]"),
+            "last_paid_month": self.last.astype("datetime64[s]"),
+            "paying_months_window": (paid - kept[need["window"]]["paid"] if "window" in need else paid).astype(
+                "float64"),
+        }
+        # Let go of the boundaries no later date reads.
+        self.until = d
+        later = [n for day, n in self.needs.items() if day > d]
+        for bound in [b for b in kept if not any(b in n.values() for n in later)]:
+            del kept[bound]
+        return out
+
+
 ACTIVITY_TABLES: tuple[str, ...] = ("events", "tickets", "nps")
 
 
@@ -882,28 +1017,33 @@ def customer_features_at(tables: Mapping[str, ibis.Table], dates: list[dt.date],
     Each frame equals `customer_features(tables, date, params, revenue_model)`, except that only the dates
     in `users` (default: every date) count active users: the others' frames lack USER_COLUMNS, for frames
     only labelled with schemes that do not read them (`schemes.reads_users`); the distinct count of users
-    is half the cost of the last-30-day scan. The windowed scans (ledger, last 30 days, the 30 before,
-    users, tickets, NPS) run once for a batch of dates (as many as keep a batch's results near BATCH_ROWS
-    customer rows), the event history (the all-events scan) is accumulated from date to date, each event
-    scanned once (see _EventHistory), and one date's frame is built at a time. Use it for segment history
-    (a label per month start).
+    is half the cost of the last-30-day scan. The windowed scans (last 30 days, the 30 before, users,
+    tickets, NPS) run once for a batch of dates (as many as keep a batch's results near BATCH_ROWS
+    customer rows); the event history (the all-events scan) and the ledger columns are accumulated from
+    date to date, each event and ledger row read once (_EventHistory, _LedgerHistory); one date's frame is
+    built at a time. Use it for segment history (a label per month start).
     """
     days = sorted({as_date(d) for d in dates})
     if not days:
         return
     customers = _customers(tables, dt.date.max)
     rows = _Rows(customers["customer_id"])
-    history = None
+    history = ledger = None
     if "events" in tables and params.lookback_days is None and len(days) > 1:
         history = _EventHistory(tables["events"], params, rows)
+    if "ledger" in tables and len(days) > 1:
+        ledger = _LedgerHistory(tables["ledger"], params, rows, days, revenue_model == "transactional")
     per_batch = max(1, BATCH_ROWS // max(len(customers), 1))
     try:
         for first in range(0, len(days), per_batch):
             batch = days[first:first + per_batch]
             windowed = _Windowed(tables, batch, params, rows,
-                                 None if users is None else {as_date(d) for d in users})
+                                 None if users is None else {as_date(d) for d in users},
+                                 skip=("ledger",) if ledger is not None else ())
             if history is not None:
                 history.plan(batch)
+            if ledger is not None:
+                ledger.plan(batch)
             for d in batch:
                 known = None
                 if history is not None:
@@ -914,6 +1054,7 @@ def customer_features_at(tables: Mapping[str, ibis.Table], dates: list[dt.date],
                                       f"({type(exc).__name__}: {str(exc).splitlines()[0]}); computing each "
                                       "date's history separately.", RuntimeWarning, stacklevel=2)
                         history = None
-                yield d, _features(tables, d, params, revenue_model, customers, rows, known, windowed)
+                yield d, _features(tables, d, params, revenue_model, customers, rows, known, windowed,
+                                   ledger.at(d) if ledger is not None else None)
     finally:
         rows.release()

@@ -93,18 +93,21 @@ def test_distinct_counts_by_bitmap_equal_the_portable_count(sample, monkeypatch,
     pd.testing.assert_frame_equal(fast, portable)
 
 
-@pytest.mark.parametrize("key_event, lookback_days, bitmaps", [("", None, True), ("report_export", None, False),
-                                                               ("", 180, True)])
+@pytest.mark.parametrize("key_event, lookback_days, bitmaps, model", [
+    ("", None, True, None), ("report_export", None, False, None), ("", 180, True, None),
+    ("", None, True, "transactional"), ("", 180, True, "transactional")])
 def test_features_at_dates_in_batches_equal_features_date_by_date(sample, monkeypatch, key_event, lookback_days,
-                                                                    bitmaps):
+                                                                    bitmaps, model):
     """customer_features_at answers several dates with one query per windowed scan (batches of at most
-    BATCH_ROWS customer rows) and accumulates the event history: each date's frame equals
+    BATCH_ROWS customer rows) and accumulates the event history and the ledger: each date's frame equals
     customer_features at that date. Feb 1 -> Mar 1 is 28 days, so the 30-day windows of Mar 1 and Mar 2
-    overlap Feb's; here batches of 2, 2 and 1 dates."""
+    overlap Feb's; here batches of 2, 2 and 1 dates. The transactional model reads the ledger's trailing
+    12 months (its monthly revenue) at each date and three months earlier."""
     import segmentation.features as features
     from dataclasses import replace
 
-    tables, model = sample
+    tables, sample_model = sample
+    model = model or sample_model
     params = replace(feature_params(DEFN), key_event=key_event, lookback_days=lookback_days)
     monkeypatch.setattr(features, "BITMAPS", bitmaps)
     customers = tables["customers"].count().execute()
