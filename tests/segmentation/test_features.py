@@ -173,6 +173,40 @@ def test_event_names_counted_by_bitmap_skip_missing_names_like_count_distinct(mo
     assert fast["active_days_30d"].tolist() == [3.0, 1.0, 0.0]
 
 
+def test_last_and_previous_30_days_count_only_their_own_window(monkeypatch):
+    """Names, days and events of the 30 days before the last 30 never count in the last 30 days, with many
+    event names (a bitstring over 70 names, not a 63-bit word), at one date and at several, as
+    COUNT(DISTINCT) counts them."""
+    import segmentation.features as features
+
+    names = [f"e{i:02d}" for i in range(70)]
+    # a: 65 names on 2 days in the last 30 days before Jun 1, 5 others (and 3 more days) only before that.
+    last = [("a", f"2026-05-{10 + i % 2:02d} 10:00", n) for i, n in enumerate(names[:65])]
+    earlier = [("a", f"2026-04-{10 + i:02d} 10:00", n) for i, n in enumerate(names[65:])]
+    other = [("b", "2026-04-20 00:00", "e00"), ("b", "2026-05-31 23:59", None), ("c", "2026-05-02 00:00", "e01")]
+    rows = last + earlier + other
+    events = pd.DataFrame({"customer_id": [r[0] for r in rows], "timestamp": pd.to_datetime([r[1] for r in rows]),
+                           "event": [r[2] for r in rows]})
+    customers = pd.DataFrame({"customer_id": ["a", "b", "c"], "signup_date": pd.to_datetime(["2026-01-01"] * 3)})
+    tables = {"events": ibis.memtable(events), "customers": ibis.memtable(customers)}
+    dates = [dt.date(2026, 5, 1), dt.date(2026, 6, 1)]
+    params = features.FeatureParams()
+    fast = features.customer_features(tables, dates[1], params)
+    several = dict(features.customer_features_at(tables, dates, params))
+    monkeypatch.setattr(features, "BITMAPS", False)
+    portable = {d: features.customer_features(tables, d, params) for d in dates}
+    pd.testing.assert_frame_equal(fast, portable[dates[1]])
+    for d in dates:
+        pd.testing.assert_frame_equal(several[d], portable[d], obj=str(d))
+    assert fast["features_used_30d"].tolist() == [65.0, 0.0, 1.0]
+    assert fast["active_days_30d"].tolist() == [2.0, 1.0, 1.0]
+    assert fast["events_30d"].tolist() == [65.0, 1.0, 1.0]
+    assert fast["events_prev_30d"].tolist() == [5.0, 1.0, 0.0]
+    # At May 1 the last 30 days are Apr 1 - Apr 30: a's 5 earlier names, on 5 days; b's one event.
+    assert several[dates[0]]["features_used_30d"].tolist() == [5.0, 1.0, 0.0]
+    assert several[dates[0]]["active_days_30d"].tolist() == [5.0, 1.0, 0.0]
+
+
 @pytest.mark.parametrize("wide", [True, False])
 def test_active_days_over_all_history_counted_by_blocks_equal_count_distinct(monkeypatch, wide):
     """On DuckDB the all-history active days are summed over blocks of 127 (or 63) days
