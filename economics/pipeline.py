@@ -107,6 +107,7 @@ class _Shared:
         self.usage_scan = usage_scan(dict(tables), as_of, a.churn_window_months, seats=self.seats)
         self.spend = fetch(tables["spend"]) if "spend" in tables else None
         self._codes_memo: tuple | None = None
+        self._priced_memo: tuple | None = None   # priced_usage
         self._tier_memos: dict[str, tuple] = {}   # _by_value_tiers
         self.revenue = None
         if revenue_model == "transactional":
@@ -141,9 +142,22 @@ class _Shared:
             at[position[d]] = np.arange(len(position[d]))
             found = at[fp_codes[rows]]
             acquisition_rows.append((d, rows[found >= 0], found[found >= 0]))
-        result = (ids, fp_codes, usage_codes, position, dtype, acquisition_rows)
+        # The segment history's customers, month after month, as codes: the same array for every scheme.
+        history_codes = np.concatenate([position[m] for m in self.months]) if self.months \
+            else np.array([], dtype="int64")
+        result = (ids, fp_codes, usage_codes, position, dtype, acquisition_rows, history_codes)
         self._codes_memo = (list(dates), given, result)
         return result
+
+    def priced_usage(self, a: Assumptions) -> pd.DataFrame:
+        """The usage priced with the assumptions' support rates: the same frame for every scheme until the
+        rates change (economics_base checks it is the very same usage)."""
+        key = (a.support_cost_per_minute, a.support_team_monthly_cost)
+        memo = self._priced_memo  # read once: the app's sessions share this object across threads
+        if memo is None or memo[0] != key:
+            memo = (key, priced_usage(self.usage_scan, a))
+            self._priced_memo = memo
+        return memo[1]
 
     def _by_value_tiers(self, name: str, defn: Definition, compute: Callable[[], object]):
         """`compute()`, once per value-tier definition (what depends on the value tiers, never on a
@@ -196,7 +210,8 @@ def _inputs(shared: _Shared, scheme: str, labels_at: LabelsAt, customer_ids_at: 
     as_of, months = shared.as_of, shared.months
     defn = defn or shared.defn
     dates = sorted({as_of, *months, *shared.acquired_after.values()})
-    ids, fp_codes, usage_codes, position, id_dtype, acquisition_rows = shared.customer_codes(dates, customer_ids_at)
+    ids, fp_codes, usage_codes, position, id_dtype, acquisition_rows, history_codes = shared.customer_codes(
+        dates, customer_ids_at)
     labels = {d: labels_at(d, scheme).reset_index(drop=True) for d in dates}
 
     acquisition = shared.first_paid.drop(columns="mrr_cents")
@@ -204,7 +219,6 @@ def _inputs(shared: _Shared, scheme: str, labels_at: LabelsAt, customer_ids_at: 
     segment_at_d = pd.DataFrame({"customer_id": ids[as_of], "segment": labels[as_of]})
     # The history's ids as a categorical over the codes just computed: segment_economics then hashes
     # each customer once, not once per month.
-    history_codes = np.concatenate([position[m] for m in months]) if months else np.array([], dtype="int64")
     segment_history = pd.DataFrame({
         "customer_id": pd.Categorical.from_codes(history_codes, dtype=id_dtype),
         "month": np.repeat(np.array([pd.Timestamp(m) for m in months], dtype="datetime64[us]"),
@@ -228,7 +242,7 @@ def _inputs(shared: _Shared, scheme: str, labels_at: LabelsAt, customer_ids_at: 
     return EconomicsInputs(
         ledger=shared.ledger, segment_at_d=segment_at_d, segment_history=segment_history,
         acquisition=acquisition, cac=cac, cac_window=cac_window,
-        usage=priced_usage(shared.usage_scan, a), window_months=a.churn_window_months, spend=shared.spend,
+        usage=shared.priced_usage(a), window_months=a.churn_window_months, spend=shared.spend,
         as_of=as_of, revenue_model=shared.revenue_model, revenue=shared.revenue,
         # The ids as codes of the shared code space (the usage priced keeps the scan's rows in order).
         customer_codes={"segment_at_d": position[as_of], "segment_history": history_codes,

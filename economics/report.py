@@ -17,7 +17,7 @@ from economics.assumptions import assumptions_to_dict, parse_assumptions
 from economics.cohorts import CohortParams, cohort_retention
 from economics.ledger import as_date
 from economics.mrr import mrr_movements
-from economics.unit import ECONOMICS_COLUMNS, segment_economics
+from economics.unit import ECONOMICS_COLUMNS, economics_base, segment_economics
 
 __all__ = ["build_report", "REPORT_FILES"]
 
@@ -127,9 +127,11 @@ def build_report(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue
         return ids_at[d]
 
     rows = []
+    base = None   # what every scheme's economics share (economics.unit.EconomicsBase), computed once
     for scheme in schemes:
         inputs = _inputs(shared, scheme, labels_at, customer_ids_at)
-        result = segment_economics(inputs, a)
+        base = base or economics_base(inputs, a)
+        result = segment_economics(inputs, a, base)
         seg_labels = labels[scheme] if scheme in labels.columns else None
         order = {seg: i for i, seg in enumerate(segment_order(scheme, defn, seg_labels))} \
             if seg_labels is not None else {}

@@ -32,7 +32,8 @@ from economics.ledger import (LedgerError, add_months, as_date, check_ledger_fra
 from economics.mrr import RevenueModel, customer_months
 from segmentation.features import drop_memtables, fetch
 
-__all__ = ["EconomicsInputs", "SegmentEconomics", "segment_economics", "attribute_cac", "wilson_interval",
+__all__ = ["EconomicsInputs", "SegmentEconomics", "EconomicsBase", "segment_economics", "economics_base",
+           "attribute_cac", "wilson_interval",
            "verdict", "waterfall", "encode_ids", "ledger_customers", "CODED_FRAMES", "ALL_CUSTOMERS",
            "UNATTRIBUTED", "ECONOMICS_COLUMNS"]
 
@@ -351,29 +352,28 @@ def _month_positions(months: pd.Series, wanted: list[pd.Timestamp]) -> np.ndarra
     return np.where(codes >= 0, pos[codes], -1)
 
 
-@dataclass(frozen=True, eq=False)
-class _SegmentTable:
-    """Each customer's segment at the start of some months: `codes[i, code]` indexes `names` (0 = no label)."""
+def _history_rows(history: pd.DataFrame, history_codes: np.ndarray, months: list[pd.Timestamp],
+                  n: int) -> np.ndarray:
+    """Per month of `months` and customer code, the row of `history` holding that customer's segment at
+    that month's start (-1: none; of several rows, the last)."""
+    mpos = _month_positions(history["month"], months)
+    table = np.full((len(months), n), -1, dtype="int32" if len(history) < 2**31 else "int64")
+    ok = mpos >= 0
+    rows = np.arange(len(history), dtype=table.dtype)
+    if ok.all():
+        table[mpos, history_codes] = rows
+    else:
+        table[mpos[ok], history_codes[ok]] = rows[ok]
+    return table
 
-    months: list[pd.Timestamp]
-    codes: np.ndarray
-    names: np.ndarray
 
-    @classmethod
-    def of(cls, history: pd.DataFrame, history_codes: np.ndarray, months: list[pd.Timestamp],
-           n: int) -> "_SegmentTable":
-        mpos = _month_positions(history["month"], months)
-        labels, names = pd.factorize(history["segment"])  # a missing label -> -1 -> "no label"
-        table = np.zeros((len(months), n), dtype=np.min_scalar_type(-len(names) - 1))  # int8 for < 128 names
-        ok = mpos >= 0
-        if ok.all():
-            table[mpos, history_codes] = labels + 1
-        else:
-            table[mpos[ok], history_codes[ok]] = labels[ok] + 1
-        return cls(months, table, np.array([UNLABELLED] + [str(s) for s in names], dtype=object))
-
-    def at(self, month: pd.Timestamp) -> np.ndarray:
-        return self.codes[self.months.index(month)]
+def _history_segments(history: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Each segment_history row's segment as a code (0 = no label; one more entry, for row -1, is 0), and
+    the names of the codes."""
+    labels, names = pd.factorize(history["segment"])  # a missing label -> -1 -> "no label"
+    codes = np.zeros(len(labels) + 1, dtype="int64")
+    np.add(labels, 1, out=codes[:-1])
+    return codes, np.array([UNLABELLED] + [str(s) for s in names], dtype=object)
 
 
 def _sum_by_segment(seg: np.ndarray, names: np.ndarray, values: dict[str, np.ndarray],
@@ -383,7 +383,7 @@ def _sum_by_segment(seg: np.ndarray, names: np.ndarray, values: dict[str, np.nda
     present = np.bincount(seg, minlength=size) > 0
     frame = pd.DataFrame({"segment": names[present]})
     for col, v in values.items():
-        total = np.bincount(seg, weights=v.astype("float64"), minlength=size)[present]
+        total = np.bincount(seg, weights=v if v.dtype == "float64" else v.astype("float64"), minlength=size)[present]
         frame[col] = total.round().astype("int64") if v.dtype.kind in "iub" else total
     # Two codes may carry one name (a real "Unknown" label and a missing one): merged as one segment.
     return frame.groupby("segment", sort=sort).sum().reset_index()
@@ -455,31 +455,23 @@ def _cac_with_segments(acquisition: pd.DataFrame, spend: pd.DataFrame | None, fi
     return cac
 
 
-def _segment_churn(inputs: EconomicsInputs, first: date, last: date, inactivity_days: int,
-                   segments: _SegmentTable) -> pd.DataFrame:
-    """Per segment (at the start of each month) over [first, last]: exposure, churn and MRR movements."""
-    status, codes, positions = _window_status(inputs, first, last, inactivity_days)
-    # Each customer-month takes the segment the customer had at that month's start.
-    rows = np.array([segments.months.index(m) for m in _window_months(first, last)], dtype="int64")
-    seg = segments.codes[rows[positions], codes] if len(status) else np.array([], dtype="int64")
-    agg = _sum_by_segment(seg, segments.names, {c: status[c].to_numpy() for c in _STATUS_COLUMNS})
+def _segment_churn(base: "EconomicsBase", hist: np.ndarray, names: np.ndarray) -> pd.DataFrame:
+    """Per segment (at the start of each month) over the churn window: exposure, churn and MRR movements.
+    Each customer-month takes the segment the customer had at that month's start."""
+    agg = _sum_by_segment(hist[base.status_rows], names, base.status)
+    agg[list(_STATUS_COLUMNS)] = agg[list(_STATUS_COLUMNS)].round().astype("int64")   # counts and cents
     return agg.rename(columns={"active_start": "churn_exposure", "churned_customer": "churn_events",
                                "prev_cents": "start_cents"})
 
 
-def _nrr_by_segment(view: _LedgerView, mrr_last: np.ndarray, segments: _SegmentTable,
-                    last: date) -> pd.DataFrame:
+def _nrr_by_segment(base: "EconomicsBase", hist: np.ndarray, names: np.ndarray) -> pd.DataFrame:
     """segment (at the start of month L-11), nrr, grr; empty with fewer than 13 complete months."""
-    base = pd.Timestamp(add_months(last, -12))
-    if len(view.month) == 0 or view.month.min() > np.datetime64(base):
+    if base.nrr is None:
         return pd.DataFrame({"segment": pd.Series(dtype="object"), "nrr": [], "grr": []})
-    then = (view.month == np.datetime64(base)) & (view.mrr > 0)
-    then_codes, mrr_then = view.code[then], view.mrr[then].astype("float64")
-    pair_now = mrr_last[then_codes]
+    rows, mrr_then, pair_now = base.nrr
     # The 12 months measured start with L-11: the segment at its start (reflecting MRR in L-12).
-    seg = segments.at(pd.Timestamp(add_months(last, -11)))[then_codes]
-    g = _sum_by_segment(seg, segments.names, {"mrr_cents_then": mrr_then, "mrr_cents_now": pair_now,
-                                              "capped": np.minimum(pair_now, mrr_then)}, sort=True)
+    g = _sum_by_segment(hist[rows], names, {"mrr_cents_then": mrr_then, "mrr_cents_now": pair_now,
+                                            "capped": np.minimum(pair_now, mrr_then)}, sort=True)
     g = g.set_index("segment")
     g.loc[ALL_CUSTOMERS] = g.sum()
     return pd.DataFrame({"segment": g.index.astype("object"), "nrr": (g["mrr_cents_now"] / g["mrr_cents_then"]).values,
@@ -498,33 +490,125 @@ def _segment_codes(segment: pd.Series) -> tuple[np.ndarray, list]:
     return code.astype("int64"), [merged[i] for i in order]
 
 
-def _member_sums(inputs: EconomicsInputs, a: Assumptions, mrr_last: np.ndarray, n: int,
-                 codes: dict[str, np.ndarray]) -> pd.DataFrame:
+def _member_sums(inputs: EconomicsInputs, a: Assumptions, base: "EconomicsBase") -> pd.DataFrame:
     """Per segment at D (index: the segments in order of first appearance) the sums segment_economics
     reads: customers, paying (MRR of month L > 0), mrr_cents (month L), onboarding (each customer's
     cost of its value tier at acquisition), and over the paying customers months (usage exposure),
-    support_cost, infra_cost, tickets. Per customer as arrays, summed by segment code (bincount)."""
+    support_cost, infra_cost, tickets: the base's per-customer arrays, summed by segment code."""
     seg, names = _segment_codes(inputs.segment_at_d["segment"])
-    at_d = codes["segment_at_d"]
-    mrr_cents = mrr_last[at_d].round().astype("int64")
-    paying = mrr_cents > 0
-    acq, acq_codes = inputs.acquisition, codes["acquisition"]
-    # Usage exposure: months of the usage window the customer was a customer (at least 1).
-    if "first_paid_month" in acq:
-        first_paid = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
-        first_paid[acq_codes] = pd.to_datetime(acq["first_paid_month"]).to_numpy(dtype="datetime64[us]")
-        months = observed_months(pd.Series(first_paid[at_d]), inputs.as_of, inputs.window_months).to_numpy(
-            dtype="float64")
-    else:
-        months = np.full(len(at_d), float(inputs.window_months))
+    at_d, acq, acq_codes = base.codes["segment_at_d"], inputs.acquisition, base.codes["acquisition"]
     # One-off onboarding cost keyed by the value tier at acquisition (unknown tier: 0).
     cost_of_tier = pd.Series({k: float(v) for k, v in a.onboarding_cost.items()}, dtype="float64")
     if "value_tier" in acq:
         tier, tiers = pd.factorize(acq["value_tier"])   # each tier's cost looked up once, not per customer
         cost = np.append(cost_of_tier.reindex(pd.Index(tiers, dtype=object)).to_numpy(dtype="float64"), np.nan)[tier]
-        onboarding = np.nan_to_num(_by_code(n, acq_codes, cost)[at_d], nan=0.0)
+        onboarding = np.nan_to_num(_by_code(base.n, acq_codes, cost)[at_d], nan=0.0)
     else:
         onboarding = np.zeros(len(at_d))
+    size, paying = len(names), base.paying
+
+    def total(values: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        if rows is None:
+            return np.bincount(seg, weights=values, minlength=size)
+        return np.bincount(seg[rows], weights=values[rows], minlength=size)
+
+    return pd.DataFrame({
+        "customers": np.bincount(seg, minlength=size), "paying": np.bincount(seg[paying], minlength=size),
+        "mrr_cents": total(base.mrr_cents.astype("float64")), "onboarding": total(onboarding),
+        "months": total(base.months, paying), "support_cost": total(base.support, paying),
+        "infra_cost": total(base.infra, paying), "tickets": total(base.tickets, paying),
+    }, index=pd.Index(names, dtype=object))
+
+
+@dataclass(frozen=True, eq=False)
+class EconomicsBase:
+    """What segment_economics reads that does not depend on the segments: the churn window, its
+    customer-months (economics.mrr rules) with the segment_history row each one reads, the NRR base
+    customers, and per customer at D the MRR of month L and the usage costs. `economics_base` computes it;
+    a caller computing several schemes' economics over the same data (the report) passes it to each
+    `segment_economics` call, whose inputs must then differ only in their segment labels: the very same
+    ledger, revenue, usage and customer-code objects, the same row counts and assumptions (checked)."""
+
+    key: tuple
+    anchors: tuple
+    first: date
+    last: date
+    window: tuple[pd.Timestamp | None, pd.Timestamp | None]
+    n: int
+    codes: dict[str, np.ndarray]
+    status: dict[str, np.ndarray]
+    status_rows: np.ndarray
+    nrr: tuple[np.ndarray, np.ndarray, np.ndarray] | None
+    mrr_cents: np.ndarray
+    paying: np.ndarray
+    months: np.ndarray
+    support: np.ndarray
+    infra: np.ndarray
+    tickets: np.ndarray
+
+
+def _base_key(inputs: EconomicsInputs, a: Assumptions) -> tuple:
+    return (inputs.as_of, inputs.revenue_model, inputs.window_months, a.churn_window_months, a.inactivity_days,
+            a.support_cost_per_minute, a.infra_cost_per_event, a.infra_cost_per_seat,
+            *(len(getattr(inputs, name)) for name in CODED_FRAMES))
+
+
+def _base_anchors(inputs: EconomicsInputs) -> tuple:
+    codes = inputs.customer_codes or {}
+    return (inputs.ledger, inputs.revenue, inputs.usage, *(codes.get(name) for name in CODED_FRAMES))
+
+
+def economics_base(inputs: EconomicsInputs, assumptions: Assumptions) -> EconomicsBase:
+    """The segment-independent part of segment_economics for these inputs (see EconomicsBase)."""
+    a = assumptions
+    last = last_complete_month(inputs.as_of)
+    view = _ledger_view(inputs.ledger)
+    done = view.month[view.month <= np.datetime64(pd.Timestamp(last))]
+    data_first = pd.Timestamp(done.min()) if len(done) else pd.NaT
+    # Churn window: trailing complete months, or all available; month 1 of the data has no exposure.
+    first = add_months(last, -(a.churn_window_months - 1))
+    if pd.notna(data_first):
+        first = max(first, add_months(as_date(data_first), 1))
+    window = (pd.Timestamp(first), pd.Timestamp(last)) if first <= last else (None, None)
+    codes, n = _customer_codes(inputs, view)
+    months = _window_months(first, last) if first <= last else []
+    nrr_month = pd.Timestamp(add_months(last, -11))
+    table_months = months + ([nrr_month] if nrr_month not in months else [])
+    rows_at = _history_rows(inputs.segment_history, codes["segment_history"], table_months, n)
+
+    status_rows = np.array([], dtype="int64")
+    status = {c: np.array([], dtype="float64") for c in _STATUS_COLUMNS}
+    if first <= last:
+        frame, status_codes, positions = _window_status(inputs, first, last, a.inactivity_days)
+        if len(frame):
+            month_rows = np.array([table_months.index(m) for m in months], dtype="int64")
+            status_rows = rows_at[month_rows[positions], status_codes]
+            status = {c: frame[c].to_numpy(dtype="float64") for c in _STATUS_COLUMNS}   # bincount weights
+
+    # MRR of month L by customer code (ledger rows summed).
+    in_last = view.month == np.datetime64(pd.Timestamp(last))
+    mrr_last = np.bincount(view.code[in_last], weights=view.mrr[in_last], minlength=n)
+    # NRR / GRR base: the customers paying in L-12, their MRR then and in L.
+    base_month = pd.Timestamp(add_months(last, -12))
+    nrr = None
+    if len(view.month) and view.month.min() <= np.datetime64(base_month):
+        then = (view.month == np.datetime64(base_month)) & (view.mrr > 0)
+        then_codes = view.code[then]
+        nrr = (rows_at[table_months.index(nrr_month)][then_codes], view.mrr[then].astype("float64"),
+               mrr_last[then_codes])
+
+    # Per customer at D: MRR of L, usage exposure and costs.
+    at_d = codes["segment_at_d"]
+    mrr_cents = mrr_last[at_d].round().astype("int64")
+    acq, acq_codes = inputs.acquisition, codes["acquisition"]
+    # Usage exposure: months of the usage window the customer was a customer (at least 1).
+    if "first_paid_month" in acq:
+        first_paid = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+        first_paid[acq_codes] = pd.to_datetime(acq["first_paid_month"]).to_numpy(dtype="datetime64[us]")
+        exposure = observed_months(pd.Series(first_paid[at_d]), inputs.as_of, inputs.window_months).to_numpy(
+            dtype="float64")
+    else:
+        exposure = np.full(len(at_d), float(inputs.window_months))
     use, use_codes = inputs.usage, codes["usage"]
 
     def col(name: str) -> np.ndarray:
@@ -534,23 +618,24 @@ def _member_sums(inputs: EconomicsInputs, a: Assumptions, mrr_last: np.ndarray, 
 
     support = pd.Series(col("support_cost")).fillna(pd.Series(col("support_minutes")) * a.support_cost_per_minute)
     infra = (np.nan_to_num(col("events"), nan=0.0) * a.infra_cost_per_event
-             + np.nan_to_num(col("seats"), nan=0.0) * a.infra_cost_per_seat * months)
-    size = len(names)
-
-    def total(values: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
-        if rows is None:
-            return np.bincount(seg, weights=values, minlength=size)
-        return np.bincount(seg[rows], weights=values[rows], minlength=size)
-
-    return pd.DataFrame({
-        "customers": np.bincount(seg, minlength=size), "paying": np.bincount(seg[paying], minlength=size),
-        "mrr_cents": total(mrr_cents.astype("float64")), "onboarding": total(onboarding),
-        "months": total(months, paying), "support_cost": total(support.fillna(0.0).to_numpy(), paying),
-        "infra_cost": total(infra, paying), "tickets": total(np.nan_to_num(col("tickets"), nan=0.0), paying),
-    }, index=pd.Index(names, dtype=object))
+             + np.nan_to_num(col("seats"), nan=0.0) * a.infra_cost_per_seat * exposure)
+    return EconomicsBase(
+        key=_base_key(inputs, a), anchors=_base_anchors(inputs), first=first, last=last, window=window, n=n,
+        codes=codes, status=status, status_rows=status_rows, nrr=nrr, mrr_cents=mrr_cents,
+        paying=mrr_cents > 0, months=exposure, support=support.fillna(0.0).to_numpy(), infra=infra,
+        tickets=np.nan_to_num(col("tickets"), nan=0.0))
 
 
-def segment_economics(inputs: EconomicsInputs, assumptions: Assumptions) -> SegmentEconomics:
+def _checked(base: EconomicsBase, inputs: EconomicsInputs, a: Assumptions) -> EconomicsBase:
+    if inputs.customer_codes is None or base.key != _base_key(inputs, a) \
+            or any(x is not y for x, y in zip(base.anchors, _base_anchors(inputs))):
+        raise ValueError("segment_economics: the base was computed from other inputs (another ledger, usage, "
+                         "customer codes, date or assumptions); compute it again with economics_base.")
+    return base
+
+
+def segment_economics(inputs: EconomicsInputs, assumptions: Assumptions,
+                      base: EconomicsBase | None = None) -> SegmentEconomics:
     """One row per segment (at D) with value, cost to win and serve, and the verdict (DEFINITIONS.md "Value").
 
     Columns (ECONOMICS_COLUMNS): customers (labelled at D), paying_customers (MRR in L > 0), share,
@@ -569,31 +654,16 @@ def segment_economics(inputs: EconomicsInputs, assumptions: Assumptions) -> Segm
     contribution_pcm (ARPA x margin - support pcm - infra pcm), verdict, verdict_rule, note.
     """
     a = assumptions
-    last = last_complete_month(inputs.as_of)
-    view = _ledger_view(inputs.ledger)
-    done = view.month[view.month <= np.datetime64(pd.Timestamp(last))]
-    data_first = pd.Timestamp(done.min()) if len(done) else pd.NaT
-    # Churn window: trailing complete months, or all available; month 1 of the data has no exposure.
-    first = add_months(last, -(a.churn_window_months - 1))
-    if pd.notna(data_first):
-        first = max(first, add_months(as_date(data_first), 1))
-    window = (pd.Timestamp(first), pd.Timestamp(last)) if first <= last else (None, None)
-
-    codes, n = _customer_codes(inputs, view)
-    months = _window_months(first, last) if first <= last else []
-    nrr_month = pd.Timestamp(add_months(last, -11))
-    segments = _SegmentTable.of(inputs.segment_history, codes["segment_history"],
-                                months + ([nrr_month] if nrr_month not in months else []), n)
-    churn = _segment_churn(inputs, first, last, a.inactivity_days, segments) if first <= last else pd.DataFrame(
+    base = economics_base(inputs, a) if base is None else _checked(base, inputs, a)
+    first, last, window = base.first, base.last, base.window
+    hist, names = _history_segments(inputs.segment_history)
+    churn = _segment_churn(base, hist, names) if first <= last else pd.DataFrame(
         columns=["segment", "churn_exposure", "churn_events", "start_cents", "churned_cents",
                  "contraction_cents", "expansion_cents", "reactivation_cents"])
     churn = churn.set_index("segment")
     churn.loc[ALL_CUSTOMERS] = churn.sum(numeric_only=True) if len(churn) else 0
-    # MRR of month L by customer code (ledger rows summed).
-    in_last = view.month == np.datetime64(pd.Timestamp(last))
-    mrr_last = np.bincount(view.code[in_last], weights=view.mrr[in_last], minlength=n)
-    nrr = _nrr_by_segment(view, mrr_last, segments, last).set_index("segment")
-    sums = _member_sums(inputs, a, mrr_last, n, codes)
+    nrr = _nrr_by_segment(base, hist, names).set_index("segment")
+    sums = _member_sums(inputs, a, base)
     has_spend = inputs.spend is not None and len(inputs.spend) > 0
     if inputs.cac is not None and inputs.cac_window == (first, last):
         cac = inputs.cac.copy()

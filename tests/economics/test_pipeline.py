@@ -227,6 +227,42 @@ def test_economics_from_the_shared_customer_codes_equal_economics_encoding_the_i
         segment_economics(replace(inputs, customer_codes=short), a)
 
 
+def test_economics_of_several_schemes_from_one_base_equal_each_computed_alone():
+    """The report computes what segment_economics reads apart from the segments once (economics_base) and
+    passes it to every scheme: each scheme's economics equal those computed alone; a base is refused for
+    inputs it was not computed from (usage priced otherwise, ids not given as the shared codes)."""
+    from dataclasses import replace
+
+    from economics.pipeline import _inputs, assumptions_of
+    from economics.unit import economics_base, segment_economics
+    from segmentation.transitions import scheme_labels
+
+    t = tables({**MRR, "b": [50, 50, 50, 50, 50, 0]})  # b churns in June
+    shared = shared_inputs(t, AS_OF, DEFN)
+    a = assumptions_of(DEFN)
+    stable: dict[date, pd.Series] = {}  # the same id objects at every call, as the report passes them
+
+    def ids_at(d: date) -> pd.Series:
+        return stable.setdefault(d, features_at(d)["customer_id"])
+
+    def labels_at(d: date, scheme: str) -> pd.Series:
+        return scheme_labels(features_at(d), scheme, DEFN)
+
+    base = None
+    for scheme in ("value_tier", "value_tier+channel", "lifecycle"):
+        inputs = _inputs(shared, scheme, labels_at, ids_at)
+        base = base or economics_base(inputs, a)
+        together, alone = segment_economics(inputs, a, base), segment_economics(inputs, a)
+        assert alone.table["churn_events"].sum() > 0 and alone.table["mrr"].sum() > 0
+        pd.testing.assert_frame_equal(together.table, alone.table, obj=scheme)
+        pd.testing.assert_frame_equal(together.blended, alone.blended, obj=scheme)
+    cheaper = replace(a, support_cost_per_minute=a.support_cost_per_minute / 2)
+    with pytest.raises(ValueError, match="compute it again"):
+        segment_economics(replace(inputs, usage=shared.priced_usage(cheaper)), cheaper, base)
+    with pytest.raises(ValueError, match="compute it again"):
+        segment_economics(replace(inputs, customer_codes=None), a, base)
+
+
 def test_value_tier_at_acquisition_is_computed_once_per_value_tier_definition(monkeypatch):
     """The value tier of 12 x the first paid MRR (it keys the onboarding cost) is the same for every scheme:
     the shared inputs compute it once per value-tier definition, and again for other bands."""

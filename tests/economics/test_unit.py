@@ -334,21 +334,25 @@ def test_month_positions_of_sorted_and_unsorted_columns(values):
 
 
 @pytest.mark.parametrize("segments", [3, 127, 128, 40_000])
-def test_segment_table_holds_every_label_whatever_the_number_of_segments(segments):
-    """_SegmentTable stores label codes in the smallest integer type that holds them (int8 for up to 127
-    segments): each customer's segment at each month reads back whole, 0 = no label."""
-    from economics.unit import UNLABELLED, _SegmentTable
+def test_history_rows_read_back_every_label_whatever_the_number_of_segments(segments):
+    """Each customer's segment at each month start is read through the row of segment_history holding it
+    (economics.unit._history_rows): whole whatever the number of segments, the last of two rows for one
+    customer and month, and no label (UNLABELLED) for a customer without a row."""
+    from economics.unit import UNLABELLED, _history_rows, _history_segments
 
     months = [pd.Timestamp("2026-01-01"), pd.Timestamp("2026-02-01")]
     n = segments + 1
     names = [f"s{i}" for i in range(segments)]
-    history = pd.DataFrame({"month": np.repeat(np.array(months, dtype="datetime64[us]"), segments),
-                            "segment": names + names[::-1]})
-    codes = np.concatenate([np.arange(segments), np.arange(segments)])
-    table = _SegmentTable.of(history, codes, months, n)
-    assert table.names[table.at(months[0])][:segments].tolist() == names
-    assert table.names[table.at(months[1])][:segments].tolist() == names[::-1]
-    assert table.names[table.at(months[0])][segments] == UNLABELLED   # a customer without a label
+    history = pd.DataFrame({"month": np.repeat(np.array(months + [months[1]], dtype="datetime64[us]"),
+                                               [segments, segments, 1]),
+                            "segment": names + names[::-1] + ["late"]})
+    codes = np.concatenate([np.arange(segments), np.arange(segments), [0]])
+    rows = _history_rows(history, codes, months, n)
+    hist, labels = _history_segments(history)
+    assert labels[hist[rows[0]]][:segments].tolist() == names
+    assert labels[hist[rows[1]]][1:segments].tolist() == names[::-1][1:]
+    assert labels[hist[rows[1, 0]]] == "late"                       # two rows: the last one
+    assert labels[hist[rows[0, segments]]] == UNLABELLED            # a customer without a row
 
 
 @settings(max_examples=200, deadline=None)
