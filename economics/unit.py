@@ -370,9 +370,14 @@ def _history_rows(history: pd.DataFrame, history_codes: np.ndarray, months: list
 def _history_segments(history: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Each segment_history row's segment as a code (0 = no label; one more entry, for row -1, is 0), and
     the names of the codes."""
-    labels, names = pd.factorize(history["segment"])  # a missing label -> -1 -> "no label"
+    segment = history["segment"]
+    if isinstance(segment.dtype, pd.CategoricalDtype):   # its codes as they are (unused categories sum to 0)
+        labels, names = segment.cat.codes.to_numpy(), segment.cat.categories
+    else:
+        labels, names = pd.factorize(segment)  # a missing label -> -1 -> "no label"
     codes = np.zeros(len(labels) + 1, dtype="int64")
-    np.add(labels, 1, out=codes[:-1])
+    codes[:-1] = labels
+    codes[:-1] += 1
     return codes, np.array([UNLABELLED] + [str(s) for s in names], dtype=object)
 
 
@@ -505,18 +510,16 @@ def _member_sums(inputs: EconomicsInputs, a: Assumptions, base: "EconomicsBase")
         onboarding = np.nan_to_num(_by_code(base.n, acq_codes, cost)[at_d], nan=0.0)
     else:
         onboarding = np.zeros(len(at_d))
-    size, paying = len(names), base.paying
+    size = len(names)
 
-    def total(values: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
-        if rows is None:
-            return np.bincount(seg, weights=values, minlength=size)
-        return np.bincount(seg[rows], weights=values[rows], minlength=size)
+    def total(values: np.ndarray) -> np.ndarray:
+        return np.bincount(seg, weights=values, minlength=size)
 
+    # The usage sums are over paying customers: the base's arrays are 0 for the others.
     return pd.DataFrame({
-        "customers": np.bincount(seg, minlength=size), "paying": np.bincount(seg[paying], minlength=size),
-        "mrr_cents": total(base.mrr_cents.astype("float64")), "onboarding": total(onboarding),
-        "months": total(base.months, paying), "support_cost": total(base.support, paying),
-        "infra_cost": total(base.infra, paying), "tickets": total(base.tickets, paying),
+        "customers": np.bincount(seg, minlength=size), "paying": total(base.paying).round().astype("int64"),
+        "mrr_cents": total(base.mrr_cents), "onboarding": total(onboarding), "months": total(base.months),
+        "support_cost": total(base.support), "infra_cost": total(base.infra), "tickets": total(base.tickets),
     }, index=pd.Index(names, dtype=object))
 
 
@@ -524,7 +527,9 @@ def _member_sums(inputs: EconomicsInputs, a: Assumptions, base: "EconomicsBase")
 class EconomicsBase:
     """What segment_economics reads that does not depend on the segments: the churn window, its
     customer-months (economics.mrr rules) with the segment_history row each one reads, the NRR base
-    customers, and per customer at D the MRR of month L and the usage costs. `economics_base` computes it;
+    customers, and per customer at D the MRR of month L (cents), whether it pays (1.0 / 0.0) and, for the
+    paying ones (0 for the others), the months of usage exposure and the usage costs. `economics_base`
+    computes it;
     a caller computing several schemes' economics over the same data (the report) passes it to each
     `segment_economics` call, whose inputs must then differ only in their segment labels: the very same
     ledger, revenue, usage and customer-code objects, the same row counts and assumptions (checked)."""
@@ -619,11 +624,15 @@ def economics_base(inputs: EconomicsInputs, assumptions: Assumptions) -> Economi
     support = pd.Series(col("support_cost")).fillna(pd.Series(col("support_minutes")) * a.support_cost_per_minute)
     infra = (np.nan_to_num(col("events"), nan=0.0) * a.infra_cost_per_event
              + np.nan_to_num(col("seats"), nan=0.0) * a.infra_cost_per_seat * exposure)
+    paying = mrr_cents > 0
+
+    def of_paying(values: np.ndarray) -> np.ndarray:   # summed with every customer's: 0 adds nothing
+        return np.where(paying, values, 0.0)
     return EconomicsBase(
         key=_base_key(inputs, a), anchors=_base_anchors(inputs), first=first, last=last, window=window, n=n,
-        codes=codes, status=status, status_rows=status_rows, nrr=nrr, mrr_cents=mrr_cents,
-        paying=mrr_cents > 0, months=exposure, support=support.fillna(0.0).to_numpy(), infra=infra,
-        tickets=np.nan_to_num(col("tickets"), nan=0.0))
+        codes=codes, status=status, status_rows=status_rows, nrr=nrr, mrr_cents=mrr_cents.astype("float64"),
+        paying=paying.astype("float64"), months=of_paying(exposure), support=of_paying(support.fillna(0.0).to_numpy()),
+        infra=of_paying(infra), tickets=of_paying(np.nan_to_num(col("tickets"), nan=0.0)))
 
 
 def _checked(base: EconomicsBase, inputs: EconomicsInputs, a: Assumptions) -> EconomicsBase:

@@ -333,8 +333,9 @@ def test_month_positions_of_sorted_and_unsorted_columns(values):
     assert got.tolist() == expected and got.dtype == np.int64
 
 
+@pytest.mark.parametrize("categorical", [False, True])
 @pytest.mark.parametrize("segments", [3, 127, 128, 40_000])
-def test_history_rows_read_back_every_label_whatever_the_number_of_segments(segments):
+def test_history_rows_read_back_every_label_whatever_the_number_of_segments(segments, categorical):
     """Each customer's segment at each month start is read through the row of segment_history holding it
     (economics.unit._history_rows): whole whatever the number of segments, the last of two rows for one
     customer and month, and no label (UNLABELLED) for a customer without a row."""
@@ -346,6 +347,8 @@ def test_history_rows_read_back_every_label_whatever_the_number_of_segments(segm
     history = pd.DataFrame({"month": np.repeat(np.array(months + [months[1]], dtype="datetime64[us]"),
                                                [segments, segments, 1]),
                             "segment": names + names[::-1] + ["late"]})
+    if categorical:   # as the pipeline passes labels: int8 codes up to 127 categories
+        history["segment"] = history["segment"].astype("category")
     codes = np.concatenate([np.arange(segments), np.arange(segments), [0]])
     rows = _history_rows(history, codes, months, n)
     hist, labels = _history_segments(history)
