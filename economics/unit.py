@@ -383,13 +383,13 @@ def _history_segments(history: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 def _sum_by_segment(seg: np.ndarray, names: np.ndarray, values: dict[str, np.ndarray],
                     sort: bool = False) -> pd.DataFrame:
-    """segment and the sum of each value over the rows of each segment present (as a groupby would)."""
+    """segment and the sum of each value (float64) over the rows of each segment present (as a groupby
+    would)."""
     size = len(names)
     present = np.bincount(seg, minlength=size) > 0
     frame = pd.DataFrame({"segment": names[present]})
     for col, v in values.items():
-        total = np.bincount(seg, weights=v if v.dtype == "float64" else v.astype("float64"), minlength=size)[present]
-        frame[col] = total.round().astype("int64") if v.dtype.kind in "iub" else total
+        frame[col] = np.bincount(seg, weights=v, minlength=size)[present]
     # Two codes may carry one name (a real "Unknown" label and a missing one): merged as one segment.
     return frame.groupby("segment", sort=sort).sum().reset_index()
 
@@ -529,10 +529,9 @@ class EconomicsBase:
     customer-months (economics.mrr rules) with the segment_history row each one reads, the NRR base
     customers, and per customer at D the MRR of month L (cents), whether it pays (1.0 / 0.0) and, for the
     paying ones (0 for the others), the months of usage exposure and the usage costs. `economics_base`
-    computes it;
-    a caller computing several schemes' economics over the same data (the report) passes it to each
-    `segment_economics` call, whose inputs must then differ only in their segment labels: the very same
-    ledger, revenue, usage and customer-code objects, the same row counts and assumptions (checked)."""
+    computes it; a caller computing several schemes' economics over the same data (the report) passes it
+    to each `segment_economics` call, whose inputs must then differ only in their segment labels: the very
+    same ledger, revenue, usage and customer-code objects, the same row counts and assumptions (checked)."""
 
     key: tuple
     anchors: tuple
@@ -628,6 +627,7 @@ def economics_base(inputs: EconomicsInputs, assumptions: Assumptions) -> Economi
 
     def of_paying(values: np.ndarray) -> np.ndarray:   # summed with every customer's: 0 adds nothing
         return np.where(paying, values, 0.0)
+
     return EconomicsBase(
         key=_base_key(inputs, a), anchors=_base_anchors(inputs), first=first, last=last, window=window, n=n,
         codes=codes, status=status, status_rows=status_rows, nrr=nrr, mrr_cents=mrr_cents.astype("float64"),
