@@ -40,7 +40,8 @@ def build_report(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue
     `schemes` limits segment economics and transitions to those scheme keys (default: every available
     scheme). Cost: customer features at D, at each month start of the churn window and at compare_to,
     with the all-history event scan done once for all of them (customer_features_at); every scheme is
-    labelled once per date (label_all) and the labels are shared.
+    labelled once per date (label_all) and the labels are shared, and what segment economics read apart
+    from the segments is computed once (economics.unit.economics_base).
     """
     from economics.pipeline import _inputs, _Shared
     from economics.ledger import add_months
