@@ -75,11 +75,12 @@ _LABEL_PLACES = (("top center", -0.5, 0, 0, 1), ("bottom center", -0.5, 0, -1, -
                  ("middle right", 0, 1, -0.5, 0), ("middle left", -1, -1, -0.5, 0),
                  ("top right", 0, 1, 0, 1), ("top left", -1, -1, 0, 1),
                  ("bottom right", 0, 1, -1, -1), ("bottom left", -1, -1, -1, -1))
+_LABEL_OFFSETS = {name: tuple(rest) for name, *rest in _LABEL_PLACES}
 
 
 def _label_box(cx: float, cy: float, r: float, w: float, h: float, place: str) -> tuple[float, ...]:
     """A label's box (left, bottom, right, top) in pixels, y upwards, at `place` around its bubble."""
-    fx, rx, fy, ry = next(rest for name, *rest in _LABEL_PLACES if name == place)
+    fx, rx, fy, ry = _LABEL_OFFSETS[place]
     left, bottom = cx + fx * w + rx * r, cy + fy * h + ry * r
     return left, bottom, left + w, bottom + h
 

@@ -293,7 +293,7 @@ def repriced(inputs: EconomicsInputs, shared: _Shared, a: Assumptions) -> Econom
     if a.churn_window_months != inputs.window_months:
         raise ValueError("repriced: the churn window changed; compute the inputs again.")
     _check_seats(shared, a)
-    return replace(inputs, usage=priced_usage(shared.usage_scan, a))
+    return replace(inputs, usage=shared.priced_usage(a))
 
 
 def economics_for(tables: Mapping[str, ir.Table], as_of: date, scheme: str, defn: Definition,

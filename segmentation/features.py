@@ -864,6 +864,11 @@ class _EventHistory:
         return out
 
 
+# The running values _LedgerHistory.at reads at each kind of boundary (the others are not kept there).
+_LEDGER_READS = {"now": ("mrr",), "before": ("paid",), "m3": ("mrr", "revenue"), "window": ("revenue", "paid"),
+                 "now_12": ("revenue",), "m3_12": ("revenue",)}
+
+
 class _LedgerHistory:
     """_ledger_features' columns at several dates, each ledger row read once.
 
@@ -954,11 +959,19 @@ class _LedgerHistory:
             self.first[at] = np.fmin(self.first[at], values["first"][rows])
             self.last[at] = np.fmax(self.last[at], values["last"][rows])
             bound = self.bounds[i]
-            if any(bound in need.values() for day, need in self.needs.items()
-                   if self.until is None or day > self.until):  # a date still to come reads it
-                mrr = np.zeros(len(self.revenue), dtype="int64")
-                mrr[at] = values["mrr"][rows]
-                self.kept[bound] = {"revenue": self.revenue.copy(), "paid": self.paid.copy(), "mrr": mrr}
+            # What the dates still to come read at this boundary, kept as it is now.
+            reads = {value for day, need in self.needs.items() if self.until is None or day > self.until
+                     for kind, at_bound in need.items() if at_bound == bound for value in _LEDGER_READS[kind]}
+            if reads:
+                kept = {}
+                if "mrr" in reads:
+                    kept["mrr"] = np.zeros(len(self.revenue), dtype="int64")
+                    kept["mrr"][at] = values["mrr"][rows]
+                if "revenue" in reads:
+                    kept["revenue"] = self.revenue.copy()
+                if "paid" in reads:
+                    kept["paid"] = self.paid.copy()
+                self.kept[bound] = kept
             self.folded = i
             if self.folded == self.queried:
                 self.pending = None
