@@ -102,7 +102,7 @@ def _fail(message: str, err: TextIO) -> int:
 
 def _report(args: argparse.Namespace, err: TextIO) -> int:
     from economics.report import REPORT_FILES, build_report
-    from ingest.export import write_csv
+    from ingest.export import CsvFolder
     from segmentation.definition import DefinitionError, default_definition, load_definition
     from segmentation.schemes import available_schemes
 
@@ -155,16 +155,29 @@ def _report(args: argparse.Namespace, err: TextIO) -> int:
             return _fail(f"error: --schemes: unknown or unavailable scheme {unknown[0]!r}; this data and "
                          f"definition support {', '.join(usable)} (combine two with '+').", err)
 
+    created = not args.out.exists()
     try:
-        frames = build_report(tables, as_of, defn, meta["revenue_model"], compare_to=args.compare_to,
-                              schemes=schemes)
+        args.out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return _fail(f"error: --out {args.out}: cannot create the folder ({exc.strerror or exc}).", err)
+    problem = None
+    try:
+        # customers.csv is written while the rest is computed; the files take their names together.
+        with CsvFolder(args.out) as folder:
+            frames = build_report(tables, as_of, defn, meta["revenue_model"], compare_to=args.compare_to,
+                                  schemes=schemes, ready=lambda name, frame: folder.write(f"{name}.csv", frame))
+            for name in REPORT_FILES:
+                if name in frames and f"{name}.csv" not in folder:
+                    folder.write(f"{name}.csv", frames[name])
+            written = folder.commit()
     except ValueError as exc:  # e.g. a custom rule naming a column this data lacks
-        return _fail(f"error: {exc}", err)
-    args.out.mkdir(parents=True, exist_ok=True)
-    for name in REPORT_FILES:
-        if name in frames:
-            write_csv(frames[name], args.out / f"{name}.csv")
-    written = [f"{n}.csv" for n in REPORT_FILES if n in frames]
+        problem = str(exc)
+    except OSError as exc:  # writing a file: a full disk, no permission
+        problem = f"cannot write to {args.out} ({exc.strerror or exc})"
+    if problem is not None:
+        if created and not any(args.out.iterdir()):
+            args.out.rmdir()
+        return _fail(f"error: {problem}; nothing was written.", err)
     written += _at_risk(tables, as_of, defn, meta, frames.get("customers"), args, err)
     if args.board_pack:
         written += _board_pack(tables, as_of, args, defn, meta, schemes)

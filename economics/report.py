@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import ibis.expr.types as ir
 import pandas as pd
@@ -26,7 +26,8 @@ REPORT_FILES: tuple[str, ...] = ("customers", "cohort_retention", "segment_econo
 
 
 def build_report(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue_model: str,
-                 compare_to: date | None = None, schemes: list[str] | None = None) -> dict[str, pd.DataFrame]:
+                 compare_to: date | None = None, schemes: list[str] | None = None,
+                 ready: Callable[[str, pd.DataFrame], None] | None = None) -> dict[str, pd.DataFrame]:
     """The report's frames, keyed like REPORT_FILES (transitions only with compare_to).
 
     customers: features at D and every label column (label_all), recency_days, frequency, monetary.
@@ -38,7 +39,9 @@ def build_report(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue
     transitions: scheme, from_segment, to_segment, customers, mrr_from, mrr_to, from compare_to to D.
 
     `schemes` limits segment economics and transitions to those scheme keys (default: every available
-    scheme). Cost: customer features at D, at each month start of the churn window and at compare_to,
+    scheme). `ready`, when given, is called with ("customers", frame) as soon as that frame is final, before
+    the segment economics are computed (the CLI starts writing it meanwhile); the frame is not changed
+    afterwards. Cost: customer features at D, at each month start of the churn window and at compare_to,
     with the all-history event scan done once for all of them (customer_features_at); every scheme is
     labelled once per date (label_all) and the labels are shared, and what segment economics read apart
     from the segments is computed once (economics.unit.economics_base).
@@ -118,6 +121,8 @@ def build_report(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue
     # label_all labels D's features row for row: the labels go beside them (no copy of the features).
     customers = pd.concat([feats.reset_index(drop=True),
                            labels[[c for c in label_cols if c not in feats.columns]].reset_index(drop=True)], axis=1)
+    if ready is not None:
+        ready("customers", customers)
 
     ids_at: dict[date, pd.Series] = {}
 

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from functools import cache
 from pathlib import Path
 
@@ -28,7 +30,7 @@ try:  # the function DataFrame.to_csv calls to turn a chunk of a column into cel
 except ImportError:  # a pandas without it: every frame is written by DataFrame.to_csv itself
     get_values_for_csv = None
 
-__all__ = ["neutralise_formulas", "csv_bytes", "write_csv"]
+__all__ = ["neutralise_formulas", "csv_bytes", "write_csv", "CsvFolder"]
 
 _TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -86,6 +88,63 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     with open(path, "wb") as sink:
         for piece in _csv_pieces(safe):
             sink.write(piece)
+
+
+class CsvFolder:
+    """CSV files written into one folder as a set. `write` starts a file in a background thread at once
+    (the report's customers.csv, the largest, is written while the rest of the report is computed: most
+    of the work is Arrow's, which runs beside Python), under a hidden temporary name; `commit` waits for
+    every file and gives each its name. Leaving the `with` block on an error removes what was written:
+    the folder keeps the files it had, none half-written or from two different runs.
+
+        with CsvFolder(out) as folder:
+            folder.write("customers.csv", customers)
+            ...
+            names = folder.commit()
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="csv")
+        self._pending: dict[str, tuple[Path, Future]] = {}
+
+    def __enter__(self) -> "CsvFolder":
+        return self
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        try:
+            if kind is not None:
+                self._discard()
+        finally:
+            self._pool.shutdown(wait=True)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._pending
+
+    def write(self, name: str, frame: pd.DataFrame) -> None:
+        """Start writing `frame` as the file `name` (the bytes of `write_csv`). The writer reads a
+        shallow copy, which later changes to `frame` do not reach (pandas copy-on-write)."""
+        if name in self._pending:
+            raise ValueError(f"CsvFolder: {name} was already written in this set.")
+        temporary = self.folder / f".{name}.partial"
+        self._pending[name] = (temporary, self._pool.submit(write_csv, frame.copy(deep=False), temporary))
+
+    def commit(self) -> list[str]:
+        """Wait for every file (an error writing one is raised here), then give each its name; returns the
+        names in the order they were given."""
+        for _, future in self._pending.values():
+            future.result()
+        for name, (temporary, _) in self._pending.items():
+            os.replace(temporary, self.folder / name)
+        names = list(self._pending)
+        self._pending.clear()
+        return names
+
+    def _discard(self) -> None:
+        wait([future for _, future in self._pending.values()])
+        for temporary, _ in self._pending.values():
+            temporary.unlink(missing_ok=True)
+        self._pending.clear()
 
 
 def _columnwise(frame: pd.DataFrame) -> bool:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+from datetime import date
 import shutil
 from pathlib import Path
 
@@ -189,3 +190,42 @@ def test_board_pack_flag_writes_the_html_and_the_pdf(tmp_path: Path):
     assert code == EXIT_OK, err
     assert (out / "board_pack.pdf").read_bytes().startswith(b"%PDF")
     assert "board pack" in (out / "board_pack.html").read_text(encoding="utf-8")
+
+
+def test_a_failure_after_customers_csv_was_started_leaves_the_out_folder_as_it_was(orders: Path, tmp_path: Path,
+                                                                                  monkeypatch):
+    import economics.report as report
+
+    def failing(*args, **kwargs):
+        raise ValueError("segment economics failed")
+
+    monkeypatch.setattr(report, "segment_economics", failing)
+    out = tmp_path / "report"
+    out.mkdir()
+    (out / "customers.csv").write_text("the previous run's file")
+    code, err = _run("--data", str(orders), "--out", str(out))
+    assert code == EXIT_INVALID
+    assert "error: segment economics failed; nothing was written." in err
+    assert [p.name for p in out.iterdir()] == ["customers.csv"]
+    assert (out / "customers.csv").read_text() == "the previous run's file"
+    new = tmp_path / "new"
+    code, _ = _run("--data", str(orders), "--out", str(new))
+    assert code == EXIT_INVALID and not new.exists()   # a folder the run created is removed again
+
+
+def test_the_report_files_equal_the_frames_build_report_returns(orders: Path, tmp_path: Path):
+    from economics.report import build_report
+    from ingest.export import csv_bytes
+    from ingest.load import LoadOptions, load_folder
+    from ingest.scan import memory_tables
+    from segmentation.definition import default_definition
+
+    out = tmp_path / "report"
+    code, err = _run("--data", str(orders), "--out", str(out))
+    assert code == EXIT_OK, err
+    result = load_folder(None, orders, LoadOptions())
+    frames = build_report(memory_tables(result.tables), date.fromisoformat(result.meta["default_as_of"]),
+                          default_definition(), result.meta["revenue_model"])
+    for name, frame in frames.items():
+        assert (out / f"{name}.csv").read_bytes() == csv_bytes(frame), name
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]

@@ -124,3 +124,45 @@ def test_frames_of_unusual_shape_are_written_as_to_csv_wrote_them(tmp_path, fram
     write_csv(frame, tmp_path / "out.csv")
     assert csv_bytes(frame) == expected
     assert (tmp_path / "out.csv").read_bytes() == expected
+
+
+def _frames() -> dict[str, pd.DataFrame]:
+    return {"customers.csv": pd.DataFrame({"customer_id": ["a", "b"], "note": ["=1+1", "Café"], "mrr": [1.5, None]}),
+            "mrr.csv": pd.DataFrame({"month": ["2026-01", "2026-02"], "new": [100, 0]})}
+
+
+def test_a_csv_folder_writes_each_file_under_its_name_only_when_committed(tmp_path):
+    frames = _frames()
+    with export.CsvFolder(tmp_path) as folder:
+        for name, frame in frames.items():
+            folder.write(name, frame)
+        assert "customers.csv" in folder and "other.csv" not in folder
+        frames["customers.csv"].loc[0, "note"] = "changed after the write started"   # not in the file
+        assert folder.commit() == ["customers.csv", "mrr.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["customers.csv", "mrr.csv"]   # no temporary left
+    assert (tmp_path / "customers.csv").read_bytes() == csv_bytes(_frames()["customers.csv"])
+    assert (tmp_path / "mrr.csv").read_bytes() == csv_bytes(frames["mrr.csv"])
+
+
+def test_a_csv_folder_left_on_an_error_keeps_the_files_it_had(tmp_path):
+    (tmp_path / "customers.csv").write_text("the previous run's file")
+    with pytest.raises(ValueError, match="computing the rest failed"):
+        with export.CsvFolder(tmp_path) as folder:
+            folder.write("customers.csv", _frames()["customers.csv"])
+            raise ValueError("computing the rest failed")
+    assert [p.name for p in tmp_path.iterdir()] == ["customers.csv"]
+    assert (tmp_path / "customers.csv").read_text() == "the previous run's file"
+
+
+def test_a_csv_folder_raises_a_failed_write_at_commit_and_names_nothing(tmp_path):
+    (tmp_path / "mrr.csv").write_text("the previous run's file")
+    with pytest.raises(OSError):
+        with export.CsvFolder(tmp_path / "gone") as folder:   # a folder that does not exist: the write fails
+            folder.write("customers.csv", _frames()["customers.csv"])
+            folder.commit()
+    with pytest.raises(ValueError, match="already written"):
+        with export.CsvFolder(tmp_path) as folder:
+            folder.write("mrr.csv", _frames()["mrr.csv"])
+            folder.write("mrr.csv", _frames()["mrr.csv"])
+    assert [p.name for p in tmp_path.iterdir()] == ["mrr.csv"]
+    assert (tmp_path / "mrr.csv").read_text() == "the previous run's file"
