@@ -15,6 +15,7 @@ import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from pandas.api.types import union_categoricals
 
 from economics.assumptions import Assumptions, parse_assumptions
@@ -204,6 +205,29 @@ def _labels(parts: list[pd.Series]) -> pd.Series:
         else pd.Series([], dtype="str")
 
 
+def _labels_at_rows(n: int, parts: list[tuple[pd.Series, np.ndarray, np.ndarray]]) -> np.ndarray | pd.api.extensions.ExtensionArray:
+    """n labels (missing where no part gives one): each part's labels at its rows `found`, put at its
+    `rows`. As a column, the same as the strings themselves give; categorical labels go by their codes
+    straight into Arrow strings (no Python string per customer: about 10 ms a scheme at 100k customers)."""
+    fast = parts and all(isinstance(p.dtype, pd.CategoricalDtype) and all(isinstance(c, str) for c in p.cat.categories)
+                         for p, _, _ in parts)
+    if not fast:
+        segment = np.full(n, None, dtype=object)
+        for labels, rows, found in parts:
+            segment[rows] = labels.take(found).astype("object").to_numpy()
+        return segment
+    names = pd.Index(pd.unique(np.concatenate([np.asarray(p.cat.categories, dtype=object) for p, _, _ in parts])))
+    codes = np.full(n, -1, dtype="int32")
+    for labels, rows, found in parts:
+        own = labels.cat.codes.to_numpy()[found]
+        codes[rows] = np.where(own >= 0, names.get_indexer(labels.cat.categories)[own], -1)
+    if not (codes >= 0).any():   # no label at all: a column of missing values, as the strings give it
+        return np.full(n, None, dtype=object)
+    text = pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0),
+                                          pa.array(list(names), pa.large_string())).cast(pa.large_string())
+    return pd.array(text, dtype="str")
+
+
 def _inputs(shared: _Shared, scheme: str, labels_at: LabelsAt, customer_ids_at: Callable[[date], pd.Series],
             defn: Definition | None = None) -> EconomicsInputs:
     """EconomicsInputs of one scheme; labels_at(d, scheme) gives labels aligned with customer_ids_at(d)."""
@@ -227,10 +251,8 @@ def _inputs(shared: _Shared, scheme: str, labels_at: LabelsAt, customer_ids_at: 
 
     # acquisition: first paid month, channel, segment and value tier at acquisition (the label at D, then
     # at the month after the first paid month where the churn window has it)
-    segment = np.full(len(acquisition), None, dtype=object)
-    for d, rows, found in acquisition_rows:
-        segment[rows] = labels[d].take(found).astype("object").to_numpy()
-    acquisition["segment"] = segment
+    acquisition["segment"] = _labels_at_rows(len(acquisition), [(labels[d], rows, found)
+                                                                for d, rows, found in acquisition_rows])
     acquisition["value_tier"] = shared.acquisition_tiers(defn)
     a = assumptions_of(defn)
     if a.churn_window_months != shared.a.churn_window_months:

@@ -381,17 +381,30 @@ def _history_segments(history: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return codes, np.array([UNLABELLED] + [str(s) for s in names], dtype=object)
 
 
-def _sum_by_segment(seg: np.ndarray, names: np.ndarray, values: dict[str, np.ndarray],
-                    sort: bool = False) -> pd.DataFrame:
+def _sum_by_segment(seg: np.ndarray, names: np.ndarray,
+                    values: dict[str, np.ndarray | tuple[np.ndarray, np.ndarray]], sort: bool = False) -> pd.DataFrame:
     """segment and the sum of each value (float64) over the rows of each segment present (as a groupby
-    would)."""
+    would). A value given as (rows, weights) is nonzero only at those rows (in increasing order): summed
+    over them alone, the same sums in the same order (`_sparse`)."""
     size = len(names)
     present = np.bincount(seg, minlength=size) > 0
     frame = pd.DataFrame({"segment": names[present]})
     for col, v in values.items():
-        frame[col] = np.bincount(seg, weights=v, minlength=size)[present]
+        sums = np.bincount(seg[v[0]], weights=v[1], minlength=size) if isinstance(v, tuple) \
+            else np.bincount(seg, weights=v, minlength=size)
+        frame[col] = sums[present]
+    if frame["segment"].is_unique:
+        return frame.sort_values("segment", ignore_index=True) if sort else frame
     # Two codes may carry one name (a real "Unknown" label and a missing one): merged as one segment.
     return frame.groupby("segment", sort=sort).sum().reset_index()
+
+
+def _sparse(values: np.ndarray) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """`values` (float64), or as (rows, weights) of its nonzero rows when they are under a quarter of them:
+    most customer-months have no churn, contraction, expansion or reactivation, and summing those columns
+    by segment for every scheme then reads a fraction of the rows."""
+    rows = np.flatnonzero(values)
+    return (rows, values[rows]) if len(rows) < len(values) // 4 else values
 
 
 # The customer-month scan depends on the ledger, not on the segments: memoised for the ledger object the
@@ -540,7 +553,7 @@ class EconomicsBase:
     window: tuple[pd.Timestamp | None, pd.Timestamp | None]
     n: int
     codes: dict[str, np.ndarray]
-    status: dict[str, np.ndarray]
+    status: dict[str, np.ndarray | tuple[np.ndarray, np.ndarray]]
     status_rows: np.ndarray
     nrr: tuple[np.ndarray, np.ndarray, np.ndarray] | None
     mrr_cents: np.ndarray
@@ -587,7 +600,7 @@ def economics_base(inputs: EconomicsInputs, assumptions: Assumptions) -> Economi
         if len(frame):
             month_rows = np.array([table_months.index(m) for m in months], dtype="int64")
             status_rows = rows_at[month_rows[positions], status_codes]
-            status = {c: frame[c].to_numpy(dtype="float64") for c in _STATUS_COLUMNS}   # bincount weights
+            status = {c: _sparse(frame[c].to_numpy(dtype="float64")) for c in _STATUS_COLUMNS}   # bincount weights
 
     # MRR of month L by customer code (ledger rows summed).
     in_last = view.month == np.datetime64(pd.Timestamp(last))

@@ -7,6 +7,8 @@ from datetime import date
 import ibis
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from economics.ledger import add_months
 from economics.pipeline import economics_for, economics_inputs, shared_inputs
@@ -285,3 +287,32 @@ def test_value_tier_at_acquisition_is_computed_once_per_value_tier_definition(mo
                              features_at=features_at, shared=shared)
     assert dict(zip(moved.acquisition["customer_id"], moved.acquisition["value_tier"]))["b"] == "SMB"
     assert len(calls) == 2
+
+
+_LABEL = st.sampled_from(["Enterprise", "SMB", "Self-serve", None])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.lists(_LABEL, min_size=1, max_size=8), st.permutations(["SMB", "Enterprise", "Mid-market", "Self-serve"])),
+                max_size=3),
+       st.integers(0, 12), st.randoms(use_true_random=False))
+def test_labels_at_acquisition_rows_equal_the_strings_categorical_or_not(parts, n, rnd):
+    """The acquisition's segment column is built from each date's labels at its rows: by codes straight into
+    Arrow strings for categorical labels, as Python strings otherwise; both give the very same column."""
+    import numpy as np
+
+    from economics.pipeline import _labels_at_rows
+
+    free = list(range(n))
+    rnd.shuffle(free)
+    given, plain = [], []
+    for labels, order in parts:
+        k = min(len(labels), len(free))
+        rows, free = np.array(free[:k], dtype="int64"), free[k:]
+        found = np.array(rnd.sample(range(len(labels)), k), dtype="int64")
+        given.append((pd.Series(labels, dtype=pd.CategoricalDtype(order)), rows, found))
+        plain.append((pd.Series(labels, dtype=object), rows, found))
+    expected, actual = pd.DataFrame(index=range(n)), pd.DataFrame(index=range(n))
+    expected["segment"] = _labels_at_rows(n, plain)
+    actual["segment"] = _labels_at_rows(n, given)
+    pd.testing.assert_frame_equal(actual, expected)

@@ -372,3 +372,24 @@ def test_segment_codes_follow_first_appearance_with_missing_labels_as_unknown(la
     code, names = _segment_codes(segment)
     assert names == list(pd.unique(filled))
     assert [names[c] for c in code] == filled.tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 4), st.sampled_from([0.0, 0.0, 0.0, 1.0, 2.5, -3.0])), max_size=40),
+       st.booleans())
+def test_sums_by_segment_equal_a_groupby_of_the_rows_dense_or_sparse(rows, sort):
+    """The per-segment sums read every row (dense) or the nonzero rows alone (`_sparse`), with two codes
+    carrying one name (merged): the same frame as a pandas groupby of the rows."""
+    from economics.unit import _sparse, _sum_by_segment
+
+    names = np.array(["Unknown", "SMB", "Enterprise", "Unknown", "Mid-market"], dtype=object)
+    seg = np.array([c for c, _ in rows], dtype="int64")
+    weights = np.array([w for _, w in rows], dtype="float64")
+    sparse = _sparse(weights)
+    expected = (pd.DataFrame({"segment": names[seg], "v": weights}).groupby("segment", sort=True).sum()
+                .reset_index())
+    for values in (weights, (np.flatnonzero(weights), weights[weights != 0]), sparse):
+        got = _sum_by_segment(seg, names, {"v": values}, sort=sort)
+        if not sort:
+            got = got.sort_values("segment", ignore_index=True)
+        pd.testing.assert_frame_equal(got, expected, check_dtype=False)
