@@ -95,7 +95,7 @@ class CsvFolder:
     (the report's customers.csv, the largest, is written while the rest of the report is computed: most
     of the work is Arrow's, which runs beside Python), under a hidden temporary name; `commit` waits for
     every file and gives each its name. Leaving the `with` block on an error removes what was written:
-    the folder keeps the files it had, none half-written or from two different runs.
+    the folder keeps the files it had, and never holds a half-written one.
 
         with CsvFolder(out) as folder:
             folder.write("customers.csv", customers)

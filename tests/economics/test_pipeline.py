@@ -293,8 +293,8 @@ _LABEL = st.sampled_from(["Enterprise", "SMB", "Self-serve", None])
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.tuples(st.lists(_LABEL, min_size=1, max_size=8), st.permutations(["SMB", "Enterprise", "Mid-market", "Self-serve"])),
-                max_size=3),
+@given(st.lists(st.tuples(st.lists(_LABEL, min_size=1, max_size=8),
+                          st.permutations(["SMB", "Enterprise", "Mid-market", "Self-serve"])), max_size=3),
        st.integers(0, 12), st.randoms(use_true_random=False))
 def test_labels_at_acquisition_rows_equal_the_strings_categorical_or_not(parts, n, rnd):
     """The acquisition's segment column is built from each date's labels at its rows: by codes straight into
