@@ -11,7 +11,10 @@ import sys
 import time
 from datetime import date
 from pathlib import Path
-from typing import Sequence, TextIO
+from typing import TYPE_CHECKING, Sequence, TextIO
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["main", "parser", "EXIT_OK", "EXIT_INVALID"]
 
@@ -169,6 +172,9 @@ def _report(args: argparse.Namespace, err: TextIO) -> int:
             for name in REPORT_FILES:
                 if name in frames and f"{name}.csv" not in folder:
                     folder.write(f"{name}.csv", frames[name])
+            at_risk = _at_risk(tables, as_of, defn, meta, frames.get("customers"), args, err)
+            if at_risk is not None:
+                folder.write("at_risk.csv", at_risk)
             written = folder.commit()
     except ValueError as exc:  # e.g. a custom rule naming a column this data lacks
         problem = str(exc)
@@ -178,7 +184,6 @@ def _report(args: argparse.Namespace, err: TextIO) -> int:
         if created and not any(args.out.iterdir()):
             args.out.rmdir()
         return _fail(f"error: {problem}; nothing was written.", err)
-    written += _at_risk(tables, as_of, defn, meta, frames.get("customers"), args, err)
     if args.board_pack:
         written += _board_pack(tables, as_of, args, defn, meta, schemes)
     written = ", ".join(written)
@@ -186,23 +191,21 @@ def _report(args: argparse.Namespace, err: TextIO) -> int:
     return EXIT_OK
 
 
-def _at_risk(tables, as_of: date, defn, meta: dict, customers, args: argparse.Namespace, err: TextIO) -> list[str]:
-    """Write at_risk.csv from the churn model, or say why there is no model."""
-    from ingest.export import write_csv
+def _at_risk(tables, as_of: date, defn, meta: dict, customers, args: argparse.Namespace,
+             err: TextIO) -> pd.DataFrame | None:
+    """The table of at_risk.csv from the churn model, or None after saying why there is no model."""
     from segmentation.features import feature_params
     from segmentation.models import at_risk_table, fit_churn_model, score_churn
 
     if meta.get("revenue_model") != "subscription" or customers is None:
         print("note: at_risk.csv needs subscription revenue; not written.", file=err)
-        return []
+        return None
     model = fit_churn_model(tables, as_of, 90, feature_params(defn), meta["revenue_model"])
     if not model.enough_data:
         print(f"note: at_risk.csv not written: {model.reason}", file=err)
-        return []
+        return None
     paying = customers[customers["paying"].astype(bool)]
-    table = at_risk_table(score_churn(model, paying), paying, args.risk_threshold)
-    write_csv(table, args.out / "at_risk.csv")
-    return ["at_risk.csv"]
+    return at_risk_table(score_churn(model, paying), paying, args.risk_threshold)
 
 
 def _board_pack(tables, as_of: date, args: argparse.Namespace, defn, meta: dict, schemes) -> list[str]:
