@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 __all__ = ["main", "parser", "EXIT_OK", "EXIT_INVALID"]
 
+_HORIZON_DAYS = 90   # the churn model's horizon for at_risk.csv
+
 EXIT_OK = 0
 EXIT_INVALID = 2
 
@@ -106,6 +108,7 @@ def _fail(message: str, err: TextIO) -> int:
 def _report(args: argparse.Namespace, err: TextIO) -> int:
     from economics.report import REPORT_FILES, build_report
     from ingest.export import CsvFolder
+    from segmentation.models import MODEL_COLUMNS, training_date
     from segmentation.definition import DefinitionError, default_definition, load_definition
     from segmentation.schemes import available_schemes
 
@@ -167,12 +170,16 @@ def _report(args: argparse.Namespace, err: TextIO) -> int:
     try:
         # customers.csv is written while the rest is computed; the files take their names together.
         with CsvFolder(args.out) as folder:
+            # The churn model (at_risk.csv) trains on the features at a month start the report computes.
+            trains_on = {training_date(as_of, _HORIZON_DAYS): MODEL_COLUMNS} \
+                if meta.get("revenue_model") == "subscription" else None
             frames = build_report(tables, as_of, defn, meta["revenue_model"], compare_to=args.compare_to,
-                                  schemes=schemes, ready=lambda name, frame: folder.write(f"{name}.csv", frame))
+                                  schemes=schemes, ready=lambda name, frame: folder.write(f"{name}.csv", frame),
+                                  features_for=trains_on)
             for name in REPORT_FILES:
                 if name in frames and f"{name}.csv" not in folder:
                     folder.write(f"{name}.csv", frames[name])
-            at_risk = _at_risk(tables, as_of, defn, meta, frames.get("customers"), args, err)
+            at_risk = _at_risk(tables, as_of, defn, meta, frames, args, err)
             if at_risk is not None:
                 folder.write("at_risk.csv", at_risk)
             written = folder.commit()
@@ -191,16 +198,19 @@ def _report(args: argparse.Namespace, err: TextIO) -> int:
     return EXIT_OK
 
 
-def _at_risk(tables, as_of: date, defn, meta: dict, customers, args: argparse.Namespace,
+def _at_risk(tables, as_of: date, defn, meta: dict, frames: dict, args: argparse.Namespace,
              err: TextIO) -> pd.DataFrame | None:
     """The table of at_risk.csv from the churn model, or None after saying why there is no model."""
     from segmentation.features import feature_params
     from segmentation.models import at_risk_table, fit_churn_model, score_churn
 
+    customers = frames.get("customers")
     if meta.get("revenue_model") != "subscription" or customers is None:
         print("note: at_risk.csv needs subscription revenue; not written.", file=err)
         return None
-    model = fit_churn_model(tables, as_of, 90, feature_params(defn), meta["revenue_model"])
+    known = frames.get("features_at")
+    model = fit_churn_model(tables, as_of, _HORIZON_DAYS, feature_params(defn), meta["revenue_model"],
+                            features=None if known is None else known.drop(columns="as_of"))
     if not model.enough_data:
         print(f"note: at_risk.csv not written: {model.reason}", file=err)
         return None

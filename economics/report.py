@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import ibis.expr.types as ir
 import pandas as pd
@@ -27,7 +27,8 @@ REPORT_FILES: tuple[str, ...] = ("customers", "cohort_retention", "segment_econo
 
 def build_report(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue_model: str,
                  compare_to: date | None = None, schemes: list[str] | None = None,
-                 ready: Callable[[str, pd.DataFrame], None] | None = None) -> dict[str, pd.DataFrame]:
+                 ready: Callable[[str, pd.DataFrame], None] | None = None,
+                 features_for: Mapping[date, Sequence[str]] | None = None) -> dict[str, pd.DataFrame]:
     """The report's frames, keyed like REPORT_FILES (transitions only with compare_to).
 
     customers: features at D and every label column (label_all), recency_days, frequency, monetary.
@@ -41,7 +42,9 @@ def build_report(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue
     `schemes` limits segment economics and transitions to those scheme keys (default: every available
     scheme). `ready`, when given, is called with ("customers", frame) as soon as that frame is final, before
     the segment economics are computed (the CLI starts writing it meanwhile); the frame is not changed
-    afterwards. Cost: customer features at D, at each month start of the churn window and at compare_to,
+    afterwards. `features_for`: dates whose customer features the caller needs too, each with the columns
+    it needs (active users counted), returned as `features_at` (a first column as_of, then the features of
+    each date in turn); the month starts among them cost no scan more (the CLI's churn model trains on one). Cost: customer features at D, at each month start of the churn window and at compare_to,
     with the all-history event scan done once for all of them (customer_features_at); every scheme is
     labelled once per date (label_all) and the labels are shared, and what segment economics read apart
     from the segments is computed once (economics.unit.economics_base).
@@ -95,11 +98,12 @@ def build_report(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue
     # one (segment at acquisition), and compare_to. Features for all of them come from one batched scan
     # (customer_features_at), one date at a time; only D's and compare_to's features are kept.
     compare_to = as_date(compare_to) if compare_to is not None else None
-    kept = {as_of} | ({compare_to} if compare_to is not None else set())
+    wanted = {as_date(d): list(columns) for d, columns in (features_for or {}).items()}
+    kept = {as_of} | ({compare_to} if compare_to is not None else set()) | set(wanted)
     dates = set(kept)
     if shared is not None and shared.months:
         dates |= set(shared.months) | {add_months(shared.months[-1], 1)}
-    feats, feats_from = None, None
+    feats, feats_from, feats_at = None, None, {}
     # Active users are counted at D and compare_to (customers.csv, transitions); elsewhere only when a
     # custom rule reads them.
     users = None if reads_users(defn) else kept
@@ -116,6 +120,8 @@ def build_report(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue
                 feats = f
             if compare_to is not None and d == compare_to:
                 feats_from = f
+            if d in wanted:
+                feats_at[d] = f[[c for c in wanted[d] if c in f.columns]]
     labels = labels_of(as_of)
     label_cols = [c for c in labels.columns if c not in ("customer_id", "mrr")]
     # label_all labels D's features row for row: the labels go beside them (no copy of the features).
@@ -160,6 +166,9 @@ def build_report(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue
     movements = movements.assign(month=movements["month"].dt.strftime("%Y-%m"))
     out = {"customers": customers, "cohort_retention": cohorts, "segment_economics": economics,
            "mrr_movements": movements}
+    if feats_at:
+        parts = [f.assign(as_of=pd.Timestamp(d))[["as_of", *f.columns]] for d, f in sorted(feats_at.items())]
+        out["features_at"] = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
     if compare_to is not None:
         out["transitions"] = _transitions(tables, compare_to, as_of, feats, defn, revenue_model,
                                           [s for s in schemes if "+" not in s], feats_from)

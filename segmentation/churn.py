@@ -50,13 +50,13 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.preprocessing import StandardScaler
 
-from segmentation.features import FeatureParams, add_months, as_date, customer_features, month_start
+from segmentation.features import FEATURE_COLUMNS, FeatureParams, add_months, as_date, customer_features, month_start
 
 __all__ = [
     "ModelParams", "RiskModel", "Backtest", "ChurnBacktest", "ConversionBacktest", "label_window",
     "churn_dataset", "conversion_dataset", "backtest_churn", "backtest_conversion", "fit_churn_model",
     "fit_conversion_model", "score_churn", "score_conversion", "driver_table", "mrr_at_risk",
-    "at_risk_table", "CHURN_FEATURES", "CONVERSION_FEATURES", "FEATURE_WORDS", "RiskModelError",
+    "at_risk_table", "training_date", "MODEL_COLUMNS", "CHURN_FEATURES", "CONVERSION_FEATURES", "FEATURE_WORDS", "RiskModelError",
 ]
 
 Task = Literal["churn", "convert"]
@@ -71,6 +71,11 @@ CONVERSION_FEATURES: tuple[str, ...] = (
     "tenure_days", "recency_days", "events_30d", "events_prev_30d", "active_days_30d", "features_used_30d",
     "active_users_30d", "usage_trend", "tickets_90d", "nps_latest",
 )
+# The customer_features columns the models read (their populations and inputs, mrr_change_3m derived from
+# mrr and mrr_3m_ago): a caller holding the features at the training date for later keeps these alone.
+MODEL_COLUMNS: tuple[str, ...] = tuple(c for c in dict.fromkeys(
+    ("customer_id", "paying", "churned", "first_paid_month", "mrr_3m_ago", *CHURN_FEATURES, *CONVERSION_FEATURES))
+    if c in FEATURE_COLUMNS)
 # Columns modelled on a log scale: counts, days and money are skewed (one whale should not dominate).
 _LOG_COLUMNS = frozenset({"tenure_days", "mrr", "recency_days", "events_30d", "events_prev_30d",
                           "active_days_30d", "features_used_30d", "active_users_30d", "tickets_90d",
@@ -158,7 +163,8 @@ def _with_paying_months(frame: pd.DataFrame, paid: pd.DataFrame) -> np.ndarray:
 
 def churn_dataset(tables: Mapping[str, ibis.Table], as_of: dt.date, horizon_days: int = 90,
                   params: FeatureParams = FeatureParams(),
-                  revenue_model: RevenueModel = "subscription") -> pd.DataFrame:
+                  revenue_model: RevenueModel = "subscription",
+                  features: pd.DataFrame | None = None) -> pd.DataFrame:
     """Features as of T of the customers paying at T, labelled by whether they churn within the horizon.
 
     Parameters
@@ -167,6 +173,8 @@ def churn_dataset(tables: Mapping[str, ibis.Table], as_of: dt.date, horizon_days
     as_of : T (moved back to the first day of its month, see `label_window`).
     horizon_days : H; outcomes are observed in the months [T, T + H). Data must cover them.
     params, revenue_model : as in `segmentation.features.customer_features`.
+    features : customer_features(tables, T, params, revenue_model) when the caller has them already (the
+        report computes the month starts' features anyway); computed here otherwise.
 
     Returns
     -------
@@ -176,7 +184,9 @@ def churn_dataset(tables: Mapping[str, ibis.Table], as_of: dt.date, horizon_days
     """
     start, end, months = label_window(as_of, horizon_days)
     ledger = _require(tables, "ledger", "churn_dataset")
-    feats = customer_features(tables, start, params, revenue_model)
+    if features is not None:
+        _check_columns(features, "features", ("customer_id", "paying", "churned"))
+    feats = customer_features(tables, start, params, revenue_model) if features is None else features
     if revenue_model == "transactional":
         pop = feats[feats["paying"] & ~feats["churned"]].reset_index(drop=True)
         later = customer_features(tables, end, params, revenue_model)[["customer_id", "churned"]]
@@ -192,14 +202,18 @@ def churn_dataset(tables: Mapping[str, ibis.Table], as_of: dt.date, horizon_days
 
 def conversion_dataset(tables: Mapping[str, ibis.Table], as_of: dt.date, horizon_days: int = 90,
                        params: FeatureParams = FeatureParams(),
-                       revenue_model: RevenueModel = "subscription") -> pd.DataFrame:
+                       revenue_model: RevenueModel = "subscription",
+                       features: pd.DataFrame | None = None) -> pd.DataFrame:
     """Features as of T of the customers who never paid before T, labelled by a first payment in [T, T + H).
 
-    Returns the `customer_features` columns of the population plus `label` (bool: converts).
+    Returns the `customer_features` columns of the population plus `label` (bool: converts). `features`:
+    as in churn_dataset.
     """
     start, end, _ = label_window(as_of, horizon_days)
     ledger = _require(tables, "ledger", "conversion_dataset")
-    feats = customer_features(tables, start, params, revenue_model)
+    if features is not None:
+        _check_columns(features, "features", ("customer_id", "first_paid_month"))
+    feats = customer_features(tables, start, params, revenue_model) if features is None else features
     # Never paid before T: no ledger month before T with MRR > 0.
     pop = feats[feats["first_paid_month"].isna()].reset_index(drop=True)
     pop["label"] = _with_paying_months(pop, _paying_months(ledger, start, end)) > 0
@@ -528,11 +542,12 @@ def backtest_conversion(tables: Mapping[str, ibis.Table], as_of: dt.date, horizo
 
 
 def _fit_latest(task: Task, tables: Mapping[str, ibis.Table], as_of: dt.date, horizon: int, params: FeatureParams,
-                revenue_model: RevenueModel, model_params: ModelParams) -> RiskModel:
+                revenue_model: RevenueModel, model_params: ModelParams,
+                features: pd.DataFrame | None = None) -> RiskModel:
     _require(tables, "ledger", f"fit_{task}_model")
     _, _, months = label_window(as_of, horizon)
     d_month = month_start(as_date(as_of))
-    t = add_months(d_month, -months)
+    t = training_date(as_of, horizon)
     make = churn_dataset if task == "churn" else conversion_dataset
     first = _data_start(tables)
     if first is None or first > add_months(t, -months):
@@ -540,18 +555,27 @@ def _fit_latest(task: Task, tables: Mapping[str, ibis.Table], as_of: dt.date, ho
         start = "no data" if first is None else f"data start {first}"
         return _no_model(task, f"history too short ({start}); the model needs data from {add_months(t, -months)}",
                          t, d_month, months, data)
-    return _fit(task, make(tables, t, horizon, params, revenue_model), t, d_month, months,
+    return _fit(task, make(tables, t, horizon, params, revenue_model, features), t, d_month, months,
                 model_params)
 
 
 def fit_churn_model(tables: Mapping[str, ibis.Table], as_of: dt.date, horizon_days: int = 90,
                     params: FeatureParams = FeatureParams(),
                     revenue_model: RevenueModel = "subscription",
-                    model_params: ModelParams = ModelParams()) -> RiskModel:
+                    model_params: ModelParams = ModelParams(),
+                    features: pd.DataFrame | None = None) -> RiskModel:
     """The churn model to use today: trained on the latest fully-observed window, features as of
-    T = D - h labelled in [T, D). Score today's customers with `score_churn(model, features as of D)`.
-    `enough_data` False (with the reason) when churners are too few or the history too short."""
-    return _fit_latest("churn", tables, as_of, horizon_days, params, revenue_model, model_params)
+    T = D - h labelled in [T, D) (T: `training_date`). Score today's customers with `score_churn(model,
+    features as of D)`. `enough_data` False (with the reason) when churners are too few or the history
+    too short. `features`: customer_features at T when the caller has them already (see churn_dataset)."""
+    return _fit_latest("churn", tables, as_of, horizon_days, params, revenue_model, model_params, features)
+
+
+def training_date(as_of: dt.date, horizon_days: int = 90) -> dt.date:
+    """T, the date whose features the model of `fit_churn_model` / `fit_conversion_model` learns from:
+    the month start one horizon (in whole months) before the month of D."""
+    _, _, months = label_window(as_of, horizon_days)
+    return add_months(month_start(as_date(as_of)), -months)
 
 
 def fit_conversion_model(tables: Mapping[str, ibis.Table], as_of: dt.date, horizon_days: int = 90,

@@ -51,6 +51,28 @@ def test_the_report_has_every_file_with_its_columns():
     assert rep["mrr_movements"]["month"].tolist() == ["2024-01", "2024-02", "2024-03"]
 
 
+def test_features_asked_for_come_back_at_their_dates_with_their_columns():
+    """The CLI's churn model trains on the features at a month start the report computes anyway: asked
+    for, they come back (only the columns asked, active users counted) equal to customer_features there."""
+    from segmentation.definition import default_definition
+    from segmentation.features import customer_features, feature_params
+
+    defn = default_definition()
+    columns = ["customer_id", "paying", "mrr", "tenure_days", "active_users_30d"]
+    asked = {D(2024, 3, 1): columns, D(2024, 2, 15): columns[:3]}   # a month start, and a day that is not
+    rep = build_report(tiny_tables(), D(2024, 4, 1), defn, "subscription", schemes=["value_tier"],
+                       features_for=asked)
+    got = rep["features_at"]
+    assert list(got.columns) == ["as_of", *columns]
+    for day, cols in asked.items():
+        expected = customer_features(tiny_tables(), day, feature_params(defn))[cols]
+        part = got[got["as_of"] == pd.Timestamp(day)].drop(columns="as_of").dropna(axis=1, how="all")
+        pd.testing.assert_frame_equal(part.reset_index(drop=True),
+                                      expected.dropna(axis=1, how="all").reset_index(drop=True))
+    assert "features_at" not in build_report(tiny_tables(), D(2024, 4, 1), defn, "subscription",
+                                             schemes=["value_tier"])
+
+
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
 
 

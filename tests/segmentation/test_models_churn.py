@@ -291,3 +291,21 @@ def test_upsell_ranks_every_paying_customer_of_the_sample_with_a_reason(sample):
     assert out["score"].between(0, 100).all() and out["score"].is_monotonic_decreasing
     assert (out["reason"].str.len() > 0).all()
     assert out.head(50)["readiness"].mean() > out["readiness"].mean()
+
+
+def test_a_model_trained_on_features_the_caller_already_has_is_the_same_model(sample, churn_model):
+    """The report hands the features at the training date over (only MODEL_COLUMNS) instead of the model
+    computing them again: the same model, the same scores."""
+    from segmentation.churn import MODEL_COLUMNS, training_date
+
+    assert training_date(D, 90) == T
+    at_t = customer_features(sample, T, FeatureParams())
+    given = fit_churn_model(sample, D, features=at_t[list(MODEL_COLUMNS)])
+    assert (given.columns, given.customers, given.positives) == (churn_model.columns, churn_model.customers,
+                                                               churn_model.positives)
+    np.testing.assert_array_equal(given.classifier.coef_, churn_model.classifier.coef_)
+    paying = customer_features(sample, D, FeatureParams())
+    paying = paying[paying["paying"]]
+    pd.testing.assert_frame_equal(score_churn(given, paying), score_churn(churn_model, paying))
+    with pytest.raises(RiskModelError, match="paying"):
+        fit_churn_model(sample, D, features=at_t.drop(columns="paying"))
