@@ -5,7 +5,8 @@
 It runs what `python -m economics report --data bench/out/c..._e... --out ...` runs: scan the Parquet
 folder in place (ingest.scan.scan_folder: views, checks, the SQL ledger), then build_report while
 customers.csv is written in the background (ingest.export.CsvFolder), then the other CSVs (without the
-churn model's at_risk.csv, which the issue's report does not list). Targets (issue 4): under 5 s at 100k customers / 10M events; under 20 s and 2 GB peak at 1M / 100M.
+churn model's at_risk.csv, which the issue's report does not list). Targets (issue 4): under 5 s at 100k
+customers / 10M events; under 20 s and 2 GB peak at 1M / 100M.
 Peak memory is the process's peak RSS (also measure with `/usr/bin/time -v`).
 """
 from __future__ import annotations

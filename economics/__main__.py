@@ -108,8 +108,8 @@ def _fail(message: str, err: TextIO) -> int:
 def _report(args: argparse.Namespace, err: TextIO) -> int:
     from economics.report import REPORT_FILES, build_report
     from ingest.export import CsvFolder
-    from segmentation.models import MODEL_COLUMNS, training_date
     from segmentation.definition import DefinitionError, default_definition, load_definition
+    from segmentation.models import MODEL_COLUMNS, training_date
     from segmentation.schemes import available_schemes
 
     if not args.data.is_dir():

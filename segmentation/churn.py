@@ -50,13 +50,15 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.preprocessing import StandardScaler
 
-from segmentation.features import FEATURE_COLUMNS, FeatureParams, add_months, as_date, customer_features, month_start
+from segmentation.features import (FEATURE_COLUMNS, FeatureParams, add_months, as_date, customer_features,
+                                   month_start)
 
 __all__ = [
     "ModelParams", "RiskModel", "Backtest", "ChurnBacktest", "ConversionBacktest", "label_window",
     "churn_dataset", "conversion_dataset", "backtest_churn", "backtest_conversion", "fit_churn_model",
     "fit_conversion_model", "score_churn", "score_conversion", "driver_table", "mrr_at_risk",
-    "at_risk_table", "training_date", "MODEL_COLUMNS", "CHURN_FEATURES", "CONVERSION_FEATURES", "FEATURE_WORDS", "RiskModelError",
+    "at_risk_table", "training_date", "MODEL_COLUMNS", "CHURN_FEATURES", "CONVERSION_FEATURES", "FEATURE_WORDS",
+    "RiskModelError",
 ]
 
 Task = Literal["churn", "convert"]
