@@ -23,8 +23,8 @@ from segmentation.upsell import UpsellError, UpsellParams, premium_usage, upsell
 __all__ = [
     "CHURN_FEATURES", "CONVERSION_FEATURES", "FEATURE_WORDS", "MODEL_COLUMNS", "Backtest", "ChurnBacktest",
     "ConversionBacktest", "ModelParams", "RiskModel", "RiskModelError", "at_risk_table", "backtest_churn",
-    "backtest_conversion", "churn_dataset", "conversion_dataset", "driver_table", "fit_churn_model", "fit_conversion_model",
-    "label_window", "mrr_at_risk", "score_churn", "score_conversion", "training_date",
+    "backtest_conversion", "churn_dataset", "conversion_dataset", "driver_table", "fit_churn_model",
+    "fit_conversion_model", "label_window", "mrr_at_risk", "score_churn", "score_conversion", "training_date",
     "CLUSTER_FEATURES", "ClusterError", "Clusters", "cluster_customers", "cluster_overlay", "cluster_risk",
     "suggest_k",
     "SurvivalError", "SurvivalParams", "customer_lifetimes", "expected_lifetime", "kaplan_meier", "survival_ltv",
