@@ -106,7 +106,7 @@ def _fail(message: str, err: TextIO) -> int:
 
 
 def _report(args: argparse.Namespace, err: TextIO) -> int:
-    from economics.report import REPORT_FILES, build_report
+    from economics.report import build_report
     from ingest.export import CsvFolder
     from segmentation.definition import DefinitionError, default_definition, load_definition
     from segmentation.models import MODEL_COLUMNS, training_date
@@ -168,7 +168,8 @@ def _report(args: argparse.Namespace, err: TextIO) -> int:
         return _fail(f"error: --out {args.out}: cannot create the folder ({exc.strerror or exc}).", err)
     problem = None
     try:
-        # customers.csv is written while the rest is computed; the files take their names together.
+        # Each CSV is written as soon as its frame is final (customers.csv while the rest is computed); the
+        # files take their names together.
         with CsvFolder(args.out) as folder:
             # The churn model (at_risk.csv) trains on the features at a month start the report computes.
             trains_on = {training_date(as_of, _HORIZON_DAYS): MODEL_COLUMNS} \
@@ -176,9 +177,6 @@ def _report(args: argparse.Namespace, err: TextIO) -> int:
             frames = build_report(tables, as_of, defn, meta["revenue_model"], compare_to=args.compare_to,
                                   schemes=schemes, ready=lambda name, frame: folder.write(f"{name}.csv", frame),
                                   features_for=trains_on)
-            for name in REPORT_FILES:
-                if name in frames and f"{name}.csv" not in folder:
-                    folder.write(f"{name}.csv", frames[name])
             at_risk = _at_risk(tables, as_of, defn, meta, frames, args, err)
             if at_risk is not None:
                 folder.write("at_risk.csv", at_risk)

@@ -40,9 +40,9 @@ def build_report(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue
     transitions: scheme, from_segment, to_segment, customers, mrr_from, mrr_to, from compare_to to D.
 
     `schemes` limits segment economics and transitions to those scheme keys (default: every available
-    scheme). `ready`, when given, is called with ("customers", frame) as soon as that frame is final, before
-    the segment economics are computed (the CLI starts writing it meanwhile); the frame is not changed
-    afterwards. `features_for`: dates whose customer features the caller needs too, each with the columns
+    scheme). `ready`, when given, is called with (name, frame) for each frame of REPORT_FILES as soon as it
+    is final: customers before the segment economics are computed (the CLI starts writing it meanwhile),
+    the others at the end; no frame is changed afterwards. `features_for`: dates whose customer features the caller needs too, each with the columns
     it needs (active users counted), returned as `features_at` (a first column as_of, then the features of
     each date in turn); the month starts among them cost no scan more (the CLI's churn model trains on one).
     Cost: customer features at D, at each month start of the churn window and at compare_to,
@@ -173,6 +173,10 @@ def build_report(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue
     if compare_to is not None:
         out["transitions"] = _transitions(tables, compare_to, as_of, feats, defn, revenue_model,
                                           [s for s in schemes if "+" not in s], feats_from)
+    if ready is not None:
+        for name in REPORT_FILES[1:]:   # customers went first
+            if name in out:
+                ready(name, out[name])
     return out
 
 
