@@ -4,7 +4,7 @@
 
 It runs what `python -m economics report --data bench/out/c..._e... --out ...` runs: scan the Parquet
 folder in place (ingest.scan.scan_folder: views, checks, the SQL ledger), then build_report while
-customers.csv is written in the background (ingest.export.CsvFolder), then the other CSVs (without the
+customers.csv is written in the background (ingest.export.ReportFolder), then the other CSVs (without the
 churn model's at_risk.csv, which the issue's report does not list). Targets (issue 4): under 5 s at 100k
 customers / 10M events; under 20 s and 2 GB peak at 1M / 100M.
 Peak memory is the process's peak RSS (also measure with `/usr/bin/time -v`).
@@ -29,7 +29,7 @@ def main() -> None:
     folder = dataset(args.customers, args.events)
 
     from economics.report import build_report
-    from ingest.export import CsvFolder
+    from ingest.export import ReportFolder
     from ingest.scan import ScanOptions, scan_folder
     from segmentation.definition import default_definition
 
@@ -42,14 +42,14 @@ def main() -> None:
     print(f"scan + checks + SQL ledger: {t1 - t0:.2f} s, peak RSS {peak_rss_mb():,.0f} MB")
     schemes = args.schemes.split(",") if args.schemes else None
     compare_to = date.fromisoformat(args.compare_to) if args.compare_to else None
-    with tempfile.TemporaryDirectory() as out, CsvFolder(Path(out)) as folder:
+    with tempfile.TemporaryDirectory() as out, ReportFolder(Path(out)) as folder:
         # As the CLI does: each CSV is written as soon as its frame is final (customers.csv meanwhile).
         frames = build_report(tables, date.fromisoformat(meta["default_as_of"]), default_definition(),
                               meta["revenue_model"], compare_to=compare_to, schemes=schemes,
                               ready=lambda name, frame: folder.write(f"{name}.csv", frame))
         t2 = time.perf_counter()
         print(f"build_report (customers.csv written meanwhile): {t2 - t1:.2f} s, peak RSS {peak_rss_mb():,.0f} MB")
-        folder.commit()
+        folder.commit({})
     t3 = time.perf_counter()
     print(f"waiting for the CSVs to finish: {t3 - t2:.2f} s")
     print(f"total: {t3 - t0:.2f} s for {len(frames['customers']):,} customers, peak RSS {peak_rss_mb():,.0f} MB")

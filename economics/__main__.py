@@ -1,15 +1,17 @@
 """The headless report: `python -m economics report --data DIR --out DIR`, for scheduled refreshes.
 
 Reads a folder of exports named after the contract tables, validates them as the app does, computes the
-report (economics.report.build_report) and writes one formula-safe CSV per table. Exit codes: 0 done
+report (economics.report.build_report) and writes one formula-safe CSV per table, with report.json saying
+what the run was; the files of a run replace the previous run's together. Exit codes: 0 done
 (warnings on stderr), 2 invalid input (the problems on stderr, nothing written).
 """
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import time
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence, TextIO
 
@@ -45,6 +47,14 @@ Files written to --out:
                          history is too short or has too few churners)
   board_pack.html/.pdf   with --board-pack: KPIs, findings, segment map, cohorts, unit economics, cost to
                          serve and transitions, stamped with the date and the definition (needs Chromium)
+  report.json            the run: generated_at, data, as_of, last_complete_month, compare_to,
+                         revenue_model, definition, config, schemes, and the files written with their rows
+
+The files of one run replace the previous run's together (each is written under a temporary name and
+renamed when all are done): a run that fails leaves the folder as it was. A CSV the previous run's
+report.json lists that this run does not write (transitions.csv without --compare-to, at_risk.csv when the
+model cannot be trained) is removed, so the folder never mixes two runs' tables; other files are left
+alone (a board pack carries its date and stays until a run with --board-pack replaces it).
 
 When every file is Parquet (or with --scan) the files are scanned in place by DuckDB instead of being
 loaded into memory, for data too large for pandas.
@@ -74,7 +84,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, type=Path, metavar="DIR",
                    help="folder of exports named after the tables (revenue.csv, events.parquet, ...)")
     p.add_argument("--out", required=True, type=Path, metavar="DIR",
-                   help="folder to write the CSV files to (created if missing; files are overwritten)")
+                   help="folder to write the files to (created if missing; the previous run's files are replaced)")
     p.add_argument("--config", type=Path, metavar="FILE",
                    help="segment definition TOML (thresholds, rules, economics assumptions); keys left out "
                         "take the shipped defaults (segmentation/defaults.toml)")
@@ -107,7 +117,7 @@ def _fail(message: str, err: TextIO) -> int:
 
 def _report(args: argparse.Namespace, err: TextIO) -> int:
     from economics.report import build_report
-    from ingest.export import CsvFolder
+    from ingest.export import ReportFolder
     from segmentation.definition import DefinitionError, default_definition, load_definition
     from segmentation.models import MODEL_COLUMNS, training_date
     from segmentation.schemes import available_schemes
@@ -161,6 +171,12 @@ def _report(args: argparse.Namespace, err: TextIO) -> int:
             return _fail(f"error: --schemes: unknown or unavailable scheme {unknown[0]!r}; this data and "
                          f"definition support {', '.join(usable)} (combine two with '+').", err)
 
+    if args.board_pack:
+        from boardpack import chromium_path
+
+        if chromium_path() is None:
+            return _fail("error: --board-pack prints the PDF with Chromium, which was not found: install it "
+                         "(apt-get install -y chromium) or leave out --board-pack; nothing was written.", err)
     created = not args.out.exists()
     try:
         args.out.mkdir(parents=True, exist_ok=True)
@@ -169,8 +185,8 @@ def _report(args: argparse.Namespace, err: TextIO) -> int:
     problem = None
     try:
         # Each CSV is written as soon as its frame is final (customers.csv while the rest is computed); the
-        # files take their names together.
-        with CsvFolder(args.out) as folder:
+        # files take their names together, with the manifest report.json.
+        with ReportFolder(args.out) as folder:
             # The churn model (at_risk.csv) trains on the features at a month start the report computes.
             trains_on = {training_date(as_of, _HORIZON_DAYS): MODEL_COLUMNS} \
                 if meta.get("revenue_model") == "subscription" else None
@@ -180,7 +196,10 @@ def _report(args: argparse.Namespace, err: TextIO) -> int:
             at_risk = _at_risk(tables, as_of, defn, meta, frames, args, err)
             if at_risk is not None:
                 folder.write("at_risk.csv", at_risk)
-            written = folder.commit()
+            if args.board_pack:
+                for name, data in _board_pack(tables, as_of, args, defn, meta, schemes).items():
+                    folder.write_bytes(name, data)
+            written, removed = folder.commit(_about(args, as_of, defn, meta, frames))
     except ValueError as exc:  # e.g. a custom rule naming a column this data lacks
         problem = str(exc)
     except OSError as exc:  # writing a file: a full disk, no permission
@@ -189,11 +208,30 @@ def _report(args: argparse.Namespace, err: TextIO) -> int:
         if created and not any(args.out.iterdir()):
             args.out.rmdir()
         return _fail(f"error: {problem}; nothing was written.", err)
-    if args.board_pack:
-        written += _board_pack(tables, as_of, args, defn, meta, schemes)
-    written = ", ".join(written)
-    print(f"wrote {written} to {args.out} (as of {as_of}, {time.perf_counter() - started:.1f} s)", file=err)
+    if removed:
+        print(f"removed {', '.join(removed)}: written by the previous run into {args.out}, not by this one",
+              file=err)
+    print(f"wrote {', '.join(written)} to {args.out} (as of {as_of}, {time.perf_counter() - started:.1f} s)",
+          file=err)
     return EXIT_OK
+
+
+def _about(args: argparse.Namespace, as_of: date, defn, meta: dict, frames: dict) -> dict:
+    """What report.json says of the run, beside its files."""
+    from economics.ledger import last_complete_month
+
+    economics = frames.get("segment_economics")
+    return {
+        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "data": str(args.data.resolve()),
+        "as_of": as_of.isoformat(),
+        "last_complete_month": last_complete_month(as_of).strftime("%Y-%m"),
+        "compare_to": args.compare_to.isoformat() if args.compare_to else None,
+        "revenue_model": meta["revenue_model"],
+        "definition": defn.meta.name,
+        "config": str(args.config.resolve()) if args.config else None,
+        "schemes": [] if economics is None else list(dict.fromkeys(economics["scheme"])),
+    }
 
 
 def _at_risk(tables, as_of: date, defn, meta: dict, frames: dict, args: argparse.Namespace,
@@ -216,8 +254,8 @@ def _at_risk(tables, as_of: date, defn, meta: dict, frames: dict, args: argparse
     return at_risk_table(score_churn(model, paying), paying, args.risk_threshold)
 
 
-def _board_pack(tables, as_of: date, args: argparse.Namespace, defn, meta: dict, schemes) -> list[str]:
-    """Write board_pack.html and board_pack.pdf."""
+def _board_pack(tables, as_of: date, args: argparse.Namespace, defn, meta: dict, schemes) -> dict[str, bytes]:
+    """The files of the board pack: board_pack.html and board_pack.pdf."""
     import boardpack
     from economics.ledger import add_months
 
@@ -225,9 +263,11 @@ def _board_pack(tables, as_of: date, args: argparse.Namespace, defn, meta: dict,
     scheme = (schemes or ["value_tier"])[0]
     pack = boardpack.collect(tables, as_of, compare_to, scheme, defn, defn.meta.name, meta)
     page = boardpack.to_html(pack)
-    (args.out / "board_pack.html").write_text(page, encoding="utf-8")
-    (args.out / "board_pack.pdf").write_bytes(boardpack.to_pdf(page))
-    return ["board_pack.html", "board_pack.pdf"]
+    try:
+        pdf = boardpack.to_pdf(page)
+    except (RuntimeError, subprocess.SubprocessError) as exc:  # Chromium missing, crashed or stuck
+        raise ValueError(f"Chromium could not print board_pack.pdf ({exc})") from exc
+    return {"board_pack.html": page.encode("utf-8"), "board_pack.pdf": pdf}
 
 
 def main(argv: Sequence[str] | None = None, err: TextIO | None = None) -> int:

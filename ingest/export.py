@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -30,7 +31,7 @@ try:  # the function DataFrame.to_csv calls to turn a chunk of a column into cel
 except ImportError:  # a pandas without it: every frame is written by DataFrame.to_csv itself
     get_values_for_csv = None
 
-__all__ = ["neutralise_formulas", "csv_bytes", "write_csv", "CsvFolder"]
+__all__ = ["neutralise_formulas", "csv_bytes", "write_csv", "ReportFolder"]
 
 _TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -90,25 +91,31 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
             sink.write(piece)
 
 
-class CsvFolder:
-    """CSV files written into one folder as a set. `write` starts a file in a background thread at once
-    (the report's customers.csv, the largest, is written while the rest of the report is computed: most
-    of the work is Arrow's, which runs beside Python), under a hidden temporary name; `commit` waits for
-    every file and gives each its name. Leaving the `with` block on an error removes what was written:
-    the folder keeps the files it had, and never holds a half-written one.
+class ReportFolder:
+    """The files of one report run, written into a folder as a set. `write` starts a CSV in a background
+    thread at once (the report's customers.csv, the largest, is written while the rest of the report is
+    computed: most of the work is Arrow's, which runs beside Python), under a hidden temporary name;
+    `commit` waits for every file, gives each its name and writes the run's manifest, `report.json`
+    (what the run was: as-of date, options; the files, and the rows of each table). Tables a previous
+    run's manifest lists and this run does not write (transitions.csv of a run with --compare-to, say) are
+    removed, so the folder never mixes two runs' tables; no other file is touched (a board pack carries
+    its own date and stays until a run replaces it). Leaving the `with` block on an error removes
+    what was written: the folder keeps the files it had, and never holds a half-written one.
 
-        with CsvFolder(out) as folder:
+        with ReportFolder(out) as folder:
             folder.write("customers.csv", customers)
             ...
-            names = folder.commit()
+            names, removed = folder.commit({"as_of": "2026-11-01"})
     """
+
+    MANIFEST = "report.json"
 
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="csv")
-        self._pending: dict[str, tuple[Path, Future]] = {}
+        self._pending: dict[str, tuple[Path, Future, int | None]] = {}
 
-    def __enter__(self) -> "CsvFolder":
+    def __enter__(self) -> "ReportFolder":
         return self
 
     def __exit__(self, kind: object, error: object, trace: object) -> None:
@@ -122,29 +129,69 @@ class CsvFolder:
         return name in self._pending
 
     def write(self, name: str, frame: pd.DataFrame) -> None:
-        """Start writing `frame` as the file `name` (the bytes of `write_csv`). The writer reads a
+        """Start writing `frame` as the CSV file `name` (the bytes of `write_csv`). The writer reads a
         shallow copy, which later changes to `frame` do not reach (pandas copy-on-write)."""
-        if name in self._pending:
-            raise ValueError(f"CsvFolder: {name} was already written in this set.")
-        temporary = self.folder / f".{name}.partial"
-        self._pending[name] = (temporary, self._pool.submit(write_csv, frame.copy(deep=False), temporary))
+        self._claim(name)
+        self._start(name, write_csv, frame.copy(deep=False), rows=len(frame))
 
-    def commit(self) -> list[str]:
-        """Wait for every file (an error writing one is raised here), then give each its name; returns the
-        names in the order they were given."""
-        for _, future in self._pending.values():
+    def write_bytes(self, name: str, data: bytes) -> None:
+        """Start writing `data` as the file `name` (a board pack's HTML or PDF)."""
+        self._claim(name)
+        self._start(name, _write_bytes, data, rows=None)
+
+    def commit(self, about: dict) -> tuple[list[str], list[str]]:
+        """Wait for every file (an error writing one is raised here), give each its name, write the
+        manifest (`about` plus the files), then remove the previous run's tables this run did not write.
+        Returns the names written (in the order given, the manifest last) and the names removed."""
+        for _, future, _ in self._pending.values():
             future.result()
-        for name, (temporary, _) in self._pending.items():
+        files = [{"name": name, "rows": rows} if rows is not None else {"name": name}
+                 for name, (_, _, rows) in self._pending.items()]
+        stale = [name for name in self._previous_tables() if name not in self._pending]
+        manifest = json.dumps({**about, "files": files}, indent=2) + "\n"
+        self._start(self.MANIFEST, _write_bytes, manifest.encode(), rows=None)
+        self._pending[self.MANIFEST][1].result()
+        for name, (temporary, _, _) in self._pending.items():
             os.replace(temporary, self.folder / name)
         names = list(self._pending)
         self._pending.clear()
-        return names
+        removed = []
+        for name in stale:
+            if (self.folder / name).is_file():
+                (self.folder / name).unlink()
+                removed.append(name)
+        return names, removed
+
+    def _claim(self, name: str) -> None:
+        if name == self.MANIFEST:
+            raise ValueError(f"ReportFolder: {name} is the manifest's name; give the file another.")
+        if name in self._pending:
+            raise ValueError(f"ReportFolder: {name} was already written in this set.")
+
+    def _start(self, name: str, writer, content: object, rows: int | None) -> None:
+        temporary = self.folder / f".{name}.partial"
+        self._pending[name] = (temporary, self._pool.submit(writer, content, temporary), rows)
+
+    def _previous_tables(self) -> list[str]:
+        """The plain file names of the tables (entries with rows) the folder's manifest lists (none when
+        there is no readable manifest: then nothing is removed)."""
+        try:
+            listed = json.loads((self.folder / self.MANIFEST).read_text(encoding="utf-8"))["files"]
+            names = [entry["name"] for entry in listed if "rows" in entry]
+        except (OSError, ValueError, KeyError, TypeError):
+            return []
+        return [name for name in names if isinstance(name, str) and name not in ("", ".", "..")
+                and Path(name).name == name and name != self.MANIFEST]
 
     def _discard(self) -> None:
-        wait([future for _, future in self._pending.values()])
-        for temporary, _ in self._pending.values():
+        wait([future for _, future, _ in self._pending.values()])
+        for temporary, _, _ in self._pending.values():
             temporary.unlink(missing_ok=True)
         self._pending.clear()
+
+
+def _write_bytes(data: bytes, path: Path) -> None:
+    path.write_bytes(data)
 
 
 def _columnwise(frame: pd.DataFrame) -> bool:

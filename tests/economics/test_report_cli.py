@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import io
-from datetime import date
+import json
 import shutil
+import subprocess
+from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -55,7 +57,7 @@ def test_a_revenue_only_order_export_writes_every_file_with_the_issue_columns(or
                      "--compare-to", "2026-04-01", "--schemes", "value_tier,rfm_segment")
     assert code == EXIT_OK, err
     assert sorted(p.name for p in out.iterdir()) == ["cohort_retention.csv", "customers.csv", "mrr_movements.csv",
-                                                     "segment_economics.csv", "transitions.csv"]
+                                                     "report.json", "segment_economics.csv", "transitions.csv"]
     customers = _read(out / "customers.csv").set_index("customer_id")
     assert list(customers.index) == ["A", "B", "C"]
     for col in ["recency_days", "frequency", "monetary", *LABEL_COLUMNS]:
@@ -154,7 +156,7 @@ def test_help_names_every_option_and_output_file(capsys):
     text = capsys.readouterr().out
     for word in ("--data", "--out", "--config", "--as-of", "--compare-to", "--snapshot-date", "--schemes",
                  "customers.csv", "cohort_retention.csv", "segment_economics.csv", "mrr_movements.csv",
-                 "transitions.csv", "at_risk.csv", "--board-pack"):
+                 "transitions.csv", "at_risk.csv", "--board-pack", "report.json"):
         assert word in text, word
 
 
@@ -229,3 +231,59 @@ def test_the_report_files_equal_the_frames_build_report_returns(orders: Path, tm
     for name, frame in frames.items():
         assert (out / f"{name}.csv").read_bytes() == csv_bytes(frame), name
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+def test_report_json_says_what_the_run_was_and_a_later_run_removes_only_the_files_it_no_longer_writes(
+        orders: Path, tmp_path: Path):
+    out = tmp_path / "report"
+    code, err = _run("--data", str(orders), "--out", str(out), "--as-of", "2026-05-01",
+                     "--compare-to", "2026-04-01", "--schemes", "value_tier,rfm_segment")
+    assert code == EXIT_OK, err
+    about = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert {k: about[k] for k in ["data", "as_of", "last_complete_month", "compare_to", "revenue_model",
+                                  "definition", "config", "schemes"]} == {
+        "data": str(orders.resolve()), "as_of": "2026-05-01", "last_complete_month": "2026-04",
+        "compare_to": "2026-04-01", "revenue_model": "transactional", "definition": "Default", "config": None,
+        "schemes": ["value_tier", "rfm_segment"]}
+    assert datetime.fromisoformat(about["generated_at"]).tzinfo is not None
+    files = {f["name"]: f["rows"] for f in about["files"]}
+    assert set(files) == {"customers.csv", "cohort_retention.csv", "segment_economics.csv", "mrr_movements.csv",
+                          "transitions.csv"}
+    assert all(len(_read(out / name)) == rows for name, rows in files.items())
+    (out / "my_notes.csv").write_text("the user's own file")
+    code, err = _run("--data", str(orders), "--out", str(out), "--as-of", "2026-05-01")   # no --compare-to
+    assert code == EXIT_OK, err
+    assert "removed transitions.csv: written by the previous run" in err
+    assert sorted(p.name for p in out.iterdir()) == ["cohort_retention.csv", "customers.csv", "mrr_movements.csv",
+                                                     "my_notes.csv", "report.json", "segment_economics.csv"]
+    assert json.loads((out / "report.json").read_text(encoding="utf-8"))["compare_to"] is None
+
+
+def test_board_pack_without_chromium_exits_2_before_computing_and_writes_nothing(orders: Path, tmp_path: Path,
+                                                                                 monkeypatch):
+    import boardpack
+
+    monkeypatch.setattr(boardpack, "chromium_path", lambda: None)
+    code, err = _run("--data", str(orders), "--out", str(tmp_path / "r"), "--board-pack")
+    assert code == EXIT_INVALID
+    assert "--board-pack prints the PDF with Chromium, which was not found" in err
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_board_pack_chromium_fails_to_print_leaves_the_out_folder_as_it_was(orders: Path, tmp_path: Path,
+                                                                               monkeypatch):
+    import boardpack
+
+    def crash(page):
+        raise subprocess.CalledProcessError(1, ["chromium"])
+
+    monkeypatch.setattr(boardpack, "chromium_path", lambda: "/usr/bin/chromium")
+    monkeypatch.setattr(boardpack, "to_pdf", crash)
+    out = tmp_path / "report"
+    code, err = _run("--data", str(orders), "--out", str(out))
+    assert code == EXIT_OK, err
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    code, err = _run("--data", str(orders), "--out", str(out), "--as-of", "2026-04-01", "--board-pack")
+    assert code == EXIT_INVALID
+    assert "error: Chromium could not print board_pack.pdf" in err and "nothing was written" in err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 import numpy as np
 import pandas as pd
@@ -131,23 +132,66 @@ def _frames() -> dict[str, pd.DataFrame]:
             "mrr.csv": pd.DataFrame({"month": ["2026-01", "2026-02"], "new": [100, 0]})}
 
 
-def test_a_csv_folder_writes_each_file_under_its_name_only_when_committed(tmp_path):
+def test_a_report_folder_writes_each_file_under_its_name_only_when_committed(tmp_path):
     frames = _frames()
-    with export.CsvFolder(tmp_path) as folder:
+    with export.ReportFolder(tmp_path) as folder:
         for name, frame in frames.items():
             folder.write(name, frame)
+        folder.write_bytes("pack.html", b"<html>pack</html>")
         assert "customers.csv" in folder and "other.csv" not in folder
         frames["customers.csv"].loc[0, "note"] = "changed after the write started"   # not in the file
-        assert folder.commit() == ["customers.csv", "mrr.csv"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["customers.csv", "mrr.csv"]   # no temporary left
+        assert not [p for p in tmp_path.iterdir() if not p.name.startswith(".")]  # nothing named yet
+        assert folder.commit({"as_of": "2026-11-01"}) == (["customers.csv", "mrr.csv", "pack.html", "report.json"],
+                                                          [])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["customers.csv", "mrr.csv", "pack.html",
+                                                          "report.json"]   # no temporary left
     assert (tmp_path / "customers.csv").read_bytes() == csv_bytes(_frames()["customers.csv"])
     assert (tmp_path / "mrr.csv").read_bytes() == csv_bytes(frames["mrr.csv"])
+    assert (tmp_path / "pack.html").read_bytes() == b"<html>pack</html>"
+    assert json.loads((tmp_path / "report.json").read_text()) == {
+        "as_of": "2026-11-01",
+        "files": [{"name": "customers.csv", "rows": len(frames["customers.csv"])},
+                  {"name": "mrr.csv", "rows": len(frames["mrr.csv"])}, {"name": "pack.html"}]}
+
+
+def test_a_report_folder_removes_the_tables_only_the_previous_run_wrote_and_nothing_else(tmp_path):
+    frames = _frames()
+    with export.ReportFolder(tmp_path) as folder:
+        folder.write("customers.csv", frames["customers.csv"])
+        folder.write("mrr.csv", frames["mrr.csv"])
+        folder.write_bytes("pack.pdf", b"%PDF dated on its first page")
+        folder.commit({})
+    (tmp_path / "notes.txt").write_text("the user's own file")
+    with export.ReportFolder(tmp_path) as folder:
+        folder.write("customers.csv", frames["customers.csv"])
+        assert folder.commit({}) == (["customers.csv", "report.json"], ["mrr.csv"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["customers.csv", "notes.txt", "pack.pdf", "report.json"]
+
+
+@pytest.mark.parametrize("manifest", [
+    "not json", '{"files": "mrr.csv"}', '{"files": [{"file": "mrr.csv"}]}', '[]',
+    '{"files": [{"name": "mrr.csv"}]}',   # a file without rows: not a table
+    '{"files": [{"name": "../outside.csv", "rows": 1}, {"name": "sub/mrr.csv", "rows": 1}, {"name": "..", "rows": 1},'
+    ' {"name": 7, "rows": 1}]}'])
+def test_a_report_folder_removes_nothing_a_manifest_does_not_plainly_name(tmp_path, manifest):
+    out = tmp_path / "out"
+    (out / "sub").mkdir(parents=True)
+    kept = [out / "mrr.csv", out / "sub" / "mrr.csv", tmp_path / "outside.csv"]
+    for path in kept:
+        path.write_text("kept")
+    (out / "report.json").write_text(manifest)
+    with export.ReportFolder(out) as folder:
+        folder.write("customers.csv", _frames()["customers.csv"])
+        assert folder.commit({})[1] == []
+    for path in kept:
+        assert path.read_text() == "kept"
+    assert json.loads((out / "report.json").read_text())["files"] == [{"name": "customers.csv", "rows": 2}]
 
 
 def test_a_csv_folder_left_on_an_error_keeps_the_files_it_had(tmp_path):
     (tmp_path / "customers.csv").write_text("the previous run's file")
     with pytest.raises(ValueError, match="computing the rest failed"):
-        with export.CsvFolder(tmp_path) as folder:
+        with export.ReportFolder(tmp_path) as folder:
             folder.write("customers.csv", _frames()["customers.csv"])
             raise ValueError("computing the rest failed")
     assert [p.name for p in tmp_path.iterdir()] == ["customers.csv"]
@@ -157,12 +201,15 @@ def test_a_csv_folder_left_on_an_error_keeps_the_files_it_had(tmp_path):
 def test_a_csv_folder_raises_a_failed_write_at_commit_and_names_nothing(tmp_path):
     (tmp_path / "mrr.csv").write_text("the previous run's file")
     with pytest.raises(OSError):
-        with export.CsvFolder(tmp_path / "gone") as folder:   # a folder that does not exist: the write fails
+        with export.ReportFolder(tmp_path / "gone") as folder:   # a folder that does not exist: the write fails
             folder.write("customers.csv", _frames()["customers.csv"])
-            folder.commit()
+            folder.commit({})
     with pytest.raises(ValueError, match="already written"):
-        with export.CsvFolder(tmp_path) as folder:
+        with export.ReportFolder(tmp_path) as folder:
             folder.write("mrr.csv", _frames()["mrr.csv"])
             folder.write("mrr.csv", _frames()["mrr.csv"])
+    with pytest.raises(ValueError, match="manifest"):
+        with export.ReportFolder(tmp_path) as folder:
+            folder.write_bytes("report.json", b"{}")
     assert [p.name for p in tmp_path.iterdir()] == ["mrr.csv"]
     assert (tmp_path / "mrr.csv").read_text() == "the previous run's file"
