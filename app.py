@@ -48,7 +48,8 @@ symbol = view.symbol
 tables = [econ.table]
 if cached.CROSS_SCHEME in schemes and view.scheme != cached.CROSS_SCHEME:
     tables.append(cached.economics(view.version, view.as_of, cached.CROSS_SCHEME, view.definition_toml).table)
-findings = top_findings(tables, blended, symbol, econ.assumptions.min_customers)
+findings = top_findings(tables, blended, symbol, econ.assumptions.min_customers,
+                        revenue_word="MRR" if view.revenue_model == "subscription" else "revenue")
 st.markdown("#### What stands out")
 if findings:
     cols = st.columns(len(findings))
@@ -57,8 +58,12 @@ if findings:
                                                                                         ":material/info:")
         box = {"bad": col.error, "good": col.success}.get(f.severity, col.info)
         box(f.text, icon=icon)
+elif (econ.table["paying_customers"] >= econ.assumptions.min_customers).any():
+    st.info("Nothing stands out yet: no segment drains margin or clearly pays, and churn by segment needs a "
+            "complete month with paying customers.")
 else:
-    st.info("Not enough paying customers per segment to say anything with confidence yet.")
+    st.info(f"Not enough paying customers per segment (at least {econ.assumptions.min_customers}) to say "
+            "anything with confidence yet.")
 st.caption("Segments are compared within the chosen scheme and by value tier x acquisition channel, so a "
            "sales-led segment shows even when the scheme mixes it with self-serve customers.")
 

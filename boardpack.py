@@ -84,7 +84,8 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
     kpis = headline_kpis(moves, nrr_grr(tables["ledger"], as_of), nrr_grr(tables["ledger"], last),
                          econ.blended.iloc[0], prior.blended.iloc[0], econ.window, a.lifetime_cap_months, model)
     findings = [f.text for f in top_findings([econ.table] + ([cross.table] if cross is not None else []),
-                                              econ.blended.iloc[0], symbol, a.min_customers)]
+                                              econ.blended.iloc[0], symbol, a.min_customers,
+                                              revenue_word="MRR" if model == "subscription" else "revenue")]
     name = scheme_label or scheme
     labels_now = feats(as_of)
     order = segment_order(scheme, defn, scheme_labels(labels_now, scheme, defn))

@@ -25,39 +25,58 @@ def draining_segments(table: pd.DataFrame, min_customers: int) -> pd.DataFrame:
 
 
 def _money(value: float, symbol: str) -> str:
-    return f"{symbol}{value:,.0f}"
+    return f"{'-' if value < 0 else ''}{symbol}{abs(value):,.0f}"
 
 
-def _measurable(table: pd.DataFrame, min_customers: int) -> pd.DataFrame:
-    return table[(table["paying_customers"] >= min_customers) & table["net_ltv_cac"].notna()]
+def _no_cac(row: pd.Series) -> str:
+    if pd.isna(row["blended_cac"]):
+        return "CAC needs spend data."
+    return "Its CAC is not measured (no new customers with a channel in the window)."
 
 
 def top_findings(tables: list[pd.DataFrame], blended: pd.Series, symbol: str = "$", min_customers: int = 30,
-                 limit: int = 3) -> list[Finding]:
+                 limit: int = 3, revenue_word: str = "MRR") -> list[Finding]:
     """Up to `limit` findings: the worst margin-draining segment, the healthiest segment, and where churn
     concentrates. `tables` are segment economics tables (any schemes; cross schemes find sales-led
-    segments); segments with fewer than `min_customers` paying customers are not quoted."""
+    segments); segments with fewer than `min_customers` paying customers are not quoted. Without spend
+    data (or without the segment's CAC) the first two rest on contribution, as the verdict does
+    (DEFINITIONS.md "Value"), say why CAC is missing, and a segment is said to pay its way only when its
+    net LTV is positive. `revenue_word`: "MRR", or "revenue" for transactional revenue."""
     frames = [t for t in tables if t is not None and len(t)]
     if not frames:
         return []
     allseg = pd.concat(frames, ignore_index=True).drop_duplicates("segment")
-    usable = _measurable(allseg, min_customers)
+    usable = allseg[allseg["paying_customers"] >= min_customers]
     out: list[Finding] = []
     draining = draining_segments(usable, min_customers)
     if len(draining):
         r = draining.iloc[0]
-        out.append(Finding(r["segment"], (
-            f"**{r['segment']}** drains margin: net LTV:CAC {r['net_ltv_cac']:.1f}x. Support takes "
-            f"{r['support_share_of_revenue'] * 100:.0f}% of its revenue; winning a customer costs "
-            f"{_money(r['cac'], symbol)} and each gives back {_money(r['contribution_pcm'], symbol)} a month "
-            f"after gross margin, support and infra ({r['paying_customers']:,} paying customers)."), "bad"))
-    healthy = usable[usable["verdict"] == "healthy"].sort_values("mrr", ascending=False)
+        support = f"Support takes {r['support_share_of_revenue'] * 100:.0f}% of its revenue; "
+        after = f"after gross margin, support and infra ({r['paying_customers']:,} paying customers)."
+        if pd.notna(r["net_ltv_cac"]):
+            text = (f"**{r['segment']}** drains margin: net LTV:CAC {r['net_ltv_cac']:.1f}x. {support}winning a "
+                    f"customer costs {_money(r['cac'], symbol)} and each gives back "
+                    f"{_money(r['contribution_pcm'], symbol)} a month {after}")
+        else:
+            text = (f"**{r['segment']}** drains margin: each customer gives back "
+                    f"{_money(r['contribution_pcm'], symbol)} a month {after} {support}{_no_cac(r)}")
+        out.append(Finding(r["segment"], text, "bad"))
+    healthy = usable[(usable["verdict"] == "healthy") & (usable["net_ltv_cac"].notna() | (usable["net_ltv"] > 0))]
+    # those whose CAC was measured first, then by MRR
+    healthy = healthy.assign(_measured=healthy["net_ltv_cac"].notna()).sort_values(["_measured", "mrr"],
+                                                                                   ascending=False)
     if len(healthy):
         r = healthy.iloc[0]
-        out.append(Finding(r["segment"], (
-            f"**{r['segment']}** pays: net LTV:CAC {r['net_ltv_cac']:.1f}x, CAC paid back in "
-            f"{r['payback_months']:.1f} months; it brings {r['mrr_share'] * 100:.0f}% of MRR from "
-            f"{r['share'] * 100:.0f}% of customers."), "good"))
+        brings = (f"it brings {r['mrr_share'] * 100:.0f}% of {revenue_word} from {r['share'] * 100:.0f}% of "
+                  f"customers")
+        if pd.notna(r["net_ltv_cac"]):
+            text = (f"**{r['segment']}** pays: net LTV:CAC {r['net_ltv_cac']:.1f}x, CAC paid back in "
+                    f"{r['payback_months']:.1f} months; {brings}.")
+        else:
+            text = (f"**{r['segment']}** pays its way: each customer gives back "
+                    f"{_money(r['contribution_pcm'], symbol)} a month after costs (net LTV "
+                    f"{_money(r['net_ltv'], symbol)}); {brings}. {_no_cac(r)}")
+        out.append(Finding(r["segment"], text, "good"))
     churny = usable[usable["logo_churn"].notna()].sort_values("logo_churn", ascending=False)
     overall = float(blended.get("logo_churn", math.nan)) if blended is not None else math.nan
     if len(churny) and not math.isnan(overall):

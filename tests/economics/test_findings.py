@@ -1,0 +1,58 @@
+"""The Overview's findings, with spend data and without (CAC unknown: they rest on contribution)."""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from economics.findings import top_findings
+
+NAN = math.nan
+
+
+def _segment(name: str, **values) -> dict:
+    row = {"segment": name, "paying_customers": 100, "verdict": "healthy", "net_ltv_cac": NAN, "cac": NAN,
+           "blended_cac": NAN, "contribution_pcm": 50.0, "support_share_of_revenue": 0.1, "net_ltv": 1000.0,
+           "payback_months": NAN, "mrr": 5000.0, "mrr_share": 0.25, "share": 0.2, "logo_churn": 0.02,
+           "logo_churn_low": 0.01, "logo_churn_high": 0.03}
+    return {**row, **values}
+
+
+def _findings(*rows: dict, **options) -> list:
+    return top_findings([pd.DataFrame(rows)], pd.Series({"logo_churn": 0.025}), "$", 30, **options)
+
+
+def test_without_spend_data_a_segment_losing_money_each_month_is_named_with_its_contribution():
+    bad, good, churn = _findings(
+        _segment("Self-serve", verdict="margin-draining", contribution_pcm=-12.4, support_share_of_revenue=0.61,
+                 net_ltv=-300.0, logo_churn=0.05, logo_churn_low=0.04, logo_churn_high=0.061),
+        _segment("Enterprise", mrr=90000.0, mrr_share=0.75, share=0.1, contribution_pcm=4000.0, net_ltv=2e5))
+    assert (bad.segment, bad.severity) == ("Self-serve", "bad")
+    assert bad.text == ("**Self-serve** drains margin: each customer gives back -$12 a month after gross margin, "
+                        "support and infra (100 paying customers). Support takes 61% of its revenue; CAC needs "
+                        "spend data.")
+    assert good.text == ("**Enterprise** pays its way: each customer gives back $4,000 a month after costs (net "
+                         "LTV $200,000); it brings 75% of MRR from 10% of customers. CAC needs spend data.")
+    assert churn.text == ("Monthly logo churn is 2.5% overall; **Self-serve** churns fastest at 5.0% a month (95% "
+                          "interval 4.0-6.1%).")
+
+
+def test_without_spend_data_a_segment_whose_net_ltv_is_negative_is_never_said_to_pay_its_way():
+    (good, _) = _findings(_segment("Self-serve", mrr=9000.0, net_ltv=-318.0),   # onboarding > lifetime margin
+                          _segment("Mid-market", mrr=3000.0, mrr_share=0.1, share=0.02, net_ltv=95000.0),
+                          revenue_word="revenue")
+    assert good.segment == "Mid-market" and "10% of revenue from 2% of customers" in good.text
+
+
+def test_a_segment_whose_cac_was_measured_comes_before_a_larger_one_whose_cac_was_not():
+    measured = _segment("SMB", mrr=2000.0, net_ltv_cac=4.2, cac=800.0, blended_cac=900.0, payback_months=7.5)
+    unmeasured = _segment("Partners", mrr=8000.0, blended_cac=900.0)
+    good = _findings(unmeasured, measured)[0]
+    assert good.text == ("**SMB** pays: net LTV:CAC 4.2x, CAC paid back in 7.5 months; it brings 25% of MRR "
+                         "from 20% of customers.")
+    alone = _findings(unmeasured)[0]
+    assert alone.text.endswith("Its CAC is not measured (no new customers with a channel in the window).")
+
+
+def test_a_segment_below_the_minimum_paying_customers_is_not_quoted():
+    assert _findings(_segment("Tiny", paying_customers=29, verdict="margin-draining", contribution_pcm=-5.0)) == []
