@@ -31,6 +31,9 @@ def test_every_page_runs_on_a_real_export(sample_workspace, source, options, mod
         assert not at.error, [e.value for e in at.error]
         assert model in " ".join(c.value for c in at.caption)
         assert len(at.metric) >= 4 and all(m.value not in ("", "nan") for m in at.metric[:4])
+        # findings without spend data: from contribution and churn, never "not enough customers"
+        assert any("pays its way" in s.value and "CAC needs spend data" in s.value for s in at.success)
+        assert any("churns fastest" in i.value for i in at.info)
         for page in PAGES:
             at.switch_page(page).run()
             assert not at.exception, (page, at.exception)
