@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import threading
 import uuid
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ import pandas as pd
 
 from ingest.contract import STORED_TABLES
 
-__all__ = ["Workspace", "default_path", "WORKSPACE_ENV"]
+__all__ = ["Workspace", "WorkspaceUnavailable", "default_path", "WORKSPACE_ENV"]
 
 WORKSPACE_ENV = "SEGMENTS_WORKSPACE"
 
@@ -35,17 +36,39 @@ def default_path() -> Path:
     return Path(__file__).resolve().parent.parent / "data" / "workspace.duckdb"
 
 
+class WorkspaceUnavailable(Exception):
+    """The workspace file cannot be opened (another program holds it, it is not a DuckDB file, no
+    permission); the message says what to do. The file is never changed."""
+
+
 def _shared_connection(path: str) -> duckdb.DuckDBPyConnection:
     # DuckDB allows one read-write handle per file and process: every caller shares it and works on
     # its own cursor, so concurrent sessions of one server never conflict.
     with _connections_lock:
         con = _connections.get(path)
         if con is None:
-            if path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
-            con = duckdb.connect(path)
+            try:
+                if path != ":memory:":
+                    Path(path).parent.mkdir(parents=True, exist_ok=True)
+                con = duckdb.connect(path)
+            except (duckdb.Error, OSError) as exc:
+                raise WorkspaceUnavailable(_unavailable(path, exc)) from exc
             _connections[path] = con
         return con
+
+
+def _unavailable(path: str, exc: Exception) -> str:
+    own_file = f"`{WORKSPACE_ENV}=/path/to/another.duckdb streamlit run app.py`"
+    text = str(exc)
+    if "lock" in text.lower():
+        holder = re.search(r"\(PID (\d+)\)", text)
+        who = f" (process {holder.group(1)})" if holder else ""
+        return (f"The workspace file {path} is open in another program{who}, most likely a second copy of "
+                f"this dashboard. Stop that one and reload this page, or give this one a workspace of its own: "
+                f"{own_file}.")
+    return (f"The workspace file {path} cannot be opened: {text}. It was left as it is. Move it aside (it "
+            f"holds the last loaded data) and reload this page to start again from the sample company, or "
+            f"use another file: {own_file}.")
 
 
 @dataclass

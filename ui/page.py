@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ingest.store import WorkspaceUnavailable
 from ui.sidebar import View, sidebar
 
 __all__ = ["start_page", "needs_table", "hidden_drain_hint", "TABLE_PURPOSE"]
@@ -20,7 +21,11 @@ def start_page(title: str, icon: str = ":material/analytics:", needs_data: bool 
     """Configure the page, draw the title and the sidebar. None when there is no data yet."""
     st.set_page_config(page_title=f"{title} · Segment economics", page_icon=icon, layout="wide")
     st.title(title)
-    return sidebar(needs_data)
+    try:
+        return sidebar(needs_data)
+    except WorkspaceUnavailable as exc:
+        st.error(str(exc), icon=":material/lock:")
+        st.stop()
 
 
 def needs_table(view: View, table: str, what: str) -> bool:

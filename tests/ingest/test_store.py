@@ -6,7 +6,7 @@ import threading
 import pandas as pd
 import pytest
 
-from ingest.store import Workspace
+from ingest.store import Workspace, WorkspaceUnavailable
 
 
 def _revenue(n: int, tag: str) -> pd.DataFrame:
@@ -93,3 +93,20 @@ def test_unknown_tables_are_refused(workspace):
         workspace.replace({"orders": _revenue(1, "a")}, {})
     with pytest.raises(ValueError, match="Unknown table"):
         workspace.table("orders")
+
+
+def test_a_workspace_another_process_holds_names_the_file_the_process_and_what_to_do(held_by_another_process):
+    path, pid = held_by_another_process
+    with pytest.raises(WorkspaceUnavailable) as error:
+        Workspace(path).cursor()
+    message = str(error.value)
+    assert f"The workspace file {path} is open in another program (process {pid})" in message
+    assert "SEGMENTS_WORKSPACE=" in message
+
+
+def test_a_file_that_is_not_a_workspace_is_named_and_left_as_it_is(tmp_path):
+    path = tmp_path / "workspace.duckdb"
+    path.write_bytes(b"not a database " * 1000)
+    with pytest.raises(WorkspaceUnavailable, match=f"The workspace file {path} cannot be opened: .*It was left"):
+        Workspace(path).cursor()
+    assert path.read_bytes() == b"not a database " * 1000
