@@ -40,6 +40,10 @@ kpis = headline_kpis(moves, (nrr, grr), (nrr_before, grr_before), blended, prior
 for i, k in enumerate(kpis):
     if i % 4 == 0:
         tiles = st.columns(4)
+    if k.missing:   # say why the tile reads n/a, in grey, where the change would be
+        tiles[i % 4].metric(k.label, "n/a", k.missing, delta_color="off", delta_arrow="off", border=True,
+                            help=k.help)
+        continue
     tiles[i % 4].metric(k.label, kpi_value(k.kind, k.value, cur), kpi_delta(k.kind, k.value, k.before, cur),
                         delta_color="inverse" if k.lower_is_better else "normal", border=True, help=k.help)
 
@@ -90,7 +94,8 @@ rule = econ.assumptions
 st.caption(f"Verdict: **healthy** when net LTV:CAC >= {rule.healthy_ltv_cac:g} and payback <= "
            f"{rule.healthy_payback_months:g} months; **margin-draining** when net LTV:CAC < "
            f"{rule.draining_ltv_cac:g} or contribution per customer-month < 0; **marginal** otherwise. "
-           f"Bubble size: MRR. Segments with fewer than {rule.min_customers} paying customers are not shown.")
+           f"Bubble size: MRR. Segments with fewer than {rule.min_customers} paying customers are not shown."
+           f" {charts.map_note(paying)}".rstrip())
 
 st.markdown("#### Board pack")
 st.caption("One HTML page and a PDF with these tiles, the findings, the segment map, cohort retention, unit "

@@ -101,27 +101,36 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
                                                       "Segment map: value tier x acquisition channel"
                                                       if cross is not None else f"Segment map: {name}",
                                                       plot_size=(_WIDTH - 90, _HEIGHT - 160)),
-                    "Bubble size: MRR; colour: verdict. " + assumptions))
+                    " ".join(filter(None, ["Bubble size: MRR; colour: verdict.", charts.map_note(map_table),
+                                           assumptions]))))
     cohorts = cohort_retention(tables["ledger"], tables.get("customers"), as_of, CohortParams())
     cohorts = cohorts.assign(cohort=cohorts["cohort"].dt.strftime("%Y-%m"))
     figures.append(("Cohort retention", charts.retention_heatmap(cohorts, "retention",
                                                                  "Logo retention by first-paid month"),
                     "Share of each monthly cohort still paying, by months since its first payment."))
-    ltv = paying.melt(id_vars="segment", value_vars=["net_ltv", "cac"], var_name="measure", value_name="value")
-    figures.append(("Unit economics", charts.grouped_bars(ltv, {"net_ltv": "Net LTV", "cac": "CAC"}, currency,
-                                                          f"Net LTV against CAC by {name}", "per customer"),
-                    assumptions))
-    figures.append(("Profitability", charts.quadrant(paying, colors, a.healthy_ltv_cac, a.healthy_payback_months),
-                    "Healthy corner shaded. " + assumptions))
+    measured = bool(paying["net_ltv_cac"].notna().any())   # some segment's CAC is known
+    if measured:
+        ltv = paying.melt(id_vars="segment", value_vars=["net_ltv", "cac"], var_name="measure", value_name="value")
+        figures.append(("Unit economics", charts.grouped_bars(ltv, {"net_ltv": "Net LTV", "cac": "CAC"}, currency,
+                                                              f"Net LTV against CAC by {name}", "per customer"),
+                        assumptions))
+        figures.append(("Profitability", charts.quadrant(paying, colors, a.healthy_ltv_cac, a.healthy_payback_months),
+                        "Healthy corner shaded. " + assumptions))
+    else:
+        worth, contribution = charts.worth_without_cac(paying, colors, currency, name)
+        figures.append(("Unit economics", worth, "CAC, LTV:CAC and payback need spend data. " + assumptions))
+        figures.append(("Contribution", contribution, "ARPA x gross margin - support and infra cost per "
+                                                      "customer-month. " + assumptions))
     worst = (cross.table if cross is not None else econ.table)
-    worst = worst[worst["paying_customers"] >= a.min_customers].sort_values("net_ltv_cac").head(1)
+    worst = worst[worst["paying_customers"] >= a.min_customers].sort_values(
+        "net_ltv_cac" if measured else "net_ltv").head(1)
     if len(worst):
         from economics.unit import waterfall
 
         row = worst.iloc[0]
-        figures.append(("Where the money goes", charts.waterfall(
-            waterfall(row.to_dict()), currency, f"{row['segment']}: from lifetime revenue to what is left after CAC"),
-            f"The segment with the lowest net LTV:CAC, per customer over its lifetime. {assumptions}"))
+        figures.append(("Where the money goes", charts.waterfall(waterfall(row.to_dict()), currency, row["segment"]),
+                        f"The segment with the lowest net LTV{':CAC' if measured else ''}, per customer over its "
+                        f"lifetime. {assumptions}"))
     support = paying.assign(revenue=paying["arpa"]).melt(id_vars="segment", value_vars=["revenue", "support_cost_pcm"],
                                                          var_name="measure", value_name="value")
     figures.append(("Cost to serve", charts.grouped_bars(support, {"revenue": "Revenue (ARPA)",
@@ -190,6 +199,14 @@ text-align:right} th:first-child,td:first-child{text-align:left}
 """
 
 
+def _tile_note(k: Kpi, currency: str) -> str:
+    """Under a tile's value: why it is n/a, or its change against the month before."""
+    if k.missing:
+        return k.missing
+    delta = kpi_delta(k.kind, k.value, k.before, currency)
+    return f"{delta} vs month before" if delta else ""
+
+
 def to_html(pack: BoardPack, images: list[bytes] | None = None) -> str:
     """The pack as one self-contained HTML page (charts embedded as PNG)."""
     images = images if images is not None else _images([f for _, f, _ in pack.figures])
@@ -199,7 +216,7 @@ def to_html(pack: BoardPack, images: list[bytes] | None = None) -> str:
     tiles = "".join(
         f"<div class='tile'><div class='l'>{html.escape(k.label)}</div><div class='v'>"
         f"{html.escape(kpi_value(k.kind, k.value, pack.currency))}</div><div class='d'>"
-        f"{html.escape(kpi_delta(k.kind, k.value, k.before, pack.currency) or '')} vs month before</div></div>"
+        f"{html.escape(_tile_note(k, pack.currency))}</div></div>"
         for k in pack.kpis)
     findings = "".join(f"<div class='finding'>{_md(t)}</div>" for t in pack.findings)
     figures = "".join(

@@ -7,6 +7,8 @@ three colours. `CHART_CONFIG` makes the toolbar's camera download a 16:9 PNG for
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -15,8 +17,8 @@ import plotly.graph_objects as go
 from ui.format import CURRENCY_SYMBOLS
 
 __all__ = [
-    "CHART_CONFIG", "VERDICT_COLORS", "segment_colors", "segment_map", "distribution", "bar_by_segment",
-    "retention_heatmap", "retention_curves", "cross_heatmap", "sankey", "waterfall", "quadrant",
+    "CHART_CONFIG", "VERDICT_COLORS", "segment_colors", "map_axes", "map_note", "segment_map", "worth_without_cac",
+    "distribution", "bar_by_segment", "retention_heatmap", "retention_curves", "cross_heatmap", "sankey", "waterfall", "quadrant",
     "customer_scatter", "adoption_heatmap", "movements_chart", "activation_bars", "grouped_bars",
 ]
 
@@ -51,6 +53,11 @@ def _style(fig: go.Figure, title: str, **layout) -> None:
 def _symbol(currency: str) -> str:
     code = (currency or "").upper()
     return CURRENCY_SYMBOLS.get(code, f"{code} " if code else "")
+
+
+def _money_text(value: float, symbol: str) -> str:
+    """-$318, not $-318 (a value that rounds to 0 has no sign)."""
+    return f"{'-' if round(value) < 0 else ''}{symbol}{abs(value):,.0f}"
 
 
 def segment_colors(order: list[str]) -> dict[str, str]:
@@ -138,20 +145,50 @@ def _to_pixels(values: np.ndarray, axis: tuple[float, float], length: float) -> 
     return (values - axis[0]) / (axis[1] - axis[0]) * length
 
 
+def map_axes(econ: pd.DataFrame) -> tuple[str, str]:
+    """The segment map's axes (column names): net LTV:CAC against NRR when the data gives them; without
+    spend data (CAC unknown) contribution per customer-month instead of net LTV:CAC, and with under 13
+    complete months monthly logo churn instead of NRR."""
+    def known(column: str) -> bool:
+        return bool(np.isfinite(econ[column].to_numpy(dtype=float)).any()) if len(econ) else False
+
+    return ("net_ltv_cac" if known("net_ltv_cac") else "contribution_pcm",
+            "nrr" if known("nrr") or not known("logo_churn") else "logo_churn")
+
+
+def map_note(econ: pd.DataFrame) -> str:
+    """What the segment map's axes stand for when `map_axes` replaces net LTV:CAC or NRR ("" otherwise)."""
+    x_col, y_col = map_axes(econ)
+    notes = []
+    if x_col != "net_ltv_cac":
+        notes.append("Without CAC (it needs spend data) the map places segments by contribution per "
+                     "customer-month: what a paying customer leaves after gross margin, support and infra; "
+                     "left of 0 it loses money every month.")
+    if y_col != "nrr":
+        notes.append("Monthly logo churn stands in for 12-month NRR, which needs 13 complete months of history.")
+    return " ".join(notes)
+
+
 def segment_map(econ: pd.DataFrame, currency: str = "USD", title: str = "Segment map",
                 plot_size: tuple[float, float] = (830.0, 310.0)) -> go.Figure:
     """Bubble chart: net LTV:CAC (x) against NRR (y), bubble size MRR, colour by verdict, labelled; labels
     are placed around their bubbles so that they do not cover each other (`plot_size`: the plotting
-    area's expected width and height in pixels)."""
+    area's expected width and height in pixels). Without spend data or a year of history the axes are
+    those `map_axes` names: contribution per customer-month, monthly logo churn."""
     sym = _symbol(currency)
+    x_col, y_col = map_axes(econ)
+    by_ratio, by_nrr = x_col == "net_ltv_cac", y_col == "nrr"
     fig = go.Figure()
     data = econ.copy()
-    data["x"] = data["net_ltv_cac"]
-    data["y"] = data["nrr"] * 100
+    data["x"] = data[x_col]
+    data["y"] = data[y_col] * 100
     max_mrr = max(float(data["mrr"].max() or 0), 1.0)
     data["size"] = 12 + 60 * np.sqrt(data["mrr"].clip(lower=0).fillna(0) / max_mrr)
     positive = data["x"][data["x"] > 0]
-    log = bool(len(positive)) and positive.max() / max(positive.min(), 1e-9) > 20  # an outlier squashes the rest
+    # an outlier squashes the rest: a log axis (for the ratio; contribution can be negative)
+    log = by_ratio and bool(len(positive)) and positive.max() / max(positive.min(), 1e-9) > 20
+    x_lines = (1.0, 3.0) if by_ratio else (0.0,)
+    y_lines = (100.0,) if by_nrr else (0.0,)
     # Only bubbles plotly draws are placed (finite x and y; on a log axis, x > 0).
     drawn = np.isfinite(data["x"]) & np.isfinite(data["y"]) & ((data["x"] > 0) if log else True)
     data["place"] = "top center"
@@ -163,12 +200,14 @@ def segment_map(econ: pd.DataFrame, currency: str = "USD", title: str = "Segment
         big = float(d["size"].max()) / 2 + 4
         xs = np.log10(d["x"].to_numpy(dtype=float)) if log else d["x"].to_numpy(dtype=float)
         ys = d["y"].to_numpy(dtype=float)
-        x_range = _axis_range(xs, tuple(np.log10([1.0, 3.0])) if log else (1.0, 3.0), plot_size[0], big, big)
-        y_range = _axis_range(ys, (100.0,), plot_size[1], big, big + 18)
+        x_range = _axis_range(xs, tuple(np.log10(x_lines)) if log else x_lines, plot_size[0], big, big)
+        y_range = _axis_range(ys, y_lines, plot_size[1], big, big + 18)
         if len(d) > 1:
             data.loc[drawn, "place"] = _label_places(
                 _to_pixels(xs, x_range, plot_size[0]), _to_pixels(ys, y_range, plot_size[1]),
                 d["size"].to_numpy(dtype=float) / 2, d["segment"].astype(str).tolist(), plot_size)
+    x_hover = "net LTV:CAC %{x:.1f}x" if by_ratio else f"contribution {sym}%{{x:,.0f}} per customer-month"
+    y_hover = "NRR %{y:.0f}%" if by_nrr else "monthly logo churn %{y:.1f}%"
     for verdict, group in data.groupby("verdict", sort=False):
         fig.add_trace(go.Scatter(
             x=group["x"], y=group["y"], mode="markers+text", name=str(verdict),
@@ -177,7 +216,7 @@ def segment_map(econ: pd.DataFrame, currency: str = "USD", title: str = "Segment
                         color=VERDICT_COLORS.get(str(verdict), "#64748b"), opacity=0.75,
                         line=dict(width=1, color="white")),
             customdata=np.stack([group["mrr"], group["customers"]], axis=-1),
-            hovertemplate=("<b>%{text}</b><br>net LTV:CAC %{x:.1f}x<br>NRR %{y:.0f}%<br>"
+            hovertemplate=(f"<b>%{{text}}</b><br>{x_hover}<br>{y_hover}<br>"
                            f"MRR {sym}%{{customdata[0]:,.0f}}<br>%{{customdata[1]:,}} customers<extra></extra>"),
         ))
     if log:
@@ -187,15 +226,25 @@ def segment_map(econ: pd.DataFrame, currency: str = "USD", title: str = "Segment
     if x_range is not None:
         fig.update_xaxes(range=list(x_range))
         fig.update_yaxes(range=list(y_range))
-    for x, color, text in ((1, "#dc2626", "1x: loses money"), (3, "#16a34a", "3x: healthy")):
+    x_marks = ((1, "#dc2626", "1x: loses money"), (3, "#16a34a", "3x: healthy")) if by_ratio else \
+        ((0, "#dc2626", "below 0: loses money every month"),)
+    for x, color, text in x_marks:
         fig.add_vline(x=x, line_dash="dot", line_color=color)
         # annotations on a log axis take the exponent as their position
         fig.add_annotation(x=math.log10(x) if log else x, y=0, yref="paper", text=text, showarrow=False,
                            xanchor="left", yanchor="bottom", font=dict(color=color, size=11))
-    fig.add_hline(y=100, line_dash="dot", line_color="#94a3b8", annotation_text="NRR 100%: no net shrink",
-                  annotation_position="top left")
-    _style(fig, title, xaxis_title="Net LTV : CAC (x)",
-                      yaxis_title="Net revenue retention, 12 months (%)", height=480)
+    if by_nrr:
+        fig.add_hline(y=100, line_dash="dot", line_color="#94a3b8", annotation_text="NRR 100%: no net shrink",
+                      annotation_position="top left")
+    else:
+        fig.update_yaxes(ticksuffix="%")
+    if not by_ratio:
+        fig.update_xaxes(tickprefix=sym, tickformat=",.0f")
+    _style(fig, title,
+           xaxis_title="Net LTV : CAC (x)" if by_ratio else
+           "Contribution per customer-month" + (f" ({sym.strip()})" if sym.strip() else ""),
+           yaxis_title="Net revenue retention, 12 months (%)" if by_nrr else "Monthly logo churn (%)",
+           height=480)
     return fig
 
 
@@ -219,14 +268,14 @@ def distribution(counts: pd.DataFrame, colors: dict[str, str], currency: str = "
 
 
 def bar_by_segment(frame: pd.DataFrame, y: str, colors: dict[str, str], title: str, y_title: str,
-                   text_format: str = "{:,.0f}", error: tuple[str, str] | None = None,
+                   text_format: str | Callable[[float], str] = "{:,.0f}", error: tuple[str, str] | None = None,
                    reference: float | None = None, reference_label: str = "",
                    percent: bool = False) -> go.Figure:
     """One bar per segment (column `segment`) of metric `y`, optional error bars (low, high columns)."""
     fig = go.Figure(go.Bar(
         x=frame["segment"], y=frame[y], marker_color=[_color(s, colors) for s in frame["segment"]],
-        text=[text_format.format(v) if v is not None and not (isinstance(v, float) and math.isnan(v))
-              else "n/a" for v in frame[y]],
+        text=[(text_format(v) if callable(text_format) else text_format.format(v))
+              if v is not None and not (isinstance(v, float) and math.isnan(v)) else "n/a" for v in frame[y]],
         textposition="outside",
         error_y=(dict(type="data", symmetric=False, array=frame[error[1]] - frame[y],
                       arrayminus=frame[y] - frame[error[0]], color="#475569")
@@ -341,20 +390,35 @@ def _fade(hex_color: str, alpha: float = 0.35) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
-def waterfall(steps: pd.DataFrame, currency: str = "USD",
-              title: str = "Where a customer's lifetime revenue goes") -> go.Figure:
-    """Waterfall from lifetime revenue down to what is left after CAC. Columns: step, amount (signed),
-    measure ("absolute", "relative" or "total", as economics.unit.waterfall returns)."""
+def waterfall(steps: pd.DataFrame, currency: str = "USD", segment: str = "") -> go.Figure:
+    """Waterfall from lifetime revenue down to what is left after CAC (to net LTV when CAC is unknown).
+    Columns: step, amount (signed), measure ("absolute", "relative" or "total", as
+    economics.unit.waterfall returns)."""
+    end = "what is left after CAC" if "CAC" in set(steps["step"]) else "net LTV (CAC needs spend data)"
+    title = f"{segment + ': f' if segment else 'F'}rom lifetime revenue to {end}"
     sym = _symbol(currency)
     fig = go.Figure(go.Waterfall(
         x=steps["step"], y=steps["amount"], measure=steps["measure"],
-        text=[f"{'-' if round(v) < 0 else ''}{sym}{abs(v):,.0f}" for v in steps["amount"]], textposition="outside",
+        text=[_money_text(v, sym) for v in steps["amount"]], textposition="outside",
         decreasing=dict(marker=dict(color="#dc2626")), increasing=dict(marker=dict(color="#16a34a")),
         totals=dict(marker=dict(color="#2563eb")), connector=dict(line=dict(color="#94a3b8")),
     ))
     _style(fig, title, yaxis_title=f"{sym} per customer, over its lifetime", height=440,
                       showlegend=False, yaxis_tickprefix=sym)
     return fig
+
+
+def worth_without_cac(paying: pd.DataFrame, colors: dict[str, str], currency: str = "USD",
+                      by: str = "segment") -> tuple[go.Figure, go.Figure]:
+    """The unit economics charts when no segment's CAC is known (no spend data): net LTV per customer
+    and contribution per customer-month by segment, each with the break-even line at 0."""
+    sym = _symbol(currency)
+    text = partial(_money_text, symbol=sym)
+    unit = f"{sym.strip()} per customer".strip()
+    ltv = bar_by_segment(paying, "net_ltv", colors, f"Net LTV per customer by {by}", unit, text, reference=0.0)
+    contribution = bar_by_segment(paying, "contribution_pcm", colors, f"Contribution per customer-month by {by}",
+                                  f"{unit}-month", text, reference=0.0)
+    return ltv, contribution
 
 
 def quadrant(econ: pd.DataFrame, colors: dict[str, str], healthy_ratio: float, healthy_payback: float,

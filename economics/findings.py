@@ -57,9 +57,14 @@ def top_findings(tables: list[pd.DataFrame], blended: pd.Series, symbol: str = "
             text = (f"**{r['segment']}** drains margin: net LTV:CAC {r['net_ltv_cac']:.1f}x. {support}winning a "
                     f"customer costs {_money(r['cac'], symbol)} and each gives back "
                     f"{_money(r['contribution_pcm'], symbol)} a month {after}")
-        else:
+        elif r["contribution_pcm"] < 0:
             text = (f"**{r['segment']}** drains margin: each customer gives back "
                     f"{_money(r['contribution_pcm'], symbol)} a month {after} {support}{_no_cac(r)}")
+        else:   # net LTV < 0: onboarding costs more than a lifetime of contribution
+            text = (f"**{r['segment']}** drains margin: onboarding a customer costs "
+                    f"{_money(r['onboarding_cost'], symbol)}, more than the {_money(r['contribution_pcm'], symbol)} "
+                    f"a month it gives back over {r['lifetime_months']:.0f} months (net LTV "
+                    f"{_money(r['net_ltv'], symbol)}; {r['paying_customers']:,} paying customers). {_no_cac(r)}")
         out.append(Finding(r["segment"], text, "bad"))
     healthy = usable[(usable["verdict"] == "healthy") & (usable["net_ltv_cac"].notna() | (usable["net_ltv"] > 0))]
     # those whose CAC was measured first, then by MRR

@@ -1,7 +1,8 @@
 """The headline numbers of the Overview and the board pack, with the month before for the change."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -18,6 +19,7 @@ class Kpi:
     kind: str
     help: str
     lower_is_better: bool = False
+    missing: str = ""   # why the value is n/a, when it is ("needs spend data")
 
 
 def headline_kpis(movements: pd.DataFrame, nrr_now: tuple[float, float], nrr_before: tuple[float, float],
@@ -39,7 +41,9 @@ def headline_kpis(movements: pd.DataFrame, nrr_now: tuple[float, float], nrr_bef
     def get(row, col):
         return float(row[col]) if row is not None else nan
 
-    return [
+    short_history = f"needs 13 months; has {len(movements)}" if len(movements) < 13 else ""
+    no_cac = "needs spend data" if "needs spend data" in str(blended_now.get("note", "")) else ""
+    kpis = [
         Kpi("Paying customers", get(last, "customers_end"), get(prev, "customers_end"), "count",
             f"Customers with {word} > 0 in {month}, the last complete month."),
         Kpi(word, get(last, "ending_mrr"), get(prev, "ending_mrr"), "money",
@@ -59,3 +63,6 @@ def headline_kpis(movements: pd.DataFrame, nrr_now: tuple[float, float], nrr_bef
         Kpi("Blended CAC", float(blended_now["cac"]), float(blended_before["cac"]), "money",
             "All sales and marketing spend in the window / new paying customers in it.", True),
     ]
+    why = {"NRR (12 months)": short_history, "GRR (12 months)": short_history, "Net LTV : CAC (blended)": no_cac,
+           "CAC payback": no_cac, "Blended CAC": no_cac}
+    return [replace(k, missing=why.get(k.label, "")) if math.isnan(k.value) else k for k in kpis]

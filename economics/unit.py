@@ -208,20 +208,27 @@ def _shown(value: float, thresholds: tuple[float, ...], digits: int) -> str:
 
 
 def verdict(net_ltv_cac: float, payback_months: float, contribution_pcm: float, has_spend: bool,
-            a: Assumptions) -> tuple[str, str]:
+            a: Assumptions, net_ltv: float = math.nan) -> tuple[str, str]:
     """("healthy" | "marginal" | "margin-draining" | "n/a", the rule in words with the numbers).
 
     DEFINITIONS.md "Verdict": healthy when net LTV : CAC >= healthy_ltv_cac and payback <=
     healthy_payback_months; margin-draining when net LTV : CAC < draining_ltv_cac or contribution per
     customer-month < 0; marginal otherwise. Without spend data (or without new customers to measure CAC)
     the verdict rests on contribution alone: margin-draining when it is negative, else healthy, and the
-    rule says what was not tested. A segment with no paying customers (contribution NaN) gets "n/a".
+    rule says what was not tested. One exception follows from the rule itself: a negative net LTV
+    (onboarding costs more than a lifetime of contribution) makes net LTV : CAC < 0 whatever CAC is, so
+    the segment is margin-draining without spend data too. A segment with no paying customers
+    (contribution NaN) gets "n/a".
     """
     money = f"${contribution_pcm:,.2f}"
     if math.isnan(contribution_pcm):
         return "n/a", "no paying customers: nothing to measure"
     if contribution_pcm < 0:
         return "margin-draining", f"contribution per customer-month {money} < 0"
+    if (not has_spend or math.isnan(net_ltv_cac)) and net_ltv < 0:
+        return "margin-draining", (f"net LTV -${-net_ltv:,.0f} < 0: onboarding costs "
+                                   f"more than a lifetime of contribution, so net LTV : CAC < "
+                                   f"{a.draining_ltv_cac:g} whatever CAC is")
     if not has_spend or math.isnan(net_ltv_cac):
         return "healthy", (f"contribution per customer-month {money} >= 0; needs spend data to test "
                            f"net LTV : CAC >= {a.healthy_ltv_cac:g} and payback <= "
@@ -763,7 +770,7 @@ def _row(seg: str, members: pd.Series, churn: pd.DataFrame, nrr: pd.DataFrame, a
         payback = math.nan
     else:
         payback = cac / contribution if contribution > 0 else (0.0 if cac == 0 else math.inf)
-    word, rule = verdict(ratio, payback, contribution, has_spend, a)
+    word, rule = verdict(ratio, payback, contribution, has_spend, a, net_ltv)
     notes = []
     if n_paying < a.min_customers or events < a.min_churn_events:
         notes.append(f"small sample ({n_paying} paying customers, {events:.0f} churn events): churn "
@@ -803,13 +810,13 @@ def waterfall(row: pd.Series | dict) -> pd.DataFrame:
     Columns: step, amount (dollars, signed), measure ("absolute" for the start and totals, "relative"
     for deductions, as plotly's waterfall expects). Steps: Revenue over lifetime (ARPA x lifetime),
     Cost of goods (-(1 - margin) x ARPA x lifetime), Support and Infra (-cost pcm x lifetime),
-    Onboarding (-one-off), Net LTV (total), CAC (-cac; 0 when unknown), Left after CAC (total).
+    Onboarding (-one-off), Net LTV (total), then CAC (-cac) and Left after CAC (total) when CAC is
+    known: without it the waterfall ends at net LTV (a CAC of 0 would read as free customers).
     Per customer over the lifetime is chosen because onboarding and CAC are one-off per customer.
     """
     r = dict(row)
     life = r["lifetime_months"]
     revenue = r["arpa"] * life
-    cac = r["cac"] if not pd.isna(r["cac"]) else 0.0
     steps = [
         ("Revenue over lifetime", revenue, "absolute"),
         ("Cost of goods", -(1 - r["gross_margin"]) * revenue, "relative"),
@@ -817,7 +824,7 @@ def waterfall(row: pd.Series | dict) -> pd.DataFrame:
         ("Infra", -r["infra_cost_pcm"] * life, "relative"),
         ("Onboarding", -r["onboarding_cost"], "relative"),
         ("Net LTV", r["net_ltv"], "total"),
-        ("CAC", -cac, "relative"),
-        ("Left after CAC", r["net_ltv"] - cac, "total"),
     ]
+    if not pd.isna(r["cac"]):
+        steps += [("CAC", -r["cac"], "relative"), ("Left after CAC", r["net_ltv"] - r["cac"], "total")]
     return pd.DataFrame(steps, columns=["step", "amount", "measure"])

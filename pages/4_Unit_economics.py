@@ -31,6 +31,7 @@ paying = table[table["paying_customers"] > 0]
 assumptions_line = editor.assumptions_text(defn, symbol)
 window = (f"{econ.window[0]:%b %Y} – {econ.window[1]:%b %Y}" if econ.window[0] is not None else "no complete month")
 has_spend = "spend" in cached.workspace_status()["tables"]
+measured = bool(paying["net_ltv_cac"].notna().any())   # some segment's CAC is known
 
 st.caption(f"By **{scheme_name}** as of **{view.as_of:%d %b %Y}**; churn pooled over {window}. Net LTV counts "
            "gross margin, support, infra and onboarding; CAC is sales and marketing spend per new customer, by "
@@ -49,39 +50,50 @@ for i, (_, row) in enumerate(cards.iterrows()):
     color, icon = BADGE.get(row["verdict"], ("gray", ":material/help:"))
     with cols[i % len(cols)].container(border=True):
         st.markdown(f"**{row['segment']}**  \n:{color}-badge[{icon} {row['verdict']}]")
-        st.markdown(f"Net LTV:CAC **{ratio(row['net_ltv_cac'], 2)}** · payback **{months(row['payback_months'])}**  \n"
+        worth = (f"Net LTV:CAC **{ratio(row['net_ltv_cac'], 2)}** · payback **{months(row['payback_months'])}**"
+                 if measured else f"Net LTV **{money(row['net_ltv'], view.currency)}** per customer")
+        st.markdown(f"{worth}  \n"
                     f"Contribution **{money(row['contribution_pcm'], view.currency)}** per customer-month")
-        st.caption(row["verdict_rule"] + (f" · {row['note']}" if row["note"] else ""))
+        notes = [n for n in row["note"].split("; ") if n and n not in row["verdict_rule"]]   # said once
+        st.caption(" · ".join([row["verdict_rule"], *notes]))
 
 # -- charts ------------------------------------------------------------------------------------------
 left, right = st.columns(2)
-with left:
-    ltv = paying.melt(id_vars="segment", value_vars=["net_ltv", "cac"], var_name="measure", value_name="value")
-    st.plotly_chart(charts.grouped_bars(ltv, {"net_ltv": "Net LTV", "cac": "CAC"}, view.currency,
-                                        "Net LTV against CAC, per customer", f"{symbol or ''} per customer"),
-                    config=charts.CHART_CONFIG, key="ltv_cac")
-with right:
-    st.plotly_chart(charts.bar_by_segment(paying, "payback_months", colors, "CAC payback by segment",
-                                          "Months", "{:.1f} mo", reference=a.healthy_payback_months,
-                                          reference_label=f"healthy: <= {a.healthy_payback_months:g} months"),
-                    config=charts.CHART_CONFIG, key="payback")
-st.caption(assumptions_line)
-st.plotly_chart(charts.quadrant(paying, colors, a.healthy_ltv_cac, a.healthy_payback_months,
-                                title="Profitability quadrant: the shaded corner is healthy"),
-                config=charts.CHART_CONFIG, key="quadrant")
-st.caption(f"Healthy: net LTV:CAC >= {a.healthy_ltv_cac:g} and payback <= {a.healthy_payback_months:g} months "
-           f"(shaded). Below {a.draining_ltv_cac:g}x a segment drains margin. Bubble size: MRR. "
-           + assumptions_line)
+if measured:
+    with left:
+        ltv = paying.melt(id_vars="segment", value_vars=["net_ltv", "cac"], var_name="measure", value_name="value")
+        st.plotly_chart(charts.grouped_bars(ltv, {"net_ltv": "Net LTV", "cac": "CAC"}, view.currency,
+                                            "Net LTV against CAC, per customer", f"{symbol or ''} per customer"),
+                        config=charts.CHART_CONFIG, key="ltv_cac")
+    with right:
+        st.plotly_chart(charts.bar_by_segment(paying, "payback_months", colors, "CAC payback by segment",
+                                              "Months", "{:.1f} mo", reference=a.healthy_payback_months,
+                                              reference_label=f"healthy: <= {a.healthy_payback_months:g} months"),
+                        config=charts.CHART_CONFIG, key="payback")
+    st.caption(assumptions_line)
+    st.plotly_chart(charts.quadrant(paying, colors, a.healthy_ltv_cac, a.healthy_payback_months,
+                                    title="Profitability quadrant: the shaded corner is healthy"),
+                    config=charts.CHART_CONFIG, key="quadrant")
+    st.caption(f"Healthy: net LTV:CAC >= {a.healthy_ltv_cac:g} and payback <= {a.healthy_payback_months:g} months "
+               f"(shaded). Below {a.draining_ltv_cac:g}x a segment drains margin. Bubble size: MRR. "
+               + assumptions_line)
+else:   # no CAC to compare with: what each segment is worth and leaves each month
+    ltv_chart, contribution_chart = charts.worth_without_cac(paying, colors, view.currency, scheme_name)
+    left.plotly_chart(ltv_chart, config=charts.CHART_CONFIG, key="net_ltv")
+    right.plotly_chart(contribution_chart, config=charts.CHART_CONFIG, key="contribution")
+    st.caption("Contribution: ARPA x gross margin - support and infra cost per customer-month; below 0 a "
+               "segment loses money every month. Net LTV: "
+               "contribution x lifetime - onboarding. CAC, LTV:CAC, payback and the profitability quadrant need "
+               "spend data. " + assumptions_line)
 
 st.markdown("#### Where a customer's money goes")
 choices = paying["segment"].tolist()
-default = paying.sort_values("net_ltv_cac")["segment"].iloc[0] if len(paying) else None
+default = paying.sort_values("net_ltv_cac" if measured else "net_ltv")["segment"].iloc[0] if len(paying) else None
 segment = st.selectbox("Segment", choices, index=choices.index(default) if default in choices else 0,
                        key="waterfall_segment")
 if segment:
     row = paying.set_index("segment").loc[segment]
-    st.plotly_chart(charts.waterfall(waterfall(row.to_dict() | {"segment": segment}), view.currency,
-                                     title=f"{segment}: from lifetime revenue to what is left after CAC"),
+    st.plotly_chart(charts.waterfall(waterfall(row.to_dict()), view.currency, segment),
                     config=charts.CHART_CONFIG, key="waterfall")
     st.caption(f"Per customer over an expected lifetime of {row['lifetime_months']:.0f} months "
                f"(1 / monthly churn {pct(row['logo_churn'])}, at most {a.lifetime_cap_months}). "

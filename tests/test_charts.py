@@ -32,6 +32,26 @@ def test_segment_map_colours_by_verdict_and_labels_every_bubble():
     assert fig.data[0].marker.color in charts.VERDICT_COLORS.values()
 
 
+def test_segment_map_without_cac_or_a_year_of_history_plots_contribution_against_monthly_churn():
+    """A billing-only export (no spend data) with under 13 complete months: net LTV:CAC and NRR are all
+    unknown, so the map would be empty; it places segments by what they can show instead."""
+    billing_only = ECON.assign(net_ltv_cac=np.nan, nrr=np.nan, contribution_pcm=[4000.0, -12.5, 36.0],
+                               logo_churn=[0.01, 0.05, 0.08], verdict=["healthy", "margin-draining", "healthy"])
+    assert charts.map_axes(billing_only) == ("contribution_pcm", "logo_churn")
+    fig = charts.segment_map(billing_only, "USD")
+    assert _axis_titles(fig) == ("Contribution per customer-month ($)", "Monthly logo churn (%)")
+    points = {seg: (x, y) for t in fig.data for seg, x, y in zip(t.text, t.x, t.y)}
+    assert points == {"Enterprise": (4000.0, 1.0), "SMB": (-12.5, 5.0), "Self-serve": (36.0, 8.0)}
+    assert [shape.x0 for shape in fig.layout.shapes] == [0]          # the break-even line, not 1x and 3x
+    assert fig.layout.xaxis.type != "log"
+    assert "contribution per customer-month" in charts.map_note(billing_only)
+    assert "Monthly logo churn stands in for 12-month NRR" in charts.map_note(billing_only)
+    # with spend data but under a year of history only the y axis changes
+    assert charts.map_axes(billing_only.assign(net_ltv_cac=[12.0, 0.7, 2.1])) == ("net_ltv_cac", "logo_churn")
+    full = ECON.assign(contribution_pcm=1.0, logo_churn=0.02)
+    assert charts.map_axes(full) == ("net_ltv_cac", "nrr") and charts.map_note(full) == ""
+
+
 def test_segment_map_switches_to_a_log_axis_when_one_segment_is_an_outlier():
     outlier = ECON.assign(net_ltv_cac=[275.0, 0.7, 2.1])
     assert charts.segment_map(outlier).layout.xaxis.type == "log"
@@ -91,10 +111,26 @@ def test_retention_heatmap_shows_percentages_and_marks_partial_periods():
 def test_waterfall_and_sankey_keep_their_steps_and_flows():
     steps = pd.DataFrame({"step": ["Revenue over lifetime", "Support", "Net LTV"], "amount": [1000.0, -300.0, 700.0],
                           "measure": ["absolute", "relative", "total"]})
-    fig = charts.waterfall(steps, "USD")
+    fig = charts.waterfall(steps, "USD", "SMB")
     assert list(fig.data[0].x) == list(steps["step"]) and fig.layout.yaxis.title.text.startswith("$")
+    assert fig.layout.title.text == "SMB: from lifetime revenue to net LTV (CAC needs spend data)"
+    with_cac = pd.concat([steps, pd.DataFrame({"step": ["CAC", "Left after CAC"], "amount": [-400.0, 300.0],
+                                               "measure": ["relative", "total"]})])
+    assert charts.waterfall(with_cac).layout.title.text == "From lifetime revenue to what is left after CAC"
     flows = pd.DataFrame({"from_segment": ["(new)", "SMB", "SMB"], "to_segment": ["SMB", "SMB", "(churned)"],
                           "customers": [5, 20, 3]})
     sankey = charts.sankey(flows, COLORS, "Value tier transitions", "1 Aug", "1 Nov")
     assert list(sankey.data[0].link.value) == [5, 20, 3]
     assert "1 Aug (left)" in sankey.layout.title.text
+
+
+def test_without_cac_the_unit_economics_charts_show_net_ltv_and_contribution_against_break_even():
+    paying = pd.DataFrame({"segment": ["Enterprise", "SMB"], "net_ltv": [200_000.0, -318.0],
+                           "contribution_pcm": [4000.0, -12.0]})
+    ltv, contribution = charts.worth_without_cac(paying, COLORS, "USD", "Value tier")
+    assert ltv.layout.title.text == "Net LTV per customer by Value tier"
+    assert contribution.layout.title.text == "Contribution per customer-month by Value tier"
+    assert list(ltv.data[0].y) == [200_000.0, -318.0] and list(ltv.data[0].text) == ["$200,000", "-$318"]
+    assert list(contribution.data[0].y) == [4000.0, -12.0]
+    assert _axis_titles(contribution) == ("Segment", "$ per customer-month")
+    assert [shape.y0 for shape in contribution.layout.shapes] == [0.0]

@@ -5,7 +5,7 @@ import pytest
 
 from ingest.load import LoadOptions, Upload, load, load_sample
 from ingest.store import Workspace
-from tests.app.conftest import open_page
+from tests.app.conftest import figure_titles, open_page
 
 ORDERS = b"""customer_id,date,amount
 A,2025-01-10,100.00
@@ -57,3 +57,14 @@ def test_an_empty_workspace_points_every_page_to_the_data_page(cleared):
         assert any("workspace is empty" in i.value for i in at.info), page
     at.switch_page("pages/1_Data.py").run()
     assert not at.exception and any("empty" in i.value for i in at.info)
+
+
+def test_unit_economics_without_spend_data_draws_what_can_be_measured_and_no_empty_cac_charts(revenue_only):
+    at = open_page("pages/4_Unit_economics.py")
+    titles = figure_titles(at)
+    assert titles[:2] == ["Net LTV per customer by Value tier (ARR)",
+                          "Contribution per customer-month by Value tier (ARR)"]
+    assert titles[2].endswith("from lifetime revenue to net LTV (CAC needs spend data)")
+    assert not any("payback" in t.lower() or "quadrant" in t.lower() for t in titles)
+    cards = " ".join(m.value for m in at.markdown)
+    assert "Net LTV **" in cards and "Net LTV:CAC **n/a**" not in cards

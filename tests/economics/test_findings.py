@@ -14,7 +14,7 @@ def _segment(name: str, **values) -> dict:
     row = {"segment": name, "paying_customers": 100, "verdict": "healthy", "net_ltv_cac": NAN, "cac": NAN,
            "blended_cac": NAN, "contribution_pcm": 50.0, "support_share_of_revenue": 0.1, "net_ltv": 1000.0,
            "payback_months": NAN, "mrr": 5000.0, "mrr_share": 0.25, "share": 0.2, "logo_churn": 0.02,
-           "logo_churn_low": 0.01, "logo_churn_high": 0.03}
+           "logo_churn_low": 0.01, "logo_churn_high": 0.03, "onboarding_cost": 0.0, "lifetime_months": 20.0}
     return {**row, **values}
 
 
@@ -56,3 +56,10 @@ def test_a_segment_whose_cac_was_measured_comes_before_a_larger_one_whose_cac_wa
 
 def test_a_segment_below_the_minimum_paying_customers_is_not_quoted():
     assert _findings(_segment("Tiny", paying_customers=29, verdict="margin-draining", contribution_pcm=-5.0)) == []
+
+
+def test_a_segment_whose_onboarding_outweighs_its_lifetime_contribution_is_named_with_both():
+    (bad, _) = _findings(_segment("Self-serve", verdict="margin-draining", contribution_pcm=217.0,
+                                  lifetime_months=5.1, onboarding_cost=1428.0, net_ltv=-318.0, paying_customers=727))
+    assert bad.text == ("**Self-serve** drains margin: onboarding a customer costs $1,428, more than the $217 a month "
+                        "it gives back over 5 months (net LTV -$318; 727 paying customers). CAC needs spend data.")

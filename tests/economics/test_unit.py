@@ -160,6 +160,23 @@ def test_without_spend_cac_needs_spend_data_and_the_verdict_rests_on_contributio
     assert out.loc["SMB", "verdict_rule"].startswith("contribution per customer-month $45.20 >= 0")
 
 
+def test_without_cac_a_negative_net_ltv_is_margin_draining_whatever_cac_would_be():
+    """Contribution $217 a month over 5 months (1,085) against $1,403 of onboarding: net LTV -318, so
+    net LTV : CAC < 0 < 1 for any CAC >= 0 (DEFINITIONS.md "Verdict"); the Online Retail "Self-serve" case."""
+    a = parse_assumptions({})
+    word, rule = verdict(math.nan, math.nan, 217.0, False, a, net_ltv=217.0 * 5 - 1403.0)
+    assert word == "margin-draining"
+    assert rule == ("net LTV -$318 < 0: onboarding costs more than a lifetime of contribution, so net LTV : CAC "
+                    "< 1 whatever CAC is")
+    assert verdict(math.nan, math.nan, 217.0, True, a, net_ltv=-318.0)[0] == "margin-draining"  # CAC unmeasured
+    assert verdict(math.nan, math.nan, 217.0, False, a, net_ltv=0.0)[0] == "healthy"
+    assert verdict(math.nan, math.nan, 217.0, False, a)[0] == "healthy"              # net LTV unknown
+    costly = parse_assumptions({"gross_margin_by_segment": {"Enterprise": 0.9},
+                                "onboarding_cost": {"Enterprise": 1000, "SMB": 1000}})
+    out = segment_economics(_inputs(spend=None), costly).table.set_index("segment")   # SMB: 45.20 x 5 - 1000
+    assert out.loc["SMB", "net_ltv"] < 0 and out.loc["SMB", "verdict"] == "margin-draining"
+
+
 def test_the_blended_row_covers_every_customer(result):
     b = result.blended.iloc[0]
     assert (b["customers"], b["paying_customers"], b["mrr"], b["arpa"]) == (5, 3, 1200.0, 400.0)
@@ -238,6 +255,9 @@ def test_waterfall_steps_run_from_revenue_to_what_is_left_after_cac(result):
         "Onboarding": -100.0, "Net LTV": 126.0, "CAC": -600.0, "Left after CAC": -474.0}
     relative = steps.drop(["Net LTV", "Left after CAC"])
     assert relative.drop("CAC").sum() == pytest.approx(126.0)
+    # without CAC (no spend data) it ends at net LTV: a CAC of 0 would read as customers won for free
+    unknown = waterfall({**_row(result, "SMB"), "cac": float("nan")}).set_index("step")["amount"]
+    assert list(unknown.index) == list(steps.index[:-2]) and unknown["Net LTV"] == pytest.approx(126.0)
 
 
 def test_transactional_churn_by_segment_follows_the_inactivity_rule():

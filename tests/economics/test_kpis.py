@@ -1,0 +1,46 @@
+"""The Overview's headline tiles: values from the last two complete months, and why a tile reads n/a."""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from economics.kpis import headline_kpis
+
+NAN = math.nan
+
+
+def _movements(months: int) -> pd.DataFrame:
+    month = pd.date_range("2025-01-01", periods=months, freq="MS")
+    return pd.DataFrame({"month": month, "customers_end": range(100, 100 + months),
+                         "ending_mrr": [1000.0 * (i + 1) for i in range(months)]})
+
+
+def _blended(note: str = "", cac: float = 900.0) -> pd.Series:
+    return pd.Series({"logo_churn": 0.02, "net_ltv_cac": 3.5 if not math.isnan(cac) else NAN,
+                      "payback_months": 9.0 if not math.isnan(cac) else NAN, "cac": cac, "note": note})
+
+
+def test_tiles_take_the_last_and_the_previous_complete_month():
+    kpis = {k.label: k for k in headline_kpis(_movements(14), (1.05, 0.9), (1.0, 0.88), _blended(), _blended(),
+                                              (None, None), 60)}
+    assert (kpis["Paying customers"].value, kpis["Paying customers"].before) == (113.0, 112.0)
+    assert (kpis["MRR"].value, kpis["MRR"].before) == (14000.0, 13000.0)
+    assert (kpis["NRR (12 months)"].value, kpis["GRR (12 months)"].before) == (1.05, 0.88)
+    assert "February 2026" in kpis["Paying customers"].help
+    assert not any(k.missing for k in kpis.values())
+
+
+def test_an_na_tile_says_what_it_needs():
+    no_spend = _blended("needs spend data", cac=NAN)
+    kpis = {k.label: k for k in headline_kpis(_movements(12), (NAN, NAN), (NAN, NAN), no_spend, no_spend,
+                                              (None, None), 60, "transactional")}
+    assert kpis["NRR (12 months)"].missing == kpis["GRR (12 months)"].missing == \
+        "needs 13 months; has 12"
+    assert {kpis[k].missing for k in ("Net LTV : CAC (blended)", "CAC payback", "Blended CAC")} == \
+        {"needs spend data"}
+    assert kpis["Monthly revenue"].missing == "" and kpis["Monthly revenue"].value == 12000.0
+    # n/a for another reason (13 months, spend data, nobody paying a year ago): no reason is made up
+    kpis = {k.label: k for k in headline_kpis(_movements(13), (NAN, NAN), (NAN, NAN), _blended(), _blended(),
+                                              (None, None), 60)}
+    assert kpis["NRR (12 months)"].missing == "" and kpis["Blended CAC"].missing == ""
