@@ -249,8 +249,9 @@ def segment_map(econ: pd.DataFrame, currency: str = "USD", title: str = "Segment
 
 
 def distribution(counts: pd.DataFrame, colors: dict[str, str], currency: str = "USD",
-                 title: str = "Customers and MRR by segment") -> go.Figure:
-    """Two bars per segment: share of customers and share of MRR. Columns: segment, customers, mrr."""
+                 title: str = "Customers and MRR by segment", revenue_word: str = "MRR") -> go.Figure:
+    """Two bars per segment: share of customers and share of MRR (`revenue_word`: "revenue" for
+    transactional revenue). Columns: segment, customers, mrr."""
     total_c = max(counts["customers"].sum(), 1)
     total_m = max(counts["mrr"].sum(), 1e-9)
     fig = go.Figure()
@@ -258,10 +259,10 @@ def distribution(counts: pd.DataFrame, colors: dict[str, str], currency: str = "
                          marker_color=[_color(s, colors) for s in counts["segment"]],
                          text=counts["customers"].map("{:,}".format), textposition="outside",
                          hovertemplate="%{x}: %{y:.1f}% of customers (%{text})<extra></extra>"))
-    fig.add_trace(go.Bar(x=counts["segment"], y=counts["mrr"] / total_m * 100, name="% of MRR",
+    fig.add_trace(go.Bar(x=counts["segment"], y=counts["mrr"] / total_m * 100, name=f"% of {revenue_word}",
                          marker_color=[_color(s, colors) for s in counts["segment"]], opacity=0.45,
                          marker_pattern_shape="/",
-                         hovertemplate="%{x}: %{y:.1f}% of MRR<extra></extra>"))
+                         hovertemplate=f"%{{x}}: %{{y:.1f}}% of {revenue_word}<extra></extra>"))
     _style(fig, title, barmode="group", yaxis_title="Share (%)",
                       xaxis_title="Segment", height=420)
     return fig

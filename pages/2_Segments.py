@@ -54,9 +54,12 @@ econ = cached.economics(view.version, view.as_of, view.scheme, view.definition_t
 summary = segment_summary(labels, features, earlier, view.scheme, order, econ.table)
 
 # -- distribution and metrics -------------------------------------------------------------------------
+subscription = view.revenue_model == "subscription"
+word = "MRR" if subscription else "revenue"   # transactional revenue is never called MRR (DEFINITIONS.md)
+money_header = f"{'MRR' if subscription else 'Monthly revenue'}{f' ({view.currency})' if view.currency else ''}"
 clicked = st.plotly_chart(charts.distribution(summary, colors, view.currency,
-                                              title=f"Customers and MRR by segment: "
-                                                    f"{schemes.get(view.scheme, view.scheme)}"),
+                                              title=f"Customers and {word} by segment: "
+                                                    f"{schemes.get(view.scheme, view.scheme)}", revenue_word=word),
                           config=charts.CHART_CONFIG, key="distribution", on_select="rerun",
                           selection_mode="points")
 points = clicked.selection.points if clicked else []
@@ -71,11 +74,15 @@ table = summary.assign(
     # as text, so a segment without paying customer-months reads "n/a" instead of Streamlit's "None"
     churn_rate=summary["churn_rate"].map(lambda v: pct(v, 2)),
     expansion_rate=summary["expansion_rate"].map(lambda v: pct(v, 2)))
+has_nps = bool(table["nps"].notna().any())
+if not has_nps:   # no NPS answers loaded: no column of blanks
+    table = table.drop(columns="nps")
 st.markdown("#### Segment metrics")
+nps_note = "NPS: % promoters minus % detractors among customers' latest answers. " if has_nps else ""
 st.caption(f"Churn and expansion: monthly, pooled over {econ.window[0]:%b %Y} – {econ.window[1]:%b %Y}, each "
-           "customer counted in the segment it had at the start of each month. NPS: % promoters minus % "
-           f"detractors among customers' latest answers. Change: customers now minus on {view.compare_to:%d %b %Y}. The playbook column is "
-           "yours to edit." if econ.window[0] is not None else "Not enough complete months to measure churn.")
+           f"customer counted in the segment it had at the start of each month. {nps_note}Change: customers now "
+           f"minus on {view.compare_to:%d %b %Y}. The playbook column is yours to edit."
+           if econ.window[0] is not None else "Not enough complete months to measure churn.")
 edited_table = st.data_editor(
     table, hide_index=True, width="stretch", key="metrics_table",
     disabled=[c for c in table.columns if c != "playbook"],
@@ -83,8 +90,8 @@ edited_table = st.data_editor(
         "segment": "Segment",
         "customers": st.column_config.NumberColumn("Customers", format="localized"),
         "share": st.column_config.NumberColumn("Share", format="percent"),
-        "mrr": st.column_config.NumberColumn(f"MRR ({view.currency or 'money'})", format="localized"),
-        "mrr_share": st.column_config.NumberColumn("Share of MRR", format="percent"),
+        "mrr": st.column_config.NumberColumn(money_header, format="localized"),
+        "mrr_share": st.column_config.NumberColumn(f"Share of {word}", format="percent"),
         "churn_rate": st.column_config.TextColumn("Monthly churn"),
         "expansion_rate": st.column_config.TextColumn("Monthly expansion"),
         "nps": st.column_config.NumberColumn("NPS", format="%+.0f", help="% promoters (9-10) minus % detractors "
@@ -105,12 +112,13 @@ members = members.merge(features[["customer_id", *[c for c in ("name", "plan", "
                         on="customer_id", how="left")
 columns = ["customer_id", *[c for c in ("name", "plan") if c in members], "mrr", "health_score", "tenure_days",
            "recency_days", view.scheme]
+members = members.assign(mrr=members["mrr"].round(2))   # cents, not the ledger's division remainders
 st.dataframe(members[columns].sort_values("mrr", ascending=False), hide_index=True, placeholder="n/a", width="stretch",
              height=280, column_config={"customer_id": "Customer", "name": "Name", "plan": "Plan",
                                         "tenure_days": st.column_config.NumberColumn("Tenure (days)"),
                                         "recency_days": st.column_config.NumberColumn("Days since last activity"),
                                         view.scheme: "Segment",
-                                        "mrr": st.column_config.NumberColumn("MRR", format="localized"),
+                                        "mrr": st.column_config.NumberColumn(money_header, format="localized"),
                                         "health_score": st.column_config.ProgressColumn(
                                             "Health", min_value=0, max_value=100, format="%.0f")})
 membership = labels.merge(features[["customer_id", *[c for c in ("name",) if c in features]]],

@@ -68,3 +68,12 @@ def test_unit_economics_without_spend_data_draws_what_can_be_measured_and_no_emp
     assert not any("payback" in t.lower() or "quadrant" in t.lower() for t in titles)
     cards = " ".join(m.value for m in at.markdown)
     assert "Net LTV **" in cards and "Net LTV:CAC **n/a**" not in cards
+
+
+def test_segments_page_of_an_order_export_says_revenue_and_has_no_blank_nps_column(revenue_only):
+    at = open_page("pages/2_Segments.py")
+    assert not at.exception
+    assert figure_titles(at)[0] == "Customers and revenue by segment: Value tier (ARR)"
+    metrics = at.dataframe[0].value
+    assert "nps" not in metrics.columns and "mrr" in metrics.columns
+    assert not any("NPS" in c.value for c in at.caption)
