@@ -1,8 +1,6 @@
 """Transitions: how customers moved between segments from one date to another, and who moved."""
 from __future__ import annotations
 
-from functools import partial
-
 import streamlit as st
 
 import charts
@@ -80,6 +78,6 @@ st.dataframe(movers, hide_index=True, placeholder="n/a", width="stretch", height
     "customer_id": "Customer", "from_segment": f"Segment on {left}", "to_segment": f"Segment on {right}",
     "mrr_from": st.column_config.NumberColumn(f"MRR on {left}", format="localized"),
     "mrr_to": st.column_config.NumberColumn(f"MRR on {right}", format="localized")})
-st.download_button("Download these customers (CSV)", partial(csv_bytes, movers),
+st.download_button("Download these customers (CSV)", csv_bytes(movers),
                    file_name=f"transitions_{src}_to_{dst}_{view.as_of:%Y-%m-%d}.csv".replace(" ", "_"),
                    mime="text/csv", icon=":material/download:", key="download_movers")

@@ -1,8 +1,6 @@
 """Risk and opportunities: who is likely to churn or convert, behavioural clusters, upsell calls, predicted LTV."""
 from __future__ import annotations
 
-from functools import partial
-
 import streamlit as st
 
 import charts
@@ -92,7 +90,7 @@ with churn_tab:
                                                                         max_value=1, format="percent"),
                          "top_drivers": st.column_config.TextColumn("Why", width="large"),
                          "mrr": st.column_config.NumberColumn("MRR", format="localized")})
-        st.download_button("Download the at-risk list (CSV)", partial(csv_bytes, at_risk),
+        st.download_button("Download the at-risk list (CSV)", csv_bytes(at_risk),
                            f"at_risk_{view.as_of:%Y-%m-%d}.csv", "text/csv", icon=":material/download:",
                            key="download_at_risk")
         st.caption("Custom rules on the Segments page can use `churn_probability`, e.g. "
@@ -146,7 +144,7 @@ with upsell_tab:
                      "usage_rank": st.column_config.NumberColumn("Busier than (same plan)", format="percent"),
                      "limit_use": st.column_config.NumberColumn("Use of plan limit", format="percent"),
                      "premium_gap": st.column_config.NumberColumn("Premium features unused", format="percent")})
-    st.download_button("Download upsell candidates (CSV)", partial(csv_bytes, candidates),
+    st.download_button("Download upsell candidates (CSV)", csv_bytes(candidates),
                        f"upsell_{view.as_of:%Y-%m-%d}.csv", "text/csv", icon=":material/download:",
                        key="download_upsell")
 

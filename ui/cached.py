@@ -285,6 +285,22 @@ def labels(version: str, as_of: date, definition_toml: str) -> pd.DataFrame:
     return _labels(version, as_of, _labels_key(definition_toml), definition_toml).copy(deep=False)
 
 
+def membership_csv(version: str, as_of: date, definition_toml: str) -> bytes:
+    """The Segments page's CSV for a CRM: every customer with every scheme's label and score, and its
+    name. Made once per data version, date and label-relevant definition, and handed to the download
+    button as bytes: a deferred (on click) download stayed disabled when its click landed during a rerun."""
+    return _membership_csv(version, as_of, _labels_key(definition_toml), definition_toml)
+
+
+@st.cache_data(show_spinner="Preparing the membership CSV…", max_entries=4)
+def _membership_csv(version: str, as_of: date, labels_key: str, _definition_toml: str) -> bytes:
+    from ingest.export import csv_bytes
+
+    feats = features(version, as_of, _definition_toml)
+    named = feats[["customer_id", *[c for c in ("name",) if c in feats]]]
+    return csv_bytes(labels(version, as_of, _definition_toml).merge(named, on="customer_id", how="left"))
+
+
 @functools.lru_cache(maxsize=64)
 def _labels_key(definition_toml: str) -> str:
     """What labels depend on: the definition without its cost assumptions (they move no customer), save

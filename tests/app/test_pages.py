@@ -228,3 +228,26 @@ def test_month_starts_of_a_revenue_only_scheme_computed_together_equal_the_pipel
     for d, frame in held.items():
         pd.testing.assert_frame_equal(frame, customer_features(lean, d, feature_params(cached.definition(toml)),
                                                                model), obj=str(d))
+
+
+def test_the_membership_csv_lists_every_customer_with_every_label_and_its_name():
+    """Handed to the download button as bytes (ui.cached.membership_csv), the CRM export equals the
+    labels with the names, formula-safe (ingest.export.csv_bytes), one row per customer."""
+    import io
+    from datetime import date
+
+    import pandas as pd
+
+    from ingest.export import csv_bytes
+    from ui import cached
+
+    open_page("pages/2_Segments.py")
+    version, toml = cached.workspace_status()["version"], cached.default_definition_toml()
+    as_of = date(2026, 11, 1)
+    data = cached.membership_csv(version, as_of, toml)
+    labels = cached.labels(version, as_of, toml)
+    names = cached.features(version, as_of, toml)[["customer_id", "name"]]
+    assert data == csv_bytes(labels.merge(names, on="customer_id", how="left"))
+    frame = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", dtype={"customer_id": str})
+    assert len(frame) == 3000 and frame["customer_id"].is_unique
+    assert {"value_tier", "behavior", "health_score", "rfm_code", "name"} <= set(frame.columns)

@@ -170,9 +170,9 @@ def test_a_deep_link_on_a_fresh_server_shows_the_linked_view(make_server, tab):
 
 
 def _download(tab, button):
-    """Click a download button and return the download; once more when the first click brought none (the
-    CSV is made on click: a click landing while a rerun replaces the button got no file once in a whole
-    local run; a second click then downloads)."""
+    """Click a download button and return the download; once more when the first click brought none (a
+    click landing while a rerun replaces the button; the CSVs are handed over as bytes since a deferred,
+    made-on-click download stayed disabled after such a click)."""
     for attempt in (1, 2):
         try:
             with tab.expect_download(timeout=20_000) as info:
