@@ -33,7 +33,7 @@ moves = cached.movements(view.version, view.as_of, econ.assumptions.inactivity_d
 nrr, grr = cached.nrr_grr(view.version, view.as_of)
 nrr_before, grr_before = cached.nrr_grr(view.version, previous_as_of)
 cur = view.currency
-mrr_word = "MRR" if view.revenue_model == "subscription" else "Monthly revenue"
+mrr_word = view.revenue_series
 
 kpis = headline_kpis(moves, (nrr, grr), (nrr_before, grr_before), blended, prior, econ.window,
                      econ.assumptions.lifetime_cap_months, view.revenue_model)
@@ -53,7 +53,7 @@ tables = [econ.table]
 if cached.CROSS_SCHEME in schemes and view.scheme != cached.CROSS_SCHEME:
     tables.append(cached.economics(view.version, view.as_of, cached.CROSS_SCHEME, view.definition_toml).table)
 findings = top_findings(tables, blended, symbol, econ.assumptions.min_customers,
-                        revenue_word="MRR" if view.revenue_model == "subscription" else "revenue")
+                        revenue_word=view.revenue_word)
 st.markdown("#### What stands out")
 if findings:
     cols = st.columns(len(findings))

@@ -52,9 +52,7 @@ econ = cached.economics(view.version, view.as_of, view.scheme, view.definition_t
 summary = segment_summary(labels, features, earlier, view.scheme, order, econ.table)
 
 # -- distribution and metrics -------------------------------------------------------------------------
-subscription = view.revenue_model == "subscription"
-word = "MRR" if subscription else "revenue"   # transactional revenue is never called MRR (DEFINITIONS.md)
-money_header = f"{'MRR' if subscription else 'Monthly revenue'}{f' ({view.currency})' if view.currency else ''}"
+word = view.revenue_word
 clicked = st.plotly_chart(charts.distribution(summary, colors, view.currency,
                                               title=f"Customers and {word} by segment: "
                                                     f"{schemes.get(view.scheme, view.scheme)}", revenue_word=word),
@@ -88,7 +86,7 @@ edited_table = st.data_editor(
         "segment": "Segment",
         "customers": st.column_config.NumberColumn("Customers", format="localized"),
         "share": st.column_config.NumberColumn("Share", format="percent"),
-        "mrr": st.column_config.NumberColumn(money_header, format="localized"),
+        "mrr": st.column_config.NumberColumn(view.revenue_header, format="localized"),
         "mrr_share": st.column_config.NumberColumn(f"Share of {word}", format="percent"),
         "churn_rate": st.column_config.TextColumn("Monthly churn"),
         "expansion_rate": st.column_config.TextColumn("Monthly expansion"),
@@ -116,7 +114,7 @@ st.dataframe(members[columns].sort_values("mrr", ascending=False), hide_index=Tr
                                         "tenure_days": st.column_config.NumberColumn("Tenure (days)"),
                                         "recency_days": st.column_config.NumberColumn("Days since last activity"),
                                         view.scheme: "Segment",
-                                        "mrr": st.column_config.NumberColumn(money_header, format="localized"),
+                                        "mrr": st.column_config.NumberColumn(view.revenue_header, format="localized"),
                                         "health_score": st.column_config.ProgressColumn(
                                             "Health", min_value=0, max_value=100, format="%.0f")})
 c2.download_button("Download membership CSV", cached.membership_csv(view.version, view.as_of, view.definition_toml),

@@ -68,7 +68,8 @@ with churn_tab:
         seg_rows = by_segment[by_segment["segment"] != "All"]
         order = segment_order(view.scheme, defn, labels[view.scheme])
         left.plotly_chart(charts.bar_by_segment(seg_rows, "mrr_at_risk", charts.segment_colors(order),
-                                                f"MRR at risk by {scheme_name}", f"MRR at risk ({view.currency})",
+                                                f"{view.revenue_series} at risk by {scheme_name}",
+                                                f"{view.revenue_header} at risk",
                                                 "{:,.0f}"), config=charts.CHART_CONFIG, key="mrr_at_risk")
         drivers = driver_table(model)
         right.markdown("**What drives churn** (standardised coefficients: the change in log-odds for one "
@@ -78,9 +79,10 @@ with churn_tab:
                                        "coefficient": st.column_config.NumberColumn("Effect", format="%+.2f",
                                                                                     width="small")})
         total = by_segment[by_segment["segment"] == "All"].iloc[0]
+        word = view.revenue_word
         st.markdown(f"**{len(at_risk):,} customers at risk** (probability at least {threshold:.0%}), "
-                    f"{money(total['mrr_at_risk'], view.currency)} of MRR. Across all paying customers, the MRR "
-                    f"expected to churn within {horizon} days (probability x MRR, summed) is "
+                    f"{money(total['mrr_at_risk'], view.currency)} of {word}. Across all paying customers, the "
+                    f"{word} expected to churn within {horizon} days (probability x {word}, summed) is "
                     f"{money(total['expected_mrr_loss'], view.currency)}.")
         # Shown in whole currency units; the download keeps the exact amounts.
         st.dataframe(at_risk.round({"mrr": 0}), hide_index=True, placeholder="n/a", width="stretch", height=300,
@@ -89,7 +91,7 @@ with churn_tab:
                          "probability": st.column_config.ProgressColumn("Churn probability", min_value=0,
                                                                         max_value=1, format="percent"),
                          "top_drivers": st.column_config.TextColumn("Why", width="large"),
-                         "mrr": st.column_config.NumberColumn("MRR", format="localized")})
+                         "mrr": st.column_config.NumberColumn(view.revenue_header, format="localized")})
         st.download_button("Download the at-risk list (CSV)", csv_bytes(at_risk),
                            f"at_risk_{view.as_of:%Y-%m-%d}.csv", "text/csv", icon=":material/download:",
                            key="download_at_risk")
@@ -140,7 +142,7 @@ with upsell_tab:
                      "icp_fit": st.column_config.NumberColumn("ICP fit", format="%.0f"),
                      "readiness": st.column_config.NumberColumn("Readiness", format="%.0f"),
                      "reason": st.column_config.TextColumn("Why", width="large"), "plan": "Plan",
-                     "mrr": st.column_config.NumberColumn("MRR", format="localized"),
+                     "mrr": st.column_config.NumberColumn(view.revenue_header, format="localized"),
                      "usage_rank": st.column_config.NumberColumn("Busier than (same plan)", format="percent"),
                      "limit_use": st.column_config.NumberColumn("Use of plan limit", format="percent"),
                      "premium_gap": st.column_config.NumberColumn("Premium features unused", format="percent")})

@@ -54,6 +54,21 @@ class View:
         return self.meta.get("revenue_model", "subscription")
 
     @property
+    def revenue_word(self) -> str:
+        """"MRR", or "revenue" for transactional revenue (DEFINITIONS.md: never called MRR)."""
+        return "MRR" if self.revenue_model == "subscription" else "revenue"
+
+    @property
+    def revenue_series(self) -> str:
+        """The monthly series' name, capitalised: "MRR" or "Monthly revenue"."""
+        return "MRR" if self.revenue_model == "subscription" else "Monthly revenue"
+
+    @property
+    def revenue_header(self) -> str:
+        """A money column's header: "MRR (USD)", "Monthly revenue" (no known currency)."""
+        return self.revenue_series + (f" ({self.currency})" if self.currency else "")
+
+    @property
     def is_sample(self) -> bool:
         return self.meta.get("source") == "sample"
 
