@@ -63,6 +63,7 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
             scheme_label: str | None = None) -> BoardPack:
     """Compute the pack's numbers and figures from the workspace's ibis tables."""
     model = meta.get("revenue_model", "subscription")
+    word = "MRR" if model == "subscription" else "revenue"   # order revenue is never called MRR
     currency = meta.get("currency", "")
     symbol = CURRENCY_SYMBOLS.get(currency.upper(), "")
     params = feature_params(defn)
@@ -85,7 +86,7 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
                          econ.blended.iloc[0], prior.blended.iloc[0], econ.window, a.lifetime_cap_months, model)
     findings = [f.text for f in top_findings([econ.table] + ([cross.table] if cross is not None else []),
                                               econ.blended.iloc[0], symbol, a.min_customers,
-                                              revenue_word="MRR" if model == "subscription" else "revenue")]
+                                              revenue_word=word)]
     name = scheme_label or scheme
     labels_now = feats(as_of)
     order = segment_order(scheme, defn, scheme_labels(labels_now, scheme, defn))
@@ -100,8 +101,8 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
     figures.append(("Segment map", charts.segment_map(map_table, currency,
                                                       "Segment map: value tier x acquisition channel"
                                                       if cross is not None else f"Segment map: {name}",
-                                                      plot_size=(_WIDTH - 90, _HEIGHT - 160)),
-                    " ".join(filter(None, ["Bubble size: MRR; colour: verdict.", charts.map_note(map_table),
+                                                      plot_size=(_WIDTH - 90, _HEIGHT - 160), revenue_word=word),
+                    " ".join(filter(None, [f"Bubble size: {word}; colour: verdict.", charts.map_note(map_table),
                                            assumptions]))))
     cohorts = cohort_retention(tables["ledger"], tables.get("customers"), as_of, CohortParams())
     cohorts = cohorts.assign(cohort=cohorts["cohort"].dt.strftime("%Y-%m"))

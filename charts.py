@@ -170,7 +170,7 @@ def map_note(econ: pd.DataFrame) -> str:
 
 
 def segment_map(econ: pd.DataFrame, currency: str = "USD", title: str = "Segment map",
-                plot_size: tuple[float, float] = (830.0, 310.0)) -> go.Figure:
+                plot_size: tuple[float, float] = (830.0, 310.0), revenue_word: str = "MRR") -> go.Figure:
     """Bubble chart: net LTV:CAC (x) against NRR (y), bubble size MRR, colour by verdict, labelled; labels
     are placed around their bubbles so that they do not cover each other (`plot_size`: the plotting
     area's expected width and height in pixels). Without spend data or a year of history the axes are
@@ -217,7 +217,8 @@ def segment_map(econ: pd.DataFrame, currency: str = "USD", title: str = "Segment
                         line=dict(width=1, color="white")),
             customdata=np.stack([group["mrr"], group["customers"]], axis=-1),
             hovertemplate=(f"<b>%{{text}}</b><br>{x_hover}<br>{y_hover}<br>"
-                           f"MRR {sym}%{{customdata[0]:,.0f}}<br>%{{customdata[1]:,}} customers<extra></extra>"),
+                           f"{revenue_word} {sym}%{{customdata[0]:,.0f}}<br>%{{customdata[1]:,}} customers"
+                           "<extra></extra>"),
         ))
     if log:
         ticks = [v for v in (0.25, 0.5, 1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000)

@@ -75,7 +75,7 @@ if measured:
                                     title="Profitability quadrant: the shaded corner is healthy"),
                     config=charts.CHART_CONFIG, key="quadrant")
     st.caption(f"Healthy: net LTV:CAC >= {a.healthy_ltv_cac:g} and payback <= {a.healthy_payback_months:g} months "
-               f"(shaded). Below {a.draining_ltv_cac:g}x a segment drains margin. Bubble size: MRR. "
+               f"(shaded). Below {a.draining_ltv_cac:g}x a segment drains margin. Bubble size: {view.revenue_word}. "
                + assumptions_line)
 else:   # no CAC to compare with: what each segment is worth and leaves each month
     ltv_chart, contribution_chart = charts.worth_without_cac(paying, colors, view.currency, scheme_name)

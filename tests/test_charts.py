@@ -45,6 +45,7 @@ def test_segment_map_without_cac_or_a_year_of_history_plots_contribution_against
     assert [shape.x0 for shape in fig.layout.shapes] == [0]          # the break-even line, not 1x and 3x
     assert fig.layout.xaxis.type != "log"
     assert "contribution per customer-month" in charts.map_note(billing_only)
+    assert "<br>revenue $" in charts.segment_map(billing_only, "USD", revenue_word="revenue").data[0].hovertemplate
     assert "Monthly logo churn stands in for 12-month NRR" in charts.map_note(billing_only)
     # with spend data but under a year of history only the y axis changes
     assert charts.map_axes(billing_only.assign(net_ltv_cac=[12.0, 0.7, 2.1])) == ("net_ltv_cac", "logo_churn")
