@@ -53,6 +53,11 @@ def _backtest_panel(bt, what: str) -> None:
             "observed_rate": st.column_config.NumberColumn("Observed", format="percent")})
 
 
+def _say(text: str) -> str:
+    """The models' input "MRR" is monthly revenue on order data (DEFINITIONS.md: never called MRR there)."""
+    return text if view.revenue_word == "MRR" else text.replace("MRR", "monthly revenue")
+
+
 with churn_tab:
     horizon = st.select_slider("Horizon (days)", [30, 60, 90, 180], value=90, key="risk_horizon")
     bt = cached.risk_backtest(view.version, view.as_of, horizon, view.definition_toml, "churn")
@@ -63,6 +68,7 @@ with churn_tab:
         threshold = st.slider("At-risk when the churn probability is at least", 0.05, 0.95, 0.3, 0.05,
                               key="risk_threshold")
         at_risk = at_risk_table(scores, features, threshold)
+        at_risk["top_drivers"] = at_risk["top_drivers"].map(_say)
         by_segment = mrr_at_risk(scores, labels, threshold, view.scheme)
         left, right = st.columns([3, 2])
         seg_rows = by_segment[by_segment["segment"] != "All"]
@@ -72,9 +78,12 @@ with churn_tab:
                                                 f"{view.revenue_header} at risk",
                                                 "{:,.0f}"), config=charts.CHART_CONFIG, key="mrr_at_risk")
         drivers = driver_table(model)
+        drivers["label"] = drivers["label"].map(_say)
         right.markdown("**What drives churn** (standardised coefficients: the change in log-odds for one "
                        "standard deviation; + raises the risk, - lowers it)")
-        right.dataframe(drivers[["label", "coefficient"]], hide_index=True, width="stretch", height=320,
+        # as tall as its rows (a model on revenue alone has four inputs: no empty rows under them)
+        right.dataframe(drivers[["label", "coefficient"]], hide_index=True, width="stretch",
+                        height=min(320, 35 * (len(drivers) + 1) + 3),
                         column_config={"label": st.column_config.TextColumn("Input", width="medium"),
                                        "coefficient": st.column_config.NumberColumn("Effect", format="%+.2f",
                                                                                     width="small")})
@@ -105,14 +114,14 @@ with cluster_tab:
     result = cached.clusters(view.version, view.as_of, k, view.definition_toml)
     st.caption(f"k-means on standardised behaviour of paying customers ({', '.join(result.features)}). "
                f"Silhouette suggests k = {suggested}. Each cluster is named by what sets it apart.")
-    profile = result.profile
+    profile = result.profile.assign(cluster_name=lambda p: p["cluster_name"].map(_say))
     show = ["cluster_name", "customers", "share", *[f for f in result.features if f in profile]]
     if len(scores):
         risk = cluster_risk(result, scores)
         profile = profile.merge(risk[["cluster", "mean_churn_probability"]], on="cluster", how="left")
         show.insert(3, "mean_churn_probability")
     # Cluster means in words, to one decimal (usage trend to two: it lies in [-1, 1]).
-    means = {f: st.column_config.NumberColumn(f"Mean {FEATURE_WORDS.get(f, f)}",
+    means = {f: st.column_config.NumberColumn(_say(f"Mean {FEATURE_WORDS.get(f, f)}"),
                                               format="%.2f" if f == "usage_trend" else "%.1f")
              for f in result.features}
     st.dataframe(profile[show], hide_index=True, placeholder="n/a", width="stretch", column_config={
