@@ -397,7 +397,7 @@ def waterfall(steps: pd.DataFrame, currency: str = "USD", segment: str = "") -> 
     Columns: step, amount (signed), measure ("absolute", "relative" or "total", as
     economics.unit.waterfall returns)."""
     end = "what is left after CAC" if "CAC" in set(steps["step"]) else "net LTV (CAC needs spend data)"
-    title = f"{segment + ': f' if segment else 'F'}rom lifetime revenue to {end}"
+    title = f"{segment}: from lifetime revenue to {end}" if segment else f"From lifetime revenue to {end}"
     sym = _symbol(currency)
     fig = go.Figure(go.Waterfall(
         x=steps["step"], y=steps["amount"], measure=steps["measure"],
