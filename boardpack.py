@@ -29,7 +29,7 @@ from economics.cohorts import CohortParams, cohort_retention
 from economics.findings import top_findings
 from economics.kpis import Kpi, headline_kpis
 from economics.ledger import last_complete_month
-from economics.mrr import mrr_movements, nrr_grr
+from economics.mrr import mrr_movements, nrr_grr, revenue_words
 from economics.pipeline import economics_for
 from segmentation.definition import Definition
 from segmentation.features import customer_features, feature_params
@@ -63,7 +63,7 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
             scheme_label: str | None = None) -> BoardPack:
     """Compute the pack's numbers and figures from the workspace's ibis tables."""
     model = meta.get("revenue_model", "subscription")
-    word = "MRR" if model == "subscription" else "revenue"   # order revenue is never called MRR
+    word = revenue_words(model)[0]
     currency = meta.get("currency", "")
     symbol = CURRENCY_SYMBOLS.get(currency.upper(), "")
     params = feature_params(defn)

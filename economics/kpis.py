@@ -6,6 +6,8 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
+from economics.mrr import revenue_words
+
 __all__ = ["Kpi", "headline_kpis"]
 
 
@@ -33,7 +35,7 @@ def headline_kpis(movements: pd.DataFrame, nrr_now: tuple[float, float], nrr_bef
     nan = float("nan")
     last = movements.iloc[-1] if len(movements) else None
     prev = movements.iloc[-2] if len(movements) > 1 else None
-    word = "MRR" if revenue_model == "subscription" else "Monthly revenue"
+    word = revenue_words(revenue_model)[1]
     month = f"{pd.Timestamp(last['month']):%B %Y}" if last is not None else "the last complete month"
     span = (f"{pd.Timestamp(window[0]):%b %Y} – {pd.Timestamp(window[1]):%b %Y}" if window and window[0] is not None
             else "the available months")

@@ -43,7 +43,7 @@ from economics.ledger import LedgerError, add_months, as_date, last_complete_mon
 from segmentation.features import drop_memtables, fetch
 
 __all__ = [
-    "RevenueModel", "MOVEMENT_COLUMNS", "customer_months", "mrr_movements", "WindowRate", "window_months",
+    "RevenueModel", "revenue_words", "MOVEMENT_COLUMNS", "customer_months", "mrr_movements", "WindowRate", "window_months",
     "logo_churn", "revenue_churn", "nrr_grr", "arpa", "quick_ratio", "kpis",
 ]
 
@@ -58,6 +58,12 @@ MOVEMENT_COLUMNS: tuple[str, ...] = (
 _MONEY = ("prev_cents", "cur_cents", "refund_cents", "new_cents", "expansion_cents", "contraction_cents",
           "churned_cents", "reactivation_cents")
 _COUNTS = ("active_start", "new_customer", "churned_customer", "reactivated_customer")
+
+
+def revenue_words(revenue_model: str) -> tuple[str, str]:
+    """What the monthly series is called, in a sentence and as a name: ("MRR", "MRR"), or for transactional
+    revenue ("revenue", "Monthly revenue"): DEFINITIONS.md "Revenue" never calls order revenue MRR."""
+    return ("MRR", "MRR") if revenue_model == "subscription" else ("revenue", "Monthly revenue")
 
 
 def _check_model(revenue_model: str) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from economics.mrr import revenue_words
 from ui import cached
 
 __all__ = ["View", "sidebar", "PAGES", "encode_definition", "decode_definition"]
@@ -56,12 +57,12 @@ class View:
     @property
     def revenue_word(self) -> str:
         """"MRR", or "revenue" for transactional revenue (DEFINITIONS.md: never called MRR)."""
-        return "MRR" if self.revenue_model == "subscription" else "revenue"
+        return revenue_words(self.revenue_model)[0]
 
     @property
     def revenue_series(self) -> str:
         """The monthly series' name, capitalised: "MRR" or "Monthly revenue"."""
-        return "MRR" if self.revenue_model == "subscription" else "Monthly revenue"
+        return revenue_words(self.revenue_model)[1]
 
     @property
     def revenue_header(self) -> str:
