@@ -163,7 +163,8 @@ def map_note(econ: pd.DataFrame) -> str:
     if x_col != "net_ltv_cac":
         notes.append("Without CAC (it needs spend data) the map places segments by contribution per "
                      "customer-month: what a paying customer leaves after gross margin, support and infra; "
-                     "left of 0 it loses money every month.")
+                     "left of 0 it loses money every month. Right of 0 a segment still drains margin when "
+                     "onboarding costs more than a customer leaves over its lifetime (net LTV < 0).")
     if y_col != "nrr":
         notes.append("Monthly logo churn stands in for 12-month NRR, which needs 13 complete months of history.")
     return " ".join(notes)

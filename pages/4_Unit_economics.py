@@ -96,8 +96,9 @@ if segment:
     st.plotly_chart(charts.waterfall(waterfall(row.to_dict()), view.currency, segment),
                     config=charts.CHART_CONFIG, key="waterfall")
     st.caption(f"Per customer over an expected lifetime of {row['lifetime_months']:.0f} months "
-               f"(1 / monthly churn {pct(row['logo_churn'])}, at most {a.lifetime_cap_months}). "
-               + assumptions_line)
+               f"(1 / monthly churn {pct(row['logo_churn'])}, at most {a.lifetime_cap_months}). Onboarding: the "
+               f"mean of its customers' onboarding cost, each by the value tier it had when acquired "
+               f"({money(row['onboarding_cost'], view.currency)} here). " + assumptions_line)
 
 # -- the table ---------------------------------------------------------------------------------------
 st.markdown("#### All numbers by segment")
@@ -110,7 +111,7 @@ shown = shown.round({c: 0 for c in ("mrr", "arpa", "ltv", "net_ltv", "cac", "onb
 money_col = lambda label: st.column_config.NumberColumn(label, format="localized")  # noqa: E731
 pct_col = lambda label: st.column_config.NumberColumn(label, format="percent")  # noqa: E731
 st.dataframe(shown, hide_index=True, placeholder="n/a", width="stretch", column_config={
-    "segment": "Segment", "customers": "Customers", "paying_customers": "Paying", "mrr": money_col("MRR"),
+    "segment": "Segment", "customers": "Customers", "paying_customers": "Paying", "mrr": money_col(view.revenue_series),
     "arpa": money_col("ARPA"), "logo_churn": pct_col("Monthly churn"), "logo_churn_low": pct_col("churn low (95%)"),
     "logo_churn_high": pct_col("churn high (95%)"), "nrr": pct_col("NRR 12m"), "grr": pct_col("GRR 12m"),
     "expansion_rate": pct_col("Monthly expansion"), "gross_margin": pct_col("Gross margin"),

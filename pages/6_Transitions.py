@@ -8,7 +8,7 @@ from ingest.export import csv_bytes
 from segmentation.schemes import segment_order
 from segmentation.transitions import CHURNED, NEW, watched_movements
 from ui import cached
-from ui.format import money
+from ui.format import money, table_height
 from ui.page import start_page
 
 view = start_page("Segment transitions", ":material/swap_horiz:")
@@ -77,10 +77,11 @@ mrr_change = movers["mrr_to"].sum() - movers["mrr_from"].sum()
 st.caption(f"{len(movers):,} customers; {view.revenue_word} {money(movers['mrr_from'].sum(), view.currency)} → "
            f"{money(movers['mrr_to'].sum(), view.currency)} ({'+' if mrr_change >= 0 else '-'}"
            f"{money(abs(mrr_change), view.currency)}).")
-st.dataframe(movers, hide_index=True, placeholder="n/a", width="stretch", height=260, column_config={
-    "customer_id": "Customer", "from_segment": f"Segment on {left}", "to_segment": f"Segment on {right}",
-    "mrr_from": st.column_config.NumberColumn(f"{view.revenue_series} on {left}", format="localized"),
-    "mrr_to": st.column_config.NumberColumn(f"{view.revenue_series} on {right}", format="localized")})
+st.dataframe(movers, hide_index=True, placeholder="n/a", width="stretch", height=table_height(len(movers), 260),
+             column_config={
+                 "customer_id": "Customer", "from_segment": f"Segment on {left}", "to_segment": f"Segment on {right}",
+                 "mrr_from": st.column_config.NumberColumn(f"{view.revenue_series} on {left}", format="localized"),
+                 "mrr_to": st.column_config.NumberColumn(f"{view.revenue_series} on {right}", format="localized")})
 st.download_button("Download these customers (CSV)", csv_bytes(movers),
                    file_name=f"transitions_{src}_to_{dst}_{view.as_of:%Y-%m-%d}.csv".replace(" ", "_"),
                    mime="text/csv", icon=":material/download:", key="download_movers")

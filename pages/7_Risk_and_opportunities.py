@@ -9,7 +9,7 @@ from segmentation.models import FEATURE_WORDS, at_risk_table, cluster_overlay, c
     mrr_at_risk, upsell_candidates
 from segmentation.schemes import segment_order
 from ui import cached
-from ui.format import money, pct
+from ui.format import money, pct, table_height
 from ui.page import start_page
 
 view = start_page("Risk and opportunities", ":material/radar:")
@@ -70,7 +70,7 @@ with churn_tab:
         at_risk = at_risk_table(scores, features, threshold)
         at_risk["top_drivers"] = at_risk["top_drivers"].map(_say)
         by_segment = mrr_at_risk(scores, labels, threshold, view.scheme)
-        left, right = st.columns([3, 2])
+        left, right = st.columns(2)
         seg_rows = by_segment[by_segment["segment"] != "All"]
         order = segment_order(view.scheme, defn, labels[view.scheme])
         left.plotly_chart(charts.bar_by_segment(seg_rows, "mrr_at_risk", charts.segment_colors(order),
@@ -83,10 +83,10 @@ with churn_tab:
                        "standard deviation; + raises the risk, - lowers it)")
         # as tall as its rows (a model on revenue alone has four inputs: no empty rows under them)
         right.dataframe(drivers[["label", "coefficient"]], hide_index=True, width="stretch",
-                        height=min(320, 35 * (len(drivers) + 1) + 3),
-                        column_config={"label": st.column_config.TextColumn("Input", width="medium"),
+                        height=table_height(len(drivers), 320),
+                        column_config={"label": st.column_config.TextColumn("Input"),
                                        "coefficient": st.column_config.NumberColumn("Effect", format="%+.2f",
-                                                                                    width="small")})
+                                                                                    width=80)})
         total = by_segment[by_segment["segment"] == "All"].iloc[0]
         word = view.revenue_word
         st.markdown(f"**{len(at_risk):,} customers at risk** (probability at least {threshold:.0%}), "

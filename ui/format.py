@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["money", "pct", "ratio", "months", "count", "is_missing", "CURRENCY_SYMBOLS"]
+__all__ = ["money", "pct", "ratio", "months", "count", "is_missing", "table_height", "CURRENCY_SYMBOLS"]
 
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CAD": "CA$", "AUD": "A$"}
 
@@ -76,3 +76,9 @@ def kpi_delta(kind: str, value, before, currency: str = "") -> str | None:
     text = {"count": f"{diff:,.0f}", "money": money(diff, currency, cents=False), "pct": f"{diff * 100:.2f} pts",
             "ratio": f"{diff:.1f}x", "months": f"{diff:.1f} mo"}[kind]
     return sign + text
+
+
+def table_height(rows: int, at_most: int) -> int:
+    """A dataframe's height in pixels that fits `rows` rows and the header (no empty rows under a short
+    table), at most `at_most` (a longer table scrolls)."""
+    return min(at_most, 35 * (rows + 1) + 3)
