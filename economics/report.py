@@ -42,9 +42,10 @@ def build_report(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue
     `schemes` limits segment economics and transitions to those scheme keys (default: every available
     scheme). `ready`, when given, is called with (name, frame) for each frame of REPORT_FILES as soon as it
     is final: customers before the segment economics are computed (the CLI starts writing it meanwhile),
-    the others at the end; no frame is changed afterwards. `features_for`: dates whose customer features the caller needs too, each with the columns
-    it needs (active users counted), returned as `features_at` (a first column as_of, then the features of
-    each date in turn); the month starts among them cost no scan more (the CLI's churn model trains on one).
+    the others at the end; no frame is changed afterwards. `features_for`: dates whose customer features
+    the caller needs too, each with the columns it needs (active users counted), returned as `features_at`
+    (a first column as_of, then the features of each date in turn); the month starts among them cost no
+    scan more (the CLI's churn model trains on one).
     Cost: customer features at D, at each month start of the churn window and at compare_to,
     with the all-history event scan done once for all of them (customer_features_at); every scheme is
     labelled once per date (label_all) and the labels are shared, and what segment economics read apart
