@@ -35,7 +35,8 @@ class Assumptions:
     inactivity_days: transactional churn rule (N days without a purchase).
     lifetime_cap_months: LTV lifetime cap.
     healthy_ltv_cac, healthy_payback_months, draining_ltv_cac: verdict thresholds.
-    min_customers, min_churn_events: below either, churn shows a Wilson interval and a note.
+    min_customers, min_churn_events: below either, churn shows a Wilson interval and a note; below
+        min_customers customer-months starting with revenue, revenue churn and expansion are n/a, with a note.
     """
 
     gross_margin: float = 0.80

@@ -419,6 +419,8 @@ def _sparse(values: np.ndarray) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
 _STATUS_MEMO: dict[tuple, tuple[tuple, tuple[pd.DataFrame, np.ndarray, np.ndarray]]] = {}
 _STATUS_COLUMNS = ("active_start", "churned_customer", "prev_cents", "churned_cents", "contraction_cents",
                    "expansion_cents", "reactivation_cents")
+# Summed by segment beside them: the customer-months that start with revenue (the revenue rates' base).
+_REVENUE_BASE = "revenue_base_months"
 
 
 def _window_months(first: date, last: date) -> list[pd.Timestamp]:
@@ -484,7 +486,8 @@ def _segment_churn(base: "EconomicsBase", hist: np.ndarray, names: np.ndarray) -
     """Per segment (at the start of each month) over the churn window: exposure, churn and MRR movements.
     Each customer-month takes the segment the customer had at that month's start."""
     agg = _sum_by_segment(hist[base.status_rows], names, base.status)
-    agg[list(_STATUS_COLUMNS)] = agg[list(_STATUS_COLUMNS)].round().astype("int64")   # counts and cents
+    counted = [*_STATUS_COLUMNS, _REVENUE_BASE]
+    agg[counted] = agg[counted].round().astype("int64")   # counts and cents
     return agg.rename(columns={"active_start": "churn_exposure", "churned_customer": "churn_events",
                                "prev_cents": "start_cents"})
 
@@ -601,13 +604,14 @@ def economics_base(inputs: EconomicsInputs, assumptions: Assumptions) -> Economi
     rows_at = _history_rows(inputs.segment_history, codes["segment_history"], table_months, n)
 
     status_rows = np.array([], dtype="int64")
-    status = {c: np.array([], dtype="float64") for c in _STATUS_COLUMNS}
+    status = {c: np.array([], dtype="float64") for c in (*_STATUS_COLUMNS, _REVENUE_BASE)}
     if first <= last:
         frame, status_codes, positions = _window_status(inputs, first, last, a.inactivity_days)
         if len(frame):
             month_rows = np.array([table_months.index(m) for m in months], dtype="int64")
             status_rows = rows_at[month_rows[positions], status_codes]
             status = {c: _sparse(frame[c].to_numpy(dtype="float64")) for c in _STATUS_COLUMNS}   # bincount weights
+            status[_REVENUE_BASE] = _sparse((frame["prev_cents"].to_numpy() > 0).astype("float64"))
 
     # MRR of month L by customer code (ledger rows summed).
     in_last = view.month == np.datetime64(pd.Timestamp(last))
@@ -671,7 +675,8 @@ def segment_economics(inputs: EconomicsInputs, assumptions: Assumptions,
     mrr (dollars, month L), mrr_share, arpa (MRR / paying customers, ChartMogul), logo_churn (pooled
     monthly churn over the window, segment at each month's start), logo_churn_low / _high (Wilson 95%),
     churn_events, churn_exposure, gross_revenue_churn, net_revenue_churn (ChartMogul), nrr, grr (12 months;
-    NaN = "n/a" under 13 complete months), expansion_rate (expansion MRR / starting MRR, pooled),
+    NaN = "n/a" under 13 complete months), expansion_rate (expansion MRR / starting MRR, pooled; the three
+    revenue rates are NaN, with a note, when fewer than min_customers customer-months start with MRR),
     gross_margin, lifetime_months (min(1 / churn, cap)), ltv (ARPA x margin x lifetime, as ChartMogul's
     ARPA x margin / churn with a cap), ltv_capped (the cap applied), net_ltv ((ARPA x margin - support pcm -
     infra pcm) x lifetime - onboarding), cac (attributed spend / attributed new customers acquired in the
@@ -688,7 +693,7 @@ def segment_economics(inputs: EconomicsInputs, assumptions: Assumptions,
     hist, names = _history_segments(inputs.segment_history)
     churn = _segment_churn(base, hist, names) if first <= last else pd.DataFrame(
         columns=["segment", "churn_exposure", "churn_events", "start_cents", "churned_cents",
-                 "contraction_cents", "expansion_cents", "reactivation_cents"])
+                 "contraction_cents", "expansion_cents", "reactivation_cents", _REVENUE_BASE])
     churn = churn.set_index("segment")
     churn.loc[ALL_CUSTOMERS] = churn.sum(numeric_only=True) if len(churn) else 0
     nrr = _nrr_by_segment(base, hist, names).set_index("segment")
@@ -739,9 +744,13 @@ def _row(seg: str, members: pd.Series, churn: pd.DataFrame, nrr: pd.DataFrame, a
     start = float(c.get("start_cents", 0) or 0)
     lost = float(c.get("churned_cents", 0) or 0) + float(c.get("contraction_cents", 0) or 0)
     won = float(c.get("expansion_cents", 0) or 0) + float(c.get("reactivation_cents", 0) or 0)
-    gross_rc = lost / start if start else math.nan
-    net_rc = (lost - won) / start if start else math.nan
-    expansion_rate = float(c.get("expansion_cents", 0) or 0) / start if start else math.nan
+    # Revenue rates over a handful of customer-months with revenue are not rated: a base of a few
+    # customers' last-month revenue against what the segment later gained reads as 600% expansion.
+    revenue_months = int(c.get(_REVENUE_BASE, 0) or 0)
+    rated = start > 0 and revenue_months >= a.min_customers
+    gross_rc = lost / start if rated else math.nan
+    net_rc = (lost - won) / start if rated else math.nan
+    expansion_rate = float(c.get("expansion_cents", 0) or 0) / start if rated else math.nan
     # Lifetime = min(1 / churn, cap); churn 0 takes the cap and is flagged (DEFINITIONS.md LTV).
     if math.isnan(churn_rate):
         lifetime, capped = math.nan, False
@@ -776,6 +785,9 @@ def _row(seg: str, members: pd.Series, churn: pd.DataFrame, nrr: pd.DataFrame, a
         notes.append(f"small sample ({n_paying} paying customers, {events:.0f} churn events): churn "
                      f"95% interval {low:.1%}-{high:.1%}" if exposure else
                      f"small sample ({n_paying} paying customers, no churn exposure in the window)")
+    if start > 0 and not rated:
+        notes.append(f"small revenue base ({revenue_months} customer-month(s) starting with revenue): revenue "
+                     "churn and expansion not rated")
     if not has_spend:
         notes.append("needs spend data")
     elif not len(acq_rows):

@@ -124,5 +124,7 @@ st.dataframe(shown, hide_index=True, placeholder="n/a", width="stretch", column_
     "contribution_pcm": money_col("Contribution / cust-month"), "verdict": "Verdict", "note": "Note"})
 blended = econ.blended.iloc[0]
 st.caption(f"Blended (all customers): CAC {money(blended['cac'], view.currency)}, net LTV:CAC "
-           f"{ratio(blended['net_ltv_cac'])}, monthly churn {pct(blended['logo_churn'])}. Small segments show a "
-           "95% Wilson interval on churn and a note instead of false precision.")
+           f"{ratio(blended['net_ltv_cac'])}, monthly churn {pct(blended['logo_churn'])}. Churn by segment: "
+           f"{view.churn_attribution(a.inactivity_days)} Small segments show a "
+           "95% Wilson interval on churn and a note instead of false precision; expansion is n/a when fewer than "
+           f"{a.min_customers} of a segment's customer-months start with {view.revenue_word}.")

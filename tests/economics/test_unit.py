@@ -58,8 +58,9 @@ USAGE = pd.DataFrame({"customer_id": ["e1", "s1", "s2"], "tickets": [3, 6, 2],
                       "events": [30000, 3000, 1000], "seats": [0, 0, 0]})
 SPEND = pd.DataFrame({"month": pd.to_datetime(["2024-03-01"]), "amount": [600.0], "channel": [None],
                       "segment": [None]})
+# min_customers 5: the revenue rates of these few customer-months are rated (see the small-base test).
 ASSUME = parse_assumptions({"gross_margin_by_segment": {"Enterprise": 0.9},
-                            "onboarding_cost": {"Enterprise": 1000, "SMB": 100}})
+                            "onboarding_cost": {"Enterprise": 1000, "SMB": 100}, "min_customers": 5})
 
 
 def _inputs(spend=SPEND, history=HISTORY):
@@ -114,6 +115,20 @@ def test_revenue_churn_by_segment_at_month_start(result):
     # SMB starting MRR: Feb 100 + Mar (100 + 200) + Apr (100 + 100) = 600; lost: e2 churn 200
     assert smb["gross_revenue_churn"] == pytest.approx(200 / 600)
     assert smb["expansion_rate"] == 0.0
+
+
+def test_revenue_rates_over_fewer_customer_months_with_revenue_than_min_customers_are_not_rated():
+    # Customer-months starting with MRR: Enterprise 6 (Feb e1 e2 e3, Mar e1 e3, Apr e1), SMB 5 (Feb s1,
+    # Mar s1 e2, Apr s1 s2). With min_customers 6, SMB's rates are n/a with a note; Enterprise's stay.
+    assume = parse_assumptions({"gross_margin_by_segment": {"Enterprise": 0.9},
+                                "onboarding_cost": {"Enterprise": 1000, "SMB": 100}, "min_customers": 6})
+    table = segment_economics(_inputs(), assume).table.set_index("segment")
+    ent, smb = table.loc["Enterprise"], table.loc["SMB"]
+    assert ent["gross_revenue_churn"] == pytest.approx(1800 / 6000) and ent["expansion_rate"] == 0.0
+    assert "small revenue base" not in ent["note"]
+    assert all(math.isnan(smb[c]) for c in ("gross_revenue_churn", "net_revenue_churn", "expansion_rate"))
+    assert "small revenue base (5 customer-month(s) starting with revenue)" in smb["note"]
+    assert smb["logo_churn"] == pytest.approx(0.2)    # logo churn keeps its figure (and its interval)
 
 
 def test_ltv_net_ltv_and_costs_match_the_hand_computation(result):
