@@ -258,10 +258,12 @@ def _board_pack(tables, as_of: date, args: argparse.Namespace, defn, meta: dict,
     """The files of the board pack: board_pack.html and board_pack.pdf."""
     import boardpack
     from economics.ledger import add_months
+    from segmentation.schemes import scheme_name
 
     compare_to = args.compare_to or add_months(as_of.replace(day=1), -3)
     scheme = (schemes or ["value_tier"])[0]
-    pack = boardpack.collect(tables, as_of, compare_to, scheme, defn, defn.meta.name, meta)
+    pack = boardpack.collect(tables, as_of, compare_to, scheme, defn, defn.meta.name, meta,
+                             scheme_label=scheme_name(scheme, meta["revenue_model"]))
     page = boardpack.to_html(pack)
     try:
         pdf = boardpack.to_pdf(page)

@@ -29,7 +29,7 @@ st.caption(f"Segmenting by **{schemes.get(view.scheme, view.scheme)}** as of **{
 if editor.is_editable(view.scheme):
     with st.expander(f"Thresholds of {schemes.get(view.scheme, view.scheme)}", expanded=True,
                      icon=":material/tune:"):
-        changes = editor.edit_scheme(view.scheme, defn, symbol)
+        changes = editor.edit_scheme(view.scheme, defn, symbol, view.revenue_model)
         edited, problem = editor.apply(defn, changes)
         if not problem and changes.get("custom"):
             problem = cached.rule_problem(view.version, view.as_of, dump_definition(edited))
@@ -75,8 +75,8 @@ if not has_nps:   # no NPS answers loaded: no column of blanks
     table = table.drop(columns="nps")
 st.markdown("#### Segment metrics")
 nps_note = "NPS: % promoters minus % detractors among customers' latest answers. " if has_nps else ""
-st.caption(f"Churn and expansion: monthly, pooled over {econ.window[0]:%b %Y} – {econ.window[1]:%b %Y}, each "
-           f"customer counted in the segment it had at the start of each month. {nps_note}Change: customers now "
+st.caption(f"Churn and expansion: monthly, pooled over {econ.window[0]:%b %Y} – {econ.window[1]:%b %Y}, "
+           f"{view.churn_attribution(econ.assumptions.inactivity_days)} {nps_note}Change: customers now "
            f"minus on {view.compare_to:%d %b %Y}. The playbook column is yours to edit."
            if econ.window[0] is not None else "Not enough complete months to measure churn.")
 edited_table = st.data_editor(

@@ -30,7 +30,7 @@ __all__ = [
     "health_components", "HEALTH_COMPONENTS",
     "rfm_scores", "rfm_segment", "size_band", "icp_fit", "learn_icp_profile", "goal", "custom", "attribute",
     "label_all", "available_schemes", "segment_order", "SCHEMES", "ATTRIBUTE_SCHEMES", "NO_USAGE", "UNKNOWN",
-    "NOT_STATED", "behavior_measure", "REVENUE_ONLY_SCHEMES", "reads_activity", "reads_users",
+    "NOT_STATED", "behavior_measure", "REVENUE_ONLY_SCHEMES", "reads_activity", "reads_users", "scheme_name",
 ]
 
 NO_USAGE = "No usage data"
@@ -40,6 +40,12 @@ ATTRIBUTE_SCHEMES: tuple[str, ...] = ("industry", "plan", "channel", "country")
 # Schemes whose labels read only revenue, tenure and customer attributes (mrr, arr, tenure_days, churned,
 # employees, the attribute columns): features for them may skip the activity scans (see reads_activity).
 REVENUE_ONLY_SCHEMES: frozenset[str] = frozenset({"value_tier", "lifecycle", "size_band", *ATTRIBUTE_SCHEMES})
+_SCHEME_NAMES = {
+    "value_tier": "Value tier (ARR)", "behavior": "Behaviour", "lifecycle": "Lifecycle (tenure)",
+    "health_band": "Health score band", "rfm_segment": "RFM segment", "size_band": "Company size",
+    "goal": "Stated goal", "custom": "Custom rules", "industry": "Industry", "plan": "Plan",
+    "channel": "Acquisition channel", "country": "Country", "value_tier+channel": "Value tier x channel",
+}
 BEHAVIOR_ORDER: tuple[str, ...] = ("Power", "Active", "Light", "Dormant", "New", NO_USAGE)
 _BEHAVIOR_MEASURES: tuple[str, ...] = ("active_days_30d", "events_30d", "frequency")
 
@@ -606,6 +612,14 @@ def segment_order(scheme: str, defn: Definition, labels: pd.Series | None = None
         counts = labels.astype("str").value_counts()
         return [v for v in counts.index if v != missing] + [missing]
     return [missing]
+
+
+def scheme_name(scheme: str, revenue_model: str = "subscription") -> str:
+    """A scheme's name for people (pages, board pack); on order data (revenue_model "transactional") the value
+    tier reads annual revenue, not ARR (DEFINITIONS.md "Revenue": order revenue is never called MRR)."""
+    if scheme == "value_tier" and revenue_model == "transactional":
+        return "Value tier (annual revenue)"
+    return _SCHEME_NAMES.get(scheme, scheme.replace("_", " ").capitalize())
 
 
 def reads_activity(scheme: str) -> bool:

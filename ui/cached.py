@@ -21,18 +21,17 @@ __all__ = [
     "workspace", "ensure_started", "workspace_status", "saved_definitions", "default_definition_toml",
     "definition", "available_schemes", "features", "labels", "refresh", "ibis_tables", "economics",
     "movements", "nrr_grr", "acquisition_segments", "scheme_labels_at", "cohorts", "activation", "event_names", "transitions", "customer_transitions", "adoption", "board_pack", "risk_backtest", "risk_model", "risk_scores",
-    "clusters", "suggested_k", "survival", "rule_problem",
+    "clusters", "suggested_k", "survival", "rule_problem", "scheme_label",
 ]
 
 _start_lock = threading.Lock()
 
-SCHEME_LABELS = {
-    "value_tier": "Value tier (ARR)", "behavior": "Behaviour", "lifecycle": "Lifecycle (tenure)",
-    "health_band": "Health score band", "rfm_segment": "RFM segment", "size_band": "Company size",
-    "goal": "Stated goal", "custom": "Custom rules", "industry": "Industry", "plan": "Plan",
-    "channel": "Acquisition channel", "country": "Country",
-    "value_tier+channel": "Value tier x channel",
-}
+
+def scheme_label(scheme: str) -> str:
+    """A scheme's name on screen (segmentation.schemes.scheme_name for the data's revenue model)."""
+    from segmentation.schemes import scheme_name
+
+    return scheme_name(scheme, workspace().meta().get("revenue_model", "subscription"))
 
 
 @st.cache_resource(show_spinner=False)
@@ -114,7 +113,7 @@ def _available_schemes(version: str, definition_toml: str) -> dict[str, str]:
     keys = schemes_for(list(customers.columns) if customers is not None else [], definition(definition_toml))
     if "channel" in keys:
         keys.insert(1, CROSS_SCHEME)
-    return {s: SCHEME_LABELS.get(s, s.replace("_", " ").capitalize()) for s in keys}
+    return {s: scheme_label(s) for s in keys}
 
 
 def ibis_tables() -> dict:
@@ -546,7 +545,7 @@ def board_pack(version: str, as_of: date, compare_to: date, scheme: str, definit
 
     pack = boardpack.collect(ibis_tables(), as_of, compare_to, scheme, definition(definition_toml), definition_name,
                              workspace().meta(), features_at=lambda d: features(version, d, definition_toml),
-                             scheme_label=SCHEME_LABELS.get(scheme, scheme))
+                             scheme_label=scheme_label(scheme))
     page = boardpack.to_html(pack)
     return {"html": page.encode("utf-8"), "pdf": boardpack.to_pdf(page)}
 

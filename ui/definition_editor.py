@@ -47,10 +47,17 @@ def _band_edges(section: str, field: str, bands, unit: str, step: float, fmt: st
     return {section: {field: out}}
 
 
-def edit_scheme(scheme: str, defn: Definition, currency_symbol: str) -> dict:
-    """Draw the controls of `scheme`; return the section changes (empty when nothing is editable)."""
+def edit_scheme(scheme: str, defn: Definition, currency_symbol: str, revenue_model: str = "subscription") -> dict:
+    """Draw the controls of `scheme`; return the section changes (empty when nothing is editable). On order
+    data (revenue_model "transactional") the value tier is explained as annual revenue, not ARR."""
     if scheme == "value_tier":
-        return _band_edges("value_tier", "bands", defn.value_tier.bands, f"ARR, {currency_symbol or '$'}",
+        symbol = currency_symbol or "$"
+        if revenue_model == "transactional":
+            return _band_edges("value_tier", "bands", defn.value_tier.bands, f"annual revenue, {symbol}", 1000.0,
+                               "%.0f", "Tiers by annual revenue: net order revenue of the 12 calendar months up "
+                               "to the as-of date (the last one holds the day before it). Each tier includes its lower edge; customers without "
+                               "net revenue in those months are Not paying.")
+        return _band_edges("value_tier", "bands", defn.value_tier.bands, f"ARR, {symbol}",
                            1000.0, "%.0f", "Tiers by ARR (12 x MRR at the as-of date). Each tier includes its "
                            "lower edge; customers without MRR are Not paying.")
     if scheme == "behavior":

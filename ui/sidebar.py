@@ -69,6 +69,17 @@ class View:
         """A money column's header: "MRR (USD)", "Monthly revenue" (no known currency)."""
         return self.revenue_series + (f" ({self.currency})" if self.currency else "")
 
+    def churn_attribution(self, inactivity_days: int) -> str:
+        """How churn is counted by segment (DEFINITIONS.md "Segments over time"), in a sentence; on order data
+        with what follows from the inactivity rule: by the month a customer counts as churned it has not bought
+        for weeks, so segments of recent inactivity carry most of the churn."""
+        said = "each customer counted in the segment it had at the start of each month."
+        if self.revenue_model != "transactional":
+            return said
+        return (said + f" On order data a customer counts as churned {inactivity_days} days after its last "
+                "purchase: by then it has stopped buying for weeks, so segments of recent inactivity (Dormant, "
+                "low recency) carry most of the churn and active segments read close to none.")
+
     @property
     def is_sample(self) -> bool:
         return self.meta.get("source") == "sample"

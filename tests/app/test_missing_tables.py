@@ -62,8 +62,8 @@ def test_an_empty_workspace_points_every_page_to_the_data_page(cleared):
 def test_unit_economics_without_spend_data_draws_what_can_be_measured_and_no_empty_cac_charts(revenue_only):
     at = open_page("pages/4_Unit_economics.py")
     titles = figure_titles(at)
-    assert titles[:2] == ["Net LTV per customer by Value tier (ARR)",
-                          "Contribution per customer-month by Value tier (ARR)"]
+    assert titles[:2] == ["Net LTV per customer by Value tier (annual revenue)",
+                          "Contribution per customer-month by Value tier (annual revenue)"]
     assert titles[2].endswith("from lifetime revenue to net LTV (CAC needs spend data)")
     assert not any("payback" in t.lower() or "quadrant" in t.lower() for t in titles)
     cards = " ".join(m.value for m in at.markdown)
@@ -73,7 +73,15 @@ def test_unit_economics_without_spend_data_draws_what_can_be_measured_and_no_emp
 def test_segments_page_of_an_order_export_says_revenue_and_has_no_blank_nps_column(revenue_only):
     at = open_page("pages/2_Segments.py")
     assert not at.exception
-    assert figure_titles(at)[0] == "Customers and revenue by segment: Value tier (ARR)"
+    assert figure_titles(at)[0] == "Customers and revenue by segment: Value tier (annual revenue)"
     metrics = at.dataframe[0].value
     assert "nps" not in metrics.columns and "mrr" in metrics.columns
     assert not any("NPS" in c.value for c in at.caption)
+    # The value tier reads annual order revenue: its edges and help say so, not ARR / MRR.
+    assert [n.label for n in at.number_input][:1] == ["SMB from (annual revenue, $)"]
+    assert any("Tiers by annual revenue" in c.value for c in at.caption)
+    # On order data the churn caption says what the inactivity rule does to churn by segment.
+    captions = " ".join(c.value for c in at.caption)
+    assert "counts as churned 90 days after its last purchase" in captions and "Dormant" in captions
+    at.switch_page("pages/4_Unit_economics.py").run()
+    assert "counts as churned 90 days after its last purchase" in " ".join(c.value for c in at.caption)

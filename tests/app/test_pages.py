@@ -32,6 +32,8 @@ def test_segments_page_slider_moves_customers_between_segments():
     at = open_page("pages/2_Segments.py")
     at.selectbox(key="w_scheme").set_value("behavior").run()
     assert not at.exception
+    captions = " ".join(c.value for c in at.caption)   # subscription revenue: no word on the inactivity rule
+    assert "segment it had at the start of each month." in captions and "last purchase" not in captions
     before = figures(at)[0]["data"][0]
     power_before = dict(zip(before["x"], before["text"]))["Power"]
     power = next(s for s in at.slider if s.label.startswith("Power users"))

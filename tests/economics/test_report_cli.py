@@ -287,3 +287,19 @@ def test_a_board_pack_chromium_fails_to_print_leaves_the_out_folder_as_it_was(or
     assert code == EXIT_INVALID
     assert "error: Chromium could not print board_pack.pdf" in err and "nothing was written" in err
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_the_board_pack_names_the_scheme_as_the_pages_do(orders: Path, tmp_path: Path, monkeypatch):
+    import boardpack
+
+    seen = {}
+
+    def collect(*args, **kwargs):
+        seen.update(kwargs)
+        raise ValueError("stop here")
+
+    monkeypatch.setattr(boardpack, "chromium_path", lambda: "/usr/bin/chromium")
+    monkeypatch.setattr(boardpack, "collect", collect)
+    code, err = _run("--data", str(orders), "--out", str(tmp_path / "r"), "--board-pack")
+    assert code == EXIT_INVALID and "stop here" in err
+    assert seen["scheme_label"] == "Value tier (annual revenue)"   # order data: not "value_tier", not ARR

@@ -10,7 +10,8 @@ from segmentation.rules import RuleError
 from segmentation.schemes import (
     Distribution, _top_k, available_schemes, attribute, behavior, custom, goal, health_band, health_components,
     health_score, icp_fit, label_all,
-    learn_icp_profile, lifecycle, reference_of, rfm_scores, rfm_segment, segment_order, size_band, value_tier,
+    learn_icp_profile, lifecycle, reference_of, rfm_scores, rfm_segment, scheme_name, segment_order, size_band,
+    value_tier,
 )
 
 DEFN = default_definition()
@@ -321,3 +322,10 @@ def test_health_score_exactly_on_a_band_edge_takes_the_upper_band():
     f = frame(nps_latest=[8, 2, 6])
     assert health_score(f, DEFN).tolist() == [80.0, 20.0, 60.0]
     assert labels(health_band(f, DEFN)) == ["Champions", "At-risk", "Healthy"]
+
+
+def test_scheme_names_say_annual_revenue_on_order_data_and_arr_on_subscriptions():
+    assert scheme_name("value_tier") == "Value tier (ARR)"
+    assert scheme_name("value_tier", "transactional") == "Value tier (annual revenue)"
+    assert scheme_name("behavior", "transactional") == "Behaviour"
+    assert scheme_name("employee_band") == "Employee band"   # a scheme without a name of its own
