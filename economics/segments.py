@@ -42,11 +42,15 @@ def segment_summary(labels: pd.DataFrame, features: pd.DataFrame, earlier: pd.Da
                     order: list[str], economics_table: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per segment of `scheme` at D, in display order.
 
-    Columns (SUMMARY_COLUMNS): customers and MRR (dollars, at D), their shares, churn_rate and
+    Columns (SUMMARY_COLUMNS): customers (at D) and MRR (dollars), their shares, churn_rate and
     expansion_rate (monthly, from the segment economics: segment at the start of each month),
     nps (Net Promoter Score, -100 to 100: % promoters (9-10) minus % detractors (0-6) among customers'
     latest answers; NaN without answers), change (customers at D minus customers at the earlier
     date, both labelled with the same definition). Segments empty at D but present earlier keep a row.
+    MRR is the segment economics' (MRR of the last complete month, DEFINITIONS.md "Months", by segment at D:
+    the figure the Unit economics page and the MRR tile show) when `economics_table` is given, otherwise
+    the sum of the labels' `mrr` (the features' MRR at D: on order data the 12-month average, the month of
+    D - 1 otherwise).
     """
     now = labels[["customer_id", scheme, "mrr"]].rename(columns={scheme: "segment"})
     now["segment"] = now["segment"].astype(str)
@@ -67,10 +71,12 @@ def segment_summary(labels: pd.DataFrame, features: pd.DataFrame, earlier: pd.Da
     out = pd.DataFrame({"segment": segments})
     out["customers"] = out["segment"].map(g["customers"]).fillna(0).astype("int64")
     out["share"] = out["customers"] / max(int(out["customers"].sum()), 1)
-    out["mrr"] = out["segment"].map(g["mrr"]).fillna(0.0).astype("float64")
+    has_economics = economics_table is not None and len(economics_table)
+    mrr = economics_table.set_index("segment")["mrr"] if has_economics else g["mrr"]
+    out["mrr"] = out["segment"].map(mrr).fillna(0.0).astype("float64")
     total_mrr = out["mrr"].sum()
     out["mrr_share"] = out["mrr"] / total_mrr if total_mrr else np.nan
-    if economics_table is not None and len(economics_table):
+    if has_economics:
         e = economics_table.set_index("segment")
         out["churn_rate"] = out["segment"].map(e["logo_churn"]).astype("float64")
         out["expansion_rate"] = out["segment"].map(e["expansion_rate"]).astype("float64")

@@ -49,7 +49,9 @@ order = segment_order(view.scheme, defn, labels[view.scheme])
 colors = charts.segment_colors(order)
 earlier = cached.scheme_labels_at(view.version, view.compare_to, view.scheme, view.definition_toml)
 econ = cached.economics(view.version, view.as_of, view.scheme, view.definition_toml)
-summary = segment_summary(labels, features, earlier, view.scheme, order, econ.table)
+# MRR, churn and expansion from the segment economics once there is a churn window (complete months).
+summary = segment_summary(labels, features, earlier, view.scheme, order,
+                          econ.table if econ.window[0] is not None else None)
 
 # -- distribution and metrics -------------------------------------------------------------------------
 word = view.revenue_word
@@ -75,7 +77,8 @@ if not has_nps:   # no NPS answers loaded: no column of blanks
     table = table.drop(columns="nps")
 st.markdown("#### Segment metrics")
 nps_note = "NPS: % promoters minus % detractors among customers' latest answers. " if has_nps else ""
-st.caption(f"Churn and expansion: monthly, pooled over {econ.window[0]:%b %Y} – {econ.window[1]:%b %Y}, "
+st.caption(f"{view.revenue_series}: {econ.window[1]:%B %Y}, the last complete month. Churn and expansion: "
+           f"monthly, pooled over {econ.window[0]:%b %Y} – {econ.window[1]:%b %Y}, "
            f"{view.churn_attribution(econ.assumptions.inactivity_days)} {nps_note}Change: customers now "
            f"minus on {view.compare_to:%d %b %Y}. The playbook column is yours to edit."
            if econ.window[0] is not None else "Not enough complete months to measure churn.")
@@ -114,7 +117,8 @@ st.dataframe(members[columns].sort_values("mrr", ascending=False), hide_index=Tr
                                         "tenure_days": st.column_config.NumberColumn("Tenure (days)"),
                                         "recency_days": st.column_config.NumberColumn("Days since last activity"),
                                         view.scheme: "Segment",
-                                        "mrr": st.column_config.NumberColumn(view.revenue_header, format="localized"),
+                                        "mrr": st.column_config.NumberColumn(view.customer_revenue_header,
+                                                                             format="localized"),
                                         "health_score": st.column_config.ProgressColumn(
                                             "Health", min_value=0, max_value=100, format="%.0f")})
 c2.download_button("Download membership CSV", cached.membership_csv(view.version, view.as_of, view.definition_toml),

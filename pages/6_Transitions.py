@@ -49,9 +49,9 @@ else:
                  placeholder="n/a", width="stretch", column_config={
                      "movement": "Movement", "customers": st.column_config.NumberColumn("Customers"),
                      "share_of_from": st.column_config.NumberColumn("Share of the first segment", format="percent"),
-                     "mrr_from": st.column_config.NumberColumn(f"{view.revenue_series} on {left}",
+                     "mrr_from": st.column_config.NumberColumn(f"{view.revenue_at_date} on {left}",
                                                                format="localized"),
-                     "mrr_to": st.column_config.NumberColumn(f"{view.revenue_series} on {right}",
+                     "mrr_to": st.column_config.NumberColumn(f"{view.revenue_at_date} on {right}",
                                                              format="localized")})
 
 st.markdown("#### Transition matrix")
@@ -74,14 +74,14 @@ movers = people[(people["from_segment"] == src) & (people["to_segment"] == dst)]
                                                                                            ascending=False)
 movers = movers.round({"mrr_from": 2, "mrr_to": 2})   # cents, not the 12-month averages' remainders
 mrr_change = movers["mrr_to"].sum() - movers["mrr_from"].sum()
-st.caption(f"{len(movers):,} customers; {view.revenue_word} {money(movers['mrr_from'].sum(), view.currency)} → "
+st.caption(f"{len(movers):,} customers; {view.revenue_at_date}: {money(movers['mrr_from'].sum(), view.currency)} → "
            f"{money(movers['mrr_to'].sum(), view.currency)} ({'+' if mrr_change >= 0 else '-'}"
            f"{money(abs(mrr_change), view.currency)}).")
 st.dataframe(movers, hide_index=True, placeholder="n/a", width="stretch", height=table_height(len(movers), 260),
              column_config={
                  "customer_id": "Customer", "from_segment": f"Segment on {left}", "to_segment": f"Segment on {right}",
-                 "mrr_from": st.column_config.NumberColumn(f"{view.revenue_series} on {left}", format="localized"),
-                 "mrr_to": st.column_config.NumberColumn(f"{view.revenue_series} on {right}", format="localized")})
+                 "mrr_from": st.column_config.NumberColumn(f"{view.revenue_at_date} on {left}", format="localized"),
+                 "mrr_to": st.column_config.NumberColumn(f"{view.revenue_at_date} on {right}", format="localized")})
 st.download_button("Download these customers (CSV)", csv_bytes(movers),
                    file_name=f"transitions_{src}_to_{dst}_{view.as_of:%Y-%m-%d}.csv".replace(" ", "_"),
                    mime="text/csv", icon=":material/download:", key="download_movers")

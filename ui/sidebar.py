@@ -69,6 +69,18 @@ class View:
         """A money column's header: "MRR (USD)", "Monthly revenue" (no known currency)."""
         return self.revenue_series + (f" ({self.currency})" if self.currency else "")
 
+    @property
+    def revenue_at_date(self) -> str:
+        """What a customer's monthly revenue at a date (its features' mrr) is called: MRR, or on order data
+        the 12-month average (the value tier's basis; not the last complete month's revenue that segment
+        totals show)."""
+        return "Avg monthly revenue (12 mo)" if self.revenue_model == "transactional" else self.revenue_series
+
+    @property
+    def customer_revenue_header(self) -> str:
+        """revenue_at_date as a money column's header, with the currency when known."""
+        return self.revenue_at_date + (f" ({self.currency})" if self.currency else "")
+
     def churn_attribution(self, inactivity_days: int) -> str:
         """How churn is counted by segment (DEFINITIONS.md "Segments over time"), in a sentence; on order data
         with what follows from the inactivity rule: by the month a customer counts as churned it has not bought
