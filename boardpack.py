@@ -83,7 +83,8 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
     revenue = tables.get("revenue") if model == "transactional" else None
     moves = mrr_movements(tables["ledger"], as_of, model, revenue=revenue, inactivity_days=a.inactivity_days)
     kpis = headline_kpis(moves, nrr_grr(tables["ledger"], as_of), nrr_grr(tables["ledger"], last),
-                         econ.blended.iloc[0], prior.blended.iloc[0], econ.window, a.lifetime_cap_months, model)
+                         econ.blended.iloc[0], prior.blended.iloc[0], econ.window, a.lifetime_cap_months, model,
+                         a.inactivity_days)
     findings = [f.text for f in top_findings([econ.table] + ([cross.table] if cross is not None else []),
                                               econ.blended.iloc[0], symbol, a.min_customers,
                                               revenue_word=word)]

@@ -26,11 +26,13 @@ class Kpi:
 
 def headline_kpis(movements: pd.DataFrame, nrr_now: tuple[float, float], nrr_before: tuple[float, float],
                   blended_now: pd.Series, blended_before: pd.Series, window: tuple, cap_months: int,
-                  revenue_model: str = "subscription") -> list[Kpi]:
+                  revenue_model: str = "subscription", inactivity_days: int = 90) -> list[Kpi]:
     """Eight tiles: paying customers, MRR, NRR, GRR, logo churn, net LTV:CAC, CAC payback, blended CAC.
 
     `movements` is economics.mrr.mrr_movements (its last row is the last complete month); the blended
-    rows are SegmentEconomics.blended at D and one month earlier; definitions per DEFINITIONS.md.
+    rows are SegmentEconomics.blended at D and one month earlier; definitions per DEFINITIONS.md. On order
+    data the first tile counts active customers (the inactivity rule's, `inactivity_days`): the customers
+    churn is measured on, which is what mrr_movements' customers_end counts in that model.
     """
     nan = float("nan")
     last = movements.iloc[-1] if len(movements) else None
@@ -45,9 +47,17 @@ def headline_kpis(movements: pd.DataFrame, nrr_now: tuple[float, float], nrr_bef
 
     short_history = f"needs 13 months; has {len(movements)}" if len(movements) < 13 else ""
     no_cac = "needs spend data" if "needs spend data" in str(blended_now.get("note", "")) else ""
+    if revenue_model == "transactional":
+        customers = Kpi("Active customers", get(last, "customers_end"), get(prev, "customers_end"), "count",
+                        f"Customers not churned at the end of {month}, the last complete month: their last "
+                        f"purchase is less than {inactivity_days} days old (the inactivity rule).")
+        base = "customers active at the start of each month"
+    else:
+        customers = Kpi("Paying customers", get(last, "customers_end"), get(prev, "customers_end"), "count",
+                        f"Customers with {word} > 0 in {month}, the last complete month.")
+        base = "customers paying at the start of each month"
     kpis = [
-        Kpi("Paying customers", get(last, "customers_end"), get(prev, "customers_end"), "count",
-            f"Customers with {word} > 0 in {month}, the last complete month."),
+        customers,
         Kpi(word, get(last, "ending_mrr"), get(prev, "ending_mrr"), "money",
             "Net revenue of the last complete month; a customer's negative month counts as 0."),
         Kpi("NRR (12 months)", nrr_now[0], nrr_before[0], "pct",
@@ -56,7 +66,7 @@ def headline_kpis(movements: pd.DataFrame, nrr_now: tuple[float, float], nrr_bef
         Kpi("GRR (12 months)", nrr_now[1], nrr_before[1], "pct",
             "As NRR, with each customer's MRR capped at its earlier value: expansion does not count."),
         Kpi("Monthly logo churn", float(blended_now["logo_churn"]), float(blended_before["logo_churn"]), "pct",
-            f"Customers lost / customers paying at the start of each month, pooled over {span}.", True),
+            f"Customers lost / {base}, pooled over {span}.", True),
         Kpi("Net LTV : CAC (blended)", float(blended_now["net_ltv_cac"]), float(blended_before["net_ltv_cac"]),
             "ratio", "(ARPA x gross margin - support and infra cost per customer-month) x lifetime - onboarding, "
             f"over CAC. Lifetime = 1 / churn, at most {cap_months} months."),

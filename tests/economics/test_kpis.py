@@ -40,6 +40,10 @@ def test_an_na_tile_says_what_it_needs():
     assert {kpis[k].missing for k in ("Net LTV : CAC (blended)", "CAC payback", "Blended CAC")} == \
         {"needs spend data"}
     assert kpis["Monthly revenue"].missing == "" and kpis["Monthly revenue"].value == 12000.0
+    # Order data: customers_end counts the customers the inactivity rule keeps active, and says so.
+    assert "Paying customers" not in kpis and kpis["Active customers"].value == 111.0
+    assert "less than 90 days old" in kpis["Active customers"].help
+    assert "customers active at the start of each month" in kpis["Monthly logo churn"].help
     # n/a for another reason (13 months, spend data, nobody paying a year ago): no reason is made up
     kpis = {k.label: k for k in headline_kpis(_movements(13), (NAN, NAN), (NAN, NAN), _blended(), _blended(),
                                               (None, None), 60)}
