@@ -13,7 +13,7 @@ def is_missing(value) -> bool:
 
 
 def money(value, currency: str = "USD", compact: bool = True, cents: bool = True) -> str:
-    """$12.3k / $1.2M when compact, else $12,345; under 100 with cents unless cents=False."""
+    """$12.3k / $1.2M when compact, else $12,345; under 100 with cents unless cents=False; zero is $0."""
     if is_missing(value):
         return "n/a"
     code = (currency or "").upper()
@@ -24,7 +24,7 @@ def money(value, currency: str = "USD", compact: bool = True, cents: bool = True
         return f"{sign}{symbol}{v / 1_000_000:.1f}M"
     if compact and v >= 10_000:
         return f"{sign}{symbol}{v / 1_000:.1f}k"
-    if v >= 100 or not cents:
+    if v >= 100 or not cents or v == 0:
         return f"{sign}{symbol}{v:,.0f}"
     return f"{sign}{symbol}{v:,.2f}"
 

@@ -1,0 +1,42 @@
+"""How numbers read on screen: golden strings for each formatter."""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from ui.format import count, kpi_delta, kpi_value, money, months, pct, ratio, table_height
+
+NAN = math.nan
+
+
+@pytest.mark.parametrize("value, currency, kwargs, expected", [
+    (1_234_567, "USD", {}, "$1.2M"), (12_345, "USD", {}, "$12.3k"), (12_345, "USD", {"compact": False}, "$12,345"),
+    (9_999, "EUR", {}, "€9,999"), (99.5, "GBP", {}, "£99.50"), (99.5, "GBP", {"cents": False}, "£100"),
+    (-318.2, "USD", {}, "-$318"), (-12.5, "USD", {}, "-$12.50"), (0.0, "USD", {}, "$0"), (0.0, "", {}, "0"),
+    (2_899.4, "", {}, "2,899"), (150, "CHF", {}, "CHF 150"), (NAN, "USD", {}, "n/a"), (None, "USD", {}, "n/a"),
+])
+def test_money(value, currency, kwargs, expected):
+    assert money(value, currency, **kwargs) == expected
+
+
+def test_percentages_ratios_months_and_counts():
+    assert (pct(0.1234), pct(0.1234, 2), pct(NAN)) == ("12.3%", "12.34%", "n/a")
+    # Truncated, so a ratio just under the 3x threshold never reads 3.0x.
+    assert (ratio(2.9999), ratio(2.9975, 2), ratio(math.inf), ratio(NAN)) == ("2.9x", "2.99x", "n/a", "n/a")
+    assert (months(7.25), months(math.inf), months(NAN)) == ("7.2 mo", "never", "n/a")
+    assert (count(2840.0), count(NAN)) == ("2,840", "n/a")
+
+
+def test_tile_values_and_changes():
+    assert kpi_value("pct", 0.0563) == "5.6%" and kpi_value("pct", 1.05) == "105%"
+    assert kpi_value("money", 1_134_567.68, "GBP") == "£1.1M" and kpi_value("pct", NAN) == "n/a"
+    assert kpi_delta("count", 2840, 2461) == "+379"
+    assert kpi_delta("pct", 0.156, 0.1623) == "-0.63 pts"
+    assert kpi_delta("money", 1_134_567.68, 979_076.44, "USD") == "+$155.5k"
+    assert kpi_delta("ratio", NAN, 3.0) is None and kpi_delta("months", math.inf, 3.0) is None
+
+
+def test_a_short_table_is_as_tall_as_its_rows_and_a_long_one_scrolls():
+    assert table_height(3, 400) == 35 * 4 + 3
+    assert table_height(100, 400) == 400
