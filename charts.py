@@ -351,10 +351,16 @@ def cross_heatmap(crosstab: pd.DataFrame, title: str, x_title: str, y_title: str
 
 
 def sankey(transitions: pd.DataFrame, colors: dict[str, str], title: str, left: str, right: str) -> go.Figure:
-    """Flows from_segment -> to_segment, width = customers; "(new)" enters left, "(churned)" leaves right."""
+    """Flows from_segment -> to_segment, width = customers; "(new)" enters left, "(churned)" leaves right.
+    Both sides list the segments in the scheme's order (the order of `colors`, segment_colors), "(new)" on
+    top and "(churned)" at the bottom, whatever the order of the rows."""
     t = transitions[transitions["customers"] > 0]
-    sources = list(dict.fromkeys(t["from_segment"]))
-    targets = list(dict.fromkeys(t["to_segment"]))
+    rank = {seg: i for i, seg in enumerate(colors)} | {"(new)": -1, "(churned)": len(colors) + 1}
+
+    def ordered(names: pd.Series) -> list[str]:
+        return sorted(dict.fromkeys(names), key=lambda s: rank.get(s, len(colors)))   # stable: others keep theirs
+
+    sources, targets = ordered(t["from_segment"]), ordered(t["to_segment"])
     labels = [f"{s}" for s in sources] + [f"{s} " for s in targets]  # trailing space: distinct right nodes
     index_l = {s: i for i, s in enumerate(sources)}
     index_r = {s: len(sources) + i for i, s in enumerate(targets)}
@@ -364,13 +370,16 @@ def sankey(transitions: pd.DataFrame, colors: dict[str, str], title: str, left: 
     total = float(t["customers"].sum()) or 1.0
 
     def _ys(names: list[str], column: str) -> list[float]:
+        # Each node's centre, top to bottom; a node too thin for its label gets a label's height, so the
+        # labels of a few small segments in a row (7 Enterprise customers beside 1,500 SMB) do not overlap.
         sizes = [float(t.loc[t[column] == n, "customers"].sum()) / total for n in names]
-        gap = 0.02
-        scale = (1 - gap * max(len(names) - 1, 0)) or 1.0
+        gap, label = 0.02, 0.045
+        slots = [max(size, label) for size in sizes]
+        scale = (1 - gap * max(len(names) - 1, 0)) / sum(slots) if slots else 1.0
         out, top = [], 0.0
-        for size in sizes:
-            out.append(min(max(top + size * scale / 2, 0.001), 0.999))
-            top += size * scale + gap
+        for slot in slots:
+            out.append(min(max(top + slot * scale / 2, 0.001), 0.999))
+            top += slot * scale + gap
         return out
 
     fig = go.Figure(go.Sankey(

@@ -135,3 +135,19 @@ def test_without_cac_the_unit_economics_charts_show_net_ltv_and_contribution_aga
     assert list(contribution.data[0].y) == [4000.0, -12.0]
     assert _axis_titles(contribution) == ("Segment", "$ per customer-month")
     assert [shape.y0 for shape in contribution.layout.shapes] == [0.0]
+
+
+def test_sankey_lists_segments_in_the_scheme_order_and_keeps_small_segments_labels_apart():
+    colors = charts.segment_colors(["Enterprise", "Mid-market", "SMB", "Self-serve"])
+    # Rows in no particular order; Enterprise and Mid-market tiny beside SMB and Self-serve (Online Retail).
+    flows = pd.DataFrame({
+        "from_segment": ["SMB", "Self-serve", "(new)", "Mid-market", "Enterprise", "SMB", "Self-serve"],
+        "to_segment": ["Mid-market", "(churned)", "Self-serve", "Enterprise", "Enterprise", "SMB", "SMB"],
+        "customers": [22, 445, 1185, 7, 7, 721, 188]})
+    node = charts.sankey(flows, colors, "Value tier transitions", "10 Sep", "10 Dec").data[0].node
+    left = ["(new)", "Enterprise", "Mid-market", "SMB", "Self-serve"]
+    right = ["Enterprise ", "Mid-market ", "SMB ", "Self-serve ", "(churned) "]
+    assert list(node.label) == left + right
+    for ys in (node.y[:len(left)], node.y[len(left):]):
+        assert list(ys) == sorted(ys)                                   # top to bottom in that order
+        assert min(b - a for a, b in zip(ys, ys[1:])) >= 0.04           # a label's height apart at least
