@@ -41,7 +41,8 @@ Files written to --out:
   segment_economics.csv  scheme, segment, the unit economics and the assumptions used
   mrr_movements.csv      month and the MRR movements
   transitions.csv        with --compare-to: scheme, from_segment, to_segment, customers, mrr_from, mrr_to
-  at_risk.csv            customer_id, probability, top_drivers, mrr: paying customers whose churn
+  at_risk.csv            customer_id, probability, top_drivers, mrr: paying customers (on order data:
+                         not churned yet by the inactivity rule) whose churn
                          probability within 90 days is at least --risk-threshold (the churn model,
                          trained on the latest fully observed window; skipped with a note when the
                          history is too short or has too few churners)
@@ -188,8 +189,7 @@ def _report(args: argparse.Namespace, err: TextIO) -> int:
         # files take their names together, with the manifest report.json.
         with ReportFolder(args.out) as folder:
             # The churn model (at_risk.csv) trains on the features at a month start the report computes.
-            trains_on = {training_date(as_of, _HORIZON_DAYS): MODEL_COLUMNS} \
-                if meta.get("revenue_model") == "subscription" else None
+            trains_on = {training_date(as_of, _HORIZON_DAYS): MODEL_COLUMNS}
             frames = build_report(tables, as_of, defn, meta["revenue_model"], compare_to=args.compare_to,
                                   schemes=schemes, ready=lambda name, frame: folder.write(f"{name}.csv", frame),
                                   features_for=trains_on)
@@ -237,21 +237,19 @@ def _about(args: argparse.Namespace, as_of: date, defn, meta: dict, frames: dict
 def _at_risk(tables, as_of: date, defn, meta: dict, frames: dict, args: argparse.Namespace,
              err: TextIO) -> pd.DataFrame | None:
     """The table of at_risk.csv from the churn model, or None after saying why there is no model."""
-    from segmentation.features import feature_params
+    from economics.mrr import in_revenue_words
+    from segmentation.features import current_customers, feature_params
     from segmentation.models import at_risk_table, fit_churn_model, score_churn
 
-    customers = frames.get("customers")
-    if meta.get("revenue_model") != "subscription" or customers is None:
-        print("note: at_risk.csv needs subscription revenue; not written.", file=err)
-        return None
     known = frames.get("features_at")
     model = fit_churn_model(tables, as_of, _HORIZON_DAYS, feature_params(defn), meta["revenue_model"],
                             features=None if known is None else known.drop(columns="as_of"))
     if not model.enough_data:
         print(f"note: at_risk.csv not written: {model.reason}", file=err)
         return None
-    paying = customers[customers["paying"].astype(bool)]
-    return at_risk_table(score_churn(model, paying), paying, args.risk_threshold)
+    current = current_customers(frames["customers"])   # as the Risk page: not those the inactivity rule lost already
+    table = at_risk_table(score_churn(model, current), current, args.risk_threshold)
+    return table.assign(top_drivers=table["top_drivers"].map(lambda t: in_revenue_words(t, meta["revenue_model"])))
 
 
 def _board_pack(tables, as_of: date, args: argparse.Namespace, defn, meta: dict, schemes) -> dict[str, bytes]:

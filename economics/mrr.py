@@ -43,7 +43,7 @@ from economics.ledger import LedgerError, add_months, as_date, last_complete_mon
 from segmentation.features import drop_memtables, fetch
 
 __all__ = [
-    "RevenueModel", "revenue_words", "MOVEMENT_COLUMNS", "customer_months", "mrr_movements", "WindowRate", "window_months",
+    "RevenueModel", "revenue_words", "in_revenue_words", "MOVEMENT_COLUMNS", "customer_months", "mrr_movements", "WindowRate", "window_months",
     "logo_churn", "revenue_churn", "nrr_grr", "arpa", "quick_ratio", "kpis",
 ]
 
@@ -64,6 +64,12 @@ def revenue_words(revenue_model: str) -> tuple[str, str]:
     """What the monthly series is called, in a sentence and as a name: ("MRR", "MRR"), or for transactional
     revenue ("revenue", "Monthly revenue"): DEFINITIONS.md "Revenue" never calls order revenue MRR."""
     return ("MRR", "MRR") if revenue_model == "subscription" else ("revenue", "Monthly revenue")
+
+
+def in_revenue_words(text: str, revenue_model: str) -> str:
+    """`text` (a model's drivers and reasons, named after the feature "MRR") with MRR called monthly revenue
+    on order data."""
+    return text if revenue_model == "subscription" else text.replace("MRR", "monthly revenue")
 
 
 def _check_model(revenue_model: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 import charts
+from economics.mrr import in_revenue_words
 from ingest.export import csv_bytes
 from segmentation.models import FEATURE_WORDS, at_risk_table, cluster_overlay, cluster_risk, driver_table, \
     mrr_at_risk, upsell_candidates
@@ -55,7 +56,7 @@ def _backtest_panel(bt, what: str) -> None:
 
 def _say(text: str) -> str:
     """The models' input "MRR" is monthly revenue on order data (DEFINITIONS.md: never called MRR there)."""
-    return text if view.revenue_word == "MRR" else text.replace("MRR", "monthly revenue")
+    return in_revenue_words(text, view.revenue_model)
 
 
 with churn_tab:

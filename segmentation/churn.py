@@ -50,8 +50,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.preprocessing import StandardScaler
 
-from segmentation.features import (FEATURE_COLUMNS, FeatureParams, add_months, as_date, customer_features,
-                                   month_start)
+from segmentation.features import (FEATURE_COLUMNS, FeatureParams, add_months, as_date, current_customers,
+                                   customer_features, month_start)
 
 __all__ = [
     "ModelParams", "RiskModel", "Backtest", "ChurnBacktest", "ConversionBacktest", "label_window",
@@ -189,13 +189,12 @@ def churn_dataset(tables: Mapping[str, ibis.Table], as_of: dt.date, horizon_days
     if features is not None:
         _check_columns(features, "features", ("customer_id", "paying", "churned"))
     feats = customer_features(tables, start, params, revenue_model) if features is None else features
+    pop = current_customers(feats).reset_index(drop=True)
     if revenue_model == "transactional":
-        pop = feats[feats["paying"] & ~feats["churned"]].reset_index(drop=True)
         later = customer_features(tables, end, params, revenue_model)[["customer_id", "churned"]]
         flag = pop[["customer_id"]].merge(later, on="customer_id", how="left")["churned"]
         pop["label"] = flag.fillna(False).to_numpy(dtype=bool)
         return pop
-    pop = feats[feats["paying"]].reset_index(drop=True)
     paid = _with_paying_months(pop, _paying_months(ledger, start, end))
     # Churns within the horizon: at least one month of [T, T + H) without MRR.
     pop["label"] = paid < months
@@ -382,8 +381,8 @@ def score_churn(model: RiskModel, features: pd.DataFrame, min_contribution: floa
     customer's risk up the most, each "input high/low (value vs typical value)"; a contribution is the
     standardised coefficient x the customer's standardised input (how far from an average customer, in
     standard deviations); only contributions >= min_contribution (log-odds) are listed, so a customer
-    with nothing unusual has an empty text. "typical" is the training average. Score only customers
-    paying at D: the model learned from paying customers.
+    with nothing unusual has an empty text. "typical" is the training average. Score only the customers
+    who can churn at D (features.current_customers): the model learned from those.
     """
     return _score(model, features, "churn_probability", min_contribution)
 

@@ -18,7 +18,8 @@ import pyarrow as pa
 
 __all__ = ["FeatureParams", "feature_params", "customer_features", "customer_features_at", "FEATURE_COLUMNS",
            "USER_COLUMNS",
-           "month_start", "add_months", "as_date", "ACTIVITY_TABLES", "without_activity", "fetch"]
+           "month_start", "add_months", "as_date", "ACTIVITY_TABLES", "without_activity", "fetch",
+           "current_customers"]
 
 USER_COLUMNS: tuple[str, ...] = ("active_users_30d", "seat_pct_of_limit")   # see customer_features_at
 FEATURE_COLUMNS: tuple[str, ...] = (
@@ -1012,6 +1013,20 @@ class _LedgerHistory:
 
 
 ACTIVITY_TABLES: tuple[str, ...] = ("events", "tickets", "nps")
+
+
+def current_customers(features: pd.DataFrame) -> pd.DataFrame:
+    """The rows of customers who can still churn at D: paying and not churned (DEFINITIONS.md "Churn").
+
+    Under subscription revenue every paying customer is one. On order data `paying` means net revenue in
+    the 12 months before D, which a customer keeps for months after the inactivity rule has churned it:
+    those are lost already, neither at risk of churning (the churn model never trained on them) nor
+    candidates for an upsell.
+    """
+    missing = [c for c in ("paying", "churned") if c not in features.columns]
+    if missing:
+        raise ValueError(f"current_customers: missing column(s) {', '.join(missing)}; pass customer_features.")
+    return features[features["paying"].astype(bool) & ~features["churned"].astype(bool)]
 
 
 def without_activity(tables: Mapping[str, ibis.Table]) -> dict[str, ibis.Table]:

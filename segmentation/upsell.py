@@ -22,6 +22,8 @@ import ibis
 import numpy as np
 import pandas as pd
 
+from segmentation.features import current_customers
+
 __all__ = ["UpsellParams", "UpsellError", "upsell_candidates", "premium_usage", "UPSELL_COLUMNS"]
 
 UPSELL_COLUMNS: tuple[str, ...] = ("customer_id", "score", "icp_fit", "readiness", "reason", "plan", "mrr",
@@ -72,11 +74,12 @@ def _usage_rank(events: pd.Series, plan: pd.Series) -> pd.Series:
 
 def upsell_candidates(features: pd.DataFrame, labels: pd.DataFrame,
                       params: UpsellParams = UpsellParams()) -> pd.DataFrame:
-    """Paying customers ranked by upsell score = ICP fit x readiness / 100.
+    """Paying customers not churned (features.current_customers) ranked by upsell score = ICP fit x
+    readiness / 100.
 
     Parameters
     ----------
-    features : customer_features (customer_id, paying, mrr, events_30d, usage_pct_of_limit,
+    features : customer_features (customer_id, paying, churned, mrr, events_30d, usage_pct_of_limit,
         seat_pct_of_limit, plan; optional premium_share_30d = share of last-30-day events that are premium
         features, 0-1).
     labels : a frame with customer_id and icp_fit (0-100, segmentation.schemes.icp_fit / label_all).
@@ -90,13 +93,13 @@ def upsell_candidates(features: pd.DataFrame, labels: pd.DataFrame,
     1 - premium share). Readiness = weighted mean of the available components x 100. Sorted by score,
     then MRR, descending.
     """
-    for frame, name, cols in ((features, "features", ("customer_id", "paying")),
+    for frame, name, cols in ((features, "features", ("customer_id", "paying", "churned")),
                               (labels, "labels", ("customer_id", "icp_fit"))):
         missing = [c for c in cols if c not in frame.columns]
         if missing:
             raise UpsellError(f"{name}: missing column(s) {', '.join(missing)}; pass customer_features and "
                               "label_all (or a frame with customer_id and icp_fit).")
-    paying = features[features["paying"].astype(bool)].reset_index(drop=True)
+    paying = current_customers(features).reset_index(drop=True)
     plan = (paying["plan"].astype("str").where(paying["plan"].notna(), "(no plan)") if "plan" in paying.columns
             else pd.Series("(all)", index=paying.index))
     usage = _usage_rank(_num(paying, "events_30d"), plan)

@@ -496,6 +496,7 @@ def risk_model(version: str, as_of: date, horizon_days: int, definition_toml: st
 @st.cache_data(show_spinner=False, max_entries=8)
 def risk_scores(version: str, as_of: date, horizon_days: int, definition_toml: str, task: str = "churn"):
     """customer_id, probability, top_drivers for today's customers (empty when there is no model)."""
+    from segmentation.features import current_customers
     from segmentation.models import score_churn, score_conversion
 
     model = risk_model(version, as_of, horizon_days, definition_toml, task)
@@ -503,8 +504,8 @@ def risk_scores(version: str, as_of: date, horizon_days: int, definition_toml: s
         return pd.DataFrame(columns=["customer_id", "probability", "top_drivers"])
     params, key = _params_of(definition_toml)
     feats = _features_at(version, as_of, key, _revenue_model(version), params).copy(deep=False)
-    if task == "churn":  # only paying customers can churn
-        return score_churn(model, feats[feats["paying"].astype(bool)])
+    if task == "churn":  # only the customers who can still churn (not those the inactivity rule lost)
+        return score_churn(model, current_customers(feats))
     never_paid = feats["first_paid_month"].isna() if "first_paid_month" in feats else ~feats["paying"].astype(bool)
     return score_conversion(model, feats[never_paid])
 

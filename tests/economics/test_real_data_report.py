@@ -90,3 +90,16 @@ def test_telco_snapshot_churn_and_mrr_equal_the_export_totals(telco):
     assert len(customers) == 7043
     at_risk = _read(out / "at_risk.csv")
     assert at_risk["customer_id"].isin(raw["customerID"]).all() and (at_risk["mrr"] > 0).all()
+
+
+def test_online_retail_at_risk_lists_only_customers_who_bought_within_the_inactivity_days(retail):
+    out, _ = retail
+    lines = pd.read_csv(DATA / "online_retail.csv.gz", dtype={"CustomerID": str})
+    lines = lines.dropna(subset=["CustomerID"])
+    lines = lines[lines["Quantity"] * lines["UnitPrice"] > 0]
+    last = pd.to_datetime(lines["InvoiceDate"]).dt.normalize().groupby(lines["CustomerID"].str.removesuffix(".0")).max()
+    # DEFINITIONS.md "Churn", transactional: churned once 90 days pass without a purchase (as of 2011-12-10).
+    lost = last[last + pd.Timedelta(days=90) < pd.Timestamp("2011-12-10")].index
+    at_risk = _read(out / "at_risk.csv")
+    assert len(at_risk) > 100 and not at_risk["customer_id"].isin(lost).any()
+    assert not at_risk["top_drivers"].str.contains("MRR").any()   # order revenue is never called MRR

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from segmentation.features import FeatureParams, customer_features, feature_params, without_activity
+from segmentation.features import (FeatureParams, current_customers, customer_features, feature_params,
+                                   without_activity)
 from segmentation.definition import load_definition
 
 from .conftest import D, tiny_frames
@@ -120,6 +121,10 @@ def test_transactional_model_uses_orders_and_the_inactivity_rule():
     lean = lean.set_index("customer_id")
     for col in ("mrr", "arr", "churned", "tenure_days", "paying"):
         pd.testing.assert_series_equal(lean[col], f[col])
+    # B paid this year (12-month revenue > 0) but the inactivity rule churned it: not a current customer.
+    assert f.loc["B", "paying"] and current_customers(f.reset_index())["customer_id"].tolist() == ["A"]
+    with pytest.raises(ValueError, match="churned"):
+        current_customers(f.reset_index().drop(columns="churned"))
 
 
 def test_query_results_added_by_position_equal_a_left_merge_on_customer_id():

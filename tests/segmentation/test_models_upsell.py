@@ -23,6 +23,7 @@ def tiny() -> tuple[pd.DataFrame, pd.DataFrame]:
     features = pd.DataFrame({
         "customer_id": ["p", "q", "r", "s", "t", "u", "v"],
         "paying": [True, True, True, True, True, True, False],
+        "churned": [False] * 7,
         "plan": ["Team", "Team", "Team", "Team", "Team", "Starter", "Free"],
         "mrr": [299.0, 299.0, 324.0, 299.0, 299.0, 49.0, 0.0],
         "events_30d": [300.0, 100.0, 100.0, 10.0, 0.0, 50.0, 500.0],
@@ -51,6 +52,13 @@ def test_candidates_are_ranked_by_icp_fit_times_readiness_with_reasons():
     assert out.loc["p", "reason"] == "busier than 100% of other Team customers; at 90% of the plan's limit"
     assert out.loc["u", "reason"] == "ICP fit unknown"
     assert out.loc["t", "reason"] == "strong ICP fit (100)"
+
+
+def test_a_customer_the_inactivity_rule_churned_is_no_upsell_candidate_though_it_paid_this_year():
+    features, labels = tiny()
+    features.loc[features["customer_id"] == "r", "churned"] = True   # order data: 12-month revenue, no recent order
+    out = upsell_candidates(features, labels)
+    assert sorted(out["customer_id"]) == ["p", "q", "s", "t", "u"]   # r, the best candidate otherwise, is out
 
 
 def test_low_use_of_premium_features_raises_readiness_when_known():
