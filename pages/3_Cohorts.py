@@ -32,7 +32,9 @@ present = [s for s in order if s in set(labels[view.scheme].astype(str))]
 segment = c3.selectbox(f"Segment ({scheme_name})", ["All customers", *present], key="cohort_segment")
 at_acquisition = c4.toggle("Segment at acquisition", key="cohort_at_acq",
                            help="Off: customers in the segment at the as-of date. On: in the segment at their "
-                                "first paid month.", disabled=segment == "All customers")
+                                "first paid month. For the segment shown and for the compared curves below.")
+# Order data: a first purchase and customers buying, not paying a subscription.
+first, active = ("purchase", "buying") if view.revenue_model == "transactional" else ("payment", "paying")
 
 
 def _ids(seg: str) -> tuple[str, ...]:
@@ -57,10 +59,10 @@ who = "all customers" if segment == "All customers" else \
     f"{segment} ({'at acquisition' if at_acquisition else f'at {view.as_of:%d %b %Y}'})"
 st.plotly_chart(charts.retention_heatmap(shown, metric, title=f"{METRICS[metric]} by first-paid {granularity}, "
                                                               f"{who}",
-                                         period_title=f"{granularity.capitalize()}s since first payment"),
+                                         period_title=f"{granularity.capitalize()}s since first {first}"),
                 config=charts.CHART_CONFIG, key="heatmap")
-st.caption(f"A cohort is the {granularity} of a customer's first payment. Period 0 is that {granularity}. "
-           "Logo retention: share of the cohort paying in the period; revenue retention: the cohort's revenue "
+st.caption(f"A cohort is the {granularity} of a customer's first {first}. Period 0 is that {granularity}. "
+           f"Logo retention: share of the cohort {active} in the period; revenue retention: the cohort's revenue "
            "against period 0 (expansion can lift it above 100%); gross: each customer capped at its period-0 "
            "revenue. Hover a cell for counts. * marks a period that is not complete yet.")
 
@@ -80,6 +82,9 @@ curve_frame = pd.concat(curves, ignore_index=True)
 if compare and not at_acquisition:
     st.caption("Segments are taken at the as-of date: customers who churned are now Not paying, so a segment's "
                "curve shows its survivors. Switch on **Segment at acquisition** above to compare fairly.")
+elif compare:
+    st.caption("Segments are taken at each customer's first paid month (at acquisition), so each curve follows "
+               "everyone the segment won, churned customers included.")
 colors = charts.segment_colors(order) | {"All customers": "#111827"}
 st.plotly_chart(charts.retention_curves(curve_frame[["segment", "period", metric]], colors, metric,
                                         title=f"{METRICS[metric]}: average curve"),

@@ -35,6 +35,7 @@ def test_pages_name_the_missing_tables_instead_of_failing(revenue_only):
     at.switch_page("pages/3_Cohorts.py").run()
     assert not at.exception
     assert "needs the **events** table" in " ".join(i.value for i in at.info)
+    assert any("first purchase" in c.value and "buying in the period" in c.value for c in at.caption)
     for page in ("pages/2_Segments.py", "pages/6_Transitions.py", "pages/7_Risk_and_opportunities.py"):
         at.switch_page(page).run()
         assert not at.exception, page

@@ -77,6 +77,20 @@ def test_cohorts_page_switches_metric_granularity_and_segment():
     assert "Enterprise (at 01 Nov 2026)" in figure_titles(at)[0]
 
 
+def test_cohort_curves_compare_segments_at_acquisition_without_filtering_the_heatmap():
+    at = open_page("pages/3_Cohorts.py")
+    toggle = at.toggle(key="cohort_at_acq")
+    assert not toggle.disabled                      # all customers in the heatmap, curves by segment at acquisition
+    curves = lambda: {t["name"]: t["y"] for t in next(f for f in figures(at)  # noqa: E731
+                                                      if "average curve" in f["layout"]["title"]["text"])["data"]}
+    at_d = curves()
+    toggle.set_value(True).run()
+    assert not at.exception
+    assert any("at each customer's first paid month" in c.value for c in at.caption)
+    at_acq = curves()
+    assert at_acq["All customers"] == at_d["All customers"] and at_acq["Enterprise"] != at_d["Enterprise"]
+
+
 def _badges(at: AppTest) -> dict[str, str]:
     """Segment -> the 'Net LTV:CAC ...' line under its verdict badge."""
     texts = [m.value for m in at.markdown]
