@@ -26,6 +26,7 @@ import plotly.graph_objects as go
 import charts
 from economics.assumptions import describe_assumptions
 from economics.cohorts import CohortParams, cohort_retention
+from economics.costs import unmeasured_costs, unmeasured_steps
 from economics.findings import top_findings
 from economics.kpis import Kpi, headline_kpis
 from economics.ledger import last_complete_month
@@ -94,7 +95,7 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
     colors = charts.segment_colors(order)
     paying = econ.table[econ.table["paying_customers"] >= a.min_customers]
     text = describe_assumptions(a, symbol or "$", with_verdict=True)
-    assumptions = text[0].upper() + text[1:]
+    assumptions = " ".join(filter(None, [text[0].upper() + text[1:], unmeasured_costs(tables)]))
     figures: list[tuple[str, go.Figure, str]] = []
     map_table = cross.table if cross is not None else econ.table
     map_table = map_table[map_table["paying_customers"] >= a.min_customers]
@@ -130,7 +131,8 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
         from economics.unit import waterfall
 
         row = worst.iloc[0]
-        figures.append(("Where the money goes", charts.waterfall(waterfall(row.to_dict()), currency, row["segment"]),
+        figures.append(("Where the money goes", charts.waterfall(waterfall(row.to_dict(), unmeasured_steps(tables)),
+                                                                 currency, row["segment"]),
                         f"The segment with the lowest net LTV{':CAC' if measured else ''}, per customer over its "
                         f"lifetime. {assumptions}"))
     support = paying.assign(revenue=paying["arpa"]).melt(id_vars="segment", value_vars=["revenue", "support_cost_pcm"],

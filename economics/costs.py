@@ -7,6 +7,7 @@ per month.
 """
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 
 import ibis
@@ -18,10 +19,31 @@ from economics.ledger import add_months, last_complete_month
 from segmentation.features import fetch
 
 __all__ = ["USAGE_COLUMNS", "usage_window", "customer_usage", "usage_scan", "priced_usage", "usage_months",
-           "observed_months", "support_burden"]
+           "observed_months", "support_burden", "unmeasured_steps", "unmeasured_costs"]
 
 USAGE_COLUMNS: tuple[str, ...] = ("customer_id", "tickets", "support_minutes", "support_cost", "events",
                                   "seats")
+
+
+# Which table measures each cost to serve (economics.unit's waterfall steps).
+_MEASURED_BY = {"Support": "tickets", "Infra": "events"}
+
+
+def unmeasured_steps(tables: Collection[str]) -> dict[str, str]:
+    """The waterfall's cost steps that no loaded table measures, each with the table it needs."""
+    return {step: table for step, table in _MEASURED_BY.items() if table not in tables}
+
+
+def unmeasured_costs(tables: Collection[str]) -> str:
+    """A sentence saying which costs to serve no loaded table measures ("" when all are): they count as 0
+    in contribution and net LTV, which then read high by that cost."""
+    missing = unmeasured_steps(tables)
+    if not missing:
+        return ""
+    steps = " and ".join(missing).lower()
+    return (f"{steps[0].upper()}{steps[1:]} cost{'s' if len(missing) > 1 else ''} not measured (no {' or '.join(missing.values())} "
+            f"table loaded): counted as 0, so contribution and net LTV read high by what "
+            f"{'they cost' if len(missing) > 1 else 'it costs'}.")
 
 
 def usage_window(as_of: date, window_months: int) -> tuple[date, date]:

@@ -16,7 +16,7 @@ the segment history, so the same rules produce MRR movements and segment churn.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -816,7 +816,7 @@ def _row(seg: str, members: pd.Series, churn: pd.DataFrame, nrr: pd.DataFrame, a
     }
 
 
-def waterfall(row: pd.Series | dict) -> pd.DataFrame:
+def waterfall(row: pd.Series | dict, unmeasured: Collection[str] = ()) -> pd.DataFrame:
     """Per customer over its lifetime: from revenue (ARPA x lifetime) down to what is left to repay CAC.
 
     Columns: step, amount (dollars, signed), measure ("absolute" for the start and totals, "relative"
@@ -825,6 +825,8 @@ def waterfall(row: pd.Series | dict) -> pd.DataFrame:
     Onboarding (-one-off), Net LTV (total), then CAC (-cac) and Left after CAC (total) when CAC is
     known: without it the waterfall ends at net LTV (a CAC of 0 would read as free customers).
     Per customer over the lifetime is chosen because onboarding and CAC are one-off per customer.
+    `unmeasured`: cost steps no loaded table measures (economics.costs.unmeasured_steps), left out rather
+    than drawn as a cost of 0.
     """
     r = dict(row)
     life = r["lifetime_months"]
@@ -839,4 +841,4 @@ def waterfall(row: pd.Series | dict) -> pd.DataFrame:
     ]
     if not pd.isna(r["cac"]):
         steps += [("CAC", -r["cac"], "relative"), ("Left after CAC", r["net_ltv"] - r["cac"], "total")]
-    return pd.DataFrame(steps, columns=["step", "amount", "measure"])
+    return pd.DataFrame([s for s in steps if s[0] not in unmeasured], columns=["step", "amount", "measure"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 import charts
+from economics.costs import unmeasured_costs, unmeasured_steps
 from economics.unit import waterfall
 from segmentation.schemes import segment_order
 from ui import cached, definition_editor as editor
@@ -39,6 +40,10 @@ st.caption(f"By **{scheme_name}** as of **{view.as_of:%d %b %Y}**; churn pooled 
 hidden_drain_hint(view, schemes)
 if not has_spend:
     needs_table(view, "spend", "CAC, LTV:CAC and payback")
+loaded = cached.workspace_status()["tables"]
+unmeasured = unmeasured_costs(loaded)
+if unmeasured:
+    st.caption(unmeasured)
 
 # -- verdict badges ----------------------------------------------------------------------------------
 BADGE = {"healthy": ("green", ":material/check_circle:"), "marginal": ("orange", ":material/warning:"),
@@ -93,8 +98,8 @@ segment = st.selectbox("Segment", choices, index=choices.index(default) if defau
                        key="waterfall_segment")
 if segment:
     row = paying.set_index("segment").loc[segment]
-    st.plotly_chart(charts.waterfall(waterfall(row.to_dict()), view.currency, segment),
-                    config=charts.CHART_CONFIG, key="waterfall")
+    steps = waterfall(row.to_dict(), unmeasured_steps(loaded))   # the caption above says what is not measured
+    st.plotly_chart(charts.waterfall(steps, view.currency, segment), config=charts.CHART_CONFIG, key="waterfall")
     st.caption(f"Per customer over an expected lifetime of {row['lifetime_months']:.0f} months "
                f"(1 / monthly churn {pct(row['logo_churn'])}, at most {a.lifetime_cap_months}). Onboarding: the "
                f"mean of its customers' onboarding cost, each by the value tier it had when acquired "

@@ -28,6 +28,7 @@ def test_board_pack_on_the_sample_company_renders_html_and_a_pdf(tmp_path):
     assert any("Outbound sales" in f for f in pack.findings)
     page = boardpack.to_html(pack)
     assert "As of 01 November 2026" in page and "“Q4 board”" in page and "Gross margin 80%" in page
+    assert "not measured" not in page   # tickets and events loaded: support and infra are measured
     assert page.count("data:image/png;base64,") == len(pack.figures)
     pdf = boardpack.to_pdf(page)
     assert pdf.startswith(b"%PDF")
@@ -36,3 +37,15 @@ def test_board_pack_on_the_sample_company_renders_html_and_a_pdf(tmp_path):
                     str(tmp_path / "page")], check=True)
     first = next(tmp_path.glob("page*.png"))
     assert first.stat().st_size > 10_000  # a rendered page, not a blank one
+
+
+def test_without_tickets_and_events_the_pack_says_support_and_infra_are_not_measured(tmp_path):
+    ws = Workspace(tmp_path / "w.duckdb")
+    load_sample(ws)
+    con = ws.ibis()
+    tables = {n: con.table(n) for n in ws.tables() if n not in ("tickets", "events")}
+    pack = boardpack.collect(tables, date(2026, 11, 1), date(2026, 8, 1), "value_tier", default_definition(),
+                             "Q4 board", ws.meta())
+    money = dict((t, (fig, caption)) for t, fig, caption in pack.figures)["Where the money goes"]
+    assert "Support and infra costs not measured" in money[1]
+    assert "Support" not in list(money[0].data[0].x) and "Infra" not in list(money[0].data[0].x)

@@ -5,7 +5,7 @@ import pytest
 
 from ingest.load import LoadOptions, Upload, load, load_sample
 from ingest.store import Workspace
-from tests.app.conftest import figure_titles, open_page
+from tests.app.conftest import figure_titles, figures, open_page
 
 ORDERS = b"""customer_id,date,amount
 A,2025-01-10,100.00
@@ -69,6 +69,10 @@ def test_unit_economics_without_spend_data_draws_what_can_be_measured_and_no_emp
     assert not any("payback" in t.lower() or "quadrant" in t.lower() for t in titles)
     cards = " ".join(m.value for m in at.markdown)
     assert "Net LTV **" in cards and "Net LTV:CAC **n/a**" not in cards
+    # No tickets or events: support and infra are said to be unmeasured, and not drawn as costs of 0.
+    assert any(c.value.startswith("Support and infra costs not measured") for c in at.caption)
+    waterfall = next(f for f in figures(at) if "from lifetime revenue" in f["layout"]["title"]["text"])
+    assert list(waterfall["data"][0]["x"]) == ["Revenue over lifetime", "Cost of goods", "Onboarding", "Net LTV"]
 
 
 def test_segments_page_of_an_order_export_says_revenue_and_has_no_blank_nps_column(revenue_only):

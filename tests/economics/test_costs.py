@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from economics.assumptions import parse_assumptions
-from economics.costs import customer_usage, priced_usage, support_burden, usage_scan, usage_window
+from economics.costs import (customer_usage, priced_usage, support_burden, unmeasured_costs, unmeasured_steps,
+                             usage_scan, usage_window)
 
 # As of 2024-05-01 with a 3-month window: Feb 1 to May 1 (exclusive).
 TICKETS = pd.DataFrame({
@@ -93,3 +94,12 @@ def test_support_burden_counts_a_young_customer_only_from_its_first_paid_month()
     acq = pd.DataFrame({"customer_id": ["a"], "first_paid_month": pd.to_datetime(["2024-04-01"])})
     out = support_burden(usage, at_d, 3, acquisition=acq, as_of=date(2024, 5, 1))
     assert out["cost_pcm"].tolist() == [40.0]   # one month (April) observed, not three
+
+
+def test_costs_no_loaded_table_measures_are_named_with_what_they_do_to_the_numbers():
+    assert unmeasured_costs(["revenue", "customers"]) == (
+        "Support and infra costs not measured (no tickets or events table loaded): counted as 0, so contribution "
+        "and net LTV read high by what they cost.")
+    assert unmeasured_costs(["revenue", "events"]).startswith("Support cost not measured (no tickets table loaded)")
+    assert unmeasured_costs(["revenue", "tickets", "events"]) == "" and unmeasured_steps(["tickets", "events"]) == {}
+    assert unmeasured_steps(["tickets"]) == {"Infra": "events"}

@@ -273,6 +273,11 @@ def test_waterfall_steps_run_from_revenue_to_what_is_left_after_cac(result):
     # without CAC (no spend data) it ends at net LTV: a CAC of 0 would read as customers won for free
     unknown = waterfall({**_row(result, "SMB"), "cac": float("nan")}).set_index("step")["amount"]
     assert list(unknown.index) == list(steps.index[:-2]) and unknown["Net LTV"] == pytest.approx(126.0)
+    # a cost no loaded table measures is left out, not drawn as 0; the totals stand
+    lean = waterfall({**_row(result, "SMB"), "support_cost_pcm": 0.0, "infra_cost_pcm": 0.0,
+                      "net_ltv": 300.0, "cac": float("nan")}, unmeasured={"Support", "Infra"})
+    assert lean["step"].tolist() == ["Revenue over lifetime", "Cost of goods", "Onboarding", "Net LTV"]
+    assert lean.loc[lean["measure"] == "relative", "amount"].sum() + 500.0 == pytest.approx(300.0)
 
 
 def test_transactional_churn_by_segment_follows_the_inactivity_rule():
