@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 import charts
+from economics.costs import unmeasured_costs
 from economics.findings import draining_segments, top_findings
 from economics.kpis import headline_kpis
 from economics.ledger import add_months, last_complete_month
@@ -70,7 +71,8 @@ else:
     st.info(f"Not enough paying customers per segment (at least {econ.assumptions.min_customers}) to say "
             "anything with confidence yet.")
 st.caption("Segments are compared within the chosen scheme and by value tier x acquisition channel, so a "
-           "sales-led segment shows even when the scheme mixes it with self-serve customers.")
+           "sales-led segment shows even when the scheme mixes it with self-serve customers. "
+           + unmeasured_costs(cached.workspace_status()["tables"]))
 
 # -- segment map ------------------------------------------------------------------------------------
 map_options = list(dict.fromkeys([view.scheme, *([cached.CROSS_SCHEME] if cached.CROSS_SCHEME in schemes else [])]))
