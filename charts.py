@@ -324,14 +324,28 @@ def retention_heatmap(table: pd.DataFrame, value: str = "retention",
     return fig
 
 
+FEW_COHORTS = 3   # an average curve's point resting on fewer cohorts is drawn hollow
+
+
 def retention_curves(curves: pd.DataFrame, colors: dict[str, str], value: str = "retention",
                      title: str = "Average retention curve") -> go.Figure:
-    """Lines of `value` by period, one per `segment` (columns: segment, period, value)."""
+    """Lines of `value` by period, one per `segment` (columns: segment, period, value; optional cohorts and
+    customers, as economics.cohorts.average_curve gives them). With the cohorts, a point resting on fewer
+    than FEW_COHORTS cohorts (the late periods only the oldest cohorts reach) is drawn hollow, and the hover
+    says how many cohorts and customers are behind each point."""
     fig = go.Figure()
     for seg, group in curves.groupby("segment", sort=False):
-        fig.add_trace(go.Scatter(x=group["period"], y=group[value] * 100, mode="lines+markers",
-                                 name=str(seg), line=dict(color=_color(str(seg), colors), width=2.5),
-                                 hovertemplate=f"{seg}: period %{{x}}, %{{y:.1f}}%<extra></extra>"))
+        color = _color(str(seg), colors)
+        marker, behind, data = dict(), "", None
+        if "cohorts" in group:
+            few = group["cohorts"] < FEW_COHORTS
+            marker = dict(symbol=["circle-open" if f else "circle" for f in few], size=8,
+                          line=dict(color=color, width=2))
+            data = group[["cohorts", "customers"]].to_numpy()
+            behind = " (%{customdata[0]} cohorts, %{customdata[1]:,} customers)"
+        fig.add_trace(go.Scatter(x=group["period"], y=group[value] * 100, mode="lines+markers", name=str(seg),
+                                 line=dict(color=color, width=2.5), marker=marker, customdata=data,
+                                 hovertemplate=f"{seg}: period %{{x}}, %{{y:.1f}}%{behind}<extra></extra>"))
     _style(fig, title, xaxis_title="Period since cohort start",
                       yaxis_title="Retained (%)", yaxis_range=[0, 105], height=420)
     return fig

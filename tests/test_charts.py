@@ -151,3 +151,13 @@ def test_sankey_lists_segments_in_the_scheme_order_and_keeps_small_segments_labe
     for ys in (node.y[:len(left)], node.y[len(left):]):
         assert list(ys) == sorted(ys)                                   # top to bottom in that order
         assert min(b - a for a, b in zip(ys, ys[1:])) >= 0.04           # a label's height apart at least
+
+
+def test_average_curve_points_resting_on_few_cohorts_are_hollow_and_say_what_is_behind_them():
+    curves = pd.DataFrame({"segment": ["All customers"] * 3, "period": [0, 1, 2], "retention": [1.0, 0.4, 0.5],
+                           "cohorts": [12, 3, 1], "customers": [4000, 3100, 881]})
+    trace = charts.retention_curves(curves, {}).data[0]
+    assert list(trace.marker.symbol) == ["circle", "circle", "circle-open"]
+    assert "cohorts" in trace.hovertemplate and [list(r) for r in trace.customdata] == [[12, 4000], [3, 3100], [1, 881]]
+    plain = charts.retention_curves(curves[["segment", "period", "retention"]], {}).data[0]   # without the counts
+    assert "cohorts" not in plain.hovertemplate
