@@ -116,7 +116,11 @@ shown = shown.round({c: 0 for c in ("mrr", "arpa", "ltv", "net_ltv", "cac", "onb
 money_col = lambda label: st.column_config.NumberColumn(label, format="localized")  # noqa: E731
 pct_col = lambda label: st.column_config.NumberColumn(label, format="percent")  # noqa: E731
 st.dataframe(shown, hide_index=True, placeholder="n/a", width="stretch", column_config={
-    "segment": "Segment", "customers": "Customers", "paying_customers": "Paying", "mrr": money_col(view.revenue_series),
+    "segment": "Segment", "customers": "Customers",
+    # On order data a paying customer is one who bought in the month (DEFINITIONS.md), not an active one.
+    "paying_customers": ("Paying" if view.revenue_model != "transactional" else
+                         f"Bought in {econ.window[1]:%b %Y}" if econ.window[1] is not None else "Bought in the month"),
+    "mrr": money_col(view.revenue_series),
     "arpa": money_col("ARPA"), "logo_churn": pct_col("Monthly churn"), "logo_churn_low": pct_col("churn low (95%)"),
     "logo_churn_high": pct_col("churn high (95%)"), "nrr": pct_col("NRR 12m"), "grr": pct_col("GRR 12m"),
     "expansion_rate": pct_col("Monthly expansion"), "gross_margin": pct_col("Gross margin"),
