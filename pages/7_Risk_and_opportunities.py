@@ -29,9 +29,16 @@ churn_tab, cluster_tab, upsell_tab, ltv_tab, convert_tab = st.tabs(
     ["Churn risk", "Clusters", "Upsell", "Predicted LTV", "Likely to convert"])
 
 
-def _backtest_panel(bt, what: str) -> None:
+def _backtest_panel(bt, what: str, model) -> None:
+    """The backtest's figures; without a backtest, whether there is a model at all and how far to trust it."""
     if not bt.enough_data:
-        st.warning(f"No {what} model: {bt.reason}", icon=":material/block:")
+        if not model.enough_data:
+            st.warning(f"No {what} model: {model.reason}", icon=":material/block:")
+        else:   # the latest period trains a model, the one before it cannot test one
+            st.warning(f"Not tested on a later period ({bt.reason}). The scores below come from a model trained "
+                       f"on customers as of {model.trained_as_of:%d %b %Y} ({model.customers:,}, "
+                       f"{model.positives:,} did {what} within {model.horizon_months} months) that no period "
+                       "it did not see has checked: treat them as indicative.", icon=":material/science:")
         return
     c = st.columns(4)
     c[0].metric("Backtest ROC AUC", f"{bt.auc:.2f}", border=True,
@@ -62,8 +69,8 @@ def _say(text: str) -> str:
 with churn_tab:
     horizon = st.select_slider("Horizon (days)", [30, 60, 90, 180], value=90, key="risk_horizon")
     bt = cached.risk_backtest(view.version, view.as_of, horizon, view.definition_toml, "churn")
-    _backtest_panel(bt, "churn")
     model = cached.risk_model(view.version, view.as_of, horizon, view.definition_toml, "churn")
+    _backtest_panel(bt, "churn", model)
     scores = cached.risk_scores(view.version, view.as_of, horizon, view.definition_toml, "churn")
     if model.enough_data and len(scores):
         threshold = st.slider("At-risk when the churn probability is at least", 0.05, 0.95, 0.3, 0.05,
@@ -188,7 +195,8 @@ with ltv_tab:
 with convert_tab:
     horizon_c = st.select_slider("Within (days)", [30, 60, 90], value=90, key="convert_horizon")
     bt_c = cached.risk_backtest(view.version, view.as_of, horizon_c, view.definition_toml, "conversion")
-    _backtest_panel(bt_c, "convert")
+    _backtest_panel(bt_c, "convert", cached.risk_model(view.version, view.as_of, horizon_c, view.definition_toml,
+                                                       "conversion"))
     conv = cached.risk_scores(view.version, view.as_of, horizon_c, view.definition_toml, "conversion")
     if len(conv):
         st.markdown("**Free and trial customers most likely to pay**")
