@@ -292,10 +292,14 @@ def bar_by_segment(frame: pd.DataFrame, y: str, colors: dict[str, str], title: s
     return fig
 
 
+CELL_LABELS_UP_TO = 30   # periods; a wider heatmap's cells are too narrow for their percentages
+
+
 def retention_heatmap(table: pd.DataFrame, value: str = "retention",
                       title: str = "Logo retention by signup cohort",
                       period_title: str = "Months since the cohort's first month") -> go.Figure:
-    """Cohort x period heatmap with percentages in the cells and counts on hover.
+    """Cohort x period heatmap with percentages in the cells (up to CELL_LABELS_UP_TO periods: beyond, the
+    labels would pile into each other; the colour and the hover remain) and counts on hover.
 
     Columns: cohort, period, cohort_size, active, `value`, complete.
     """
@@ -310,7 +314,8 @@ def retention_heatmap(table: pd.DataFrame, value: str = "retention",
     fig = go.Figure(go.Heatmap(
         z=grid.to_numpy(dtype=float) * 100, x=[str(c) for c in grid.columns],
         y=[f"{c} ({int(n):,})" for c, n in zip(grid.index, size)],
-        text=text.to_numpy(), texttemplate="%{text}", textfont=dict(size=11),
+        text=text.to_numpy(), texttemplate="%{text}" if grid.shape[1] <= CELL_LABELS_UP_TO else "",
+        textfont=dict(size=11),
         customdata=custom, colorscale="Blues", zmin=0, zmax=100,
         colorbar=dict(title="%", ticksuffix="%"),
         hovertemplate=("Cohort %{y}, period %{x}<br>" + value.replace("_", " ") +

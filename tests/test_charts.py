@@ -161,3 +161,12 @@ def test_average_curve_points_resting_on_few_cohorts_are_hollow_and_say_what_is_
     assert "cohorts" in trace.hovertemplate and [list(r) for r in trace.customdata] == [[12, 4000], [3, 3100], [1, 881]]
     plain = charts.retention_curves(curves[["segment", "period", "retention"]], {}).data[0]   # without the counts
     assert "cohorts" not in plain.hovertemplate
+
+
+def test_a_heatmap_too_wide_for_its_percentages_leaves_them_to_the_hover():
+    def table(periods: int) -> pd.DataFrame:
+        return pd.DataFrame({"cohort": ["2020-11"] * periods, "period": range(periods), "cohort_size": 100,
+                             "active": 90, "retention": 0.9, "complete": True})
+    assert charts.retention_heatmap(table(charts.CELL_LABELS_UP_TO)).data[0].texttemplate == "%{text}"
+    wide = charts.retention_heatmap(table(73)).data[0]          # Telco: 73 monthly periods
+    assert wide.texttemplate == "" and "active customers" in wide.hovertemplate
