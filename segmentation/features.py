@@ -598,7 +598,9 @@ def customer_features(tables: Mapping[str, ibis.Table], as_of: dt.date, params: 
     earlier month and MRR of the month of D - 1 is 0; transactional: last purchase + inactivity_days < D),
     total_revenue (net ledger revenue of every month before D), first_paid_month;
     recency_days, frequency, monetary (DEFINITIONS.md RFM: active days are event days when there is an
-    events table; otherwise purchase days (transactional) or paying ledger months (subscription);
+    events table; otherwise purchase days (transactional) or the days of paying ledger months
+    (subscription: recency from the last day of the last paying month, or D - 1 within it; frequency
+    counts the months);
     frequency counts them in the lookback window; monetary = net revenue in the window);
     events_30d, events_prev_30d, active_days_30d, features_used_30d, active_users_30d (last 30 days
     [D - 30, D) and the 30 before), usage_trend = (events_30d - events_prev_30d) / (events_30d +
@@ -726,7 +728,12 @@ def _assemble(tables: Mapping[str, ibis.Table], d: dt.date, params: FeatureParam
         out["frequency"] = pd.to_numeric(orders["purchase_days_window"], errors="coerce").fillna(0).to_numpy(
             dtype="float64")
     else:
-        last_active = pd.to_datetime(out["last_paid_month"])
+        # A paying month covers each of its days: the last active day is the last day of the last paying
+        # month, or D - 1 when that month holds it (a customer paying in October is active on 31 October,
+        # not dormant since the 1st).
+        month_end = pd.to_datetime(out["last_paid_month"]) + pd.offsets.MonthEnd(0)
+        last_active = month_end.where(month_end < pd.Timestamp(d), pd.Timestamp(d) - pd.Timedelta(days=1))
+        last_active = last_active.where(out["last_paid_month"].notna())
         out["frequency"] = out["paying_months_window"]
     out["recency_days"] = _days_before(d, pd.Series(last_active, index=out.index))
     if orders is not None:

@@ -82,9 +82,13 @@ def test_missing_optional_tables_give_missing_features(tiny_tables):
     only = {k: tiny_tables[k] for k in ("customers", "ledger")}
     f = customer_features(only, D, FeatureParams()).set_index("customer_id")
     assert f["events_30d"].isna().all() and f["tickets_90d"].isna().all() and f["nps_latest"].isna().all()
-    # RFM falls back to paying ledger months: A last paid Oct 2026 -> 31 days, 10 months
-    assert f.loc["A", "recency_days"] == 31 and f.loc["A", "frequency"] == 10
-    assert f.loc["B", "recency_days"] == 92                 # 2026-08-01 -> D
+    # RFM falls back to the days of paying ledger months: A paid in Oct 2026, active until 31 Oct -> 1 day
+    # (not 31: a subscriber paying this month is not dormant), 10 months
+    assert f.loc["A", "recency_days"] == 1 and f.loc["A", "frequency"] == 10
+    assert f.loc["B", "recency_days"] == 62                 # last paid Aug 2026: 2026-08-31 -> D
+    # Within a paying month, the day before D: as of 15 Oct, A (paying Oct) was active on 14 Oct.
+    mid = customer_features(only, dt.date(2026, 10, 15), FeatureParams()).set_index("customer_id")
+    assert mid.loc["A", "recency_days"] == 1
 
 
 def test_transactional_model_uses_orders_and_the_inactivity_rule():
