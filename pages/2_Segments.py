@@ -24,6 +24,17 @@ symbol = view.symbol
 
 st.caption(f"Segmenting by **{schemes.get(view.scheme, view.scheme)}** as of **{view.as_of:%d %b %Y}**, "
            f"compared with **{view.compare_to:%d %b %Y}**. Change the scheme and dates in the sidebar.")
+# Billing alone (subscriptions, no product events): activity is paying months, which says little.
+if view.revenue_model == "subscription" and "events" not in cached.workspace_status()["tables"]:
+    if view.scheme == "rfm_segment":
+        st.info("Without product events, activity is a paying month: every paying customer was active last "
+                "month, so recency only tells paying from churned customers and the RFM segments rest on "
+                "frequency (paying months) and monetary value. Load events for recency that means usage.",
+                icon=":material/info:")
+    elif view.scheme == "behavior":
+        st.info("Without product events, behaviour ranks paying customers by the months they have paid (Power "
+                "the longest-paying, Light the fewest months), and Dormant means no payment for "
+                f"{defn.behavior.dormant_days} days: churned. Load events to rank by usage.", icon=":material/info:")
 
 # -- thresholds ---------------------------------------------------------------------------------------
 if editor.is_editable(view.scheme):

@@ -95,3 +95,14 @@ def test_segments_page_of_an_order_export_says_revenue_and_has_no_blank_nps_colu
     assert "counts as churned 90 days after its last purchase" in captions and "Dormant" in captions
     at.switch_page("pages/4_Unit_economics.py").run()
     assert "counts as churned 90 days after its last purchase" in " ".join(c.value for c in at.caption)
+
+
+def test_on_billing_alone_behaviour_and_rfm_say_what_their_activity_is(crm_snapshot):
+    at = open_page("pages/2_Segments.py")
+    at.selectbox(key="w_scheme").set_value("behavior").run()
+    assert not at.exception
+    assert any("Dormant means no payment for 30 days: churned" in i.value for i in at.info)
+    counts = dict(zip(*(at.dataframe[0].value[c] for c in ("segment", "customers"))))
+    assert counts.get("Dormant", 0) < sum(counts.values()) / 2   # paying subscribers are not dormant
+    at.selectbox(key="w_scheme").set_value("rfm_segment").run()
+    assert any("recency only tells paying from churned customers" in i.value for i in at.info)
