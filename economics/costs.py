@@ -41,9 +41,10 @@ def unmeasured_costs(tables: Collection[str]) -> str:
     if not missing:
         return ""
     steps = " and ".join(missing).lower()
-    return (f"{steps[0].upper()}{steps[1:]} cost{'s' if len(missing) > 1 else ''} not measured (no {' or '.join(missing.values())} "
-            f"table loaded): counted as 0, so contribution and net LTV read high by what "
-            f"{'they cost' if len(missing) > 1 else 'it costs'}.")
+    plural = len(missing) > 1
+    return (f"{steps[0].upper()}{steps[1:]} cost{'s' if plural else ''} not measured (no "
+            f"{' or '.join(missing.values())} table loaded): counted as 0, so contribution and net LTV read high "
+            f"by what {'they cost' if plural else 'it costs'}.")
 
 
 def usage_window(as_of: date, window_months: int) -> tuple[date, date]:

@@ -43,7 +43,8 @@ from economics.ledger import LedgerError, add_months, as_date, last_complete_mon
 from segmentation.features import drop_memtables, fetch
 
 __all__ = [
-    "RevenueModel", "revenue_words", "in_revenue_words", "MOVEMENT_COLUMNS", "customer_months", "mrr_movements", "WindowRate", "window_months",
+    "RevenueModel", "revenue_words", "in_revenue_words", "MOVEMENT_COLUMNS", "customer_months", "mrr_movements",
+    "WindowRate", "window_months",
     "logo_churn", "revenue_churn", "nrr_grr", "arpa", "quick_ratio", "kpis",
 ]
 

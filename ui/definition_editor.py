@@ -55,8 +55,8 @@ def edit_scheme(scheme: str, defn: Definition, currency_symbol: str, revenue_mod
         if revenue_model == "transactional":
             return _band_edges("value_tier", "bands", defn.value_tier.bands, f"annual revenue, {symbol}", 1000.0,
                                "%.0f", "Tiers by annual revenue: net order revenue of the 12 calendar months up "
-                               "to the as-of date (the last one holds the day before it). Each tier includes its lower edge; customers without "
-                               "net revenue in those months are Not paying.")
+                               "to the as-of date (the last one holds the day before it). Each tier includes its "
+                               "lower edge; customers without net revenue in those months are Not paying.")
         return _band_edges("value_tier", "bands", defn.value_tier.bands, f"ARR, {symbol}",
                            1000.0, "%.0f", "Tiers by ARR (12 x MRR at the as-of date). Each tier includes its "
                            "lower edge; customers without MRR are Not paying.")

@@ -45,4 +45,5 @@ def test_a_segment_empty_at_d_but_present_earlier_keeps_a_row():
     earlier = pd.concat([EARLIER, pd.DataFrame({"customer_id": ["f"], "value_tier": ["Mid-market"]})])
     out = segment_summary(LABELS, FEATURES, earlier, "value_tier", ORDER).set_index("segment")
     assert list(out.index) == ["Enterprise", "Mid-market", "SMB", "Not paying"]
-    assert (out.at["Mid-market", "customers"], out.at["Mid-market", "mrr"], out.at["Mid-market", "change"]) == (0, 0.0, -1)
+    mid = out.loc["Mid-market"]
+    assert (mid["customers"], mid["mrr"], mid["change"]) == (0, 0.0, -1)
