@@ -31,7 +31,8 @@ table = econ.table.sort_values("segment", key=lambda s: s.map(lambda v: rank.get
 paying = table[table["paying_customers"] > 0]
 assumptions_line = editor.assumptions_text(defn, symbol)
 window = (f"{econ.window[0]:%b %Y} – {econ.window[1]:%b %Y}" if econ.window[0] is not None else "no complete month")
-has_spend = "spend" in cached.workspace_status()["tables"]
+loaded = cached.workspace_status()["tables"]
+has_spend = "spend" in loaded
 measured = bool(paying["net_ltv_cac"].notna().any())   # some segment's CAC is known
 
 st.caption(f"By **{scheme_name}** as of **{view.as_of:%d %b %Y}**; churn pooled over {window}. Net LTV counts "
@@ -40,7 +41,6 @@ st.caption(f"By **{scheme_name}** as of **{view.as_of:%d %b %Y}**; churn pooled 
 hidden_drain_hint(view, schemes)
 if not has_spend:
     needs_table(view, "spend", "CAC, LTV:CAC and payback")
-loaded = cached.workspace_status()["tables"]
 unmeasured = unmeasured_costs(loaded)
 if unmeasured:
     st.caption(unmeasured)
