@@ -29,11 +29,11 @@ from economics.cohorts import CohortParams, cohort_retention
 from economics.costs import unmeasured_costs, unmeasured_steps
 from economics.findings import top_findings
 from economics.kpis import Kpi, headline_kpis
-from economics.ledger import last_complete_month
+from economics.ledger import add_months, last_complete_month
 from economics.mrr import mrr_movements, nrr_grr, revenue_words
-from economics.pipeline import economics_for
+from economics.pipeline import assumptions_of, economics_for, history_months
 from segmentation.definition import Definition
-from segmentation.features import customer_features, feature_params
+from segmentation.features import customer_features, customer_features_at, feature_params
 from segmentation.schemes import segment_order
 from segmentation.transitions import CROSS_SCHEME, scheme_labels, transitions_from_features
 from ui.format import CURRENCY_SYMBOLS, kpi_delta, kpi_value, money, months, pct, ratio
@@ -68,7 +68,18 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
     currency = meta.get("currency", "")
     symbol = CURRENCY_SYMBOLS.get(currency.upper(), "")
     params = feature_params(defn)
+    last = last_complete_month(as_of)
     cache: dict[date, pd.DataFrame] = {}
+    if features_at is None:
+        # The dates the pack reads (D and the month before, each with its churn window's month starts and
+        # the month after them, and compare_to) from one batched pass instead of a feature scan each.
+        first = tables["ledger"].month.min().execute()
+        wanted = {as_of, last, compare_to}
+        for d in (as_of, last):
+            window = history_months(d, assumptions_of(defn).churn_window_months,
+                                    None if first is None or pd.isna(first) else pd.Timestamp(first).date())
+            wanted |= set(window) | ({add_months(window[-1], 1)} if window else set())
+        cache.update(customer_features_at(tables, sorted(wanted), params, model))
 
     def feats(d: date) -> pd.DataFrame:
         if d not in cache:
@@ -76,7 +87,6 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
         return cache[d]
 
     econ = economics_for(tables, as_of, scheme, defn, model, features_at=feats)
-    last = last_complete_month(as_of)
     prior = economics_for(tables, last, scheme, defn, model, features_at=feats)
     cross = economics_for(tables, as_of, CROSS_SCHEME, defn, model, features_at=feats) \
         if "channel" in tables["customers"].columns and scheme != CROSS_SCHEME else None

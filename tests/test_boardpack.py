@@ -49,3 +49,15 @@ def test_without_tickets_and_events_the_pack_says_support_and_infra_are_not_meas
     money = dict((t, (fig, caption)) for t, fig, caption in pack.figures)["Where the money goes"]
     assert "Support and infra costs not measured" in money[1]
     assert "Support" not in list(money[0].data[0].x) and "Infra" not in list(money[0].data[0].x)
+
+
+def test_the_pack_reads_every_date_s_features_from_one_batched_pass(tmp_path, monkeypatch):
+    ws = Workspace(tmp_path / "w.duckdb")
+    load_sample(ws)
+    con = ws.ibis()
+    tables = {n: con.table(n) for n in ws.tables()}
+    one_at_a_time = []
+    monkeypatch.setattr(boardpack, "customer_features", lambda *args: one_at_a_time.append(args[1]))
+    pack = boardpack.collect(tables, date(2026, 11, 1), date(2026, 8, 1), "value_tier", default_definition(),
+                             "Q4 board", ws.meta())
+    assert one_at_a_time == [] and len(pack.figures) >= 5   # no date scanned on its own
