@@ -103,7 +103,10 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
     labels_now = feats(as_of)
     order = segment_order(scheme, defn, scheme_labels(labels_now, scheme, defn))
     colors = charts.segment_colors(order)
-    paying = econ.table[econ.table["paying_customers"] >= a.min_customers]
+    # Segments in the scheme's order in every chart and table, as on the pages.
+    rank = {seg: i for i, seg in enumerate(order)}
+    table = econ.table.sort_values("segment", key=lambda s: s.map(lambda v: rank.get(v, len(rank))), kind="stable")
+    paying = table[table["paying_customers"] >= a.min_customers]
     text = describe_assumptions(a, symbol or "$", with_verdict=True)
     assumptions = " ".join(filter(None, [text[0].upper() + text[1:], unmeasured_costs(tables)]))
     figures: list[tuple[str, go.Figure, str]] = []
@@ -145,12 +148,14 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
                                                                  currency, row["segment"]),
                         f"The segment with the lowest net LTV{':CAC' if measured else ''}, per customer over its "
                         f"lifetime. {assumptions}"))
-    support = paying.assign(revenue=paying["arpa"]).melt(id_vars="segment", value_vars=["revenue", "support_cost_pcm"],
-                                                         var_name="measure", value_name="value")
-    figures.append(("Cost to serve", charts.grouped_bars(support, {"revenue": "Revenue (ARPA)",
-                                                                   "support_cost_pcm": "Support cost"}, currency,
-                                                         f"Support cost against revenue by {name}",
-                                                         "per customer-month"), assumptions))
+    if "tickets" in tables:   # without tickets every support bar would read 0 (the assumptions say so)
+        support = paying.assign(revenue=paying["arpa"]).melt(id_vars="segment",
+                                                             value_vars=["revenue", "support_cost_pcm"],
+                                                             var_name="measure", value_name="value")
+        figures.append(("Cost to serve", charts.grouped_bars(support, {"revenue": "Revenue (ARPA)",
+                                                                       "support_cost_pcm": "Support cost"}, currency,
+                                                             f"Support cost against revenue by {name}",
+                                                             "per customer-month"), assumptions))
     if compare_to < as_of:
         flows = transitions_from_features(feats(compare_to), feats(as_of), scheme, defn)
         figures.append(("Transitions", charts.sankey(flows, colors, f"{name} transitions",
@@ -159,7 +164,7 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
     title = "Northwind Analytics (sample company)" if meta.get("source") == "sample" else "Segment economics"
     return BoardPack(title=title, as_of=as_of, compare_to=compare_to, definition_name=definition_name,
                      assumptions=assumptions, currency=currency, kpis=kpis, findings=findings, figures=figures,
-                     economics_table=econ.table)
+                     economics_table=table)
 
 
 def chromium_path() -> str | None:

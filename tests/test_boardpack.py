@@ -46,9 +46,16 @@ def test_without_tickets_and_events_the_pack_says_support_and_infra_are_not_meas
     tables = {n: con.table(n) for n in ws.tables() if n not in ("tickets", "events")}
     pack = boardpack.collect(tables, date(2026, 11, 1), date(2026, 8, 1), "value_tier", default_definition(),
                              "Q4 board", ws.meta())
-    money = dict((t, (fig, caption)) for t, fig, caption in pack.figures)["Where the money goes"]
+    figures = {t: (fig, caption) for t, fig, caption in pack.figures}
+    money = figures["Where the money goes"]
     assert "Support and infra costs not measured" in money[1]
     assert "Support" not in list(money[0].data[0].x) and "Infra" not in list(money[0].data[0].x)
+    assert "Cost to serve" not in figures   # no support cost to draw against revenue
+    # Segments in the scheme's order, in the charts and the table.
+    order = ["Enterprise", "Mid-market", "SMB", "Self-serve", "Not paying"]
+    assert pack.economics_table["segment"].tolist() == [s for s in order if s in set(pack.economics_table["segment"])]
+    assert list(figures["Unit economics"][0].data[0].x) == [s for s in order[:-1]
+                                                           if s in set(figures["Unit economics"][0].data[0].x)]
 
 
 def test_the_pack_reads_every_date_s_features_from_one_batched_pass(tmp_path, monkeypatch):
