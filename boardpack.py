@@ -57,6 +57,7 @@ class BoardPack:
     findings: list[str]
     figures: list[tuple[str, go.Figure, str]] = field(default_factory=list)
     economics_table: pd.DataFrame = field(default_factory=pd.DataFrame)
+    revenue_series: str = "MRR"   # the monthly series' name: "Monthly revenue" on order data
 
 
 def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Definition, definition_name: str,
@@ -164,7 +165,7 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
     title = "Northwind Analytics (sample company)" if meta.get("source") == "sample" else "Segment economics"
     return BoardPack(title=title, as_of=as_of, compare_to=compare_to, definition_name=definition_name,
                      assumptions=assumptions, currency=currency, kpis=kpis, findings=findings, figures=figures,
-                     economics_table=table)
+                     economics_table=table, revenue_series=revenue_words(model)[1])
 
 
 def chromium_path() -> str | None:
@@ -190,15 +191,15 @@ def _md(text: str) -> str:
     return re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", html.escape(text))
 
 
-def _table(frame: pd.DataFrame, currency: str) -> str:
+def _table(frame: pd.DataFrame, currency: str, revenue_series: str = "MRR") -> str:
     rows = []
     for _, r in frame.iterrows():
         rows.append("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in (
             r["segment"], f"{int(r['customers']):,}", money(r["mrr"], currency), pct(r["logo_churn"]),
             money(r["net_ltv"], currency), money(r["cac"], currency), ratio(r["net_ltv_cac"]),
             months(r["payback_months"]), pct(r["support_share_of_revenue"], 0), r["verdict"])) + "</tr>")
-    head = "".join(f"<th>{h}</th>" for h in ("Segment", "Customers", "MRR", "Monthly churn", "Net LTV", "CAC",
-                                             "Net LTV:CAC", "Payback", "Support % of revenue", "Verdict"))
+    head = "".join(f"<th>{h}</th>" for h in ("Segment", "Customers", revenue_series, "Monthly churn", "Net LTV",
+                                             "CAC", "Net LTV:CAC", "Payback", "Support % of revenue", "Verdict"))
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
@@ -212,7 +213,7 @@ h1{font-size:26px;margin:0} h2{font-size:19px;margin:28px 0 8px;page-break-after
 .finding{border-left:4px solid #2563eb;background:#f8fafc;padding:8px 12px;margin:8px 0;font-size:14px}
 figure{margin:10px 0 18px;page-break-inside:avoid} img{width:100%;border:1px solid #f1f5f9}
 figcaption{font-size:12px;color:#4b5563;margin-top:4px}
-table{border-collapse:collapse;font-size:12px;width:100%} th,td{border-bottom:1px solid #e5e7eb;padding:4px 6px;
+table{border-collapse:collapse;font-size:12px;width:100%;page-break-inside:avoid} th,td{border-bottom:1px solid #e5e7eb;padding:4px 6px;
 text-align:right} th:first-child,td:first-child{text-align:left}
 @page{size:A4 landscape;margin:12mm}
 """
@@ -247,7 +248,7 @@ def to_html(pack: BoardPack, images: list[bytes] | None = None) -> str:
             f"{pack.as_of:%Y-%m-%d}</title><style>{_CSS}</style></head><body>"
             f"<h1>{html.escape(pack.title)}: board pack</h1><div class='stamp'>{stamp}</div>"
             f"<div class='tiles'>{tiles}</div><h2>What stands out</h2>{findings}{figures}"
-            f"<h2>Unit economics by segment</h2>{_table(pack.economics_table, pack.currency)}"
+            f"<h2>Unit economics by segment</h2>{_table(pack.economics_table, pack.currency, pack.revenue_series)}"
             f"<p class='stamp'>Assumptions: {html.escape(pack.assumptions)} Definitions follow DEFINITIONS.md "
             "(ChartMogul's conventions where it is silent).</p></body></html>")
 

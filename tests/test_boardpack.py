@@ -51,6 +51,8 @@ def test_without_tickets_and_events_the_pack_says_support_and_infra_are_not_meas
     assert "Support and infra costs not measured" in money[1]
     assert "Support" not in list(money[0].data[0].x) and "Infra" not in list(money[0].data[0].x)
     assert "Cost to serve" not in figures   # no support cost to draw against revenue
+    assert pack.revenue_series == "MRR" and "<th>MRR</th>" in boardpack._table(pack.economics_table, "USD")
+    assert "<th>Monthly revenue</th>" in boardpack._table(pack.economics_table, "USD", "Monthly revenue")
     # Segments in the scheme's order, in the charts and the table.
     order = ["Enterprise", "Mid-market", "SMB", "Self-serve", "Not paying"]
     assert pack.economics_table["segment"].tolist() == [s for s in order if s in set(pack.economics_table["segment"])]
