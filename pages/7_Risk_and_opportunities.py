@@ -97,8 +97,9 @@ with churn_tab:
                                                                                     width=80)})
         total = by_segment[by_segment["segment"] == "All"].iloc[0]
         word = view.revenue_word
+        base = "active" if view.revenue_model == "transactional" else "paying"   # those it scored
         st.markdown(f"**{len(at_risk):,} customers at risk** (probability at least {threshold:.0%}), "
-                    f"{money(total['mrr_at_risk'], view.currency)} of {word}. Across all paying customers, the "
+                    f"{money(total['mrr_at_risk'], view.currency)} of {word}. Across all {base} customers, the "
                     f"{word} expected to churn within {horizon} days (probability x {word}, summed) is "
                     f"{money(total['expected_mrr_loss'], view.currency)}.")
         # Shown in whole currency units; the download keeps the exact amounts.
@@ -108,7 +109,7 @@ with churn_tab:
                          "probability": st.column_config.ProgressColumn("Churn probability", min_value=0,
                                                                         max_value=1, format="percent"),
                          "top_drivers": st.column_config.TextColumn("Why", width="large"),
-                         "mrr": st.column_config.NumberColumn(view.revenue_header, format="localized")})
+                         "mrr": st.column_config.NumberColumn(view.customer_revenue_header, format="localized")})
         st.download_button("Download the at-risk list (CSV)", csv_bytes(at_risk),
                            f"at_risk_{view.as_of:%Y-%m-%d}.csv", "text/csv", icon=":material/download:",
                            key="download_at_risk")
@@ -159,7 +160,7 @@ with upsell_tab:
                      "icp_fit": st.column_config.NumberColumn("ICP fit", format="%.0f"),
                      "readiness": st.column_config.NumberColumn("Readiness", format="%.0f"),
                      "reason": st.column_config.TextColumn("Why", width="large"), "plan": "Plan",
-                     "mrr": st.column_config.NumberColumn(view.revenue_header, format="localized"),
+                     "mrr": st.column_config.NumberColumn(view.customer_revenue_header, format="localized"),
                      "usage_rank": st.column_config.NumberColumn("Busier than (same plan)", format="percent"),
                      "limit_use": st.column_config.NumberColumn("Use of plan limit", format="percent"),
                      "premium_gap": st.column_config.NumberColumn("Premium features unused", format="percent")})
