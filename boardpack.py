@@ -29,9 +29,9 @@ from economics.cohorts import CohortParams, cohort_retention
 from economics.costs import unmeasured_costs, unmeasured_steps
 from economics.findings import top_findings
 from economics.kpis import Kpi, headline_kpis
-from economics.ledger import add_months, last_complete_month
+from economics.ledger import last_complete_month
 from economics.mrr import mrr_movements, nrr_grr, revenue_words
-from economics.pipeline import assumptions_of, economics_for, history_months
+from economics.pipeline import assumptions_of, economics_for, history_months, label_dates
 from segmentation.definition import Definition
 from segmentation.features import customer_features, customer_features_at, feature_params
 from segmentation.schemes import segment_order
@@ -75,11 +75,11 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
         # The dates the pack reads (D and the month before, each with its churn window's month starts and
         # the month after them, and compare_to) from one batched pass instead of a feature scan each.
         first = tables["ledger"].month.min().execute()
+        first = None if first is None or pd.isna(first) else pd.Timestamp(first).date()
+        window_months = assumptions_of(defn).churn_window_months
         wanted = {as_of, last, compare_to}
         for d in (as_of, last):
-            window = history_months(d, assumptions_of(defn).churn_window_months,
-                                    None if first is None or pd.isna(first) else pd.Timestamp(first).date())
-            wanted |= set(window) | ({add_months(window[-1], 1)} if window else set())
+            wanted |= set(label_dates(history_months(d, window_months, first)))
         cache.update(customer_features_at(tables, sorted(wanted), params, model))
 
     def feats(d: date) -> pd.DataFrame:
@@ -213,8 +213,8 @@ h1{font-size:26px;margin:0} h2{font-size:19px;margin:28px 0 8px;page-break-after
 .finding{border-left:4px solid #2563eb;background:#f8fafc;padding:8px 12px;margin:8px 0;font-size:14px}
 figure{margin:10px 0 18px;page-break-inside:avoid} img{width:100%;border:1px solid #f1f5f9}
 figcaption{font-size:12px;color:#4b5563;margin-top:4px}
-table{border-collapse:collapse;font-size:12px;width:100%;page-break-inside:avoid} th,td{border-bottom:1px solid #e5e7eb;padding:4px 6px;
-text-align:right} th:first-child,td:first-child{text-align:left}
+table{border-collapse:collapse;font-size:12px;width:100%;page-break-inside:avoid}
+th,td{border-bottom:1px solid #e5e7eb;padding:4px 6px;text-align:right} th:first-child,td:first-child{text-align:left}
 @page{size:A4 landscape;margin:12mm}
 """
 

@@ -29,7 +29,7 @@ from segmentation.schemes import value_tier
 from segmentation.transitions import CROSS_SEPARATOR, scheme_labels
 
 __all__ = ["FeaturesAt", "scheme_label", "shared_inputs", "economics_inputs", "repriced", "economics_for",
-           "assumptions_of", "history_months", "CROSS_SEPARATOR"]
+           "assumptions_of", "history_months", "label_dates", "CROSS_SEPARATOR"]
 
 FeaturesAt = Callable[[date], pd.DataFrame]
 
@@ -55,6 +55,12 @@ def history_months(as_of: date, window_months: int, first_data_month: date | Non
         months.append(m)
         m = add_months(m, 1)
     return months
+
+
+def label_dates(months: list[date]) -> list[date]:
+    """The dates whose labels segment economics reads besides D, for the churn window's month starts
+    (history_months): each month start, and the month after the last one (segment at acquisition)."""
+    return [*months, add_months(months[-1], 1)] if months else []
 
 
 def _frame(labels: pd.Series, features: pd.DataFrame) -> pd.DataFrame:
@@ -100,7 +106,8 @@ class _Shared:
         # Segment at acquisition: the label at the first day of the month after the first paid month,
         # for those months inside the churn window (and the month after it); else the label at D.
         after = {m: add_months(m.date(), 1) for m in pd.DatetimeIndex(first_paid["first_paid_month"]).unique()}
-        window = (self.months[0], add_months(self.months[-1], 1)) if self.months else None
+        labelled = label_dates(self.months)
+        window = (labelled[0], labelled[-1]) if labelled else None
         self.acquired_after = {m: d for m, d in after.items() if window and window[0] <= d <= window[1]}
         # Usage before the support rates (priced per call: an assumption edit needs no rescan).
         # Seats are counted only for a seat cost (a distinct count of users: most of the events scan).

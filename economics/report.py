@@ -51,8 +51,7 @@ def build_report(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue
     labelled once per date (label_all) and the labels are shared, and what segment economics read apart
     from the segments is computed once (economics.unit.economics_base).
     """
-    from economics.pipeline import _inputs, _Shared
-    from economics.ledger import add_months
+    from economics.pipeline import _inputs, _Shared, label_dates
     from segmentation.features import customer_features, customer_features_at, feature_params, without_activity
     from segmentation.schemes import available_schemes, label_all, reads_activity, reads_users, segment_order
     from segmentation.transitions import combined_labels, scheme_labels
@@ -103,8 +102,8 @@ def build_report(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue
     wanted = {as_date(d): list(columns) for d, columns in (features_for or {}).items()}
     kept = {as_of} | ({compare_to} if compare_to is not None else set()) | set(wanted)
     dates = set(kept)
-    if shared is not None and shared.months:
-        dates |= set(shared.months) | {add_months(shared.months[-1], 1)}
+    if shared is not None:
+        dates |= set(label_dates(shared.months))
     feats, feats_from, feats_at = None, None, {}
     # Active users are counted at D and compare_to (customers.csv, transitions); elsewhere only when a
     # custom rule reads them.

@@ -71,18 +71,12 @@ def segment_summary(labels: pd.DataFrame, features: pd.DataFrame, earlier: pd.Da
     out = pd.DataFrame({"segment": segments})
     out["customers"] = out["segment"].map(g["customers"]).fillna(0).astype("int64")
     out["share"] = out["customers"] / max(int(out["customers"].sum()), 1)
-    has_economics = economics_table is not None and len(economics_table)
-    mrr = economics_table.set_index("segment")["mrr"] if has_economics else g["mrr"]
-    out["mrr"] = out["segment"].map(mrr).fillna(0.0).astype("float64")
+    e = economics_table.set_index("segment") if economics_table is not None and len(economics_table) else None
+    out["mrr"] = out["segment"].map(g["mrr"] if e is None else e["mrr"]).fillna(0.0).astype("float64")
     total_mrr = out["mrr"].sum()
     out["mrr_share"] = out["mrr"] / total_mrr if total_mrr else np.nan
-    if has_economics:
-        e = economics_table.set_index("segment")
-        out["churn_rate"] = out["segment"].map(e["logo_churn"]).astype("float64")
-        out["expansion_rate"] = out["segment"].map(e["expansion_rate"]).astype("float64")
-    else:
-        out["churn_rate"] = np.nan
-        out["expansion_rate"] = np.nan
+    for col, source in (("churn_rate", "logo_churn"), ("expansion_rate", "expansion_rate")):
+        out[col] = np.nan if e is None else out["segment"].map(e[source]).astype("float64")
     out["nps"] = out["segment"].map(g["nps"]).astype("float64")
     out["change"] = out["customers"] - out["segment"].map(before).fillna(0).astype("int64")
     return out[list(SUMMARY_COLUMNS)]
