@@ -37,8 +37,7 @@ cur = view.currency
 mrr_word = view.revenue_series
 
 kpis = headline_kpis(moves, (nrr, grr), (nrr_before, grr_before), blended, prior, econ.window,
-                     econ.assumptions.lifetime_cap_months, view.revenue_model,
-                     econ.assumptions.inactivity_days)
+                     econ.assumptions, view.revenue_model)
 for i, k in enumerate(kpis):
     if i % 4 == 0:
         tiles = st.columns(4)

@@ -28,6 +28,7 @@ from economics.assumptions import describe_assumptions
 from economics.cohorts import CohortParams, cohort_retention
 from economics.costs import unmeasured_costs, unmeasured_steps
 from economics.findings import top_findings
+from economics.glossary import BOARD_PACK_TERMS, metric_definitions
 from economics.kpis import Kpi, headline_kpis
 from economics.ledger import last_complete_month
 from economics.mrr import mrr_movements, nrr_grr, revenue_words
@@ -58,6 +59,7 @@ class BoardPack:
     figures: list[tuple[str, go.Figure, str]] = field(default_factory=list)
     economics_table: pd.DataFrame = field(default_factory=pd.DataFrame)
     revenue_series: str = "MRR"   # the monthly series' name: "Monthly revenue" on order data
+    definitions: list[tuple[str, str]] = field(default_factory=list)   # (term, what it means), as the app says
 
 
 def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Definition, definition_name: str,
@@ -95,8 +97,7 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
     revenue = tables.get("revenue") if model == "transactional" else None
     moves = mrr_movements(tables["ledger"], as_of, model, revenue=revenue, inactivity_days=a.inactivity_days)
     kpis = headline_kpis(moves, nrr_grr(tables["ledger"], as_of), nrr_grr(tables["ledger"], last),
-                         econ.blended.iloc[0], prior.blended.iloc[0], econ.window, a.lifetime_cap_months, model,
-                         a.inactivity_days)
+                         econ.blended.iloc[0], prior.blended.iloc[0], econ.window, a, model)
     findings = [f.text for f in top_findings([econ.table] + ([cross.table] if cross is not None else []),
                                               econ.blended.iloc[0], symbol, a.min_customers,
                                               revenue_word=word)]
@@ -163,9 +164,12 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
                                                      f"{compare_to:%d %b %Y}", f"{as_of:%d %b %Y}"),
                         f"Thresholds of {compare_to:%d %b %Y} applied at both dates."))
     title = "Northwind Analytics (sample company)" if meta.get("source") == "sample" else "Segment economics"
+    # The tiles' definitions (their help on the Overview), then the table's other columns.
+    define = metric_definitions(a, model, symbol or "$")
+    definitions = [(k.label, k.help) for k in kpis] + [(name, define[col]) for col, name in BOARD_PACK_TERMS.items()]
     return BoardPack(title=title, as_of=as_of, compare_to=compare_to, definition_name=definition_name,
                      assumptions=assumptions, currency=currency, kpis=kpis, findings=findings, figures=figures,
-                     economics_table=table, revenue_series=revenue_words(model)[1])
+                     economics_table=table, revenue_series=revenue_words(model)[1], definitions=definitions)
 
 
 def chromium_path() -> str | None:
@@ -203,6 +207,16 @@ def _table(frame: pd.DataFrame, currency: str, revenue_series: str = "MRR") -> s
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
+def _definitions(terms: list[tuple[str, str]]) -> str:
+    if not terms:
+        return ""
+    rows = "".join(f"<tr><th>{html.escape(t)}</th><td>{html.escape(d)}</td></tr>" for t, d in terms)
+    return ("<section class='defs'><h2>How these numbers are defined</h2><table>"
+            f"{rows}</table><p class='stamp'>Calendar months; monthly figures use complete months only. "
+            "Definitions follow the product's DEFINITIONS.md (ChartMogul's conventions where it is silent)."
+            "</p></section>")
+
+
 _CSS = """
 body{font-family:Inter,Helvetica,Arial,sans-serif;color:#111827;margin:32px;}
 h1{font-size:26px;margin:0} h2{font-size:19px;margin:28px 0 8px;page-break-after:avoid}
@@ -215,6 +229,8 @@ figure{margin:10px 0 18px;page-break-inside:avoid} img{width:100%;border:1px sol
 figcaption{font-size:12px;color:#4b5563;margin-top:4px}
 table{border-collapse:collapse;font-size:12px;width:100%;page-break-inside:avoid}
 th,td{border-bottom:1px solid #e5e7eb;padding:4px 6px;text-align:right} th:first-child,td:first-child{text-align:left}
+.defs{page-break-inside:avoid} .defs th,.defs td{text-align:left;vertical-align:top}
+.defs th{white-space:nowrap;padding-right:16px;font-weight:600}
 @page{size:A4 landscape;margin:12mm}
 """
 
@@ -249,8 +265,8 @@ def to_html(pack: BoardPack, images: list[bytes] | None = None) -> str:
             f"<h1>{html.escape(pack.title)}: board pack</h1><div class='stamp'>{stamp}</div>"
             f"<div class='tiles'>{tiles}</div><h2>What stands out</h2>{findings}{figures}"
             f"<h2>Unit economics by segment</h2>{_table(pack.economics_table, pack.currency, pack.revenue_series)}"
-            f"<p class='stamp'>Assumptions: {html.escape(pack.assumptions)} Definitions follow DEFINITIONS.md "
-            "(ChartMogul's conventions where it is silent).</p></body></html>")
+            f"<p class='stamp'>Assumptions: {html.escape(pack.assumptions)}</p>"
+            f"{_definitions(pack.definitions)}</body></html>")
 
 
 def to_pdf(page: str) -> bytes:

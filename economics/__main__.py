@@ -49,7 +49,8 @@ Files written to --out:
   board_pack.html/.pdf   with --board-pack: KPIs, findings, segment map, cohorts, unit economics, cost to
                          serve and transitions, stamped with the date and the definition (needs Chromium)
   report.json            the run: generated_at, data, as_of, last_complete_month, compare_to,
-                         revenue_model, definition, config, schemes, and the files written with their rows
+                         revenue_model, definition, config, schemes, definitions (what each
+                         column of segment_economics.csv means) and the files written with their rows
 
 The files of one run replace the previous run's together (each is written under a temporary name and
 renamed when all are done): a run that fails leaves the folder as it was. A CSV the previous run's
@@ -231,7 +232,22 @@ def _about(args: argparse.Namespace, as_of: date, defn, meta: dict, frames: dict
         "definition": defn.meta.name,
         "config": str(args.config.resolve()) if args.config else None,
         "schemes": [] if economics is None else list(dict.fromkeys(economics["scheme"])),
+        # What segment_economics.csv's columns mean, in its order, with this run's assumptions (the app's
+        # words; amounts in the data's currency, as in the CSV).
+        "definitions": {} if economics is None else _column_definitions(economics.columns, defn, meta),
     }
+
+
+def _column_definitions(columns, defn, meta: dict) -> dict[str, str]:
+    from economics.glossary import metric_definitions
+    from economics.pipeline import assumptions_of
+
+    define = {"scheme": "The segmentation scheme (a key of the definition file; 'a+b' combines two).",
+              **metric_definitions(assumptions_of(defn), meta["revenue_model"], symbol=""),
+              "window_first": "First month of the churn window (YYYY-MM).",
+              "window_last": "Last month of the churn window: the last complete month.",
+              "assumptions": "The assumptions used (the definition file's [economics] table, defaults filled in)."}
+    return {c: define[c] for c in columns}
 
 
 def _at_risk(tables, as_of: date, defn, meta: dict, frames: dict, args: argparse.Namespace,

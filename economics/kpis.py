@@ -6,6 +6,8 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
+from economics.assumptions import Assumptions
+from economics.glossary import metric_definitions
 from economics.mrr import revenue_words
 
 __all__ = ["Kpi", "headline_kpis"]
@@ -25,19 +27,21 @@ class Kpi:
 
 
 def headline_kpis(movements: pd.DataFrame, nrr_now: tuple[float, float], nrr_before: tuple[float, float],
-                  blended_now: pd.Series, blended_before: pd.Series, window: tuple, cap_months: int,
-                  revenue_model: str = "subscription", inactivity_days: int = 90) -> list[Kpi]:
+                  blended_now: pd.Series, blended_before: pd.Series, window: tuple, a: Assumptions,
+                  revenue_model: str = "subscription") -> list[Kpi]:
     """Eight tiles: paying customers, MRR, NRR, GRR, logo churn, net LTV:CAC, CAC payback, blended CAC.
 
     `movements` is economics.mrr.mrr_movements (its last row is the last complete month); the blended
-    rows are SegmentEconomics.blended at D and one month earlier; definitions per DEFINITIONS.md. On order
-    data the first tile counts active customers (the inactivity rule's, `inactivity_days`): the customers
-    churn is measured on, which is what mrr_movements' customers_end counts in that model.
+    rows are SegmentEconomics.blended at D and one month earlier, `a` their assumptions; definitions per
+    DEFINITIONS.md, in the words of economics.glossary. On order data the first tile counts active customers
+    (the inactivity rule's): the customers churn is measured on, which is what mrr_movements' customers_end
+    counts in that model.
     """
     nan = float("nan")
     last = movements.iloc[-1] if len(movements) else None
     prev = movements.iloc[-2] if len(movements) > 1 else None
     word = revenue_words(revenue_model)[1]
+    define = metric_definitions(a, revenue_model)
     month = f"{pd.Timestamp(last['month']):%B %Y}" if last is not None else "the last complete month"
     span = (f"{pd.Timestamp(window[0]):%b %Y} – {pd.Timestamp(window[1]):%b %Y}" if window and window[0] is not None
             else "the available months")
@@ -50,7 +54,7 @@ def headline_kpis(movements: pd.DataFrame, nrr_now: tuple[float, float], nrr_bef
     if revenue_model == "transactional":
         customers = Kpi("Active customers", get(last, "customers_end"), get(prev, "customers_end"), "count",
                         f"Customers not churned at the end of {month}, the last complete month: their last "
-                        f"purchase is less than {inactivity_days} days old (the inactivity rule).")
+                        f"purchase is less than {a.inactivity_days} days old (the inactivity rule).")
         base = "customers active at the start of each month"
     else:
         customers = Kpi("Paying customers", get(last, "customers_end"), get(prev, "customers_end"), "count",
@@ -60,20 +64,16 @@ def headline_kpis(movements: pd.DataFrame, nrr_now: tuple[float, float], nrr_bef
         customers,
         Kpi(word, get(last, "ending_mrr"), get(prev, "ending_mrr"), "money",
             "Net revenue of the last complete month; a customer's negative month counts as 0."),
-        Kpi("NRR (12 months)", nrr_now[0], nrr_before[0], "pct",
-            "Customers paying 12 complete months ago: their MRR now / their MRR then. n/a with fewer than 13 "
-            "complete months."),
-        Kpi("GRR (12 months)", nrr_now[1], nrr_before[1], "pct",
-            "As NRR, with each customer's MRR capped at its earlier value: expansion does not count."),
+        Kpi("NRR (12 months)", nrr_now[0], nrr_before[0], "pct", define["nrr"]),
+        Kpi("GRR (12 months)", nrr_now[1], nrr_before[1], "pct", define["grr"]),
         Kpi("Monthly logo churn", float(blended_now["logo_churn"]), float(blended_before["logo_churn"]), "pct",
             f"Customers lost / {base}, pooled over {span}.", True),
         Kpi("Net LTV : CAC (blended)", float(blended_now["net_ltv_cac"]), float(blended_before["net_ltv_cac"]),
-            "ratio", "(ARPA x gross margin - support and infra cost per customer-month) x lifetime - onboarding, "
-            f"over CAC. Lifetime = 1 / churn, at most {cap_months} months."),
+            "ratio", f"Net LTV / CAC, all customers. {define['net_ltv']} {define['lifetime_months']}"),
         Kpi("CAC payback", float(blended_now["payback_months"]), float(blended_before["payback_months"]),
-            "months", "CAC / (ARPA x gross margin - support and infra cost per customer-month).", True),
+            "months", define["payback_months"], True),
         Kpi("Blended CAC", float(blended_now["cac"]), float(blended_before["cac"]), "money",
-            "All sales and marketing spend in the window / new paying customers in it.", True),
+            define["blended_cac"], True),
     ]
     why = {"NRR (12 months)": short_history, "GRR (12 months)": short_history, "Net LTV : CAC (blended)": no_cac,
            "CAC payback": no_cac, "Blended CAC": no_cac}

@@ -520,12 +520,16 @@ def _segment_codes(segment: pd.Series) -> tuple[np.ndarray, list]:
 
 def _member_sums(inputs: EconomicsInputs, a: Assumptions, base: "EconomicsBase") -> pd.DataFrame:
     """Per segment at D (index: the segments in order of first appearance) the sums segment_economics
-    reads: customers, paying (MRR of month L > 0), mrr_cents (month L), onboarding (each customer's
-    cost of its value tier at acquisition), and over the paying customers months (usage exposure),
-    support_cost, infra_cost, tickets: the base's per-customer arrays, summed by segment code."""
+    reads: customers, paying (MRR of month L > 0), mrr_cents (month L), acquired (customers with a first
+    paid month), onboarding (each acquired customer's cost of its value tier at acquisition), and over the
+    paying customers months (usage exposure), support_cost, infra_cost, tickets: the base's per-customer
+    arrays, summed by segment code."""
     seg, names = _segment_codes(inputs.segment_at_d["segment"])
     at_d, acq, acq_codes = base.codes["segment_at_d"], inputs.acquisition, base.codes["acquisition"]
-    # One-off onboarding cost keyed by the value tier at acquisition (unknown tier: 0).
+    # One-off onboarding cost keyed by the value tier at acquisition (unknown tier: 0), of the customers
+    # acquired (a first paid month before D): a customer who never paid was never onboarded and does not
+    # dilute the mean (the blended row read $1,054 on the sample with them, $1,764 without).
+    acquired = _by_code(base.n, acq_codes, np.ones(len(acq_codes)), fill=0.0)[at_d]
     cost_of_tier = pd.Series({k: float(v) for k, v in a.onboarding_cost.items()}, dtype="float64")
     if "value_tier" in acq:
         tier, tiers = pd.factorize(acq["value_tier"])   # each tier's cost looked up once, not per customer
@@ -541,7 +545,8 @@ def _member_sums(inputs: EconomicsInputs, a: Assumptions, base: "EconomicsBase")
     # The usage sums are over paying customers: the base's arrays are 0 for the others.
     return pd.DataFrame({
         "customers": np.bincount(seg, minlength=size), "paying": total(base.paying).round().astype("int64"),
-        "mrr_cents": total(base.mrr_cents), "onboarding": total(onboarding), "months": total(base.months),
+        "mrr_cents": total(base.mrr_cents), "acquired": total(acquired), "onboarding": total(onboarding),
+        "months": total(base.months),
         "support_cost": total(base.support), "infra_cost": total(base.infra), "tickets": total(base.tickets),
     }, index=pd.Index(names, dtype=object))
 
@@ -682,9 +687,9 @@ def segment_economics(inputs: EconomicsInputs, assumptions: Assumptions,
     infra pcm) x lifetime - onboarding), cac (attributed spend / attributed new customers acquired in the
     window, by segment at acquisition; NaN = "needs spend data"), blended_cac (all spend / all new
     customers in the window), new_customers, unattributed_new_customers, net_ltv_cac, payback_months (CAC /
-    contribution pcm; inf when contribution <= 0), onboarding_cost (mean over the segment's customers of
-    the cost of their value tier at acquisition), support_cost_pcm, infra_cost_pcm (per paying
-    customer-month over the usage window), support_share_of_revenue (support pcm / ARPA), tickets_pcm,
+    contribution pcm; inf when contribution <= 0), onboarding_cost (mean over the segment's customers with a
+    first paid month of the cost of their value tier at acquisition), support_cost_pcm, infra_cost_pcm (per
+    paying customer-month over the usage window), support_share_of_revenue (support pcm / ARPA), tickets_pcm,
     contribution_pcm (ARPA x margin - support pcm - infra pcm), verdict, verdict_rule, note.
     """
     a = assumptions
@@ -758,12 +763,14 @@ def _row(seg: str, members: pd.Series, churn: pd.DataFrame, nrr: pd.DataFrame, a
         lifetime, capped = float(a.lifetime_cap_months), True
     else:
         lifetime, capped = 1 / churn_rate, False
-    # Costs per paying customer-month over the usage window; onboarding: mean over the segment's customers.
+    # Costs per paying customer-month over the usage window; onboarding: mean over the segment's acquired
+    # customers.
     months = float(members["months"])
     support_pcm = float(members["support_cost"]) / months if months else math.nan
     infra_pcm = float(members["infra_cost"]) / months if months else math.nan
     tickets_pcm = float(members["tickets"]) / months if months else math.nan
-    onboarding = float(members["onboarding"]) / n_customers if n_customers else math.nan
+    acquired = float(members["acquired"])
+    onboarding = float(members["onboarding"]) / acquired if acquired else math.nan
     contribution = arpa_ * margin - support_pcm - infra_pcm
     ltv = arpa_ * margin * lifetime
     net_ltv = contribution * lifetime - onboarding

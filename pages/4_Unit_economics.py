@@ -5,6 +5,7 @@ import streamlit as st
 
 import charts
 from economics.costs import unmeasured_costs, unmeasured_steps
+from economics.glossary import metric_definitions
 from economics.unit import waterfall
 from segmentation.schemes import segment_order
 from ui import cached, definition_editor as editor
@@ -113,24 +114,33 @@ shown = table[["segment", "customers", "paying_customers", "mrr", "arpa", "logo_
                "support_share_of_revenue", "tickets_pcm", "contribution_pcm", "verdict", "note"]]
 shown = shown.round({c: 0 for c in ("mrr", "arpa", "ltv", "net_ltv", "cac", "onboarding_cost", "support_cost_pcm",
                                     "infra_cost_pcm", "contribution_pcm")})
-money_col = lambda label: st.column_config.NumberColumn(label, format="localized")  # noqa: E731
-pct_col = lambda label: st.column_config.NumberColumn(label, format="percent")  # noqa: E731
+define = metric_definitions(a, view.revenue_model, symbol or "$")   # each header's help: what the number means
+money_col = lambda col, label: st.column_config.NumberColumn(label, format="localized", help=define[col])  # noqa: E731
+pct_col = lambda col, label: st.column_config.NumberColumn(label, format="percent", help=define[col])  # noqa: E731
 st.dataframe(shown, hide_index=True, placeholder="n/a", width="stretch", column_config={
-    "segment": "Segment", "customers": "Customers",
+    "segment": "Segment", "customers": st.column_config.NumberColumn("Customers", help=define["customers"]),
     # On order data a paying customer is one who bought in the month (DEFINITIONS.md), not an active one.
-    "paying_customers": ("Paying" if view.revenue_model != "transactional" else
-                         f"Bought in {econ.window[1]:%b %Y}" if econ.window[1] is not None else "Bought in the month"),
-    "mrr": money_col(view.revenue_series),
-    "arpa": money_col("ARPA"), "logo_churn": pct_col("Monthly churn"), "logo_churn_low": pct_col("churn low (95%)"),
-    "logo_churn_high": pct_col("churn high (95%)"), "nrr": pct_col("NRR 12m"), "grr": pct_col("GRR 12m"),
-    "expansion_rate": pct_col("Monthly expansion"), "gross_margin": pct_col("Gross margin"),
-    "ltv": money_col("LTV"), "net_ltv": money_col("Net LTV"), "cac": money_col("CAC"),
-    "net_ltv_cac": st.column_config.NumberColumn("Net LTV:CAC", format="%.1fx"),
-    "payback_months": st.column_config.NumberColumn("Payback (months)", format="%.1f"),
-    "onboarding_cost": money_col("Onboarding"), "support_cost_pcm": money_col("Support / cust-month"),
-    "infra_cost_pcm": money_col("Infra / cust-month"), "support_share_of_revenue": pct_col("Support % of revenue"),
-    "tickets_pcm": st.column_config.NumberColumn("Tickets / cust-month", format="%.2f"),
-    "contribution_pcm": money_col("Contribution / cust-month"), "verdict": "Verdict", "note": "Note"})
+    "paying_customers": st.column_config.NumberColumn(
+        "Paying" if view.revenue_model != "transactional" else
+        f"Bought in {econ.window[1]:%b %Y}" if econ.window[1] is not None else "Bought in the month",
+        help=define["paying_customers"]),
+    "mrr": money_col("mrr", view.revenue_series),
+    "arpa": money_col("arpa", "ARPA"), "logo_churn": pct_col("logo_churn", "Monthly churn"),
+    "logo_churn_low": pct_col("logo_churn_low", "churn low (95%)"),
+    "logo_churn_high": pct_col("logo_churn_high", "churn high (95%)"), "nrr": pct_col("nrr", "NRR 12m"),
+    "grr": pct_col("grr", "GRR 12m"), "expansion_rate": pct_col("expansion_rate", "Monthly expansion"),
+    "gross_margin": pct_col("gross_margin", "Gross margin"), "ltv": money_col("ltv", "LTV"),
+    "net_ltv": money_col("net_ltv", "Net LTV"), "cac": money_col("cac", "CAC"),
+    "net_ltv_cac": st.column_config.NumberColumn("Net LTV:CAC", format="%.1fx", help=define["net_ltv_cac"]),
+    "payback_months": st.column_config.NumberColumn("Payback (months)", format="%.1f",
+                                                    help=define["payback_months"]),
+    "onboarding_cost": money_col("onboarding_cost", "Onboarding"),
+    "support_cost_pcm": money_col("support_cost_pcm", "Support / cust-month"),
+    "infra_cost_pcm": money_col("infra_cost_pcm", "Infra / cust-month"),
+    "support_share_of_revenue": pct_col("support_share_of_revenue", "Support % of revenue"),
+    "tickets_pcm": st.column_config.NumberColumn("Tickets / cust-month", format="%.2f", help=define["tickets_pcm"]),
+    "contribution_pcm": money_col("contribution_pcm", "Contribution / cust-month"),
+    "verdict": st.column_config.TextColumn("Verdict", help=define["verdict"]), "note": "Note"})
 blended = econ.blended.iloc[0]
 st.caption(f"Blended (all customers): CAC {money(blended['cac'], view.currency)}, net LTV:CAC "
            f"{ratio(blended['net_ltv_cac'])}, monthly churn {pct(blended['logo_churn'])}. Churn by segment: "

@@ -29,6 +29,11 @@ def test_board_pack_on_the_sample_company_renders_html_and_a_pdf(tmp_path):
     page = boardpack.to_html(pack)
     assert "As of 01 November 2026" in page and "“Q4 board”" in page and "Gross margin 80%" in page
     assert "not measured" not in page   # tickets and events loaded: support and infra are measured
+    # The pack says what its numbers mean, in the words of the Overview's tiles and the economics table.
+    section = page[page.index("How these numbers are defined"):]
+    assert all(f"<th>{k.label}</th>" in section for k in pack.kpis)
+    assert "Customers with MRR &gt; 0 in October 2026" in section and "Monthly churn (by segment)" in section
+    assert "Healthy when net LTV:CAC &gt;= 3 and payback &lt;= 18 months" in section
     assert page.count("data:image/png;base64,") == len(pack.figures)
     pdf = boardpack.to_pdf(page)
     assert pdf.startswith(b"%PDF")

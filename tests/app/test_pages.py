@@ -1,6 +1,8 @@
 """Every page renders on the sample company, and its widgets change what it shows."""
 from __future__ import annotations
 
+import json
+
 from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import figure_titles, figures, open_page
@@ -116,6 +118,11 @@ def test_unit_economics_page_raising_support_cost_lowers_the_support_heavy_segme
     # The Not paying segment has no churn or ARPA: its cells read "n/a" (DEFINITIONS.md), not "None".
     table = at.dataframe[0]
     assert table.proto.placeholder == "n/a" and table.value["logo_churn"].isna().any()
+    # Every number's header says what it means (hover), with the assumptions just edited.
+    columns = json.loads(table.proto.columns)
+    assert all(columns[c].get("help") for c in table.value.columns if c not in ("segment", "note"))
+    assert "$3.00 a minute" in columns["support_cost_pcm"]["help"]
+    assert columns["nrr"]["help"].startswith("Net revenue retention")
 
 
 def test_a_definition_pricing_seats_and_reading_active_users_is_computed_with_both():

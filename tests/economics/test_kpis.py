@@ -5,9 +5,11 @@ import math
 
 import pandas as pd
 
+from economics.assumptions import Assumptions
 from economics.kpis import headline_kpis
 
 NAN = math.nan
+A = Assumptions()
 
 
 def _movements(months: int) -> pd.DataFrame:
@@ -23,7 +25,7 @@ def _blended(note: str = "", cac: float = 900.0) -> pd.Series:
 
 def test_tiles_take_the_last_and_the_previous_complete_month():
     kpis = {k.label: k for k in headline_kpis(_movements(14), (1.05, 0.9), (1.0, 0.88), _blended(), _blended(),
-                                              (None, None), 60)}
+                                              (None, None), A)}
     assert (kpis["Paying customers"].value, kpis["Paying customers"].before) == (113.0, 112.0)
     assert (kpis["MRR"].value, kpis["MRR"].before) == (14000.0, 13000.0)
     assert (kpis["NRR (12 months)"].value, kpis["GRR (12 months)"].before) == (1.05, 0.88)
@@ -34,7 +36,7 @@ def test_tiles_take_the_last_and_the_previous_complete_month():
 def test_an_na_tile_says_what_it_needs():
     no_spend = _blended("needs spend data", cac=NAN)
     kpis = {k.label: k for k in headline_kpis(_movements(12), (NAN, NAN), (NAN, NAN), no_spend, no_spend,
-                                              (None, None), 60, "transactional")}
+                                              (None, None), A, "transactional")}
     assert kpis["NRR (12 months)"].missing == kpis["GRR (12 months)"].missing == \
         "needs 13 months; has 12"
     assert {kpis[k].missing for k in ("Net LTV : CAC (blended)", "CAC payback", "Blended CAC")} == \
@@ -46,5 +48,5 @@ def test_an_na_tile_says_what_it_needs():
     assert "customers active at the start of each month" in kpis["Monthly logo churn"].help
     # n/a for another reason (13 months, spend data, nobody paying a year ago): no reason is made up
     kpis = {k.label: k for k in headline_kpis(_movements(13), (NAN, NAN), (NAN, NAN), _blended(), _blended(),
-                                              (None, None), 60)}
+                                              (None, None), A)}
     assert kpis["NRR (12 months)"].missing == "" and kpis["Blended CAC"].missing == ""

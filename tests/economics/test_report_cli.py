@@ -246,6 +246,9 @@ def test_report_json_says_what_the_run_was_and_a_later_run_removes_only_the_file
         "compare_to": "2026-04-01", "revenue_model": "transactional", "definition": "Default", "config": None,
         "schemes": ["value_tier", "rfm_segment"]}
     assert datetime.fromisoformat(about["generated_at"]).tzinfo is not None
+    # What each column of segment_economics.csv means, in the order data's words.
+    assert list(about["definitions"]) == list(_read(out / "segment_economics.csv").columns)
+    assert "no purchase for 90 days" in about["definitions"]["logo_churn"]
     files = {f["name"]: f["rows"] for f in about["files"]}
     assert set(files) == {"customers.csv", "cohort_retention.csv", "segment_economics.csv", "mrr_movements.csv",
                           "transitions.csv"}

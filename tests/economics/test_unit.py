@@ -280,6 +280,20 @@ def test_waterfall_steps_run_from_revenue_to_what_is_left_after_cac(result):
     assert lean.loc[lean["measure"] == "relative", "amount"].sum() + 500.0 == pytest.approx(300.0)
 
 
+def test_onboarding_is_the_mean_over_customers_acquired_not_over_those_who_never_paid():
+    """DEFINITIONS.md: onboarding cost per new customer. A trial who never paid sits in a segment at D
+    (here SMB, and every customer in the blended row) but was never onboarded: SMB's s1 and s2 cost $100
+    each, so $100, not (100 + 100 + 0) / 3; blended: e1-e3 $1,000, s1 s2 $100 over 5 acquired = $640."""
+    at_d = pd.concat([AT_D, pd.DataFrame({"customer_id": ["t1"], "segment": ["SMB"]})], ignore_index=True)
+    inputs = EconomicsInputs(ledger=LEDGER, segment_at_d=at_d, segment_history=HISTORY, acquisition=ACQUISITION,
+                             usage=USAGE, window_months=3, spend=SPEND, as_of=D(2024, 5, 1),
+                             revenue_model="subscription")
+    out = segment_economics(inputs, ASSUME)
+    smb = out.table.set_index("segment").loc["SMB"]
+    assert (smb["customers"], smb["onboarding_cost"]) == (3, 100.0)
+    assert out.blended.iloc[0]["onboarding_cost"] == pytest.approx(640.0)
+
+
 def test_transactional_churn_by_segment_follows_the_inactivity_rule():
     # Orders (N = 90 days), as of 2024-08-01: window Feb-Jul.
     # a: Jan 5, Feb 10, Jun 1 -> churn dated May 10; active at the start of Feb, Mar, Apr, May, and Jul

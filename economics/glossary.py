@@ -1,0 +1,97 @@
+"""What each number of segment economics means, in the words a board reads (DEFINITIONS.md).
+
+One text per column of `economics.unit.segment_economics`, worded for the revenue model and the
+assumptions in force. The Unit economics table's column help, the Overview's tiles and the board pack's
+"How these numbers are defined" read it, so they never say different things.
+"""
+from __future__ import annotations
+
+from economics.assumptions import Assumptions
+from economics.mrr import revenue_words
+
+__all__ = ["metric_definitions", "BOARD_PACK_TERMS"]
+
+# The board pack's table columns its tiles do not already define, with the names its table gives them.
+BOARD_PACK_TERMS = {"logo_churn": "Monthly churn (by segment)", "net_ltv": "Net LTV", "cac": "CAC (by segment)",
+                    "support_share_of_revenue": "Support % of revenue", "verdict": "Verdict"}
+
+
+def metric_definitions(a: Assumptions, revenue_model: str = "subscription", symbol: str = "$") -> dict[str, str]:
+    """Column name of segment_economics -> its definition in a sentence or two (DEFINITIONS.md "Churn",
+    "Segments over time", "Value", "Cost to serve"), with the assumptions' values in it."""
+    word, series = revenue_words(revenue_model)
+    months = f"the churn window ({a.churn_window_months} complete months)"
+    if revenue_model == "transactional":
+        paying = "customers who bought in the last complete month (net revenue > 0)"
+        lost = (f"customers lost (no purchase for {a.inactivity_days} days, dated at the last purchase + "
+                f"{a.inactivity_days} days) / customers active at the start of each month")
+    else:
+        paying = "customers with MRR > 0 in the last complete month"
+        lost = "customers lost (MRR falls to 0) / customers paying at the start of each month"
+    at_start = "each customer counted in the segment it had at the start of each month"
+    pcm = (f"per customer-month of the segment's paying customers over {months}, each counted from its first paid "
+           "month")
+    draining = f"net LTV:CAC < {a.draining_ltv_cac:g} or contribution per customer-month < 0"
+    return {
+        "segment": "The segment at the as-of date, by the scheme's thresholds.",
+        "customers": "Customers in the segment at the as-of date (signed up before it).",
+        "paying_customers": f"Paying customers: {paying}.",
+        "share": "Share of all customers.",
+        "mrr": f"{series} of the last complete month (a customer's negative month counts as 0).",
+        "mrr_share": f"Share of all {word}.",
+        "arpa": f"Average revenue per account: {word} / {paying} (ChartMogul).",
+        "logo_churn": f"Monthly logo churn: {lost}, pooled over {months}; {at_start}.",
+        "logo_churn_low": "Low end of the 95% Wilson interval of monthly churn (few customers or churn events "
+                          "make the figure uncertain).",
+        "logo_churn_high": "High end of the 95% Wilson interval of monthly churn.",
+        "churn_events": f"Customers lost over {months}, each in the segment it had at the start of the month.",
+        "churn_exposure": "Customer-months the churn rate divides by: customers "
+                          + ("active" if revenue_model == "transactional" else "paying")
+                          + " at the start of each month of the window, in the segment they had then.",
+        "gross_revenue_churn": f"(Churned + contraction {word}) / {word} at the start of each month, pooled over "
+                               f"{months}; {at_start}.",
+        "net_revenue_churn": f"Gross revenue churn less expansion and reactivation {word} (ChartMogul).",
+        "nrr": f"Net revenue retention: customers paying 12 complete months before the last complete month, their "
+               f"{word} now / their {word} then. n/a with fewer than 13 complete months.",
+        "grr": f"Gross revenue retention: as NRR, each customer's {word} capped at its earlier value (expansion "
+               "does not count).",
+        "expansion_rate": f"Expansion {word} / {word} at the start of each month, pooled over {months}.",
+        "gross_margin": "Revenue minus cost of goods (hosting, third-party fees), before support and onboarding: "
+                        "an assumption.",
+        "lifetime_months": f"Expected lifetime: 1 / monthly churn, at most {a.lifetime_cap_months} months.",
+        "ltv": f"ARPA x gross margin x lifetime (1 / monthly churn, at most {a.lifetime_cap_months} months).",
+        "ltv_capped": f"Whether the lifetime was capped at {a.lifetime_cap_months} months (churn 0 or very low).",
+        "net_ltv": "Fully loaded LTV: (ARPA x gross margin - support and infra cost per customer-month) x lifetime "
+                   "- onboarding cost. The verdict uses it.",
+        "cac": "Sales and marketing spend attributed to the segment's new customers / those customers, by the "
+               f"segment each had when acquired, over {months}. A channel's spend in a month is divided over "
+               "its new customers of the month (a month without any carries its spend into the next two); customers "
+               "without a channel are Unattributed. Needs spend data.",
+        "blended_cac": f"All sales and marketing spend over {months} / all new paying customers in it.",
+        "new_customers": f"Customers whose first paid month is in {months}, by the segment each had when acquired.",
+        "unattributed_new_customers": "New customers without an acquisition channel: channel spend cannot reach "
+                                      "them, so they have no CAC (never the blended one).",
+        "net_ltv_cac": "Net LTV / CAC: how many times a customer's lifetime contribution repays what it cost to "
+                       "win.",
+        "payback_months": "CAC / (ARPA x gross margin - support and infra cost per customer-month): months of "
+                          "contribution to earn back CAC.",
+        "onboarding_cost": "One-off cost of a new customer (an assumption by value tier at acquisition: "
+                           + ", ".join(f"{k} {symbol}{v:,.0f}" for k, v in a.onboarding_cost.items())
+                           + "), averaged over the segment's customers who have paid (never-paid trials were "
+                           "not onboarded).",
+        "support_cost_pcm": f"Ticket minutes x {symbol}{a.support_cost_per_minute:,.2f} a minute (without minutes: "
+                            f"the support team's monthly cost over the month's tickets), {pcm}.",
+        "infra_cost_pcm": f"Events x {symbol}{a.infra_cost_per_event:,.4f}"
+                          + (f" plus seats x {symbol}{a.infra_cost_per_seat:,.2f}" if a.prices_seats else "")
+                          + f", {pcm}.",
+        "support_share_of_revenue": "Support cost per customer-month / ARPA.",
+        "tickets_pcm": f"Support tickets {pcm}.",
+        "contribution_pcm": "ARPA x gross margin - support and infra cost per customer-month: what a customer "
+                            "leaves each month before CAC.",
+        "verdict": f"Healthy when net LTV:CAC >= {a.healthy_ltv_cac:g} and payback <= "
+                   f"{a.healthy_payback_months:g} months; margin-draining when {draining}; marginal otherwise. "
+                   "Without spend data it rests on contribution (and a negative net LTV).",
+        "verdict_rule": "The verdict's rule, with the segment's numbers.",
+        "note": "Why a figure is n/a or uncertain (few customers or churn events, needs spend data, a capped "
+                "lifetime).",
+    }
