@@ -89,7 +89,9 @@ class _Shared:
         # First paid month (before D), its MRR (the value tier of 12 x it keys the onboarding cost) and
         # the customer's channel, by the engine; in order of first paid month, then customer id.
         lg = tables["ledger"]
-        paid = lg.filter((lg.mrr_cents > 0) & (lg.month < ibis.literal(as_of)))
+        # Complete months only, as the features read them: a customer first paying in a month still running
+        # at D is acquired next month.
+        paid = lg.filter((lg.mrr_cents > 0) & (lg.month <= ibis.literal(last_complete_month(as_of))))
         first = paid.group_by("customer_id").aggregate(first_paid_month=paid.month.min(),
                                                         mrr_cents=paid.mrr_cents.argmin(paid.month))
         customers = tables["customers"]

@@ -49,8 +49,8 @@ def segment_summary(labels: pd.DataFrame, features: pd.DataFrame, earlier: pd.Da
     date, both labelled with the same definition). Segments empty at D but present earlier keep a row.
     MRR is the segment economics' (MRR of the last complete month, DEFINITIONS.md "Months", by segment at D:
     the figure the Unit economics page and the MRR tile show) when `economics_table` is given, otherwise
-    the sum of the labels' `mrr` (the features' MRR at D: on order data the 12-month average, the month of
-    D - 1 otherwise).
+    the sum of the labels' `mrr` (the features' MRR at D: on order data the 12-month average, the last
+    complete month's otherwise).
     """
     now = labels[["customer_id", scheme, "mrr"]].rename(columns={scheme: "segment"})
     now["segment"] = now["segment"].astype(str)

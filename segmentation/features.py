@@ -146,7 +146,7 @@ class _Dates:
     def __init__(self, dates: list[dt.date], params: FeatureParams) -> None:
         self.dates = list(dates)
         day = dt.timedelta(days=1)
-        m_now = [month_start(d - day) for d in self.dates]     # the month containing D - 1
+        m_now = [_ledger_now(d) for d in self.dates]     # the last complete month
         m_3 = [add_months(m, -3) for m in m_now]
         columns: dict[str, pa.Array] = {
             "_k": pa.array(range(len(self.dates)), pa.int64()),
@@ -207,23 +207,32 @@ def _in_windows(table: ibis.Table, column: str, windows: list[tuple[dt.date, dt.
 _BY_DATE = ["customer_id", "_k"]
 
 
+def _ledger_now(d: dt.date) -> dt.date:
+    """The ledger month the features read as "now" at D: the last complete month (DEFINITIONS.md "Months"),
+    the month of D - 1 when D is a month's first day. A month still running at D is left out: its invoices
+    are not all in (an export taken on the 17th lacks the renewals of the 18th to the 31st, which would read
+    as churn), and revenue dated on or after a D chosen inside the data would count in it."""
+    return month_start(d - dt.timedelta(days=1)) if d.day == 1 else add_months(month_start(d), -1)
+
+
 def _ledger_features(ledger: ibis.Table, dates: _Dates, params: FeatureParams) -> ibis.Table:
-    # Ledger months that start before D (the month containing D - 1 counts whole: the ledger is monthly).
+    # Ledger months up to the last complete month (the ledger is monthly: a month counts once complete).
     lg = dates.join(ledger, "month")
+    lg = lg.filter(lg.month <= lg._m_now)
     in_window = lg.month >= lg._win_month if params.lookback_days is not None else ibis.literal(True)
     paid = lg.mrr_cents > 0
     return lg.group_by(_BY_DATE).aggregate(
-        # MRR at D = ledger MRR of the month containing D - 1; three months earlier likewise.
+        # MRR at D = ledger MRR of the last complete month; three months earlier likewise.
         mrr_cents=lg.mrr_cents.sum(where=lg.month == lg._m_now),
         mrr_3m_cents=lg.mrr_cents.sum(where=lg.month == lg._m_3),
-        # Transactional "monthly revenue": average over the 12 months ending with the month of D - 1.
+        # Transactional "monthly revenue": average over the 12 complete months ending with that month.
         rev_12m_cents=lg.revenue_cents.sum(where=lg.month > lg._m_now_12),
         rev_12m_3_cents=lg.revenue_cents.sum(where=(lg.month > lg._m_3_12) & (lg.month <= lg._m_3)),
-        # Total net revenue of every month before D.
+        # Total net revenue of every complete month before D.
         total_revenue_cents=lg.revenue_cents.sum(),
         # Net revenue of the RFM window's months.
         window_revenue_cents=lg.revenue_cents.sum(where=in_window),
-        # Paid in some month before the month of D - 1 (needed for churn: paid before, not now).
+        # Paid in some month before the last complete one (needed for churn: paid before, not now).
         paid_before=(paid & (lg.month < lg._m_now)).any(),
         first_paid_month=lg.month.min(where=paid),
         last_paid_month=lg.month.max(where=paid),
@@ -592,15 +601,16 @@ def customer_features(tables: Mapping[str, ibis.Table], as_of: dt.date, params: 
     -------
     pandas DataFrame, one row per customer with signup_date < D, columns (money in dollars, float):
     customer_id, signup_date, cohort (signup month), tenure_days (D - signup_date);
-    mrr (subscription: ledger MRR of the month containing D - 1, the last month starting before D;
-    transactional: average monthly revenue of the 12 months ending with that month), arr = 12 x mrr,
+    The ledger columns read complete months only (`_ledger_now`: the last complete month, the month of
+    D - 1 when D is a month's first day): mrr (subscription: ledger MRR of the last complete month;
+    transactional: average monthly revenue of the 12 complete months ending with it), arr = 12 x mrr,
     mrr_3m_ago (the same, three months earlier), paying (mrr > 0), churned (subscription: paid in an
-    earlier month and MRR of the month of D - 1 is 0; transactional: last purchase + inactivity_days < D),
-    total_revenue (net ledger revenue of every month before D), first_paid_month;
+    earlier month and MRR of the last complete month is 0; transactional: last purchase + inactivity_days
+    < D), total_revenue (net ledger revenue of every complete month before D), first_paid_month;
     recency_days, frequency, monetary (DEFINITIONS.md RFM: active days are event days when there is an
     events table; otherwise purchase days (transactional) or the days of paying ledger months
-    (subscription: recency from the last day of the last paying month, or D - 1 within it; frequency
-    counts the months);
+    (subscription: recency from the last day of the last paying month, or D - 1 when that is the last
+    complete month; frequency counts the months);
     frequency counts them in the lookback window; monetary = net revenue in the window);
     events_30d, events_prev_30d, active_days_30d, features_used_30d, active_users_30d (last 30 days
     [D - 30, D) and the 30 before), usage_trend = (events_30d - events_prev_30d) / (events_30d +
@@ -682,7 +692,7 @@ def _assemble(tables: Mapping[str, ibis.Table], d: dt.date, params: FeatureParam
         else:
             out["churned"] = False
     else:
-        # Subscription churn: paid in an earlier month, and the month of D - 1 has no MRR.
+        # Subscription churn: paid in an earlier month, and the last complete month has no MRR.
         out["churned"] = out["paid_before"] & ~out["paying"]
 
     # -- events ----------------------------------------------------------------------------
@@ -729,10 +739,12 @@ def _assemble(tables: Mapping[str, ibis.Table], d: dt.date, params: FeatureParam
             dtype="float64")
     else:
         # A paying month covers each of its days: the last active day is the last day of the last paying
-        # month, or D - 1 when that month holds it (a customer paying in October is active on 31 October,
-        # not dormant since the 1st).
+        # month (a customer paying in October is active on 31 October, not dormant since the 1st), or D - 1
+        # for a customer paying in the last complete month: it pays at D (a D inside November reads October).
         month_end = pd.to_datetime(out["last_paid_month"]) + pd.offsets.MonthEnd(0)
-        last_active = month_end.where(month_end < pd.Timestamp(d), pd.Timestamp(d) - pd.Timedelta(days=1))
+        now = pd.Timestamp(_ledger_now(d))
+        last_active = month_end.where(pd.to_datetime(out["last_paid_month"]) < now,
+                                      pd.Timestamp(d) - pd.Timedelta(days=1))
         last_active = last_active.where(out["last_paid_month"].notna())
         out["frequency"] = out["paying_months_window"]
     out["recency_days"] = _days_before(d, pd.Series(last_active, index=out.index))
@@ -882,7 +894,7 @@ class _LedgerHistory:
 
     _ledger_features joins every ledger row to every later date: at 13 month starts, each row about 9
     times (most of a batch's ledger query). Here the rows are grouped by customer and bin of months
-    between consecutive boundaries (every month a date's columns read: the month of D - 1 and the month
+    between consecutive boundaries (every month a date's columns read: the last complete month and the month
     before it, three months earlier, the month before the RFM window, and for the transactional model
     twelve months before those), the bins are folded in order into running per-customer values (net
     revenue, paying months, first and last paid month), and a date's columns are those values, or their
@@ -909,7 +921,7 @@ class _LedgerHistory:
 
     @staticmethod
     def _boundaries(d: dt.date, params: FeatureParams, transactional: bool) -> dict[str, dt.date]:
-        now = month_start(d - dt.timedelta(days=1))     # the month of D - 1: months before D are <= it
+        now = _ledger_now(d)     # the last complete month: the months read are <= it
         need = {"now": now, "before": add_months(now, -1), "m3": add_months(now, -3)}
         if params.lookback_days is not None:
             first = month_start(d - dt.timedelta(days=params.lookback_days))

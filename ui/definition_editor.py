@@ -54,12 +54,12 @@ def edit_scheme(scheme: str, defn: Definition, currency_symbol: str, revenue_mod
         symbol = currency_symbol or "$"
         if revenue_model == "transactional":
             return _band_edges("value_tier", "bands", defn.value_tier.bands, f"annual revenue, {symbol}", 1000.0,
-                               "%.0f", "Tiers by annual revenue: net order revenue of the 12 calendar months up "
-                               "to the as-of date (the last one holds the day before it). Each tier includes its "
-                               "lower edge; customers without net revenue in those months are Not paying.")
+                               "%.0f", "Tiers by annual revenue: net order revenue of the 12 complete calendar "
+                               "months up to the as-of date. Each tier includes its lower edge; customers without "
+                               "net revenue in those months are Not paying.")
         return _band_edges("value_tier", "bands", defn.value_tier.bands, f"ARR, {symbol}",
-                           1000.0, "%.0f", "Tiers by ARR (12 x MRR at the as-of date). Each tier includes its "
-                           "lower edge; customers without MRR are Not paying.")
+                           1000.0, "%.0f", "Tiers by ARR: 12 x MRR of the last complete month before the as-of "
+                           "date. Each tier includes its lower edge; customers without MRR are Not paying.")
     if scheme == "behavior":
         b = defn.behavior
         c1, c2 = st.columns(2)

@@ -178,6 +178,30 @@ def test_the_full_sample_company_writes_every_file(tmp_path: Path):
     assert len(at_risk) > 0 and (at_risk["probability"] >= 0.3).all() and (at_risk["mrr"] > 0).all()
 
 
+def test_an_export_taken_inside_a_month_keeps_its_paying_customers_in_their_tiers(tmp_path: Path):
+    """The sample company's billing exported on 17 October 2026 (invoices dated up to the 16th; customers
+    renew on their own day of the month). The as-of date is the 17th; October is not complete, so the
+    customers' tiers read September, the month the segment economics measure: every customer paying then
+    is in a paying tier, none in Not paying (479 were, with a fifth of MRR, when October was read as
+    "now": their October invoice was simply not dated yet)."""
+    data = tmp_path / "export"
+    data.mkdir()
+    revenue = pd.read_csv(SAMPLE_DIR / "revenue.csv")
+    revenue[revenue["date"] < "2026-10-17"].to_csv(data / "revenue.csv", index=False)
+    for name in ("customers.csv", "spend.csv"):
+        shutil.copy(SAMPLE_DIR / name, data / name)
+    code, err = _run("--data", str(data), "--out", str(tmp_path / "r"), "--schemes", "value_tier")
+    assert code == EXIT_OK, err
+    assert "as of 2026-10-17" in err and "October 2026, is incomplete" in err
+    table = _read(tmp_path / "r" / "segment_economics.csv").set_index("segment")
+    assert table.loc["Not paying", "paying_customers"] == 0 and table.loc["Not paying", "mrr"] == 0
+    paying = table.drop(index=["Not paying", "All customers"])
+    assert paying["paying_customers"].sum() == table.loc["All customers", "paying_customers"] == 1447
+    assert (paying["paying_customers"] == paying["customers"]).all()
+    customers = _read(tmp_path / "r" / "customers.csv")
+    assert customers["paying"].sum() == 1447
+
+
 def test_an_order_export_without_churn_history_says_why_there_is_no_at_risk_list(orders: Path, tmp_path: Path):
     code, err = _run("--data", str(orders), "--out", str(tmp_path / "r"))
     assert code == EXIT_OK

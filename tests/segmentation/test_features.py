@@ -119,6 +119,11 @@ def test_transactional_model_uses_orders_and_the_inactivity_rule():
     assert f.loc["A", "frequency"] == 2 and f.loc["A", "monetary"] == 210.0
     # monthly revenue = 12 months ending Oct 2026 / 12: A (150 + 60) / 12 = 17.5; B 50 / 12
     assert f.loc["A", "mrr"] == 17.5 and abs(f.loc["B", "mrr"] - 50 / 12) < 1e-9
+    # At D = 31 Oct 2026 (inside October) the 12 complete months end with September: A's October orders
+    # (dated before D, but October is not complete) wait for the month to close; recency reads them.
+    late = customer_features(tables, dt.date(2026, 10, 31), FeatureParams(inactivity_days=90),
+                             "transactional").set_index("customer_id")
+    assert late.loc["A", "mrr"] == 5.0 and late.loc["A", "recency_days"] == 1
     # Without the activity tables the order-based churn and revenue stand (schemes.REVENUE_ONLY_SCHEMES).
     tables["events"] = ibis.memtable(frames["events"])
     lean = customer_features(without_activity(tables), D, FeatureParams(inactivity_days=90), "transactional")
@@ -129,6 +134,27 @@ def test_transactional_model_uses_orders_and_the_inactivity_rule():
     assert f.loc["B", "paying"] and current_customers(f.reset_index())["customer_id"].tolist() == ["A"]
     with pytest.raises(ValueError, match="churned"):
         current_customers(f.reset_index().drop(columns="churned"))
+
+
+def test_inside_a_month_the_ledger_columns_read_the_last_complete_month(tiny_tables):
+    """DEFINITIONS.md "Months": a month still running at D is not complete. An export taken on 17 October
+    lacks the renewals of the 18th to the 31st: reading October as "now" called them churned (a billing
+    export of the sample company taken so put 479 paying customers and a fifth of MRR in Not paying). At
+    D = 17 Oct 2026 the columns read September; A's October row (revenue not all in at D) is left out."""
+    mid = dt.date(2026, 10, 17)
+    f = customer_features(tiny_tables, mid, FeatureParams()).set_index("customer_id")
+    assert (f.loc["A", "mrr"], f.loc["A", "mrr_3m_ago"], f.loc["A", "total_revenue"]) == (500.0, 500.0, 4500.0)
+    assert f.loc["A", "paying"] and not f.loc["A", "churned"]            # Sep paid: paying at D
+    assert f.loc["A", "first_paid_month"] == pd.Timestamp("2026-01-01")
+    assert f.loc["B", "churned"] and f.loc["B", "mrr"] == 0.0            # last paid Aug: churned by Sep
+    # Without events, a customer paying in the last complete month is active through D - 1 (not dormant
+    # since 30 September); B's last paying day is 31 August: 47 days.
+    lean = customer_features(without_activity(tiny_tables), mid, FeatureParams()).set_index("customer_id")
+    assert (lean.loc["A", "recency_days"], lean.loc["B", "recency_days"]) == (1.0, 47.0)
+    assert lean.loc["A", "frequency"] == 9.0                             # paying months Jan..Sep
+    # On the first of a month the month of D - 1 is complete and read whole (as before).
+    whole = customer_features(tiny_tables, dt.date(2026, 10, 1), FeatureParams()).set_index("customer_id")
+    assert whole.loc["A", "total_revenue"] == 4500.0 and whole.loc["A", "mrr_3m_ago"] == 500.0
 
 
 def test_query_results_added_by_position_equal_a_left_merge_on_customer_id():
