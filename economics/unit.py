@@ -31,6 +31,7 @@ from economics.ledger import (LedgerError, add_months, as_date, check_ledger_fra
                               months_between)
 from economics.mrr import RevenueModel, customer_months
 from segmentation.features import drop_memtables, fetch
+from segmentation.schemes import UNATTRIBUTED
 
 __all__ = ["EconomicsInputs", "SegmentEconomics", "EconomicsBase", "segment_economics", "economics_base",
            "attribute_cac", "wilson_interval",
@@ -38,7 +39,6 @@ __all__ = ["EconomicsInputs", "SegmentEconomics", "EconomicsBase", "segment_econ
            "UNATTRIBUTED", "ECONOMICS_COLUMNS"]
 
 ALL_CUSTOMERS = "All customers"
-UNATTRIBUTED = "Unattributed"
 UNLABELLED = "Unknown"
 
 ECONOMICS_COLUMNS: tuple[str, ...] = (

@@ -1,7 +1,8 @@
 """Segmentation schemes: each a function (features, definition[, reference]) -> one label per customer.
 
 Labels are mutually exclusive and exhaustive: a customer lacking a scheme's inputs gets an explicit
-label ("No usage data", "No activity", "Unknown size", "Not stated", "Unknown") instead of vanishing.
+label ("No usage data", "No activity", "Unknown size", "Not stated", "Unattributed" for a missing channel,
+"Unknown") instead of vanishing.
 Bands are [lower, upper) (DEFINITIONS.md "Segments over time"). Each function returns a categorical
 Series indexed like the features, whose categories are `segment_order(scheme, defn)` so every chart
 orders and colours segments the same way.
@@ -30,11 +31,13 @@ __all__ = [
     "health_components", "HEALTH_COMPONENTS",
     "rfm_scores", "rfm_segment", "size_band", "icp_fit", "learn_icp_profile", "goal", "custom", "attribute",
     "label_all", "available_schemes", "segment_order", "SCHEMES", "ATTRIBUTE_SCHEMES", "NO_USAGE", "UNKNOWN",
+    "UNATTRIBUTED",
     "NOT_STATED", "behavior_measure", "REVENUE_ONLY_SCHEMES", "reads_activity", "reads_users", "scheme_name",
 ]
 
 NO_USAGE = "No usage data"
 UNKNOWN = "Unknown"
+UNATTRIBUTED = "Unattributed"   # a customer without an acquisition channel (DEFINITIONS.md "CAC")
 NOT_STATED = "Not stated"
 ATTRIBUTE_SCHEMES: tuple[str, ...] = ("industry", "plan", "channel", "country")
 # Schemes whose labels read only revenue, tenure and customer attributes (mrr, arr, tenure_days, churned,
@@ -552,10 +555,17 @@ def goal(features: pd.DataFrame, defn: Definition, reference: Reference | None =
     return _value_labels(values, NOT_STATED, features.index)
 
 
+def _missing_label(column: str) -> str:
+    """What an attribute scheme calls a customer without a value: "Unattributed" for the channel (as CAC
+    names it), "Not stated" for the goal, else "Unknown"."""
+    return {"channel": UNATTRIBUTED, "goal": NOT_STATED}.get(column, UNKNOWN)
+
+
 def attribute(features: pd.DataFrame, column: str) -> pd.Series:
-    """A firmographic attribute as a scheme: the value, "Unknown" when missing."""
+    """A firmographic attribute as a scheme: the value, "Unknown" ("Unattributed" for the channel) when
+    missing."""
     values = features[column] if column in features.columns else pd.Series(pd.NA, index=features.index, dtype="str")
-    return _value_labels(values, UNKNOWN, features.index)
+    return _value_labels(values, _missing_label(column), features.index)
 
 
 def custom(features: pd.DataFrame, defn: Definition, reference: Reference | None = None) -> pd.Series:
@@ -569,7 +579,7 @@ def _attribute_scheme(column: str) -> Callable[..., pd.Series]:
     def scheme(features: pd.DataFrame, defn: Definition, reference: Reference | None = None) -> pd.Series:
         return attribute(features, column)
     scheme.__name__ = column
-    scheme.__doc__ = f"The {column} attribute as a segment; missing -> 'Unknown'."
+    scheme.__doc__ = f"The {column} attribute as a segment; missing -> {_missing_label(column)!r}."
     return scheme
 
 
@@ -605,7 +615,7 @@ def segment_order(scheme: str, defn: Definition, labels: pd.Series | None = None
         return [b.label for b in defn.firmographic.size_bands] + [defn.firmographic.unknown_size_label]
     if scheme == "custom":
         return list(dict.fromkeys([r.name for r in defn.custom.rules] + [defn.custom.default_label]))
-    missing = NOT_STATED if scheme == "goal" else UNKNOWN
+    missing = _missing_label(scheme)
     if labels is not None:
         if isinstance(labels.dtype, pd.CategoricalDtype):
             return [str(c) for c in labels.cat.categories]

@@ -189,16 +189,26 @@ def test_several_currencies_are_an_error(options):
     assert "2 currencies" in _only(prepare([upload], options))[0].message
 
 
-def test_rows_without_a_customer_id_are_skipped_with_a_count(options):
+def test_rows_without_a_customer_id_are_skipped_with_a_count_and_the_revenue_they_hold(options):
     upload = csv_upload("revenue.csv", """
         customer_id,date,amount
-        1,2026-01-15,10
+        1,2026-01-15,30
         ,2026-01-15,10
     """)
     result = prepare([upload], options)
     assert result.ok
     skipped = next(p for p in _only(result, "warning") if p.column == "customer_id")
     assert skipped.count == 1 and skipped.rows == (3,)
+    # An order export's guest checkouts: the user learns what share of revenue every figure leaves out.
+    assert "They hold 10.00 of the file's 40.00 net amount (25.0%)" in skipped.message
+    # Order lines: quantity x unit price.
+    lines = csv_upload("orders.csv", """
+        CustomerID,InvoiceDate,Quantity,UnitPrice
+        1,2026-01-15,3,10
+        ,2026-01-15,1,10
+    """)
+    skipped = next(p for p in _only(prepare([lines], options), "warning") if p.column == "CustomerID")
+    assert "(25.0%)" in skipped.message
 
 
 def test_revenue_is_required(options, customers_csv):

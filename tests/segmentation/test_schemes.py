@@ -256,6 +256,12 @@ def test_goal_and_attribute_schemes_name_missing_values():
     f = frame(stated_goal=["Save time", None, ""], industry=["Retail", None, "Retail"])
     assert labels(goal(f, DEFN)) == ["Save time", "Not stated", "Not stated"]
     assert labels(attribute(f, "industry")) == ["Retail", "Unknown", "Retail"]
+    # A customer without a channel is "Unattributed", the word CAC uses for it (DEFINITIONS.md), and last.
+    f = frame(channel=["Organic", None, "Partners", "Organic"])
+    assert labels(attribute(f, "channel")) == ["Organic", "Unattributed", "Partners", "Organic"]
+    assert segment_order("channel", DEFN, attribute(f, "channel"))[-1] == "Unattributed"
+    assert segment_order("channel", DEFN, attribute(f, "channel").astype(str)) == ["Organic", "Partners",
+                                                                                  "Unattributed"]
 
 
 def test_an_attribute_with_more_values_than_16_bit_codes_hold_keeps_every_label():
