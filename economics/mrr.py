@@ -163,10 +163,12 @@ def _transactional_parts(revenue: ir.Table, as_of: date, last: date, n_days: int
                          zero: ir.Value) -> list[ir.Table]:
     """Rows carrying the inactivity-rule flags: runs of purchases, their churns, active months."""
     d = ibis.literal(as_of)
-    # Purchases: distinct days with a positive amount, strictly before D.
-    orders = revenue.filter(revenue.amount_cents.notnull() & (revenue.amount_cents > 0)
-                            & revenue.date.notnull() & (revenue.date < d))
-    days = orders.select("customer_id", day=orders.date.cast("date")).distinct()
+    # Purchases: days with positive net revenue, strictly before D (an order cancelled the same day, or a
+    # day of returns, is no purchase: DEFINITIONS.md RFM "positive revenue").
+    orders = revenue.filter(revenue.amount_cents.notnull() & revenue.date.notnull() & (revenue.date < d))
+    days = orders.group_by(["customer_id", orders.date.cast("date").name("day")]).aggregate(
+        net=orders.amount_cents.sum())
+    days = days.filter(days.net > 0).select("customer_id", "day")
     w = ibis.window(group_by="customer_id", order_by="day")
     days = days.mutate(prev_day=days.day.lag().over(w), next_day=days.day.lead().over(w))
     # A run starts at the first purchase or one more than N days after the previous purchase ...

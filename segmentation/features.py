@@ -244,19 +244,21 @@ def _ledger_features(ledger: ibis.Table, dates: _Dates, params: FeatureParams) -
 
 def _order_features(revenue: ibis.Table, d: dt.date, params: FeatureParams) -> ibis.Table:
     window_start = None if params.lookback_days is None else d - dt.timedelta(days=params.lookback_days)
-    # Orders dated strictly before D.
+    # Orders dated strictly before D, netted per customer and day: a purchase day is a day with positive net
+    # revenue (an order cancelled the same day is none; DEFINITIONS.md RFM "positive revenue"), as the
+    # inactivity rule reads it (economics.mrr).
     rv = revenue.filter(revenue.date < ibis.literal(d), revenue.amount_cents.notnull())
-    in_window = rv.date >= ibis.literal(window_start) if window_start is not None else ibis.literal(True)
-    positive = rv.amount_cents > 0
-    agg = rv.group_by("customer_id").aggregate(
-        # Last purchase = latest date with a positive order amount.
-        last_purchase=rv.date.max(where=positive),
-        # Purchase days in the RFM window = distinct dates with a positive order amount.
-        purchase_days_window=rv.date.nunique(where=positive & in_window),
+    daily = rv.group_by(["customer_id", rv.date.cast("date").name("day")]).aggregate(net=rv.amount_cents.sum())
+    in_window = daily.day >= ibis.literal(window_start) if window_start is not None else ibis.literal(True)
+    positive = daily.net > 0
+    return daily.group_by("customer_id").aggregate(
+        # Last purchase = latest day with positive net revenue.
+        last_purchase=daily.day.max(where=positive),
+        # Purchase days in the RFM window.
+        purchase_days_window=daily.count(where=positive & in_window),
         # Net order revenue (refund lines included) in the RFM window.
-        order_window_cents=rv.amount_cents.sum(where=in_window),
+        order_window_cents=daily.net.sum(where=in_window),
     )
-    return agg
 
 
 @ibis.udf.agg.builtin

@@ -114,6 +114,21 @@ def test_transactional_movements_follow_the_inactivity_rule():
     pd.testing.assert_frame_equal(actual, expected, check_dtype=False)
 
 
+def test_an_order_cancelled_the_same_day_is_no_purchase():
+    """A purchase day is a day with positive net revenue (DEFINITIONS.md RFM "positive revenue"). c buys $50
+    on Jan 8 and cancels it that day, then buys $20 on Mar 4: its first purchase is Mar 4 (new in March,
+    not January, and no churn dated Apr 7); d's Jan 9 day nets $15 (a $25 line, a $10 return)."""
+    orders = pd.DataFrame({"customer_id": ["c", "c", "c", "d", "d"],
+                           "date": [D(2024, 1, 8), D(2024, 1, 8), D(2024, 3, 4), D(2024, 1, 9), D(2024, 1, 9)],
+                           "amount_cents": [5000, -5000, 2000, 2500, -1000]})
+    revenue = ibis.memtable(orders, schema={"customer_id": "string", "date": "date", "amount_cents": "int64"})
+    ledger = [("c", D(2024, 3, 1), 2000), ("d", D(2024, 1, 1), 1500)]
+    mv = mrr_movements(ledger_table(ledger), D(2024, 6, 1), "transactional", revenue=revenue,
+                       inactivity_days=90).set_index(pd.Index(["Jan", "Feb", "Mar", "Apr", "May"]))
+    assert mv["new_customers"].tolist() == [1, 0, 1, 0, 0]          # d in January, c in March
+    assert mv["churned_customers"].tolist() == [0, 0, 0, 1, 0]      # d: Jan 9 + 90 = Apr 8
+
+
 def test_transactional_model_without_the_revenue_table_is_refused():
     with pytest.raises(LedgerError, match="revenue"):
         mrr_movements(ledger_table(ORDER_LEDGER), D(2024, 8, 1), "transactional")

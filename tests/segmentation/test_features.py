@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import ibis
 import numpy as np
@@ -134,6 +135,13 @@ def test_transactional_model_uses_orders_and_the_inactivity_rule():
     assert f.loc["B", "paying"] and current_customers(f.reset_index())["customer_id"].tolist() == ["A"]
     with pytest.raises(ValueError, match="churned"):
         current_customers(f.reset_index().drop(columns="churned"))
+    # A day whose orders net to zero or less is no purchase day: B's refund of its Aug 2 order that very day
+    # leaves it without purchases (no recency, frequency 0, net revenue 0); A's May 3 order stands.
+    refund = orders.iloc[[3]].assign(amount_cents=-5_000)
+    tables = {**without_activity(tables), "revenue": ibis.memtable(pd.concat([orders, refund], ignore_index=True))}
+    netted = customer_features(tables, D, FeatureParams(inactivity_days=90), "transactional").set_index("customer_id")
+    assert math.isnan(netted.loc["B", "recency_days"]) and netted.loc["B", "frequency"] == 0
+    assert netted.loc["B", "monetary"] == 0.0 and netted.loc["A", "frequency"] == 2
 
 
 def test_inside_a_month_the_ledger_columns_read_the_last_complete_month(tiny_tables):
