@@ -121,6 +121,15 @@ with st.expander("Movements of the last 12 complete months", expanded=False):
     st.plotly_chart(charts.movements_chart(moves.tail(12), cur,
                                            title=f"{mrr_word} movements by month"),
                     config=charts.CHART_CONFIG, key="movements")
+    if view.revenue_model == "transactional":
+        st.caption(f"A customer's revenue counts as churned the month after its last purchase, when it stops; "
+                   f"the customer counts as churned {econ.assumptions.inactivity_days} days after that purchase. "
+                   "Until then a month without a purchase reads as contraction, so the latest months show "
+                   "contraction that becomes churn once the days pass.")
+    else:
+        st.caption("New: a customer's first paying month. Expansion and contraction: changes in a paying "
+                   "customer's MRR. Churned: the MRR of customers whose MRR fell to 0. Reactivation: a former "
+                   "customer paying again. Net change: their sum, the month's change in MRR.")
 with st.expander("Tables in the workspace", expanded=False):
     st.dataframe(pd.DataFrame({"table": list(status["tables"]), "rows": list(status["tables"].values())}),
                  hide_index=True, column_config={"rows": st.column_config.NumberColumn(format="localized")})

@@ -35,9 +35,10 @@ uploads: on an error the problems are printed to stderr, nothing is written and 
 warnings are printed to stderr and the report is written.
 
 Files written to --out:
-  customers.csv          customer_id, the features, and every segment label and score
-  cohort_retention.csv   cohort (YYYY-MM), period, cohort_size, active, retention, revenue,
-                         revenue_retention, gross_revenue_retention, complete
+  customers.csv          customer_id, the features (their `cohort` is the signup month), and every
+                         segment label and score
+  cohort_retention.csv   cohort (the first paid month, YYYY-MM), period, cohort_size, active,
+                         retention, revenue, revenue_retention, gross_revenue_retention, complete
   segment_economics.csv  scheme, segment, the unit economics and the assumptions used
   mrr_movements.csv      month and the MRR movements
   transitions.csv        with --compare-to: scheme, from_segment, to_segment, customers, mrr_from, mrr_to

@@ -13,6 +13,7 @@ def test_overview_shows_kpis_with_changes_and_the_sample_banner():
     assert any("Sample company" in i.value for i in at.info)
     assert any("last complete month **October 2026**" in c.value for c in at.caption)
     assert not any("not measured" in c.value for c in at.caption)   # tickets and events are loaded
+    assert any(c.value.startswith("New: a customer's first paying month") for c in at.caption)  # movements
 
 
 def test_overview_names_the_margin_draining_and_the_healthy_segment():

@@ -38,6 +38,8 @@ def test_every_page_runs_on_a_real_export(sample_workspace, source, options, mod
         # findings without spend data: from contribution and churn, never "not enough customers"
         assert any("pays its way" in s.value and "CAC needs spend data" in s.value for s in at.success)
         assert any("churns fastest" in i.value for i in at.info)
+        if model == "transactional":   # the movements say where the inactivity rule dates churn
+            assert any("counts as churned the month after its last purchase" in c.value for c in at.caption)
         for page in PAGES:
             at.switch_page(page).run()
             assert not at.exception, (page, at.exception)
