@@ -213,8 +213,8 @@ def _report(args: argparse.Namespace, err: TextIO) -> int:
     if removed:
         print(f"removed {', '.join(removed)}: written by the previous run into {args.out}, not by this one",
               file=err)
-    print(f"wrote {', '.join(written)} to {args.out} (as of {as_of}, {time.perf_counter() - started:.1f} s)",
-          file=err)
+    print(f"wrote {', '.join(written)} to {args.out} (as of {as_of}, {meta['revenue_model']} revenue, "
+          f"{time.perf_counter() - started:.1f} s)", file=err)
     return EXIT_OK
 
 

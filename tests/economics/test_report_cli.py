@@ -192,7 +192,7 @@ def test_an_export_taken_inside_a_month_keeps_its_paying_customers_in_their_tier
         shutil.copy(SAMPLE_DIR / name, data / name)
     code, err = _run("--data", str(data), "--out", str(tmp_path / "r"), "--schemes", "value_tier")
     assert code == EXIT_OK, err
-    assert "as of 2026-10-17" in err and "October 2026, is incomplete" in err
+    assert "(as of 2026-10-17, subscription revenue" in err and "October 2026, is incomplete" in err
     table = _read(tmp_path / "r" / "segment_economics.csv").set_index("segment")
     assert table.loc["Not paying", "paying_customers"] == 0 and table.loc["Not paying", "mrr"] == 0
     paying = table.drop(index=["Not paying", "All customers"])
