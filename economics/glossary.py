@@ -12,7 +12,7 @@ from economics.mrr import revenue_words
 __all__ = ["metric_definitions", "BOARD_PACK_TERMS"]
 
 # The board pack's table columns its tiles do not already define, with the names its table gives them.
-BOARD_PACK_TERMS = {"logo_churn": "Monthly churn (by segment)", "net_ltv": "Net LTV", "cac": "CAC (by segment)",
+BOARD_PACK_TERMS = {"logo_churn": "Monthly churn (by segment)", "cac": "CAC (by segment)",
                     "support_share_of_revenue": "Support % of revenue", "verdict": "Verdict"}
 
 
