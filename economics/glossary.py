@@ -29,8 +29,8 @@ def metric_definitions(a: Assumptions, revenue_model: str = "subscription", symb
         paying = "customers with MRR > 0 in the last complete month"
         lost = "customers lost (MRR falls to 0) / customers paying at the start of each month"
     at_start = "each customer counted in the segment it had at the start of each month"
-    pcm = (f"per customer-month of the segment's paying customers over {months}, each counted from its first paid "
-           "month")
+    pcm = (f"of the segment's paying customers in the churn window's {a.churn_window_months} complete months, per "
+           "customer-month from each one's first paid month (a trial's tickets and events before it count too)")
     draining = f"net LTV:CAC < {a.draining_ltv_cac:g} or contribution per customer-month < 0"
     return {
         "segment": "The segment at the as-of date, by the scheme's thresholds.",
