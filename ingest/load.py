@@ -293,10 +293,12 @@ _RESERVED = {c for spec in TABLES.values() for c in spec.kinds} | {"tenure_days"
 
 
 def _customers_from_revenue(revenue: pd.DataFrame, ids: pd.Index) -> pd.DataFrame:
-    """Customers known only from revenue: signup = the first date with positive revenue."""
+    """Customers known only from revenue: signup = the first day with positive net revenue (an order
+    cancelled the same day is no purchase), else the first date."""
     sub = revenue[revenue["customer_id"].isin(ids)]
-    positive = sub[(sub["amount_cents"].fillna(0) > 0) | (sub["mrr_cents"].fillna(0) > 0)]
-    first = positive.groupby("customer_id")["date"].min()
+    days = sub.assign(net=sub["amount_cents"].fillna(0), subscribed=sub["mrr_cents"].fillna(0) > 0).groupby(
+        ["customer_id", "date"], as_index=False).agg(net=("net", "sum"), subscribed=("subscribed", "any"))
+    first = days[(days["net"] > 0) | days["subscribed"]].groupby("customer_id")["date"].min()
     first = first.reindex(ids).fillna(sub.groupby("customer_id")["date"].min())
     return pd.DataFrame({"customer_id": pd.array(ids, dtype="string"),
                          "signup_date": first.to_numpy(dtype="datetime64[ns]")})

@@ -365,11 +365,11 @@ def scan_folder(folder: str | Path, options: ScanOptions | None = None
         return {}, {}, problems
 
     # customers: the file's (rows without an id or signup skipped), else derived from revenue: signup at
-    # the first date with positive revenue (else the first date)
-    first_rev = revenue.group_by("customer_id").aggregate(
-        signup_date=revenue.date.min(where=(revenue.amount_cents.fill_null(0) > 0)
-                                     | (revenue.mrr_cents.fill_null(0) > 0)),
-        any_date=revenue.date.min())
+    # the first day with positive net revenue (an order cancelled that day is none), else the first date
+    days = revenue.group_by(["customer_id", "date"]).aggregate(
+        net=revenue.amount_cents.fill_null(0).sum(), subscribed=(revenue.mrr_cents.fill_null(0) > 0).any())
+    first_rev = days.group_by("customer_id").aggregate(
+        signup_date=days.date.min(where=(days.net > 0) | days.subscribed), any_date=days.date.min())
     derived = first_rev.select(customer_id=first_rev.customer_id,
                                signup_date=first_rev.signup_date.fill_null(first_rev.any_date).cast("date"))
     if "customers" in tables:

@@ -163,6 +163,31 @@ def test_the_report_of_a_parquet_folder_equals_the_report_of_the_same_data_as_cs
         pd.testing.assert_frame_equal(scanned, loaded, check_dtype=False, obj=name)
 
 
+def test_without_a_customers_file_signup_is_the_first_day_with_positive_net_revenue(tmp_path: Path):
+    """y buys 50.00 on 20 Jan and cancels it that day, then buys 30.00 on 2 Feb: its signup (and cohort) is
+    2 Feb in both loaders, as its first purchase day is (economics.mrr); z's only day nets below 0, so its
+    first date stands in."""
+    from economics.__main__ import main
+
+    revenue = pd.DataFrame({"customer_id": ["y", "y", "y", "w", "z", "z"],
+                            "date": pd.to_datetime(["2026-01-20", "2026-01-20", "2026-02-02", "2026-01-05",
+                                                    "2026-01-07", "2026-01-07"]),
+                            "amount": [50.0, -50.0, 30.0, 20.0, 10.0, -15.0]})
+    for kind in ("parquet", "csv"):
+        data = tmp_path / kind
+        data.mkdir()
+        if kind == "parquet":
+            revenue.to_parquet(data / "revenue.parquet")
+        else:
+            revenue.to_csv(data / "revenue.csv", index=False)
+        out = tmp_path / f"out_{kind}"
+        assert main(["report", "--data", str(data), "--out", str(out), "--as-of", "2026-03-01",
+                     "--schemes", "value_tier"], err=io.StringIO()) == 0
+        customers = pd.read_csv(out / "customers.csv", encoding="utf-8-sig").set_index("customer_id")
+        assert customers["signup_date"].str[:10].to_dict() == {"w": "2026-01-05", "y": "2026-02-02",
+                                                               "z": "2026-01-07"}, kind
+
+
 def test_memory_tables_keep_the_stored_types():
     frames = {"customers": pd.DataFrame({"customer_id": pd.array(["a"], dtype="string"),
                                          "signup_date": pd.array([D(2026, 1, 1)], dtype="date32[pyarrow]")})}
