@@ -421,11 +421,12 @@ def _fade(hex_color: str, alpha: float = 0.35) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
-def waterfall(steps: pd.DataFrame, currency: str = "USD", segment: str = "") -> go.Figure:
-    """Waterfall from lifetime revenue down to what is left after CAC (to net LTV when CAC is unknown).
-    Columns: step, amount (signed), measure ("absolute", "relative" or "total", as
+def waterfall(steps: pd.DataFrame, currency: str = "USD", segment: str = "",
+              no_cac: str = "CAC needs spend data") -> go.Figure:
+    """Waterfall from lifetime revenue down to what is left after CAC (to net LTV when CAC is unknown,
+    `no_cac` saying why). Columns: step, amount (signed), measure ("absolute", "relative" or "total", as
     economics.unit.waterfall returns)."""
-    end = "what is left after CAC" if "CAC" in set(steps["step"]) else "net LTV (CAC needs spend data)"
+    end = "what is left after CAC" if "CAC" in set(steps["step"]) else f"net LTV ({no_cac})"
     title = f"{segment}: from lifetime revenue to {end}" if segment else f"From lifetime revenue to {end}"
     sym = _symbol(currency)
     fig = go.Figure(go.Waterfall(

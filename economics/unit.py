@@ -230,9 +230,14 @@ def verdict(net_ltv_cac: float, payback_months: float, contribution_pcm: float, 
                                    f"more than a lifetime of contribution, so net LTV : CAC < "
                                    f"{a.draining_ltv_cac:g} whatever CAC is")
     if not has_spend or math.isnan(net_ltv_cac):
-        return "healthy", (f"contribution per customer-month {money} >= 0; needs spend data to test "
-                           f"net LTV : CAC >= {a.healthy_ltv_cac:g} and payback <= "
-                           f"{a.healthy_payback_months:g} months")
+        # Why CAC is missing: no spend data, or no customer acquired into the segment in the window (a
+        # tenure stage such as Established, which nobody is in when acquired).
+        if not has_spend:
+            return "healthy", (f"contribution per customer-month {money} >= 0; needs spend data to test "
+                               f"net LTV : CAC >= {a.healthy_ltv_cac:g} and payback <= "
+                               f"{a.healthy_payback_months:g} months")
+        return "healthy", (f"contribution per customer-month {money} >= 0; net LTV : CAC and payback not "
+                           "tested: no customer was acquired into this segment in the window, so it has no CAC")
     ratio = _shown(net_ltv_cac, (a.healthy_ltv_cac, a.draining_ltv_cac), 2)
     payback = _shown(payback_months, (a.healthy_payback_months,), 1) if math.isfinite(payback_months) \
         else "never"

@@ -100,7 +100,9 @@ segment = st.selectbox("Segment", choices, index=choices.index(default) if defau
 if segment:
     row = paying.set_index("segment").loc[segment]
     steps = waterfall(row.to_dict(), unmeasured_steps(loaded))   # the caption above says what is not measured
-    st.plotly_chart(charts.waterfall(steps, view.currency, segment), config=charts.CHART_CONFIG, key="waterfall")
+    st.plotly_chart(charts.waterfall(steps, view.currency, segment,
+                                     "CAC needs spend data" if not has_spend else "no customer acquired into it "
+                                     "in the window: no CAC"), config=charts.CHART_CONFIG, key="waterfall")
     st.caption(f"Per customer over an expected lifetime of {row['lifetime_months']:.0f} months "
                f"(1 / monthly churn {pct(row['logo_churn'])}, at most {a.lifetime_cap_months}). Onboarding: the "
                f"mean of its customers' onboarding cost, each by the value tier it had when acquired "

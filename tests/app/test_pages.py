@@ -125,6 +125,20 @@ def test_unit_economics_page_raising_support_cost_lowers_the_support_heavy_segme
     assert columns["nrr"]["help"].startswith("Net revenue retention")
 
 
+def test_a_segment_nobody_is_acquired_into_says_why_it_has_no_cac_with_spend_data_loaded():
+    """Lifecycle stages past onboarding (Established, Mature) have no customer acquired into them: with
+    spend data loaded, their rule and waterfall say that, not "needs spend data"."""
+    at = open_page("pages/4_Unit_economics.py")
+    at.selectbox(key="w_scheme").set_value("lifecycle").run()
+    at.selectbox(key="waterfall_segment").set_value("Established").run()
+    assert not at.exception
+    assert figure_titles(at)[-1] == ("Established: from lifetime revenue to net LTV (no customer acquired into it "
+                                     "in the window: no CAC)")
+    rule = at.dataframe[0].value.set_index("segment").loc["Established"]
+    assert rule["verdict"] == "healthy" and "needs spend data" not in str(rule.get("verdict_rule", ""))
+    assert not any("needs spend data" in m.value for m in at.markdown if "Established" in m.value)
+
+
 def test_a_definition_pricing_seats_and_reading_active_users_is_computed_with_both():
     """Seats are counted only once they have a cost, and month-start features count active users only
     when a rule names them: a definition asking for both gets both (no stale cached inputs)."""

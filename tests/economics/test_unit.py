@@ -186,6 +186,14 @@ def test_without_cac_a_negative_net_ltv_is_margin_draining_whatever_cac_would_be
     assert verdict(math.nan, math.nan, 217.0, True, a, net_ltv=-318.0)[0] == "margin-draining"  # CAC unmeasured
     assert verdict(math.nan, math.nan, 217.0, False, a, net_ltv=0.0)[0] == "healthy"
     assert verdict(math.nan, math.nan, 217.0, False, a)[0] == "healthy"              # net LTV unknown
+    # With spend data, a CAC is missing only because nobody was acquired into the segment (a tenure stage):
+    # the rule says so instead of asking for spend data the user has loaded.
+    assert verdict(math.nan, math.nan, 217.0, False, a, net_ltv=500.0)[1].endswith("needs spend data to test "
+                                                                                   "net LTV : CAC >= 3 and payback "
+                                                                                   "<= 18 months")
+    assert verdict(math.nan, math.nan, 217.0, True, a, net_ltv=500.0)[1] == (
+        "contribution per customer-month $217.00 >= 0; net LTV : CAC and payback not tested: no customer was "
+        "acquired into this segment in the window, so it has no CAC")
     costly = parse_assumptions({"gross_margin_by_segment": {"Enterprise": 0.9},
                                 "onboarding_cost": {"Enterprise": 1000, "SMB": 1000}})
     out = segment_economics(_inputs(spend=None), costly).table.set_index("segment")   # SMB: 45.20 x 5 - 1000
