@@ -20,7 +20,7 @@ from ingest.convert import DATE_FORMATS_TRIED, csat_words, to_bool, to_datetime,
 from ingest.ledger import build_ledger
 from ingest.mapping import (MINUTE_SCALES, SYNONYMS, guess_mapping, guess_table, missing_required, normalise,
                             revenue_shape)
-from ingest.problems import Problems, file_rows
+from ingest.problems import Problems, file_rows, partial_month_message
 from ingest.read import DEFAULT_SIZE_LIMIT, SUPPORTED_SUFFIXES, read_export
 from ingest.store import Workspace
 
@@ -533,9 +533,7 @@ def _build_tables(typed: dict, options: LoadOptions, today: date, result: LoadRe
     last_complete = (as_of.replace(day=1) - timedelta(days=1)).replace(day=1)
     if as_of.day != 1:
         partial = as_of.replace(day=1)
-        problems.warning(file, "revenue", "", f"The last month, {partial:%B %Y}, is incomplete: the data ends on "
-                         f"{max_date:%d %b %Y}. Monthly metrics (churn, MRR movements, NRR) use complete months "
-                         f"up to {last_complete:%B %Y}; cohort tables show {partial:%B %Y} flagged as partial.")
+        problems.warning(file, "revenue", "", partial_month_message(partial, max_date, last_complete, model))
     min_date = min(d for d in [revenue["date"].min(), customers["signup_date"].min()] if pd.notna(d)).date()
 
     stored = {"customers": customers.reset_index(drop=True), "revenue": revenue.reset_index(drop=True),
@@ -576,7 +574,10 @@ def load(workspace: Workspace, uploads: list[Upload], options: LoadOptions | Non
     """Prepare the uploads and, when nothing is an error, replace the workspace with them in one go."""
     result = prepare(uploads, options)
     if result.ok:
-        result.version = workspace.replace(result.tables, result.meta)
+        # The warnings stay with the data (the Data page shows them): rows skipped, an incomplete last month.
+        warnings = [{"file": p.file, "column": p.column, "message": p.message}
+                    for p in result.problems.items if p.severity == "warning"]
+        result.version = workspace.replace(result.tables, {**result.meta, "warnings": json.dumps(warnings)})
     return result
 
 

@@ -9,7 +9,7 @@ from typing import Literal
 
 import pandas as pd
 
-__all__ = ["Problem", "Problems", "file_rows"]
+__all__ = ["Problem", "Problems", "file_rows", "partial_month_message"]
 
 Severity = Literal["error", "warning"]
 _MAX_EXAMPLE_ROWS = 5
@@ -78,3 +78,12 @@ def file_rows(mask: pd.Series) -> list[int]:
     """Spreadsheet row numbers (header = 1) where mask is true, first few; the index is the data row."""
     labels = mask.index[mask.to_numpy(dtype=bool)][:_MAX_EXAMPLE_ROWS]
     return [int(label) + 2 for label in labels]
+
+
+def partial_month_message(partial, max_date, last_complete, revenue_model: str) -> str:
+    """The warning of a load whose data ends inside a month (both loaders say it), in the revenue model's
+    words: order revenue is never called MRR (DEFINITIONS.md "Revenue")."""
+    movements = "MRR movements" if revenue_model == "subscription" else "revenue movements"
+    return (f"The last month, {partial:%B %Y}, is incomplete: the data ends on {max_date:%d %b %Y}. Monthly "
+            f"metrics (churn, {movements}, NRR) and each customer's revenue and tier use complete months up to "
+            f"{last_complete:%B %Y}; cohort tables show {partial:%B %Y} flagged as partial.")

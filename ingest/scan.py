@@ -19,7 +19,7 @@ import pandas as pd
 
 from ingest.contract import STORED_TABLES, TABLES
 from ingest.mapping import guess_mapping, missing_required, revenue_shape
-from ingest.problems import Problems
+from ingest.problems import Problems, partial_month_message
 
 __all__ = ["ScanOptions", "memory_tables", "scan_folder", "ledger_expr", "is_parquet_folder"]
 
@@ -420,9 +420,7 @@ def scan_folder(folder: str | Path, options: ScanOptions | None = None
     last_complete = (as_of.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
     if as_of.day != 1:
         partial = as_of.replace(day=1)
-        problems.warning(rfile, "revenue", "", f"The last month, {partial:%B %Y}, is incomplete: the data ends on "
-                         f"{max_date:%d %b %Y}. Monthly metrics (churn, MRR movements, NRR) use complete months "
-                         f"up to {last_complete:%B %Y}; cohort tables show {partial:%B %Y} flagged as partial.")
+        problems.warning(rfile, "revenue", "", partial_month_message(partial, max_date, last_complete, model))
     signup_min = con.execute(tables["customers"].signup_date.min())
     mins = [d for d in (row["min_date"], signup_min) if d is not None and not pd.isna(d)]
     meta = {

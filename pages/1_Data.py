@@ -1,6 +1,7 @@
 """Data: upload exports, check how they were recognised, fix the column mapping, and load them."""
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pandas as pd
@@ -40,6 +41,11 @@ if status["tables"]:
         f"**Revenue model:** {status['model_label']}  \n**Last complete month:** "
         f"{meta.get('last_complete_month') or 'none'}  \n**Loaded:** {meta.get('loaded_at', '')[:16].replace('T', ' ')} UTC"
     )
+    noted = json.loads(meta.get("warnings") or "[]")   # what the load warned about, kept with the data
+    if noted:
+        with st.expander(f"Noted when these files were loaded ({len(noted)})", icon=":material/warning:"):
+            st.dataframe(pd.DataFrame(noted, columns=["file", "column", "message"]), hide_index=True,
+                         width="stretch", column_config={"message": st.column_config.TextColumn(width="large")})
 else:
     st.info("The workspace is empty.")
 

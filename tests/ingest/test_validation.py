@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 
 import pandas as pd
@@ -246,4 +247,8 @@ def test_a_successful_load_stores_typed_tables_and_a_new_version(tmp_path, optio
                                      "WHERE table_name = 'customers'").fetchall())
     assert types["signup_date"] == "DATE" and types["employees"] == "DOUBLE" and types["region"] == "VARCHAR"
     assert ws.meta()["revenue_model"] == "transactional"
+    # The load's warnings stay with the data, for the Data page: here February is the incomplete last month.
+    warnings = json.loads(ws.meta()["warnings"])
+    assert [w["message"][:42] for w in warnings] == ["The last month, February 2026, is incomple"]
+    assert warnings[0]["file"] == "revenue.csv"
     assert load(ws, [revenue_csv, customers_csv], options).version != result.version
