@@ -10,6 +10,7 @@ import streamlit as st
 from ingest.contract import TABLE_ORDER, TABLES
 from ingest.load import LoadOptions, Upload, load, load_sample, prepare
 from ui import cached
+from ui.format import plain
 from ui.page import start_page
 
 NONE = "(not in this file)"
@@ -44,8 +45,9 @@ if status["tables"]:
     noted = json.loads(meta.get("warnings") or "[]")   # what the load warned about, kept with the data
     if noted:
         with st.expander(f"Noted when these files were loaded ({len(noted)})", icon=":material/warning:"):
-            st.dataframe(pd.DataFrame(noted, columns=["file", "column", "message"]), hide_index=True,
-                         width="stretch", column_config={"message": st.column_config.TextColumn(width="large")})
+            for note in noted:   # the text as written (a "$" or "*" in it is not markdown)
+                where = " · ".join(plain(v) for v in (note["file"], note["column"]) if v)
+                st.markdown(f"**{where}**: {plain(note['message'])}")
 else:
     st.info("The workspace is empty.")
 

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import math
+import re
 
-__all__ = ["money", "pct", "ratio", "months", "count", "is_missing", "table_height", "CURRENCY_SYMBOLS"]
+__all__ = ["money", "pct", "ratio", "months", "count", "is_missing", "table_height", "plain", "CURRENCY_SYMBOLS"]
 
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CAD": "CA$", "AUD": "A$"}
 
@@ -82,3 +83,9 @@ def table_height(rows: int, at_most: int) -> int:
     """A dataframe's height in pixels that fits `rows` rows and the header (no empty rows under a short
     table), at most `at_most` (a longer table scrolls)."""
     return min(at_most, 35 * (rows + 1) + 3)
+
+
+def plain(text) -> str:
+    """`text` for st.markdown as it is written: markdown and LaTeX characters escaped (a "$5" or a
+    "file_name" in a message is not a formula or italics)."""
+    return re.sub(r"([\\`*_{}\[\]<>$#|~])", r"\\\1", str(text))

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from ui.format import count, kpi_delta, kpi_value, money, months, pct, ratio, table_height
+from ui.format import count, kpi_delta, kpi_value, money, months, pct, plain, ratio, table_height
 
 NAN = math.nan
 
@@ -40,3 +40,9 @@ def test_tile_values_and_changes():
 def test_a_short_table_is_as_tall_as_its_rows_and_a_long_one_scrolls():
     assert table_height(3, 400) == 35 * 4 + 3
     assert table_height(100, 400) == 400
+
+
+def test_plain_text_reads_as_written_in_markdown():
+    # "$" would start a formula in Streamlit's markdown, "_" and "*" italics, "[" a link.
+    assert plain("SMB costs $5 *per* file_name [x]") == r"SMB costs \$5 \*per\* file\_name \[x\]"
+    assert plain(1234) == "1234" and plain("plain words, 14.9%.") == "plain words, 14.9%."
