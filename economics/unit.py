@@ -533,7 +533,7 @@ def _member_sums(inputs: EconomicsInputs, a: Assumptions, base: "EconomicsBase")
     at_d, acq, acq_codes = base.codes["segment_at_d"], inputs.acquisition, base.codes["acquisition"]
     # One-off onboarding cost keyed by the value tier at acquisition (unknown tier: 0), of the customers
     # acquired (a first paid month before D): a customer who never paid was never onboarded and does not
-    # dilute the mean (the blended row read $1,054 on the sample with them, $1,764 without).
+    # dilute the mean (the blended row read $1,054 on the sample with them, $1,515 without).
     acquired = _by_code(base.n, acq_codes, np.ones(len(acq_codes)), fill=0.0)[at_d]
     cost_of_tier = pd.Series({k: float(v) for k, v in a.onboarding_cost.items()}, dtype="float64")
     if "value_tier" in acq:

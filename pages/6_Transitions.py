@@ -28,19 +28,14 @@ labels = cached.labels(view.version, view.as_of, view.definition_toml)
 order = segment_order(view.scheme, defn, labels[view.scheme])
 colors = charts.segment_colors(order)
 left, right = f"{view.compare_to:%d %b %Y}", f"{view.as_of:%d %b %Y}"
-
-
-def _revenue_on_a_date() -> str:
-    """Which months a customer's revenue on each date reads (complete months only)."""
-    months = f"{last_complete_month(view.compare_to):%b %Y} and {last_complete_month(view.as_of):%b %Y}"
-    if view.revenue_model == "transactional":
-        return f"A customer's average monthly revenue on a date covers the 12 complete months to {months}."
-    return f"A customer's {view.revenue_series} on a date is its last complete month's ({months})."
-
-
+# Which months a customer's revenue on each date reads (complete months only).
+months = f"{last_complete_month(view.compare_to):%b %Y} and {last_complete_month(view.as_of):%b %Y}"
+revenue_on_a_date = (f"A customer's average monthly revenue on a date covers the 12 complete months to {months}."
+                     if view.revenue_model == "transactional" else
+                     f"A customer's {view.revenue_series} on a date is its last complete month's ({months}).")
 st.caption(f"**{scheme_name}** on {left} and on {right}, with the thresholds of {left} applied at both dates "
            f"(so a move is a change in the customer, not in the cut-offs). {NEW}: signed up or reactivated "
-           f"since; {CHURNED}: stopped paying. " + _revenue_on_a_date())
+           f"since; {CHURNED}: stopped paying. {revenue_on_a_date}")
 
 st.plotly_chart(charts.sankey(flows, colors, f"{scheme_name} transitions", left, right),
                 config=charts.CHART_CONFIG, key="sankey")
