@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from economics.ledger import last_complete_month
+
 __all__ = ["FeatureParams", "feature_params", "customer_features", "customer_features_at", "FEATURE_COLUMNS",
            "USER_COLUMNS",
            "month_start", "add_months", "as_date", "ACTIVITY_TABLES", "without_activity", "fetch",
@@ -145,8 +147,7 @@ class _Dates:
 
     def __init__(self, dates: list[dt.date], params: FeatureParams) -> None:
         self.dates = list(dates)
-        day = dt.timedelta(days=1)
-        m_now = [_ledger_now(d) for d in self.dates]     # the last complete month
+        m_now = [last_complete_month(d) for d in self.dates]     # the last complete month
         m_3 = [add_months(m, -3) for m in m_now]
         columns: dict[str, pa.Array] = {
             "_k": pa.array(range(len(self.dates)), pa.int64()),
@@ -207,16 +208,11 @@ def _in_windows(table: ibis.Table, column: str, windows: list[tuple[dt.date, dt.
 _BY_DATE = ["customer_id", "_k"]
 
 
-def _ledger_now(d: dt.date) -> dt.date:
-    """The ledger month the features read as "now" at D: the last complete month (DEFINITIONS.md "Months"),
-    the month of D - 1 when D is a month's first day. A month still running at D is left out: its invoices
-    are not all in (an export taken on the 17th lacks the renewals of the 18th to the 31st, which would read
-    as churn), and revenue dated on or after a D chosen inside the data would count in it."""
-    return month_start(d - dt.timedelta(days=1)) if d.day == 1 else add_months(month_start(d), -1)
-
-
 def _ledger_features(ledger: ibis.Table, dates: _Dates, params: FeatureParams) -> ibis.Table:
-    # Ledger months up to the last complete month (the ledger is monthly: a month counts once complete).
+    # Ledger months up to the last complete month (DEFINITIONS.md "Months"; the month of D - 1 when D is a
+    # month's first day). A month still running at D is left out: its invoices are not all in (an export
+    # taken on the 17th lacks the renewals of the 18th to the 31st, which would read as churn), and revenue
+    # dated on or after a D chosen inside the data would count in it.
     lg = dates.join(ledger, "month")
     lg = lg.filter(lg.month <= lg._m_now)
     in_window = lg.month >= lg._win_month if params.lookback_days is not None else ibis.literal(True)
@@ -603,9 +599,10 @@ def customer_features(tables: Mapping[str, ibis.Table], as_of: dt.date, params: 
     -------
     pandas DataFrame, one row per customer with signup_date < D, columns (money in dollars, float):
     customer_id, signup_date, cohort (signup month), tenure_days (D - signup_date);
-    The ledger columns read complete months only (`_ledger_now`: the last complete month, the month of
-    D - 1 when D is a month's first day): mrr (subscription: ledger MRR of the last complete month;
-    transactional: average monthly revenue of the 12 complete months ending with it), arr = 12 x mrr,
+    The ledger columns read complete months only (economics.ledger.last_complete_month: the month of D - 1
+    when D is a month's first day, else the month before D's): mrr (subscription: ledger MRR of the last
+    complete month; transactional: average monthly revenue of the 12 complete months ending with it),
+    arr = 12 x mrr,
     mrr_3m_ago (the same, three months earlier), paying (mrr > 0), churned (subscription: paid in an
     earlier month and MRR of the last complete month is 0; transactional: last purchase + inactivity_days
     < D), total_revenue (net ledger revenue of every complete month before D), first_paid_month;
@@ -744,7 +741,7 @@ def _assemble(tables: Mapping[str, ibis.Table], d: dt.date, params: FeatureParam
         # month (a customer paying in October is active on 31 October, not dormant since the 1st), or D - 1
         # for a customer paying in the last complete month: it pays at D (a D inside November reads October).
         month_end = pd.to_datetime(out["last_paid_month"]) + pd.offsets.MonthEnd(0)
-        now = pd.Timestamp(_ledger_now(d))
+        now = pd.Timestamp(last_complete_month(d))
         last_active = month_end.where(pd.to_datetime(out["last_paid_month"]) < now,
                                       pd.Timestamp(d) - pd.Timedelta(days=1))
         last_active = last_active.where(out["last_paid_month"].notna())
@@ -923,7 +920,7 @@ class _LedgerHistory:
 
     @staticmethod
     def _boundaries(d: dt.date, params: FeatureParams, transactional: bool) -> dict[str, dt.date]:
-        now = _ledger_now(d)     # the last complete month: the months read are <= it
+        now = last_complete_month(d)     # the last complete month: the months read are <= it
         need = {"now": now, "before": add_months(now, -1), "m3": add_months(now, -3)}
         if params.lookback_days is not None:
             first = month_start(d - dt.timedelta(days=params.lookback_days))
