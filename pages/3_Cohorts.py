@@ -63,8 +63,8 @@ st.plotly_chart(charts.retention_heatmap(shown, metric, title=f"{METRICS[metric]
                 config=charts.CHART_CONFIG, key="heatmap")
 st.caption(f"A cohort is the {granularity} of a customer's first {first}. Period 0 is that {granularity}. "
            f"Logo retention: share of the cohort {active} in the period; revenue retention: the cohort's revenue "
-           "against period 0 (expansion can lift it above 100%); gross: each customer capped at its period-0 "
-           "revenue. Hover a cell for counts. * marks a period that is not complete yet."
+           "against period 0 (expansion can lift it above 100%; a customer's month whose refunds exceed its "
+           "revenue counts as 0); gross: each customer capped at its period-0 revenue. Hover a cell for counts. * marks a period that is not complete yet."
            + (f" Over {charts.CELL_LABELS_UP_TO} periods the cells are too narrow for their percentages: hover "
               "them, or show cohorts by quarter." if table["period"].nunique() > charts.CELL_LABELS_UP_TO else ""))
 
