@@ -120,12 +120,13 @@ define = metric_definitions(a, view.revenue_model, symbol or "$")   # each heade
 money_col = lambda col, label: st.column_config.NumberColumn(label, format="localized", help=define[col])  # noqa: E731
 pct_col = lambda col, label: st.column_config.NumberColumn(label, format="percent", help=define[col])  # noqa: E731
 st.dataframe(shown, hide_index=True, placeholder="n/a", width="stretch", column_config={
-    "segment": "Segment", "customers": st.column_config.NumberColumn("Customers", help=define["customers"]),
+    "segment": "Segment",
+    "customers": st.column_config.NumberColumn("Customers", format="localized", help=define["customers"]),
     # On order data a paying customer is one who bought in the month (DEFINITIONS.md), not an active one.
     "paying_customers": st.column_config.NumberColumn(
         "Paying" if view.revenue_model != "transactional" else
         f"Bought in {econ.window[1]:%b %Y}" if econ.window[1] is not None else "Bought in the month",
-        help=define["paying_customers"]),
+        format="localized", help=define["paying_customers"]),
     "mrr": money_col("mrr", view.revenue_series),
     "arpa": money_col("arpa", "ARPA"), "logo_churn": pct_col("logo_churn", "Monthly churn"),
     "logo_churn_low": pct_col("logo_churn_low", "churn low (95%)"),
