@@ -781,6 +781,10 @@ def _row(seg: str, members: pd.Series, churn: pd.DataFrame, nrr: pd.DataFrame, a
     net_ltv = contribution * lifetime - onboarding
     attributed = acq_rows[acq_rows["attributed"]] if len(acq_rows) else acq_rows
     cac = float(attributed["cac"].mean()) if has_spend and len(attributed) else math.nan
+    if seg == ALL_CUSTOMERS:
+        # All customers: the blended CAC (all spend / all new customers, DEFINITIONS.md), the Overview's
+        # tile; the mean over attributed customers alone reads higher when some have no channel.
+        cac = blended_cac
     if math.isnan(cac) or math.isnan(net_ltv):
         ratio = math.nan
     elif cac == 0:

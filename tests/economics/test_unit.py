@@ -162,6 +162,27 @@ def test_cac_payback_and_verdict_of_a_segment(result):
     assert smb["verdict_rule"] == "net LTV : CAC 0.21 < 1"
 
 
+def test_the_all_customers_cac_is_the_blended_cac_when_a_new_customer_has_no_channel():
+    """March's $600 of "ads" spend goes to s1b (the only ads customer new in March); s2 has no channel:
+    Unattributed, no CAC. SMB's CAC is s1b's $600; all customers' CAC is the blended CAC, all spend / all
+    new customers = 600 / 2 = $300 (DEFINITIONS.md CAC), the figure the Overview's tile names."""
+    acquisition = pd.concat([ACQUISITION, pd.DataFrame({
+        "customer_id": ["s1b"], "first_paid_month": pd.to_datetime(["2024-03-01"]), "channel": ["ads"],
+        "segment": ["SMB"], "value_tier": ["SMB"]})], ignore_index=True)
+    ledger = pd.concat([LEDGER, _ledger([("s1b", "2024-03-01", 10000), ("s1b", "2024-04-01", 10000)])],
+                       ignore_index=True)
+    at_d = pd.concat([AT_D, pd.DataFrame({"customer_id": ["s1b"], "segment": ["SMB"]})], ignore_index=True)
+    spend = SPEND.assign(channel=["ads"])
+    inputs = EconomicsInputs(ledger=ledger, segment_at_d=at_d, segment_history=HISTORY, acquisition=acquisition,
+                             usage=USAGE, window_months=3, spend=spend, as_of=D(2024, 5, 1),
+                             revenue_model="subscription")
+    out = segment_economics(inputs, ASSUME)
+    smb, blended = out.table.set_index("segment").loc["SMB"], out.blended.iloc[0]
+    assert smb["cac"] == pytest.approx(600.0) and smb["unattributed_new_customers"] == 1
+    assert blended["blended_cac"] == pytest.approx(300.0) and blended["cac"] == pytest.approx(300.0)
+    assert blended["net_ltv_cac"] == pytest.approx(blended["net_ltv"] / 300.0)
+
+
 def test_a_segment_without_new_customers_in_the_window_has_no_cac(result):
     ent = _row(result, "Enterprise")
     assert math.isnan(ent["cac"]) and "no new customers" in ent["note"]
