@@ -35,7 +35,8 @@ revenue_on_a_date = (f"A customer's average monthly revenue on a date covers the
                      f"A customer's {view.revenue_series} on a date is its last complete month's ({months}).")
 st.caption(f"**{scheme_name}** on {left} and on {right}, with the thresholds of {left} applied at both dates "
            f"(so a move is a change in the customer, not in the cut-offs). {NEW}: signed up or reactivated "
-           f"since; {CHURNED}: stopped paying. {revenue_on_a_date}")
+           f"since; {CHURNED}: stopped paying (a customer churned by a date is in no segment there, and both "
+           f"dates use the first's cut-offs, so counts can differ from the Segments page). {revenue_on_a_date}")
 
 st.plotly_chart(charts.sankey(flows, colors, f"{scheme_name} transitions", left, right),
                 config=charts.CHART_CONFIG, key="sankey")

@@ -174,7 +174,8 @@ def test_cost_to_serve_page_shows_support_charts_and_adoption():
 def test_transitions_page_reconciles_and_lists_the_movers():
     at = open_page("pages/6_Transitions.py")
     # Each date's MRR is its last complete month's (DEFINITIONS.md "Months"): the caption names them.
-    assert any("its last complete month's (Jul 2026 and Oct 2026)" in c.value for c in at.caption)
+    assert any("its last complete month's (Jul 2026 and Oct 2026)" in c.value and "differ from the Segments page"
+               in c.value for c in at.caption)
     at.selectbox(key="w_scheme").set_value("behavior").run()
     assert not at.exception
     watched = at.dataframe[0].value
