@@ -35,7 +35,7 @@ from economics.mrr import mrr_movements, nrr_grr, revenue_words
 from economics.pipeline import assumptions_of, economics_for, history_months, label_dates
 from segmentation.definition import Definition
 from segmentation.features import customer_features, customer_features_at, feature_params
-from segmentation.schemes import segment_order
+from segmentation.schemes import in_segment_order, segment_order
 from segmentation.transitions import CROSS_SCHEME, scheme_labels, transitions_from_features
 from ui.format import CURRENCY_SYMBOLS, kpi_delta, kpi_value, money, months, pct, ratio
 
@@ -106,8 +106,7 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
     order = segment_order(scheme, defn, scheme_labels(labels_now, scheme, defn))
     colors = charts.segment_colors(order)
     # Segments in the scheme's order in every chart and table, as on the pages.
-    rank = {seg: i for i, seg in enumerate(order)}
-    table = econ.table.sort_values("segment", key=lambda s: s.map(lambda v: rank.get(v, len(rank))), kind="stable")
+    table = in_segment_order(econ.table, order)
     paying = table[table["paying_customers"] >= a.min_customers]
     text = describe_assumptions(a, symbol or "$", with_verdict=True)
     assumptions = " ".join(filter(None, [text[0].upper() + text[1:], unmeasured_costs(tables)]))

@@ -7,7 +7,7 @@ import charts
 from economics.costs import unmeasured_costs, unmeasured_steps
 from economics.glossary import metric_definitions
 from economics.unit import waterfall
-from segmentation.schemes import segment_order
+from segmentation.schemes import in_segment_order, segment_order
 from ui import cached, definition_editor as editor
 from ui.format import money, months, pct, ratio
 from ui.page import hidden_drain_hint, needs_table, start_page
@@ -27,8 +27,7 @@ labels = cached.labels(view.version, view.as_of, view.definition_toml)
 order = segment_order(view.scheme, defn, labels[view.scheme])
 colors = charts.segment_colors(order)
 a = econ.assumptions
-rank = {s: i for i, s in enumerate(order)}
-table = econ.table.sort_values("segment", key=lambda s: s.map(lambda v: rank.get(v, len(rank))))
+table = in_segment_order(econ.table, order)
 paying = table[table["paying_customers"] > 0]
 assumptions_line = editor.assumptions_text(defn, symbol)
 window = (f"{econ.window[0]:%b %Y} – {econ.window[1]:%b %Y}" if econ.window[0] is not None else "no complete month")

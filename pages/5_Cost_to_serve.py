@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 import charts
-from segmentation.schemes import segment_order
+from segmentation.schemes import in_segment_order, segment_order
 from ui import cached, definition_editor as editor
 from ui.format import pct
 from ui.page import hidden_drain_hint, needs_table, start_page
@@ -25,9 +25,7 @@ labels = cached.labels(view.version, view.as_of, view.definition_toml)
 features = cached.features(view.version, view.as_of, view.definition_toml)
 order = segment_order(view.scheme, defn, labels[view.scheme])
 colors = charts.segment_colors(order)
-rank = {s: i for i, s in enumerate(order)}
-paying = econ.table[econ.table["paying_customers"] > 0].sort_values(
-    "segment", key=lambda s: s.map(lambda v: rank.get(v, len(rank))))
+paying = in_segment_order(econ.table[econ.table["paying_customers"] > 0], order)
 assumptions_line = editor.assumptions_text(defn, symbol)
 st.caption(f"By **{scheme_name}** as of **{view.as_of:%d %b %Y}**. Costs per paying customer-month over the last "
            f"{econ.assumptions.churn_window_months} complete months, from each customer's first paid month.")

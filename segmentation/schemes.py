@@ -30,7 +30,7 @@ __all__ = [
     "Reference", "Distribution", "reference_of", "value_tier", "behavior", "lifecycle", "health_score", "health_band",
     "health_components", "HEALTH_COMPONENTS",
     "rfm_scores", "rfm_segment", "size_band", "icp_fit", "learn_icp_profile", "goal", "custom", "attribute",
-    "label_all", "available_schemes", "segment_order", "SCHEMES", "ATTRIBUTE_SCHEMES", "NO_USAGE", "UNKNOWN",
+    "label_all", "available_schemes", "segment_order", "in_segment_order", "SCHEMES", "ATTRIBUTE_SCHEMES", "NO_USAGE", "UNKNOWN",
     "UNATTRIBUTED",
     "NOT_STATED", "behavior_measure", "REVENUE_ONLY_SCHEMES", "reads_activity", "reads_users", "scheme_name",
 ]
@@ -588,6 +588,13 @@ SCHEMES: dict[str, Callable[..., pd.Series]] = {
     "rfm_segment": rfm_segment, "size_band": size_band, "goal": goal, "custom": custom,
     **{c: _attribute_scheme(c) for c in ATTRIBUTE_SCHEMES},
 }
+
+
+def in_segment_order(frame: pd.DataFrame, order: list[str], column: str = "segment") -> pd.DataFrame:
+    """`frame`'s rows sorted by `column` in `order` (segment_order's), rows of other segments last in their
+    own order: every page, chart and table lists segments alike."""
+    rank = {s: i for i, s in enumerate(order)}
+    return frame.sort_values(column, key=lambda s: s.map(lambda v: rank.get(v, len(rank))), kind="stable")
 
 
 def segment_order(scheme: str, defn: Definition, labels: pd.Series | None = None) -> list[str]:

@@ -335,3 +335,12 @@ def test_scheme_names_say_annual_revenue_on_order_data_and_arr_on_subscriptions(
     assert scheme_name("value_tier", "transactional") == "Value tier (annual revenue)"
     assert scheme_name("behavior", "transactional") == "Behaviour"
     assert scheme_name("employee_band") == "Employee band"   # a scheme without a name of its own
+
+
+def test_rows_listed_in_the_scheme_order_with_other_segments_last():
+    from segmentation.schemes import in_segment_order
+
+    frame = pd.DataFrame({"segment": ["SMB", "Other", "Enterprise", "Zeta", "Not paying"], "n": range(5)})
+    out = in_segment_order(frame, ["Enterprise", "SMB", "Not paying"])
+    assert out["segment"].tolist() == ["Enterprise", "SMB", "Not paying", "Other", "Zeta"]
+    assert out["n"].tolist() == [2, 0, 4, 1, 3]
