@@ -1,6 +1,8 @@
 """Overview: the state of the business by segment, on one screen."""
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import streamlit as st
 
@@ -10,7 +12,7 @@ from economics.findings import draining_segments, top_findings
 from economics.kpis import headline_kpis
 from economics.ledger import add_months, last_complete_month
 from ui import cached
-from ui.format import kpi_delta, kpi_value
+from ui.format import kpi_delta, kpi_value, plain
 from ui.page import start_page
 
 view = start_page("Overview", ":material/space_dashboard:")
@@ -24,8 +26,16 @@ previous_as_of = last  # as of the 1st of the last complete month, the complete 
 st.caption(
     f"Data from **{view.meta.get('min_date')}** to **{view.meta.get('max_date')}** · as of "
     f"**{view.as_of:%d %b %Y}** · last complete month **{last:%B %Y}** · {status['model_label']} · "
-    f"changes against **{add_months(last, -1):%B %Y}**"
+    f"changes against the month before, **{add_months(last, -1):%B %Y}** (the sidebar's *Compare with* date "
+    "sets the Segments page's changes, the Transitions and the board pack's transitions)"
 )
+
+# What the load warned about (rows skipped, a snapshot's churn, an incomplete last month) bears on the
+# tiles below: said here too, not only on the Data page.
+noted = json.loads(view.meta.get("warnings") or "[]")
+if noted:
+    st.warning("**Noted when these files were loaded** (details on the Data page):\n"
+               + "\n".join(f"- {plain(n['message'])}" for n in noted), icon=":material/warning:")
 
 econ = cached.economics(view.version, view.as_of, view.scheme, view.definition_toml)
 blended = econ.blended.iloc[0]

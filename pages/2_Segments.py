@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import streamlit as st
 
 import charts
@@ -11,7 +12,7 @@ from segmentation.cross import cross_segments
 from segmentation.definition import DefinitionError, dump_definition, load_definition, with_updates
 from segmentation.schemes import segment_order
 from ui import cached, definition_editor as editor
-from ui.format import pct
+from ui.format import pct, table_height
 from ui.page import start_page
 
 view = start_page("Segments", ":material/donut_small:")
@@ -144,16 +145,28 @@ others = [s for s in schemes if s != view.scheme]
 if others:
     second = st.selectbox("Combine with", others, format_func=lambda s: schemes[s],
                           index=others.index("behavior") if "behavior" in others else 0, key="cross_with")
-    crossed = cross_segments(labels, view.scheme, second, defn.cross.min_size)
-    grid = crossed.pivot_table(index=crossed.columns[0], columns=crossed.columns[1], values="customers",
-                               aggfunc="sum", fill_value=0)
+    # The grid shows every combination's true count (a folded cell is not an empty one); the table beside
+    # it lists the combinations big enough to read, the small ones folded into Other.
     rows, cols = (segment_order(s, defn, labels[s]) for s in (view.scheme, second))
+    grid = pd.crosstab(labels[view.scheme].astype("str"), labels[second].astype("str"))
     grid = grid.loc[sorted(grid.index, key=lambda v: (rows + [v]).index(v)),
                     sorted(grid.columns, key=lambda v: (cols + [v]).index(v))]
     st.plotly_chart(charts.cross_heatmap(grid, f"{schemes[view.scheme]} x {schemes[second]}",
                                          schemes[second], schemes[view.scheme]),
                     config=charts.CHART_CONFIG, key="cross")
-    st.caption(f"Combinations with fewer than {defn.cross.min_size} customers are folded into Other.")
+    crossed = cross_segments(labels, view.scheme, second, defn.cross.min_size)
+    crossed = crossed.assign(share=crossed["customers"] / max(len(labels), 1),
+                             mrr_share=crossed["mrr"] / (labels["mrr"].sum() or float("nan")))
+    st.dataframe(crossed[["segment", "customers", "share", "mrr", "mrr_share"]], hide_index=True, width="stretch",
+                 height=table_height(len(crossed), 400), placeholder="n/a",
+                 column_config={"segment": "Combination",
+                                "customers": st.column_config.NumberColumn("Customers", format="localized"),
+                                "share": st.column_config.NumberColumn("Share", format="percent"),
+                                "mrr": st.column_config.NumberColumn(view.revenue_header, format="localized"),
+                                "mrr_share": st.column_config.NumberColumn(f"Share of {word}", format="percent")})
+    st.caption(f"The grid counts every combination. The table lists those with at least {defn.cross.min_size} "
+               "customers (the Segments definition's cross-segmentation minimum); the smaller ones are summed "
+               "in Other.")
 
 # -- save, load and share the definition --------------------------------------------------------------
 st.markdown("#### Definition")

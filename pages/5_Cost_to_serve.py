@@ -77,8 +77,8 @@ if needs_table(view, "tickets", "Support cost by segment"):
     by = scatter.groupby("segment").agg(revenue=("revenue", "sum"), support=("support_cost", "sum"))
     worst = (by["support"] / by["revenue"]).sort_values(ascending=False)
     if len(worst):
-        st.caption(f"Support cost per month = the last 90 days' ticket minutes x cost per minute / 3. "
-                   f"{above:,} paying customers cost more than 30% of their revenue in support; "
+        st.caption(f"Support cost per month = the last 90 days' ticket minutes x cost per minute, divided by "
+                   f"3 months. {above:,} paying customers cost more than 30% of their revenue in support; "
                    f"**{worst.index[0]}** customers spend {pct(worst.iloc[0])} of their revenue on support.")
 
 st.markdown("#### Feature adoption by segment")

@@ -229,7 +229,9 @@ def sidebar(needs_data: bool = True) -> View | None:
                              "latest date in the data.")
         compare_to = _widget(st.date_input, "Compare with", "compare_to",
                              min_value=min_date + timedelta(days=1), max_value=default_as_of,
-                             help="The earlier date for movements and transitions.")
+                             help="The earlier date the Segments page compares counts with, and Transitions (and the "
+                                  "board pack's transitions) start from. The Overview's tiles always compare "
+                                  "with the month before.")
         schemes = cached.available_schemes(ss[_P["definition"]])
         if ss[_P["scheme"]] not in schemes:
             ss[_P["scheme"]] = "value_tier"

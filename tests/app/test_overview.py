@@ -53,3 +53,17 @@ def test_board_pack_button_offers_the_pdf_and_html():
     assert not at.exception
     pack = at.session_state["board_pack"]
     assert pack["pdf"].startswith(b"%PDF") and b"board pack" in pack["html"]
+
+
+def test_overview_repeats_what_the_load_noted_about_the_data(crm_snapshot):
+    """A CRM snapshot's churn caveat reads on the Overview beside the churn tile, not only on the Data page;
+    the sample company, loaded without notes, shows none."""
+    at = open_page()
+    note = next(w.value for w in at.warning if "Noted when these files were loaded" in w.value)
+    assert "records churn only in its own month (November 2026)" in note
+
+
+def test_overview_without_load_notes_shows_no_note_and_says_what_the_tiles_compare_with():
+    at = open_page()
+    assert not any("Noted when these files were loaded" in w.value for w in at.warning)
+    assert any("changes against the month before, **September 2026**" in c.value for c in at.caption)

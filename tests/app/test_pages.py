@@ -291,3 +291,26 @@ def test_the_membership_csv_lists_every_customer_with_every_label_and_its_name()
     frame = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", dtype={"customer_id": str})
     assert len(frame) == 3000 and frame["customer_id"].is_unique
     assert {"value_tier", "behavior", "health_score", "rfm_code", "name"} <= set(frame.columns)
+
+
+def test_cross_segmentation_grid_counts_every_combination_and_the_table_folds_the_small_ones():
+    """The grid shows each value tier x behaviour cell's true count (a folded cell used to read 0); the table
+    beside it lists the combinations of at least [cross] min_size customers and sums the rest in Other."""
+    at = open_page("pages/2_Segments.py")
+    grid = next(f for f in figures(at) if "Value tier (ARR) x Behaviour" in f["layout"]["title"]["text"])
+    z = grid["data"][0]["z"]
+    if isinstance(z, dict):   # plotly's typed-array encoding of a numpy array
+        import base64
+
+        import numpy as np
+        z = np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"]).reshape([int(n) for n in str(z["shape"]).split(",")]).tolist()
+    rows = dict(zip(grid["data"][0]["y"], z))
+    assert "Other" not in rows and "Other" not in grid["data"][0]["x"]
+    cross = next(t.value for t in at.dataframe if "segment" in t.value.columns
+                 and "Other" in set(t.value["segment"]) and "mrr_share" in t.value.columns)
+    total = sum(sum(r) for r in z)
+    assert cross["customers"].sum() == total
+    small = [v for r in z for v in r if 0 < v < 30]
+    assert small, "the sample has combinations under 30 customers"
+    other = cross.loc[cross["segment"] == "Other", "customers"].iloc[0]
+    assert other == sum(small)
