@@ -600,8 +600,9 @@ def _check_columns(frame: pd.DataFrame, name: str, columns: tuple[str, ...]) -> 
 def at_risk_table(scores: pd.DataFrame, features: pd.DataFrame, threshold: float = 0.5) -> pd.DataFrame:
     """The at-risk list (the report's at_risk.csv): customers whose churn probability >= threshold.
 
-    Columns: customer_id, probability, top_drivers, mrr (dollars, as of D), sorted by probability
-    descending, then MRR descending.
+    Columns: customer_id, probability, top_drivers, mrr (dollars, as of D), expected_loss (probability x
+    mrr: the MRR expected to churn), sorted by expected_loss descending (a team works the list from the
+    revenue most at stake, not from a $2 customer's 94%), then probability descending.
     """
     _check_columns(scores, "scores", ("customer_id", "churn_probability", "top_drivers"))
     _check_columns(features, "features", ("customer_id", "mrr"))
@@ -610,7 +611,9 @@ def at_risk_table(scores: pd.DataFrame, features: pd.DataFrame, threshold: float
     out = out[out["churn_probability"] >= threshold]
     out = out.rename(columns={"churn_probability": "probability"})[["customer_id", "probability", "top_drivers", "mrr"]]
     out["mrr"] = pd.to_numeric(out["mrr"], errors="coerce").astype("float64").fillna(0.0)
-    return out.sort_values(["probability", "mrr"], ascending=[False, False], kind="stable").reset_index(drop=True)
+    out["expected_loss"] = out["probability"] * out["mrr"]
+    return out.sort_values(["expected_loss", "probability"], ascending=[False, False],
+                           kind="stable").reset_index(drop=True)
 
 
 def mrr_at_risk(scores: pd.DataFrame, labels: pd.DataFrame, threshold: float = 0.5,

@@ -174,7 +174,8 @@ def test_the_full_sample_company_writes_every_file(tmp_path: Path):
     assert list(_read(out / "transitions.csv").columns) == TRANSITION_COLUMNS
     assert (out / "mrr_movements.csv").exists() and (out / "cohort_retention.csv").exists()
     at_risk = _read(out / "at_risk.csv")
-    assert list(at_risk.columns) == ["customer_id", "probability", "top_drivers", "mrr"]
+    assert list(at_risk.columns) == ["customer_id", "probability", "top_drivers", "mrr", "expected_loss"]
+    assert at_risk["expected_loss"].is_monotonic_decreasing
     assert len(at_risk) > 0 and (at_risk["probability"] >= 0.3).all() and (at_risk["mrr"] > 0).all()
 
 

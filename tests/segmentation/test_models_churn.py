@@ -175,8 +175,10 @@ def test_at_risk_list_and_mrr_at_risk_by_segment_match_hand_sums():
                            "top_drivers": ["x", "", "y", "z"]})
     features = pd.DataFrame({"customer_id": ["a", "b", "c", "d", "e"], "mrr": [100.0, 50.0, 300.0, 10.0, 7.0]})
     table = at_risk_table(scores, features, threshold=0.5)
-    expected = pd.DataFrame({"customer_id": ["a", "c", "d"], "probability": [0.9, 0.6, 0.5],
-                             "top_drivers": ["x", "y", "z"], "mrr": [100.0, 300.0, 10.0]})
+    # Ordered by MRR expected to churn (probability x MRR): c 180, a 90, d 5.
+    expected = pd.DataFrame({"customer_id": ["c", "a", "d"], "probability": [0.6, 0.9, 0.5],
+                             "top_drivers": ["y", "x", "z"], "mrr": [300.0, 100.0, 10.0],
+                             "expected_loss": [180.0, 90.0, 5.0]})
     pd.testing.assert_frame_equal(table, expected, check_dtype=False)
 
     labels = features.assign(value_tier=pd.Categorical(["SMB", "SMB", "Mid", "Mid", "SMB"],
