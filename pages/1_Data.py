@@ -10,7 +10,7 @@ import streamlit as st
 from ingest.contract import TABLE_ORDER, TABLES
 from ingest.load import LoadOptions, Upload, load, load_sample, prepare
 from ui import cached
-from ui.format import plain
+from ui.format import CURRENCY_SYMBOLS, plain
 from ui.page import start_page
 
 NONE = "(not in this file)"
@@ -86,6 +86,12 @@ snapshot = st.date_input(
     "Snapshot date (only for a CRM snapshot: one row per customer with tenure, MRR and churned)",
     value=None, max_value=date.today(), key="snapshot_date",
     help="The day the snapshot was exported. Tenure is counted back from it.")
+currencies = ["(not stated)", *CURRENCY_SYMBOLS]
+chosen_currency = st.selectbox(
+    "Currency of the amounts (when the revenue file has no currency column)", currencies, key="load_currency",
+    help="Money is shown with this currency's symbol on every page, the board pack and the report. A "
+         "currency column in the revenue file takes precedence.")
+currency = None if chosen_currency == currencies[0] else chosen_currency
 
 if not files:
     st.stop()
@@ -97,11 +103,11 @@ uploads = [
            mapping=overrides.get(f.name, {}).get("mapping"))
     for f in files
 ]
-key = (tuple((f.file_id, f.name) for f in files), repr(sorted(overrides.items())), snapshot)
+key = (tuple((f.file_id, f.name) for f in files), repr(sorted(overrides.items())), snapshot, currency)
 if st.session_state.get("prepared_key") != key:
     total = sum(f.size for f in files)
     with st.status(f"Reading {len(files)} file(s), {total / 1e6:.1f} MB…", expanded=False) as progress:
-        result = prepare(uploads, LoadOptions(snapshot_date=snapshot))
+        result = prepare(uploads, LoadOptions(snapshot_date=snapshot, currency=currency))
         progress.update(label="Files read and checked.", state="complete")
     st.session_state["prepared"], st.session_state["prepared_key"] = result, key
 result = st.session_state["prepared"]
@@ -160,7 +166,7 @@ if result.ok:
     st.caption(f"Ready to load: {summary}. Revenue model: {result.meta.get('revenue_model')}.")
 if st.button("Load into the workspace", type="primary", disabled=not result.ok, icon=":material/upload:"):
     with st.spinner("Storing…"):
-        stored = load(ws, uploads, LoadOptions(snapshot_date=snapshot))
+        stored = load(ws, uploads, LoadOptions(snapshot_date=snapshot, currency=currency))
     cached.refresh()
     if stored.ok:
         st.session_state.pop("prepared_key", None)

@@ -51,13 +51,14 @@ def edit_scheme(scheme: str, defn: Definition, currency_symbol: str, revenue_mod
     """Draw the controls of `scheme`; return the section changes (empty when nothing is editable). On order
     data (revenue_model "transactional") the value tier is explained as annual revenue, not ARR."""
     if scheme == "value_tier":
-        symbol = currency_symbol or "$"
+        # In the data's currency; none named when the data states none (as the tiles show it).
+        unit = f", {currency_symbol}" if currency_symbol else ""
         if revenue_model == "transactional":
-            return _band_edges("value_tier", "bands", defn.value_tier.bands, f"annual revenue, {symbol}", 1000.0,
+            return _band_edges("value_tier", "bands", defn.value_tier.bands, f"annual revenue{unit}", 1000.0,
                                "%.0f", "Tiers by annual revenue: net order revenue of the 12 complete calendar "
                                "months up to the as-of date. Each tier includes its lower edge; customers without "
                                "net revenue in those months are Not paying.")
-        return _band_edges("value_tier", "bands", defn.value_tier.bands, f"ARR, {symbol}",
+        return _band_edges("value_tier", "bands", defn.value_tier.bands, f"ARR{unit}",
                            1000.0, "%.0f", "Tiers by ARR: 12 x MRR of the last complete month before the as-of "
                            "date. Each tier includes its lower edge; customers without MRR are Not paying.")
     if scheme == "behavior":
@@ -119,18 +120,18 @@ def edit_assumptions(defn: Definition, symbol: str) -> dict:
     from economics.assumptions import assumptions_to_dict, parse_assumptions
 
     a = parse_assumptions(defn.economics)
-    sym = symbol or "$"
+    unit = f" ({symbol})" if symbol else ""   # the data's currency; none named when the data states none
     with st.sidebar.expander("Assumptions", icon=":material/calculate:"):
         st.caption("Saved with the definition; every chart that uses them prints them.")
         margin = st.slider("Gross margin (%)", 0, 100, int(round(a.gross_margin * 100)), key=_key("a.margin"),
                            help="Revenue minus cost of goods (hosting, third-party fees), before support and "
                                 "onboarding.")
-        per_minute = st.number_input(f"Support cost per ticket-minute ({sym})", 0.0, 100.0,
+        per_minute = st.number_input(f"Support cost per ticket-minute{unit}", 0.0, 100.0,
                                      float(a.support_cost_per_minute), 0.25, key=_key("a.support"))
-        per_event = st.number_input(f"Infra cost per event ({sym})", 0.0, 10.0, float(a.infra_cost_per_event),
+        per_event = st.number_input(f"Infra cost per event{unit}", 0.0, 10.0, float(a.infra_cost_per_event),
                                     0.0005, format="%.4f", key=_key("a.infra"))
         st.markdown("Onboarding cost per new customer, by value tier at acquisition")
-        onboarding = {tier: st.number_input(f"{tier} ({sym})", 0.0, 1e7, float(cost), 250.0,
+        onboarding = {tier: st.number_input(f"{tier}{unit}", 0.0, 1e7, float(cost), 250.0,
                                             key=_key(f"a.onb.{tier}"))
                       for tier, cost in a.onboarding_cost.items()}
         window = st.slider("Churn window (complete months)", 1, 24, a.churn_window_months, key=_key("a.window"))
@@ -163,7 +164,7 @@ def assumptions_text(defn: Definition, symbol: str) -> str:
     """One line naming the assumptions, printed under the charts that use them."""
     from economics.assumptions import describe_assumptions, parse_assumptions
 
-    return f"Assumptions ({defn.meta.name}): " + describe_assumptions(parse_assumptions(defn.economics), symbol or "$")
+    return f"Assumptions ({defn.meta.name}): " + describe_assumptions(parse_assumptions(defn.economics), symbol)
 
 
 def apply(defn: Definition, changes: dict) -> tuple[Definition, str | None]:

@@ -88,7 +88,7 @@ def test_segments_page_of_an_order_export_says_revenue_and_has_no_blank_nps_colu
     assert metrics["mrr"].sum() == 130
     assert not any("NPS" in c.value for c in at.caption)
     # The value tier reads annual order revenue: its edges and help say so, not ARR / MRR.
-    assert [n.label for n in at.number_input][:1] == ["SMB from (annual revenue, $)"]
+    assert [n.label for n in at.number_input][:1] == ["SMB from (annual revenue)"]   # no currency stated
     assert any("Tiers by annual revenue" in c.value for c in at.caption)
     # On order data the churn caption says what the inactivity rule does to churn by segment.
     captions = " ".join(c.value for c in at.caption)
@@ -106,3 +106,28 @@ def test_on_billing_alone_behaviour_and_rfm_say_what_their_activity_is(crm_snaps
     assert counts.get("Dormant", 0) < sum(counts.values()) / 2   # paying subscribers are not dormant
     at.selectbox(key="w_scheme").set_value("rfm_segment").run()
     assert any("recency only tells paying from churned customers" in i.value for i in at.info)
+
+
+def test_an_order_export_loaded_with_a_currency_shows_its_symbol_and_without_one_names_none(sample_workspace):
+    """A revenue file without a currency column: the currency chosen on the Data page is stored with the data
+    and every amount shows its symbol; without one, no page claims dollars (the value-tier sliders and the
+    assumptions name no currency, as the tiles show none)."""
+    ws = Workspace(sample_workspace)
+    try:
+        at = open_page("pages/1_Data.py")
+        at.file_uploader(key="uploads").set_value(("orders.csv", ORDERS, "text/csv")).run()
+        at.selectbox(key="load_currency").set_value("GBP").run()
+        next(b for b in at.button if b.label == "Load into the workspace").click().run()
+        assert not at.exception
+        at.switch_page("app.py").run()
+        assert not at.exception
+        revenue = next(m for m in at.metric if m.label == "Monthly revenue")
+        assert revenue.value.startswith("£"), revenue.value
+
+        load(ws, [Upload("orders.csv", ORDERS)], LoadOptions())   # no currency stated
+        at = open_page("pages/2_Segments.py")
+        labels = " ".join(s.label for s in at.number_input) + " ".join(s.label for s in at.slider)
+        assert "annual revenue" in labels and "$" not in labels
+        assert "$" not in " ".join(c.value for c in at.caption if "Assumptions" in c.value)
+    finally:
+        load_sample(ws)
