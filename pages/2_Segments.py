@@ -10,7 +10,7 @@ import charts
 from economics.segments import PLAYBOOK_DEFAULTS, segment_summary
 from segmentation.cross import cross_segments
 from segmentation.definition import DefinitionError, dump_definition, load_definition, with_updates
-from segmentation.schemes import segment_order
+from segmentation.schemes import health_inputs_without_data, segment_order
 from ui import cached, definition_editor as editor
 from ui.format import pct, table_height
 from ui.page import start_page
@@ -41,7 +41,9 @@ if view.revenue_model == "subscription" and "events" not in cached.workspace_sta
 if editor.is_editable(view.scheme):
     with st.expander(f"Thresholds of {schemes.get(view.scheme, view.scheme)}", expanded=True,
                      icon=":material/tune:"):
-        changes = editor.edit_scheme(view.scheme, defn, symbol, view.revenue_model)
+        no_data = health_inputs_without_data(cached.features(view.version, view.as_of, view.definition_toml)) \
+            if view.scheme == "health_band" else ()
+        changes = editor.edit_scheme(view.scheme, defn, symbol, view.revenue_model, no_data)
         edited, problem = editor.apply(defn, changes)
         if not problem and changes.get("custom"):
             problem = cached.rule_problem(view.version, view.as_of, dump_definition(edited))

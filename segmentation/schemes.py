@@ -303,6 +303,15 @@ def _percentile_rank(ref: Distribution, values: np.ndarray, higher_is_better: bo
 HEALTH_COMPONENTS: tuple[str, ...] = ("usage", "recency", "trend", "support", "nps")
 
 
+def health_inputs_without_data(features: pd.DataFrame) -> list[str]:
+    """The health components (HEALTH_COMPONENTS) whose input no customer has (no events: no usage trend; no
+    tickets: no support load; no NPS answers): every customer's score re-weights them away."""
+    inputs = {"usage": behavior_measure(features), "recency": "recency_days", "trend": "usage_trend",
+              "support": _support_measure(features), "nps": "nps_latest"}
+    return [comp for comp in HEALTH_COMPONENTS
+            if not inputs[comp] or inputs[comp] not in features.columns or not features[inputs[comp]].notna().any()]
+
+
 def health_components(features: pd.DataFrame, defn: Definition, reference: Reference | None = None) -> pd.DataFrame:
     """The 0-100 score of each health component per customer (NaN when its input is missing): the part of
     the health score that does not depend on the weights, so a weights edit re-weights these instead of

@@ -6,6 +6,7 @@ reads and a team keeps in version control; an invalid combination is explained, 
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 
 import pandas as pd
 import streamlit as st
@@ -47,9 +48,15 @@ def _band_edges(section: str, field: str, bands, unit: str, step: float, fmt: st
     return {section: {field: out}}
 
 
-def edit_scheme(scheme: str, defn: Definition, currency_symbol: str, revenue_model: str = "subscription") -> dict:
+HEALTH_NAMES = {"usage": "Usage", "recency": "Recency", "trend": "Usage trend", "support": "Support load",
+                "nps": "NPS"}
+
+
+def edit_scheme(scheme: str, defn: Definition, currency_symbol: str, revenue_model: str = "subscription",
+                no_data: Collection[str] = ()) -> dict:
     """Draw the controls of `scheme`; return the section changes (empty when nothing is editable). On order
-    data (revenue_model "transactional") the value tier is explained as annual revenue, not ARR."""
+    data (revenue_model "transactional") the value tier is explained as annual revenue, not ARR. `no_data`:
+    health components without any input (schemes.health_inputs_without_data): their weights are disabled."""
     if scheme == "value_tier":
         # In the data's currency; none named when the data states none (as the tiles show it).
         unit = f", {currency_symbol}" if currency_symbol else ""
@@ -82,9 +89,15 @@ def edit_scheme(scheme: str, defn: Definition, currency_symbol: str, revenue_mod
         st.caption("Health score 0-100: a weighted mean of components, each a percentile rank among "
                    "customers (NPS as score x 10). A missing input is re-weighted away, not counted as zero.")
         weights = dict(defn.health.weights)
+        missing = [HEALTH_NAMES.get(name, name) for name in weights if name in no_data]
+        if missing:
+            st.caption(f"No data for {', '.join(missing)} in this workspace (load events, tickets or NPS "
+                       "answers): those weights are set aside for every customer.")
         cols = st.columns(len(weights))
-        new_weights = {name: float(cols[i].slider(name.capitalize(), 0.0, 1.0, float(w), 0.05,
-                                                  key=_key(f"w.{name}")))
+        new_weights = {name: float(cols[i].slider(
+            HEALTH_NAMES.get(name, name.capitalize()), 0.0, 1.0, float(w), 0.05, key=_key(f"w.{name}"),
+            disabled=name in no_data,
+            help="No data for this input: set aside for every customer." if name in no_data else None))
                        for i, (name, w) in enumerate(weights.items())}
         changes = _band_edges("health", "bands", defn.health.bands, "score", 1.0, "%.0f", "Band edges:")
         changes["health"]["weights"] = new_weights

@@ -106,6 +106,12 @@ def test_on_billing_alone_behaviour_and_rfm_say_what_their_activity_is(crm_snaps
     assert counts.get("Dormant", 0) < sum(counts.values()) / 2   # paying subscribers are not dormant
     at.selectbox(key="w_scheme").set_value("rfm_segment").run()
     assert any("recency only tells paying from churned customers" in i.value for i in at.info)
+    # Health: the inputs a billing export lacks (usage trend, support, NPS) have their weights disabled.
+    at.selectbox(key="w_scheme").set_value("health_band").run()
+    assert not at.exception
+    weights = {s.label: s for s in at.slider if s.label in ("Usage", "Recency", "Usage trend", "Support load", "NPS")}
+    assert [k for k, s in weights.items() if s.disabled] == ["Usage trend", "Support load", "NPS"]
+    assert any("No data for Usage trend, Support load, NPS" in c.value for c in at.caption)
 
 
 def test_an_order_export_loaded_with_a_currency_shows_its_symbol_and_without_one_names_none(sample_workspace):

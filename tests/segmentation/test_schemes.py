@@ -344,3 +344,17 @@ def test_rows_listed_in_the_scheme_order_with_other_segments_last():
     out = in_segment_order(frame, ["Enterprise", "SMB", "Not paying"])
     assert out["segment"].tolist() == ["Enterprise", "SMB", "Not paying", "Other", "Zeta"]
     assert out["n"].tolist() == [2, 0, 4, 1, 3]
+
+
+def test_health_inputs_without_data_are_those_no_customer_has():
+    """Usage falls back to paying months (frequency) and recency is always read; trend, support and NPS
+    need events, tickets and NPS answers."""
+    from segmentation.schemes import health_inputs_without_data
+
+    billing = pd.DataFrame({"recency_days": [3.0, 40.0], "frequency": [5.0, 2.0], "usage_trend": [np.nan] * 2,
+                            "tickets_90d": [np.nan] * 2, "support_minutes_90d": [np.nan] * 2,
+                            "nps_latest": [np.nan] * 2})
+    assert health_inputs_without_data(billing) == ["trend", "support", "nps"]
+    full = billing.assign(usage_trend=[0.5, np.nan], tickets_90d=[0.0, 2.0], nps_latest=[np.nan, 9.0],
+                          active_days_30d=[4.0, 0.0])
+    assert health_inputs_without_data(full) == []
