@@ -253,21 +253,34 @@ def segment_map(econ: pd.DataFrame, currency: str = "USD", title: str = "Segment
 def distribution(counts: pd.DataFrame, colors: dict[str, str], currency: str = "USD",
                  title: str = "Customers and MRR by segment", revenue_word: str = "MRR") -> go.Figure:
     """Two bars per segment: share of customers and share of MRR (`revenue_word`: "revenue" for
-    transactional revenue). Columns: segment, customers, mrr."""
+    transactional revenue). Columns: segment, customers, mrr. Over HORIZONTAL_FROM segments (an attribute
+    such as country) the bars lie horizontally, one row per segment, so every name and count can be read."""
     total_c = max(counts["customers"].sum(), 1)
     total_m = max(counts["mrr"].sum(), 1e-9)
+    horizontal = len(counts) > HORIZONTAL_FROM
     fig = go.Figure()
-    fig.add_trace(go.Bar(x=counts["segment"], y=counts["customers"] / total_c * 100, name="% of customers",
-                         marker_color=[_color(s, colors) for s in counts["segment"]],
-                         text=counts["customers"].map("{:,}".format), textposition="outside",
-                         hovertemplate="%{x}: %{y:.1f}% of customers (%{text})<extra></extra>"))
-    fig.add_trace(go.Bar(x=counts["segment"], y=counts["mrr"] / total_m * 100, name=f"% of {revenue_word}",
-                         marker_color=[_color(s, colors) for s in counts["segment"]], opacity=0.45,
-                         marker_pattern_shape="/",
-                         hovertemplate=f"%{{x}}: %{{y:.1f}}% of {revenue_word}<extra></extra>"))
-    _style(fig, title, barmode="group", yaxis_title="Share (%)",
-                      xaxis_title="Segment", height=420)
+
+    def bar(values: pd.Series, **kwargs) -> go.Bar:
+        share = values / kwargs.pop("total") * 100
+        where = dict(y=counts["segment"], x=share, orientation="h") if horizontal else dict(x=counts["segment"], y=share)
+        return go.Bar(**where, marker_color=[_color(s, colors) for s in counts["segment"]], **kwargs)
+
+    at = "%{y}: %{x:.1f}%" if horizontal else "%{x}: %{y:.1f}%"
+    fig.add_trace(bar(counts["customers"], total=total_c, name="% of customers",
+                      text=counts["customers"].map("{:,}".format), textposition="outside",
+                      hovertemplate=at + " of customers (%{text})<extra></extra>"))
+    fig.add_trace(bar(counts["mrr"], total=total_m, name=f"% of {revenue_word}", opacity=0.45,
+                      marker_pattern_shape="/", hovertemplate=at + f" of {revenue_word}<extra></extra>"))
+    if horizontal:
+        _style(fig, title, barmode="group", xaxis_title="Share (%)", yaxis_title="Segment",
+               height=max(420, 34 * len(counts) + 160))
+        fig.update_yaxes(autorange="reversed")   # the first segment on top
+    else:
+        _style(fig, title, barmode="group", yaxis_title="Share (%)", xaxis_title="Segment", height=420)
     return fig
+
+
+HORIZONTAL_FROM = 12   # distribution: more segments than this lie horizontally
 
 
 def bar_by_segment(frame: pd.DataFrame, y: str, colors: dict[str, str], title: str, y_title: str,

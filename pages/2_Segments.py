@@ -75,8 +75,12 @@ clicked = st.plotly_chart(charts.distribution(summary, colors, view.currency,
                           config=charts.CHART_CONFIG, key="distribution", on_select="rerun",
                           selection_mode="points")
 points = clicked.selection.points if clicked else []
-if points and points[0].get("x") in set(summary["segment"]):
-    st.session_state["segment_list"] = points[0]["x"]  # a click on a bar lists that segment's customers below
+# A click on a bar lists that segment's customers below (its name is the x of an upright bar, the y of a
+# lying one).
+picked = next((points[0].get(axis) for axis in ("x", "y") if points and points[0].get(axis) in set(summary["segment"])),
+              None)
+if picked is not None:
+    st.session_state["segment_list"] = picked
 st.caption("Click a bar to list that segment's customers below.")
 
 playbook = st.session_state.setdefault("p_playbook", {})

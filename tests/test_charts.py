@@ -170,3 +170,17 @@ def test_a_heatmap_too_wide_for_its_percentages_leaves_them_to_the_hover():
     assert charts.retention_heatmap(table(charts.CELL_LABELS_UP_TO)).data[0].texttemplate == "%{text}"
     wide = charts.retention_heatmap(table(73)).data[0]          # Telco: 73 monthly periods
     assert wide.texttemplate == "" and "active customers" in wide.hovertemplate
+
+
+def test_distribution_of_many_segments_lies_horizontally_with_every_name_and_count():
+    """An attribute with 20 values (countries): one row per segment, first on top, every count printed; a
+    scheme with a few segments keeps upright bars."""
+    names = [f"Country {i}" for i in range(20)]
+    counts = pd.DataFrame({"segment": names, "customers": range(200, 0, -10), "mrr": [100.0] * 20})
+    fig = charts.distribution(counts, {})
+    bars = fig.data[0]
+    assert bars.orientation == "h" and list(bars.y) == names and list(bars.text)[0] == "200"
+    assert fig.layout.yaxis.autorange == "reversed" and fig.layout.height >= 34 * 20
+    assert abs(sum(bars.x) - 100) < 1e-9
+    few = charts.distribution(counts.head(3), {})
+    assert few.data[0].orientation in (None, "v") and list(few.data[0].x) == names[:3]
