@@ -161,14 +161,17 @@ if others:
                                          schemes[second], schemes[view.scheme]),
                     config=charts.CHART_CONFIG, key="cross")
     crossed = cross_segments(labels, view.scheme, second, defn.cross.min_size)
+    # The customers' own MRR at D (on order data their 12-month average), in whole units.
     crossed = crossed.assign(share=crossed["customers"] / max(len(labels), 1),
-                             mrr_share=crossed["mrr"] / (labels["mrr"].sum() or float("nan")))
+                             mrr_share=crossed["mrr"] / (labels["mrr"].sum() or float("nan")),
+                             mrr=crossed["mrr"].round(0))
     st.dataframe(crossed[["segment", "customers", "share", "mrr", "mrr_share"]], hide_index=True, width="stretch",
-                 height=table_height(len(crossed), 400), placeholder="n/a",
+                 height=table_height(len(crossed), 560), placeholder="n/a",
                  column_config={"segment": "Combination",
                                 "customers": st.column_config.NumberColumn("Customers", format="localized"),
                                 "share": st.column_config.NumberColumn("Share", format="percent"),
-                                "mrr": st.column_config.NumberColumn(view.revenue_header, format="localized"),
+                                "mrr": st.column_config.NumberColumn(view.customer_revenue_header,
+                                                                     format="localized"),
                                 "mrr_share": st.column_config.NumberColumn(f"Share of {word}", format="percent")})
     st.caption(f"The grid counts every combination. The table lists those with at least {defn.cross.min_size} "
                "customers (the Segments definition's cross-segmentation minimum); the smaller ones are summed "
