@@ -105,7 +105,8 @@ with churn_tab:
         # Shown in whole currency units; the download keeps the exact amounts.
         st.caption(f"Listed by the {word} each customer is expected to take with it (probability x {word}): "
                    "the revenue most at stake first. Click a column's header to sort by it.")
-        st.dataframe(at_risk.round({"mrr": 0, "expected_loss": 0}), hide_index=True, placeholder="n/a", width="stretch", height=300,
+        st.dataframe(at_risk.round({"mrr": 0, "expected_loss": 0}), hide_index=True,
+                     column_order=["customer_id", "probability", "mrr", "expected_loss", "top_drivers"], placeholder="n/a", width="stretch", height=300,
                      column_config={
                          "customer_id": "Customer",
                          "probability": st.column_config.ProgressColumn("Churn probability", min_value=0,
@@ -113,7 +114,8 @@ with churn_tab:
                          "top_drivers": st.column_config.TextColumn("Why", width="large"),
                          "mrr": st.column_config.NumberColumn(view.customer_revenue_header, format="localized"),
                          "expected_loss": st.column_config.NumberColumn(
-                             f"Expected loss ({word} x probability)", format="localized")})
+                             "Expected loss", format="localized",
+                             help=f"Churn probability x the customer's {word}: what the list is ordered by.")})
         st.download_button("Download the at-risk list (CSV)", csv_bytes(at_risk),
                            f"at_risk_{view.as_of:%Y-%m-%d}.csv", "text/csv", icon=":material/download:",
                            key="download_at_risk")
