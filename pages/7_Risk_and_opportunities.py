@@ -35,10 +35,10 @@ def _backtest_panel(bt, what: str, model) -> None:
         if not model.enough_data:
             st.warning(f"No {what} model: {model.reason}", icon=":material/block:")
         else:   # the latest period trains a model, the one before it cannot test one
-            st.warning(f"Not tested on a later period ({bt.reason}). The scores below come from a model trained "
-                       f"on customers as of {model.trained_as_of:%d %b %Y} ({model.customers:,}, "
-                       f"{model.positives:,} did {what} within {model.horizon_months} months) that no period "
-                       "it did not see has checked: treat them as indicative.", icon=":material/science:")
+            st.warning(f"**Untested: treat these scores as indicative.** The model learned from customers as of "
+                       f"{model.trained_as_of:%d %b %Y} ({model.customers:,}, of whom {model.positives:,} did "
+                       f"{what} within {model.horizon_months} months), but no earlier period could check it on "
+                       f"customers it had not seen: {bt.reason}", icon=":material/science:")
         return
     c = st.columns(4)
     c[0].metric("Backtest ROC AUC", f"{bt.auc:.2f}", border=True,

@@ -493,8 +493,8 @@ def _backtest(task: Task, tables: Mapping[str, ibis.Table], as_of: dt.date, hori
         return _replace(result, reason=f"training period: {model.reason}")
     negatives = counts["test_customers"] - counts["test_positives"]
     if counts["test_positives"] < model_params.min_positives or negatives < model_params.min_positives:
-        return _replace(result, reason=(f"test period {_period(t2, d_month)}: {counts['test_positives']} {noun} and "
-                                        f"{negatives} others among {len(test)} customers; an honest test needs "
+        return _replace(result, reason=(f"test period {_period(t2, d_month)}: {counts['test_positives']:,} {noun} and "
+                                        f"{negatives:,} others among {len(test):,} customers; an honest test needs "
                                         f"at least {model_params.min_positives} of each"))
     scores = _probabilities(model, test)
     y = test["label"].to_numpy(dtype=bool)

@@ -39,6 +39,6 @@ def test_a_model_no_earlier_period_can_test_says_so_instead_of_no_model(crm_snap
     at = open_page("pages/7_Risk_and_opportunities.py")
     assert not at.exception
     warning = " ".join(w.value for w in at.warning)
-    assert "Not tested on a later period" in warning and "treat them as indicative" in warning
+    assert "Untested: treat these scores as indicative" in warning and "no earlier period could check it" in warning
     assert "No churn model" not in warning
     assert any("customers at risk" in m.value for m in at.markdown)   # the scores are still shown
