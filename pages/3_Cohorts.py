@@ -1,6 +1,8 @@
 """Cohorts: how much of each signup cohort keeps paying, month by month, overall and by segment."""
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import streamlit as st
 
@@ -67,6 +69,21 @@ st.caption(f"A cohort is the {granularity} of a customer's first {first}. Period
            "revenue counts as 0); gross: each customer capped at its period-0 revenue. Hover a cell for counts. * marks a period that is not complete yet."
            + (f" Over {charts.CELL_LABELS_UP_TO} periods the cells are too narrow for their percentages: hover "
               "them, or show cohorts by quarter." if table["period"].nunique() > charts.CELL_LABELS_UP_TO else ""))
+
+# The data's first month (quarter) may hold, besides the customers who started then, customers who started
+# before the data begins (left-censored: not a true cohort). Said unless the customers' own signup dates
+# show nobody started before the data (the sample company).
+first_cohort = pd.Timestamp(table["cohort"].min())
+data_start = pd.Timestamp(view.meta.get("min_date"))
+signed_up = cached.features(view.version, view.as_of, view.definition_toml)["signup_date"]
+known = "customers" in json.loads(view.meta.get("files") or "{}") and view.meta.get("revenue_shape") != "snapshot"
+if (first_cohort <= data_start < first_cohort + pd.DateOffset(months=1 if granularity == "month" else 3)
+        and not (known and signed_up.min() >= data_start)):
+    label = f"{first_cohort:%Y-%m}" if granularity == "month" else \
+        f"{first_cohort.year} Q{(first_cohort.month - 1) // 3 + 1}"
+    st.caption(f"The first cohort, **{label}**, starts with the data: customers whose first {first} came before "
+               f"{data_start:%d %b %Y} fall in it too, so it may mix established customers with new ones and read "
+               "higher than a true cohort.")
 
 # -- average curves, overall and by segment -----------------------------------------------------------
 st.markdown("#### Average curve, weighted by cohort size")

@@ -137,3 +137,12 @@ def test_an_order_export_loaded_with_a_currency_shows_its_symbol_and_without_one
         assert "$" not in " ".join(c.value for c in at.caption if "Assumptions" in c.value)
     finally:
         load_sample(ws)
+
+
+def test_cohorts_of_an_order_export_say_the_first_cohort_may_hold_customers_older_than_the_data(revenue_only):
+    """An order export cannot tell a customer who first bought in its first month from one who bought for
+    years before it: the first cohort says so. The sample company's signup dates start with its data: no
+    such note there (tests/app/test_pages.py)."""
+    at = open_page("pages/3_Cohorts.py")
+    assert not at.exception
+    assert any("The first cohort, **2025-01**, starts with the data" in c.value for c in at.caption)
