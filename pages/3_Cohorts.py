@@ -10,7 +10,7 @@ import charts
 from economics.cohorts import average_curve
 from segmentation.schemes import segment_order
 from ui import cached
-from ui.page import needs_table, start_page
+from ui.page import needs_table, snapshot_note, start_page
 
 view = start_page("Cohort retention", ":material/grid_on:")
 if view is None:
@@ -55,6 +55,8 @@ if table.empty:
     st.info("No paying customers in this selection yet.")
     st.stop()
 
+snapshot_note(view, "So cohorts keep every customer until that month, then lose at once all who left: read "
+                    "churn from the snapshot month, not from these curves.")
 shown = table.assign(cohort=[f"{c:%Y-%m}" if granularity == "month" else f"{c.year} Q{(c.month - 1) // 3 + 1}"
                              for c in table["cohort"]])
 who = "all customers" if segment == "All customers" else \

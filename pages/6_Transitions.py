@@ -10,7 +10,7 @@ from segmentation.schemes import segment_order
 from segmentation.transitions import CHURNED, NEW, watched_movements
 from ui import cached
 from ui.format import money, table_height
-from ui.page import start_page
+from ui.page import snapshot_note, start_page
 
 view = start_page("Segment transitions", ":material/swap_horiz:")
 if view is None:
@@ -23,6 +23,8 @@ if view.compare_to >= view.as_of:
     st.warning("Set **Compare with** in the sidebar to a date before **As of** to see how customers moved.")
     st.stop()
 
+snapshot_note(view, "Nobody's MRR changes in it: the only moves are customers who joined or left, and the "
+                    "tiers' MRR is today's.")
 flows = cached.transitions(view.version, view.scheme, view.compare_to, view.as_of, view.definition_toml)
 labels = cached.labels(view.version, view.as_of, view.definition_toml)
 order = segment_order(view.scheme, defn, labels[view.scheme])

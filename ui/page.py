@@ -1,6 +1,7 @@
 """What every page does first: page config, the shared sidebar, and the missing-table message."""
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from ingest.store import WorkspaceUnavailable
@@ -69,3 +70,14 @@ def hidden_drain_hint(view: View, schemes: dict[str, str]) -> None:
         st.session_state["p_scheme"] = cross
         st.session_state.pop("w_scheme", None)
         st.rerun()
+
+
+def snapshot_note(view: View, what: str) -> None:
+    """On a CRM snapshot (one row per customer: tenure, MRR, churned), say what the history behind `what` is:
+    rebuilt from tenure, every churn in the snapshot month."""
+    if view.meta.get("revenue_shape") != "snapshot":
+        return
+    month = pd.Timestamp(view.meta.get("snapshot_date") or view.meta.get("max_date"))
+    st.info(f"This workspace holds a CRM snapshot taken {month:%d %b %Y}: the history is rebuilt from each "
+            "customer's tenure (paying its current MRR since signup), and every churn falls in the snapshot's "
+            f"month. {what}", icon=":material/photo_camera:")

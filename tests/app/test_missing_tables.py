@@ -146,3 +146,13 @@ def test_cohorts_of_an_order_export_say_the_first_cohort_may_hold_customers_olde
     at = open_page("pages/3_Cohorts.py")
     assert not at.exception
     assert any("The first cohort, **2025-01**, starts with the data" in c.value for c in at.caption)
+
+
+def test_cohorts_and_transitions_of_a_crm_snapshot_say_their_history_is_rebuilt(crm_snapshot):
+    for page in ("pages/3_Cohorts.py", "pages/6_Transitions.py"):
+        at = open_page(page)
+        assert not at.exception
+        note = next(i.value for i in at.info if "CRM snapshot taken 01 Nov 2026" in i.value)
+        assert "rebuilt from each customer's tenure" in note
+    at = open_page("pages/3_Cohorts.py")
+    assert any("starts with the data" in c.value for c in at.caption)   # tenure is all it knows
