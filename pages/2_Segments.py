@@ -174,8 +174,7 @@ if others:
                                                                      format="localized"),
                                 "mrr_share": st.column_config.NumberColumn(f"Share of {word}", format="percent")})
     st.caption(f"The grid counts every combination. The table lists those with at least {defn.cross.min_size} "
-               "customers (the Segments definition's cross-segmentation minimum); the smaller ones are summed "
-               "in Other.")
+               "customers (a minimum set in the definition file); the smaller ones are summed in Other.")
 
 # -- save, load and share the definition --------------------------------------------------------------
 st.markdown("#### Definition")
