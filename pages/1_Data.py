@@ -82,12 +82,13 @@ st.markdown(
 )
 files = st.file_uploader("Export files", accept_multiple_files=True, key="uploads",
                          type=["csv", "tsv", "txt", "gz", "xlsx", "parquet"])
-snapshot = st.date_input(
+when, money = st.columns(2)
+snapshot = when.date_input(
     "Snapshot date (only for a CRM snapshot: one row per customer with tenure, MRR and churned)",
     value=None, max_value=date.today(), key="snapshot_date",
     help="The day the snapshot was exported. Tenure is counted back from it.")
 currencies = ["(not stated)", *CURRENCY_SYMBOLS]
-chosen_currency = st.selectbox(
+chosen_currency = money.selectbox(
     "Currency of the amounts (when the revenue file has no currency column)", currencies, key="load_currency",
     help="Money is shown with this currency's symbol on every page, the board pack and the report. A "
          "currency column in the revenue file takes precedence.")
