@@ -108,7 +108,7 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
     # Segments in the scheme's order in every chart and table, as on the pages.
     table = in_segment_order(econ.table, order)
     paying = table[table["paying_customers"] >= a.min_customers]
-    text = describe_assumptions(a, symbol or "$", with_verdict=True)
+    text = describe_assumptions(a, symbol, with_verdict=True)
     assumptions = " ".join(filter(None, [text[0].upper() + text[1:], unmeasured_costs(tables)]))
     figures: list[tuple[str, go.Figure, str]] = []
     map_table = cross.table if cross is not None else econ.table
@@ -164,7 +164,7 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
                         f"Thresholds of {compare_to:%d %b %Y} applied at both dates."))
     title = "Northwind Analytics (sample company)" if meta.get("source") == "sample" else "Segment economics"
     # The tiles' definitions (their help on the Overview), then the table's other columns.
-    define = metric_definitions(a, model, symbol or "$")
+    define = metric_definitions(a, model, symbol)
     definitions = [(k.label, k.help) for k in kpis] + [(name, define[col]) for col, name in BOARD_PACK_TERMS.items()]
     return BoardPack(title=title, as_of=as_of, compare_to=compare_to, definition_name=definition_name,
                      assumptions=assumptions, currency=currency, kpis=kpis, findings=findings, figures=figures,

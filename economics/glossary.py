@@ -55,7 +55,11 @@ def metric_definitions(a: Assumptions, revenue_model: str = "subscription", symb
                f"{word} now / their {word} then. n/a with fewer than 13 complete months.",
         "grr": f"Gross revenue retention: as NRR, each customer's {word} capped at its earlier value (expansion "
                "does not count).",
-        "expansion_rate": f"Expansion {word} / {word} at the start of each month, pooled over {months}.",
+        "expansion_rate": (f"Expansion {word} / {word} at the start of each month, pooled over {months}."
+                           if revenue_model == "subscription" else
+                           f"Spend growth: the rise of customers who bought more than the month before / {word} at "
+                           f"the start of each month, pooled over {months}. Orders vary month to month, so it "
+                           "reads high: compare segments with it, not with a subscription's expansion."),
         "gross_margin": "Revenue minus cost of goods (hosting, third-party fees), before support and onboarding: "
                         "an assumption.",
         "lifetime_months": f"Expected lifetime: 1 / monthly churn, at most {a.lifetime_cap_months} months.",

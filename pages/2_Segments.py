@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 import charts
+from economics.glossary import metric_definitions
 from economics.segments import PLAYBOOK_DEFAULTS, segment_summary
 from segmentation.cross import cross_segments
 from segmentation.definition import DefinitionError, dump_definition, load_definition, with_updates
@@ -110,7 +111,9 @@ edited_table = st.data_editor(
         "mrr": st.column_config.NumberColumn(view.revenue_header, format="localized"),
         "mrr_share": st.column_config.NumberColumn(f"Share of {word}", format="percent"),
         "churn_rate": st.column_config.TextColumn("Monthly churn"),
-        "expansion_rate": st.column_config.TextColumn("Monthly expansion"),
+        "expansion_rate": st.column_config.TextColumn(
+            "Monthly expansion" if view.revenue_model == "subscription" else "Monthly spend growth",
+            help=metric_definitions(econ.assumptions, view.revenue_model, symbol)["expansion_rate"]),
         "nps": st.column_config.NumberColumn("NPS", format="%+.0f", help="% promoters (9-10) minus % detractors "
                                              "(0-6), latest answer per customer."),
         "change": st.column_config.NumberColumn("Change in customers", format="%+d"),

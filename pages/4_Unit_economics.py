@@ -115,7 +115,7 @@ shown = table[["segment", "customers", "paying_customers", "mrr", "arpa", "logo_
                "support_share_of_revenue", "tickets_pcm", "contribution_pcm", "verdict", "note"]]
 shown = shown.round({c: 0 for c in ("mrr", "arpa", "ltv", "net_ltv", "cac", "onboarding_cost", "support_cost_pcm",
                                     "infra_cost_pcm", "contribution_pcm")})
-define = metric_definitions(a, view.revenue_model, symbol or "$")   # each header's help: what the number means
+define = metric_definitions(a, view.revenue_model, symbol)   # each header's help: what the number means
 money_col = lambda col, label: st.column_config.NumberColumn(label, format="localized", help=define[col])  # noqa: E731
 pct_col = lambda col, label: st.column_config.NumberColumn(label, format="percent", help=define[col])  # noqa: E731
 st.dataframe(shown, hide_index=True, placeholder="n/a", width="stretch", column_config={
@@ -130,7 +130,8 @@ st.dataframe(shown, hide_index=True, placeholder="n/a", width="stretch", column_
     "arpa": money_col("arpa", "ARPA"), "logo_churn": pct_col("logo_churn", "Monthly churn"),
     "logo_churn_low": pct_col("logo_churn_low", "churn low (95%)"),
     "logo_churn_high": pct_col("logo_churn_high", "churn high (95%)"), "nrr": pct_col("nrr", "NRR 12m"),
-    "grr": pct_col("grr", "GRR 12m"), "expansion_rate": pct_col("expansion_rate", "Monthly expansion"),
+    "grr": pct_col("grr", "GRR 12m"), "expansion_rate": pct_col("expansion_rate", "Monthly expansion" if view.revenue_model == "subscription"
+                              else "Monthly spend growth"),
     "gross_margin": pct_col("gross_margin", "Gross margin"), "ltv": money_col("ltv", "LTV"),
     "net_ltv": money_col("net_ltv", "Net LTV"), "cac": money_col("cac", "CAC"),
     "net_ltv_cac": st.column_config.NumberColumn("Net LTV:CAC", format="%.1fx", help=define["net_ltv_cac"]),

@@ -54,3 +54,14 @@ def test_the_overview_tiles_say_what_the_unit_economics_table_says():
     assert tiles["CAC payback"] == define["payback_months"] and tiles["Blended CAC"] == define["blended_cac"]
     assert define["net_ltv"] in tiles["Net LTV : CAC (blended)"]
     assert "at most 36 months" in tiles["Net LTV : CAC (blended)"]
+
+
+def test_order_data_calls_expansion_spend_growth_and_no_currency_names_none():
+    from economics.assumptions import parse_assumptions
+    from economics.glossary import metric_definitions
+
+    a = parse_assumptions({})
+    assert metric_definitions(a, "subscription")["expansion_rate"].startswith("Expansion MRR / MRR")
+    orders = metric_definitions(a, "transactional", "")
+    assert orders["expansion_rate"].startswith("Spend growth") and "reads high" in orders["expansion_rate"]
+    assert "$" not in orders["support_cost_pcm"] and "$" not in orders["onboarding_cost"]
