@@ -11,7 +11,8 @@ from economics.glossary import metric_definitions
 from economics.segments import PLAYBOOK_DEFAULTS, segment_summary
 from segmentation.cross import cross_segments
 from segmentation.definition import DefinitionError, dump_definition, load_definition, with_updates
-from segmentation.schemes import health_inputs_without_data, segment_order
+from segmentation.schemes import (MAX_ATTRIBUTE_VALUES, attribute_candidates, health_inputs_without_data,
+                                  segment_order)
 from ui import cached, definition_editor as editor
 from ui.format import pct, table_height
 from ui.page import start_page
@@ -60,6 +61,26 @@ else:
 
 labels = cached.labels(view.version, view.as_of, view.definition_toml)
 features = cached.features(view.version, view.as_of, view.definition_toml)
+
+# -- more customer attributes as schemes (a CRM's contract type, region ...) -------------------------------
+candidates = attribute_candidates(features)
+chosen_attrs = [a for a in defn.firmographic.attributes if a in candidates]
+if candidates or chosen_attrs:
+    with st.expander("Segment by other customer attributes", icon=":material/category:",
+                     expanded=bool(chosen_attrs)):
+        picked = st.multiselect(
+            "Customers columns to offer under Segment by", candidates, default=chosen_attrs, key="attribute_schemes",
+            help=f"Text columns of your customers file with 2 to {MAX_ATTRIBUTE_VALUES} values; each value becomes "
+                 "a segment. Saved with the definition.")
+        if picked != chosen_attrs:
+            edited, problem = editor.apply(defn, {"firmographic": {"attributes": picked}})
+            if problem:
+                st.error(f"Not applied: {problem}", icon=":material/error:")
+            else:
+                editor.store(edited, view.definition_name if view.definition_name.endswith("(edited)")
+                             else f"{view.definition_name} (edited)")
+                st.rerun()
+        st.caption("Choose one in the sidebar's **Segment by** to see its segments on every page.")
 order = segment_order(view.scheme, defn, labels[view.scheme])
 colors = charts.segment_colors(order)
 earlier = cached.scheme_labels_at(view.version, view.compare_to, view.scheme, view.definition_toml)

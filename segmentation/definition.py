@@ -90,6 +90,14 @@ class RfmSection:
     no_activity_label: str = "No activity"
 
 
+# Scheme keys and label columns of segmentation.schemes: a customers column listed in [firmographic]
+# attributes cannot take one of these names.
+RESERVED_SCHEME_NAMES = frozenset({
+    "value_tier", "behavior", "lifecycle", "health_band", "health_score", "rfm_segment", "r_score", "f_score",
+    "m_score", "rfm_code", "size_band", "icp_fit", "goal", "custom", "industry", "plan", "channel", "country",
+    "customer_id", "mrr"})
+
+
 @dataclass(frozen=True)
 class FirmographicSection:
     size_bands: tuple[Band, ...]
@@ -97,6 +105,9 @@ class FirmographicSection:
     icp_profile: tuple[tuple[str, tuple[str, ...]], ...] = ()
     icp_top_share: float = 0.10
     unknown_size_label: str = "Unknown size"
+    # Customers columns offered as segment schemes besides industry, plan, channel and country (a CRM's
+    # contract type, payment method, region ...): each value a segment.
+    attributes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -298,8 +309,19 @@ def _rfm(raw: dict[str, Any], base: RfmSection) -> RfmSection:
 
 
 def _firmographic(raw: dict[str, Any], base: FirmographicSection) -> FirmographicSection:
-    _check_keys(raw, {"size_bands", "icp_weights", "icp_profile", "icp_top_share", "unknown_size_label"},
-                "firmographic")
+    _check_keys(raw, {"size_bands", "icp_weights", "icp_profile", "icp_top_share", "unknown_size_label",
+                      "attributes"}, "firmographic")
+    attributes = base.attributes
+    if "attributes" in raw:
+        attributes = raw["attributes"]
+        if not isinstance(attributes, list) or not all(isinstance(a, str) and a.strip() for a in attributes):
+            raise DefinitionError(f"'firmographic.attributes' must be a list of customers column names, got "
+                                  f"{attributes!r}.")
+        taken = [a for a in attributes if a in RESERVED_SCHEME_NAMES or "+" in a]
+        if taken:
+            raise DefinitionError(f"'firmographic.attributes': {taken[0]!r} is a built-in segmentation or "
+                                  "contains '+'; list customers columns other than the built-in schemes.")
+        attributes = tuple(dict.fromkeys(attributes))
     weights = _weights(raw["icp_weights"], "firmographic.icp_weights", None) if "icp_weights" in raw \
         else base.icp_weights
     profile = base.icp_profile
@@ -322,7 +344,7 @@ def _firmographic(raw: dict[str, Any], base: FirmographicSection) -> Firmographi
         size_bands=_bands(raw["size_bands"], "firmographic.size_bands") if "size_bands" in raw else base.size_bands,
         icp_weights=weights, icp_profile=profile, icp_top_share=float(share),
         unknown_size_label=_text(raw.get("unknown_size_label", base.unknown_size_label),
-                                 "firmographic.unknown_size_label"))
+                                 "firmographic.unknown_size_label"), attributes=attributes)
 
 
 def _custom(raw: dict[str, Any], base: CustomSection) -> CustomSection:
@@ -513,7 +535,8 @@ def definition_to_dict(defn: Definition) -> dict[str, Any]:
         "health": {"bands": _bands_out(defn.health.bands), "weights": dict(defn.health.weights)},
         "firmographic": {"unknown_size_label": fi.unknown_size_label, "size_bands": _bands_out(fi.size_bands),
                          "icp_top_share": fi.icp_top_share, "icp_weights": dict(fi.icp_weights),
-                         "icp_profile": {k: list(v) for k, v in fi.icp_profile}},
+                         "icp_profile": {k: list(v) for k, v in fi.icp_profile},
+                         "attributes": list(fi.attributes)},
         "custom": {"default_label": defn.custom.default_label,
                    "rules": [{"name": r.name, "expr": r.expr} for r in defn.custom.rules]},
         "cross": {"min_size": defn.cross.min_size},

@@ -30,7 +30,7 @@ __all__ = [
     "Reference", "Distribution", "reference_of", "value_tier", "behavior", "lifecycle", "health_score", "health_band",
     "health_components", "HEALTH_COMPONENTS",
     "rfm_scores", "rfm_segment", "size_band", "icp_fit", "learn_icp_profile", "goal", "custom", "attribute",
-    "label_all", "available_schemes", "segment_order", "in_segment_order", "SCHEMES", "ATTRIBUTE_SCHEMES", "NO_USAGE", "UNKNOWN",
+    "label_all", "available_schemes", "attribute_schemes", "attribute_candidates", "segment_order", "in_segment_order", "SCHEMES", "ATTRIBUTE_SCHEMES", "NO_USAGE", "UNKNOWN",
     "UNATTRIBUTED",
     "NOT_STATED", "behavior_measure", "REVENUE_ONLY_SCHEMES", "reads_activity", "reads_users", "scheme_name",
 ]
@@ -645,13 +645,15 @@ def scheme_name(scheme: str, revenue_model: str = "subscription") -> str:
     tier reads annual revenue, not ARR (DEFINITIONS.md "Revenue": order revenue is never called MRR)."""
     if scheme == "value_tier" and revenue_model == "transactional":
         return "Value tier (annual revenue)"
-    return _SCHEME_NAMES.get(scheme, scheme.replace("_", " ").capitalize())
+    words = scheme.replace("_", " ")   # a customers column's own name, its first letter raised
+    return _SCHEME_NAMES.get(scheme, words[:1].upper() + words[1:])
 
 
 def reads_activity(scheme: str) -> bool:
     """Whether a scheme (or two joined by "+") reads events, tickets or NPS answers through its features;
-    when it does not, `features.without_activity` tables give it the same labels at a fraction of the cost."""
-    return any(part not in REVENUE_ONLY_SCHEMES for part in scheme.split("+"))
+    when it does not, `features.without_activity` tables give it the same labels at a fraction of the cost.
+    A name that is no built-in scheme is a customers column (a definition's [firmographic] attributes)."""
+    return any(part in SCHEMES and part not in REVENUE_ONLY_SCHEMES for part in scheme.split("+"))
 
 
 def reads_users(defn: Definition) -> bool:
@@ -661,12 +663,44 @@ def reads_users(defn: Definition) -> bool:
     return bool(named_columns(defn.custom.rules, USER_COLUMNS))
 
 
+def attribute_schemes(defn: Definition) -> tuple[str, ...]:
+    """The customers columns that are schemes when present: industry, plan, channel, country, then those of
+    the definition's [firmographic] attributes."""
+    return tuple(dict.fromkeys([*ATTRIBUTE_SCHEMES, *defn.firmographic.attributes]))
+
+
+MAX_ATTRIBUTE_VALUES = 30   # attribute_candidates: a column with more values is no segmentation
+
+
+def attribute_candidates(features: pd.DataFrame) -> list[str]:
+    """The customers columns a definition could segment by ([firmographic] attributes): the attribute columns
+    of a features frame (neither a feature nor a built-in scheme's) holding text, categories or yes/no with
+    2 to MAX_ATTRIBUTE_VALUES distinct values, some shared by several customers (a contract type, a region;
+    not a name or an id)."""
+    from segmentation.definition import RESERVED_SCHEME_NAMES
+    from segmentation.features import FEATURE_COLUMNS
+
+    out = []
+    for col in features.columns:
+        if col in FEATURE_COLUMNS or col in RESERVED_SCHEME_NAMES or "+" in str(col):
+            continue
+        values = features[col]
+        if values.dtype.kind in "biufcmM" and values.dtype != bool:   # numbers and dates are no segments
+            continue
+        if values.head(5000).nunique(dropna=True) > MAX_ATTRIBUTE_VALUES:   # a name: no need to hash them all
+            continue
+        distinct = values.nunique(dropna=True)
+        if 2 <= distinct <= MAX_ATTRIBUTE_VALUES and distinct < values.notna().sum():   # values repeat: not ids
+            out.append(col)
+    return out
+
+
 def available_schemes(columns: list[str], defn: Definition) -> list[str]:
     """Scheme keys this data and definition support, in menu order.
 
     Always: value_tier, behavior, lifecycle, health_band, rfm_segment, goal; size_band when customers
-    have `employees`; custom when the definition has rules; each of industry, plan, channel, country
-    that is a customers column.
+    have `employees`; custom when the definition has rules; each of industry, plan, channel, country and
+    the definition's [firmographic] attributes that is a customers column.
     """
     cols = set(columns)
     out = ["value_tier", "behavior", "lifecycle", "health_band", "rfm_segment"]
@@ -675,7 +709,7 @@ def available_schemes(columns: list[str], defn: Definition) -> list[str]:
     out.append("goal")
     if defn.custom.rules:
         out.append("custom")
-    out += [c for c in ATTRIBUTE_SCHEMES if c in cols]
+    out += [c for c in attribute_schemes(defn) if c in cols]
     return out
 
 
@@ -684,14 +718,16 @@ def label_all(features: pd.DataFrame, defn: Definition, reference: Reference | N
 
     Returns a frame indexed 0..n-1 with columns: customer_id, mrr, value_tier, behavior, lifecycle,
     health_score, health_band, r_score, f_score, m_score, rfm_code, rfm_segment, size_band, icp_fit, goal,
-    custom (only when the definition has rules), and industry, plan, channel, country (those present).
+    custom (only when the definition has rules), and industry, plan, channel, country and the definition's
+    [firmographic] attributes (those present).
     Labels are categorical (categories in `segment_order`). `reference` fixes percentile cut-offs and
     the ICP profile (default: this frame's own).
     """
     feats = features.reset_index(drop=True)
     # The text columns that ICP, goal and the attribute schemes read, as categoricals: each is hashed once
     # here instead of once per scheme reading it. Custom rules see the columns as given.
-    text = dict.fromkeys([*ATTRIBUTE_SCHEMES, "stated_goal", "goal", *(a for a, _ in defn.firmographic.icp_weights)])
+    attributes = attribute_schemes(defn)
+    text = dict.fromkeys([*attributes, "stated_goal", "goal", *(a for a, _ in defn.firmographic.icp_weights)])
     coded = feats.assign(**{c: feats[c].astype("category") for c in text
                             if c in feats.columns and feats[c].dtype == "str"})
     ref = reference if reference is not None else reference_of(coded, defn)
@@ -709,7 +745,7 @@ def label_all(features: pd.DataFrame, defn: Definition, reference: Reference | N
     out["size_band"] = size_band(coded, defn, ref)
     out["icp_fit"] = icp_fit(coded, defn, ref)
     out["goal"] = goal(coded, defn, ref)
-    for col in ATTRIBUTE_SCHEMES:
+    for col in attributes:
         if col in feats.columns:
             out[col] = attribute(coded, col)
     if defn.custom.rules:

@@ -24,7 +24,7 @@ import pandas as pd
 
 from segmentation.definition import Definition
 from segmentation.features import customer_features, feature_params
-from segmentation.schemes import SCHEMES, Reference, label_all, reference_of, segment_order
+from segmentation.schemes import SCHEMES, Reference, attribute, label_all, reference_of, segment_order
 
 __all__ = ["NEW", "CHURNED", "CROSS_SCHEME", "CROSS_SEPARATOR", "WATCHED", "scheme_labels", "combined_labels", "transitions", "transitions_from_features", "customer_transitions",
            "watched_movements", "segment_history"]
@@ -86,6 +86,8 @@ def scheme_labels(features: pd.DataFrame, scheme: str, defn: Definition,
         return combined_labels(first, second)
     if scheme == "custom":
         return label_all(feats, defn, reference)["custom"]
+    if scheme not in SCHEMES and scheme in defn.firmographic.attributes:
+        return attribute(feats, scheme)   # a customers column the definition segments by
     if scheme not in SCHEMES:
         raise ValueError(f"unknown segmentation scheme {scheme!r}; choose one of {', '.join(SCHEMES)}.")
     return SCHEMES[scheme](feats, defn, reference)  # a scheme that needs cut-offs computes them when None

@@ -156,3 +156,31 @@ def test_cohorts_and_transitions_of_a_crm_snapshot_say_their_history_is_rebuilt(
         assert "rebuilt from each customer's tenure" in note
     at = open_page("pages/3_Cohorts.py")
     assert any("starts with the data" in c.value for c in at.caption)   # tenure is all it knows
+
+
+def test_a_customers_column_chosen_on_the_segments_page_becomes_a_scheme_on_every_page(sample_workspace):
+    """A CRM column such as a contract type (not one of industry, plan, channel, country): offered on the
+    Segments page, saved with the definition, then in Segment by, with a segment per value."""
+    ws = Workspace(sample_workspace)
+    customers = b"customer_id,signup_date,contract,name\nA,2025-01-01,Monthly,Ann\nB,2025-01-05,Annual,Bob\n" \
+                b"C,2025-02-01,Monthly,Cy\n"
+    try:
+        result = load(ws, [Upload("orders.csv", ORDERS), Upload("customers.csv", customers)], LoadOptions())
+        assert result.ok, result.problems.text()
+        at = open_page("pages/2_Segments.py")
+        choice = at.multiselect(key="attribute_schemes")
+        assert choice.options == ["contract"]   # the names are no segmentation
+        choice.set_value(["contract"]).run()
+        assert not at.exception
+        assert "Contract" in at.selectbox(key="w_scheme").options   # its column name, as a scheme name
+        from segmentation.definition import load_definition
+        assert load_definition(at.session_state["p_definition_toml"]).firmographic.attributes == ("contract",)
+        at.selectbox(key="w_scheme").set_value("contract").run()
+        assert not at.exception
+        counts = dict(zip(*(at.dataframe[0].value[c] for c in ("segment", "customers"))))
+        assert counts == {"Monthly": 2, "Annual": 1}
+        for page in ("pages/4_Unit_economics.py", "pages/6_Transitions.py", "app.py"):
+            at.switch_page(page).run()
+            assert not at.exception, page
+    finally:
+        load_sample(ws)

@@ -165,3 +165,16 @@ def test_inactivity_days_cannot_differ_between_features_and_economics():
     with pytest.raises(DefinitionError, match=r"economics.inactivity_days.*features.inactivity_days"):
         load_definition("[features]\ninactivity_days = 60\n[economics]\ninactivity_days = 90\n")
     assert load_definition("[features]\ninactivity_days = 60\n[economics]\ninactivity_days = 60\n").features.inactivity_days == 60
+
+
+def test_firmographic_attributes_round_trip_and_refuse_a_built_in_name():
+    from segmentation.definition import DefinitionError, default_definition, dump_definition, load_definition, \
+        with_updates
+
+    defn = with_updates(default_definition(), firmographic={"attributes": ["Contract", "PaymentMethod", "Contract"]})
+    assert defn.firmographic.attributes == ("Contract", "PaymentMethod")   # listed once
+    assert load_definition(dump_definition(defn)).firmographic.attributes == ("Contract", "PaymentMethod")
+    assert default_definition().firmographic.attributes == ()
+    for bad in (["behavior"], ["a+b"], [""], "Contract"):
+        with pytest.raises(DefinitionError, match="firmographic.attributes"):
+            with_updates(default_definition(), firmographic={"attributes": bad})

@@ -358,3 +358,25 @@ def test_health_inputs_without_data_are_those_no_customer_has():
     full = billing.assign(usage_trend=[0.5, np.nan], tickets_90d=[0.0, 2.0], nps_latest=[np.nan, 9.0],
                           active_days_30d=[4.0, 0.0])
     assert health_inputs_without_data(full) == []
+
+
+def test_a_customers_column_listed_in_the_definition_is_a_scheme_labelled_everywhere():
+    """[firmographic] attributes: available when a customers column, labelled by label_all and scheme_labels
+    (missing values "Unknown"), read without activity, named as the column; attribute_candidates offers the
+    text columns whose few values repeat (not names, numbers or built-in schemes)."""
+    from segmentation.schemes import attribute_candidates, label_all, reads_activity, scheme_name
+    from segmentation.transitions import scheme_labels
+
+    defn = with_updates(default_definition(), firmographic={"attributes": ["Contract"]}, custom={"rules": []})
+    assert "Contract" in available_schemes(["customer_id", "Contract"], defn)
+    assert "Contract" not in available_schemes(["customer_id", "Contract"], default_definition())
+    feats = pd.DataFrame({"customer_id": ["a", "b", "c", "d"], "mrr": [10.0, 0, 5, 7], "arr": [120.0, 0, 60, 84],
+                          "tenure_days": [100.0] * 4, "churned": [False] * 4, "paying": [True, False, True, True],
+                          "Contract": ["Monthly", None, "Annual", "Monthly"], "name": ["A", "B", "C", "D"],
+                          "seats": [1, 2, 1, 2]})
+    expected = ["Monthly", "Unknown", "Annual", "Monthly"]
+    assert scheme_labels(feats, "Contract", defn).astype(str).tolist() == expected
+    assert label_all(feats, defn)["Contract"].astype(str).tolist() == expected
+    assert not reads_activity("Contract") and not reads_activity("value_tier+Contract") and reads_activity("behavior")
+    assert scheme_name("Contract") == "Contract" and scheme_name("payment_method") == "Payment method"
+    assert attribute_candidates(feats) == ["Contract"]
