@@ -51,11 +51,8 @@ if editor.is_editable(view.scheme):
             problem = cached.rule_problem(view.version, view.as_of, dump_definition(edited))
         if problem:
             st.error(f"Not applied: {problem}", icon=":material/error:")
-        elif dump_definition(edited) != view.definition_toml:
-            name = view.definition_name if view.definition_name.endswith("(edited)") else \
-                f"{view.definition_name} (edited)"
-            editor.store(edited, name)
-            st.rerun()
+        else:
+            editor.store_edit(view, edited)
 else:
     st.caption("This scheme uses the customers' own attribute values: nothing to tune.")
 
@@ -77,9 +74,7 @@ if candidates or chosen_attrs:
             if problem:
                 st.error(f"Not applied: {problem}", icon=":material/error:")
             else:
-                editor.store(edited, view.definition_name if view.definition_name.endswith("(edited)")
-                             else f"{view.definition_name} (edited)")
-                st.rerun()
+                editor.store_edit(view, edited)
         st.caption("Choose one in the sidebar's **Segment by** to see its segments on every page.")
 order = segment_order(view.scheme, defn, labels[view.scheme])
 colors = charts.segment_colors(order)
@@ -99,10 +94,10 @@ clicked = st.plotly_chart(charts.distribution(summary, colors, view.currency,
 points = clicked.selection.points if clicked else []
 # A click on a bar lists that segment's customers below (its name is the x of an upright bar, the y of a
 # lying one).
-picked = next((points[0].get(axis) for axis in ("x", "y") if points and points[0].get(axis) in set(summary["segment"])),
-              None)
-if picked is not None:
-    st.session_state["segment_list"] = picked
+bar = next((points[0][axis] for axis in ("x", "y") if points and points[0].get(axis) in set(summary["segment"])),
+           None)
+if bar is not None:
+    st.session_state["segment_list"] = bar
 st.caption("Click a bar to list that segment's customers below.")
 
 playbook = st.session_state.setdefault("p_playbook", {})

@@ -130,7 +130,8 @@ st.dataframe(shown, hide_index=True, placeholder="n/a", width="stretch", column_
     "arpa": money_col("arpa", "ARPA"), "logo_churn": pct_col("logo_churn", "Monthly churn"),
     "logo_churn_low": pct_col("logo_churn_low", "churn low (95%)"),
     "logo_churn_high": pct_col("logo_churn_high", "churn high (95%)"), "nrr": pct_col("nrr", "NRR 12m"),
-    "grr": pct_col("grr", "GRR 12m"), "expansion_rate": pct_col("expansion_rate", "Monthly expansion" if view.revenue_model == "subscription"
+    "grr": pct_col("grr", "GRR 12m"),
+    "expansion_rate": pct_col("expansion_rate", "Monthly expansion" if view.revenue_model == "subscription"
                               else "Monthly spend growth"),
     "gross_margin": pct_col("gross_margin", "Gross margin"), "ltv": money_col("ltv", "LTV"),
     "net_ltv": money_col("net_ltv", "Net LTV"), "cac": money_col("cac", "CAC"),

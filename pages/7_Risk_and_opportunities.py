@@ -105,8 +105,9 @@ with churn_tab:
         # Shown in whole currency units; the download keeps the exact amounts.
         st.caption(f"Listed by the {word} each customer is expected to take with it (probability x {word}): "
                    "the revenue most at stake first. Click a column's header to sort by it.")
-        st.dataframe(at_risk.round({"mrr": 0, "expected_loss": 0}), hide_index=True,
-                     column_order=["customer_id", "probability", "mrr", "expected_loss", "top_drivers"], placeholder="n/a", width="stretch", height=300,
+        st.dataframe(at_risk.round({"mrr": 0, "expected_loss": 0}), hide_index=True, placeholder="n/a",
+                     column_order=["customer_id", "probability", "mrr", "expected_loss", "top_drivers"],
+                     width="stretch", height=300,
                      column_config={
                          "customer_id": "Customer",
                          "probability": st.column_config.ProgressColumn("Churn probability", min_value=0,

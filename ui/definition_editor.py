@@ -167,7 +167,13 @@ def assumptions_sidebar(view, defn: Definition, symbol: str) -> None:
     edited, problem = apply(defn, edit_assumptions(defn, symbol))
     if problem:
         st.sidebar.error(f"Not applied: {problem}")
-    elif dump_definition(edited) != view.definition_toml:
+    else:
+        store_edit(view, edited)
+
+
+def store_edit(view, edited: Definition) -> None:
+    """An edit of the session's definition: stored as "<name> (edited)" and rerun; nothing when unchanged."""
+    if dump_definition(edited) != view.definition_toml:
         name = view.definition_name
         store(edited, name if name.endswith("(edited)") else f"{name} (edited)")
         st.rerun()

@@ -178,3 +178,15 @@ def test_firmographic_attributes_round_trip_and_refuse_a_built_in_name():
     for bad in (["behavior"], ["a+b"], [""], "Contract"):
         with pytest.raises(DefinitionError, match="firmographic.attributes"):
             with_updates(default_definition(), firmographic={"attributes": bad})
+
+
+def test_reserved_scheme_names_cover_every_built_in_scheme_and_label_column():
+    """definition.RESERVED_SCHEME_NAMES is written out (schemes imports definition): it must not drift from
+    the schemes and label columns it protects."""
+    from segmentation.definition import RESERVED_SCHEME_NAMES
+    from segmentation.schemes import SCHEMES
+
+    label_columns = {"customer_id", "mrr", "value_tier", "behavior", "lifecycle", "health_score", "health_band",
+                     "r_score", "f_score", "m_score", "rfm_code", "rfm_segment", "size_band", "icp_fit", "goal",
+                     "custom"}
+    assert set(SCHEMES) | label_columns <= RESERVED_SCHEME_NAMES
