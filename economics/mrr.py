@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from economics.ledger import LedgerError, add_months, as_date, last_complete_month, month_range
-from segmentation.features import drop_memtables, fetch
+from segmentation.features import daily_net_revenue, drop_memtables, fetch
 
 __all__ = [
     "RevenueModel", "revenue_words", "in_revenue_words", "MOVEMENT_COLUMNS", "customer_months", "mrr_movements",
@@ -163,11 +163,8 @@ def _transactional_parts(revenue: ir.Table, as_of: date, last: date, n_days: int
                          zero: ir.Value) -> list[ir.Table]:
     """Rows carrying the inactivity-rule flags: runs of purchases, their churns, active months."""
     d = ibis.literal(as_of)
-    # Purchases: days with positive net revenue, strictly before D (an order cancelled the same day, or a
-    # day of returns, is no purchase: DEFINITIONS.md RFM "positive revenue").
-    orders = revenue.filter(revenue.amount_cents.notnull() & revenue.date.notnull() & (revenue.date < d))
-    days = orders.group_by(["customer_id", orders.date.cast("date").name("day")]).aggregate(
-        net=orders.amount_cents.sum())
+    # Purchases: days with positive net revenue, strictly before D.
+    days = daily_net_revenue(revenue, as_of)
     days = days.filter(days.net > 0).select("customer_id", "day")
     w = ibis.window(group_by="customer_id", order_by="day")
     days = days.mutate(prev_day=days.day.lag().over(w), next_day=days.day.lead().over(w))

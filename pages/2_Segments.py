@@ -11,8 +11,7 @@ from economics.glossary import metric_definitions
 from economics.segments import PLAYBOOK_DEFAULTS, segment_summary
 from segmentation.cross import cross_segments
 from segmentation.definition import DefinitionError, dump_definition, load_definition, with_updates
-from segmentation.schemes import (MAX_ATTRIBUTE_VALUES, attribute_candidates, health_inputs_without_data,
-                                  segment_order)
+from segmentation.schemes import MAX_ATTRIBUTE_VALUES, health_inputs_without_data, segment_order
 from ui import cached, definition_editor as editor
 from ui.format import pct, table_height
 from ui.page import start_page
@@ -60,7 +59,7 @@ labels = cached.labels(view.version, view.as_of, view.definition_toml)
 features = cached.features(view.version, view.as_of, view.definition_toml)
 
 # -- more customer attributes as schemes (a CRM's contract type, region ...) -------------------------------
-candidates = attribute_candidates(features)
+candidates = cached.attribute_candidates(view.version, view.as_of, view.definition_toml)
 chosen_attrs = [a for a in defn.firmographic.attributes if a in candidates]
 if candidates or chosen_attrs:
     with st.expander("Segment by other customer attributes", icon=":material/category:",

@@ -19,6 +19,7 @@ import pyarrow as pa
 from economics.ledger import last_complete_month
 
 __all__ = ["FeatureParams", "feature_params", "customer_features", "customer_features_at", "FEATURE_COLUMNS",
+           "daily_net_revenue",
            "USER_COLUMNS",
            "month_start", "add_months", "as_date", "ACTIVITY_TABLES", "without_activity", "fetch",
            "current_customers"]
@@ -238,13 +239,18 @@ def _ledger_features(ledger: ibis.Table, dates: _Dates, params: FeatureParams) -
     )
 
 
+def daily_net_revenue(revenue: ibis.Table, before: dt.date) -> ibis.Table:
+    """Order revenue dated strictly before `before`, netted per customer and calendar day (customer_id, day,
+    net cents). A purchase day is a day with net > 0 (DEFINITIONS.md RFM "positive revenue": an order
+    cancelled the same day, or a day of returns, is none): the RFM features and the inactivity rule
+    (economics.mrr) read purchases from it."""
+    rv = revenue.filter(revenue.amount_cents.notnull(), revenue.date.notnull(), revenue.date < ibis.literal(before))
+    return rv.group_by(["customer_id", rv.date.cast("date").name("day")]).aggregate(net=rv.amount_cents.sum())
+
+
 def _order_features(revenue: ibis.Table, d: dt.date, params: FeatureParams) -> ibis.Table:
     window_start = None if params.lookback_days is None else d - dt.timedelta(days=params.lookback_days)
-    # Orders dated strictly before D, netted per customer and day: a purchase day is a day with positive net
-    # revenue (an order cancelled the same day is none; DEFINITIONS.md RFM "positive revenue"), as the
-    # inactivity rule reads it (economics.mrr).
-    rv = revenue.filter(revenue.date < ibis.literal(d), revenue.amount_cents.notnull())
-    daily = rv.group_by(["customer_id", rv.date.cast("date").name("day")]).aggregate(net=rv.amount_cents.sum())
+    daily = daily_net_revenue(revenue, d)
     in_window = daily.day >= ibis.literal(window_start) if window_start is not None else ibis.literal(True)
     positive = daily.net > 0
     return daily.group_by("customer_id").aggregate(

@@ -278,6 +278,19 @@ def _revenue_model(version: str) -> str:
     return workspace().meta().get("revenue_model", "subscription")
 
 
+def attribute_candidates(version: str, as_of: date, definition_toml: str) -> list[str]:
+    """The customers columns a definition could segment by (schemes.attribute_candidates): once per data
+    version, date and feature settings, not on every slider move (it counts every text column's values)."""
+    return _attribute_candidates(version, as_of, _params_of(definition_toml)[1], definition_toml)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _attribute_candidates(version: str, as_of: date, params_key: str, _definition_toml: str) -> list[str]:
+    from segmentation.schemes import attribute_candidates as candidates_of
+
+    return candidates_of(features(version, as_of, _definition_toml))
+
+
 def labels(version: str, as_of: date, definition_toml: str) -> pd.DataFrame:
     """Every scheme's label and score per customer (segmentation.schemes.label_all, plus value tier x
     channel); a shallow copy-on-write copy of the cached frame, like `features`."""
