@@ -37,7 +37,7 @@ from segmentation.definition import Definition
 from segmentation.features import customer_features, customer_features_at, feature_params
 from segmentation.schemes import in_segment_order, segment_order
 from segmentation.transitions import CROSS_SCHEME, scheme_labels, transitions_from_features
-from ui.format import CURRENCY_SYMBOLS, kpi_delta, kpi_value, money, months, pct, ratio
+from ui.format import currency_symbol, kpi_delta, kpi_value, money, months, pct, ratio
 
 __all__ = ["BoardPack", "collect", "to_html", "to_pdf", "chromium_path"]
 
@@ -69,7 +69,7 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
     model = meta.get("revenue_model", "subscription")
     word = revenue_words(model)[0]
     currency = meta.get("currency", "")
-    symbol = CURRENCY_SYMBOLS.get(currency.upper(), "")
+    symbol = currency_symbol(currency)
     params = feature_params(defn)
     last = last_complete_month(as_of)
     cache: dict[date, pd.DataFrame] = {}
@@ -89,9 +89,10 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
             cache[d] = features_at(d) if features_at else customer_features(tables, d, params, model)
         return cache[d]
 
-    econ = economics_for(tables, as_of, scheme, defn, model, features_at=feats)
-    prior = economics_for(tables, last, scheme, defn, model, features_at=feats)
-    cross = economics_for(tables, as_of, CROSS_SCHEME, defn, model, features_at=feats) \
+    econ = economics_for(tables, as_of, scheme, defn, model, features_at=feats, symbol=symbol)
+    prior = economics_for(tables, last, scheme, defn, model, features_at=feats, symbol=symbol)
+    cross = economics_for(tables, as_of, CROSS_SCHEME, defn, model, features_at=feats,
+                          symbol=symbol) \
         if "channel" in tables["customers"].columns and scheme != CROSS_SCHEME else None
     a = econ.assumptions
     revenue = tables.get("revenue") if model == "transactional" else None

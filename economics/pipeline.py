@@ -330,7 +330,9 @@ def repriced(inputs: EconomicsInputs, shared: _Shared, a: Assumptions) -> Econom
 
 def economics_for(tables: Mapping[str, ir.Table], as_of: date, scheme: str, defn: Definition,
                   revenue_model: str = "subscription", features_at: FeaturesAt | None = None,
-                  shared: _Shared | None = None) -> SegmentEconomics:
-    """Segment economics of `scheme` as of `as_of`, with the definition's assumptions."""
+                  shared: _Shared | None = None, symbol: str = "") -> SegmentEconomics:
+    """Segment economics of `scheme` as of `as_of`, with the definition's assumptions (`symbol`: the data's
+    currency symbol, for the verdict rules)."""
     a = assumptions_of(defn)
-    return segment_economics(economics_inputs(tables, as_of, scheme, defn, revenue_model, features_at, a, shared), a)
+    return segment_economics(economics_inputs(tables, as_of, scheme, defn, revenue_model, features_at, a, shared), a,
+                             symbol=symbol)

@@ -209,7 +209,7 @@ def _shown(value: float, thresholds: tuple[float, ...], digits: int) -> str:
 
 
 def verdict(net_ltv_cac: float, payback_months: float, contribution_pcm: float, has_spend: bool,
-            a: Assumptions, net_ltv: float = math.nan) -> tuple[str, str]:
+            a: Assumptions, net_ltv: float = math.nan, symbol: str = "") -> tuple[str, str]:
     """("healthy" | "marginal" | "margin-draining" | "n/a", the rule in words with the numbers).
 
     DEFINITIONS.md "Verdict": healthy when net LTV : CAC >= healthy_ltv_cac and payback <=
@@ -219,15 +219,16 @@ def verdict(net_ltv_cac: float, payback_months: float, contribution_pcm: float, 
     rule says what was not tested. One exception follows from the rule itself: a negative net LTV
     (onboarding costs more than a lifetime of contribution) makes net LTV : CAC < 0 whatever CAC is, so
     the segment is margin-draining without spend data too. A segment with no paying customers
-    (contribution NaN) gets "n/a".
+    (contribution NaN) gets "n/a". Amounts in the rule carry `symbol`, the data's currency symbol ("" when
+    the data states no currency: the rule claims none).
     """
-    money = f"${contribution_pcm:,.2f}"
+    money = f"{'-' if contribution_pcm < 0 else ''}{symbol}{abs(contribution_pcm):,.2f}"
     if math.isnan(contribution_pcm):
         return "n/a", "no paying customers: nothing to measure"
     if contribution_pcm < 0:
         return "margin-draining", f"contribution per customer-month {money} < 0"
     if (not has_spend or math.isnan(net_ltv_cac)) and net_ltv < 0:
-        return "margin-draining", (f"net LTV -${-net_ltv:,.0f} < 0: onboarding costs "
+        return "margin-draining", (f"net LTV -{symbol}{-net_ltv:,.0f} < 0: onboarding costs "
                                    f"more than a lifetime of contribution, so net LTV : CAC < "
                                    f"{a.draining_ltv_cac:g} whatever CAC is")
     if not has_spend or math.isnan(net_ltv_cac):
@@ -691,7 +692,7 @@ def _checked(base: EconomicsBase, inputs: EconomicsInputs, a: Assumptions) -> Ec
 
 
 def segment_economics(inputs: EconomicsInputs, assumptions: Assumptions,
-                      base: EconomicsBase | None = None) -> SegmentEconomics:
+                      base: EconomicsBase | None = None, symbol: str = "") -> SegmentEconomics:
     """One row per segment (at D) with value, cost to win and serve, and the verdict (DEFINITIONS.md "Value").
 
     Columns (ECONOMICS_COLUMNS): customers (labelled at D), paying_customers (MRR in L > 0), share,
@@ -708,7 +709,8 @@ def segment_economics(inputs: EconomicsInputs, assumptions: Assumptions,
     contribution pcm; inf when contribution <= 0), onboarding_cost (mean over the segment's customers with a
     first paid month of the cost of their value tier at acquisition), support_cost_pcm, infra_cost_pcm (per
     paying customer-month over the usage window), support_share_of_revenue (support pcm / ARPA), tickets_pcm,
-    contribution_pcm (ARPA x margin - support pcm - infra pcm), verdict, verdict_rule, note.
+    contribution_pcm (ARPA x margin - support pcm - infra pcm), verdict, verdict_rule (its amounts with
+    `symbol`, the data's currency symbol: "" claims none), note.
     """
     a = assumptions
     base = economics_base(inputs, a) if base is None else _checked(base, inputs, a)
@@ -745,7 +747,7 @@ def segment_economics(inputs: EconomicsInputs, assumptions: Assumptions,
         margin = overall_margin if seg == ALL_CUSTOMERS else a.margin_for(seg)
         acq_rows = cac if seg == ALL_CUSTOMERS else cac_segment.get(seg, cac.iloc[:0])
         rows.append(_row(seg, sums.loc[seg], churn, nrr, acq_rows, margin, blended_cac, has_spend,
-                         total_customers, total_mrr, a))
+                         total_customers, total_mrr, a, symbol))
     out = pd.DataFrame(rows, columns=list(ECONOMICS_COLUMNS))
     table = out[out["segment"] != ALL_CUSTOMERS].reset_index(drop=True)
     blended = out[out["segment"] == ALL_CUSTOMERS].reset_index(drop=True)
@@ -754,7 +756,7 @@ def segment_economics(inputs: EconomicsInputs, assumptions: Assumptions,
 
 def _row(seg: str, members: pd.Series, churn: pd.DataFrame, nrr: pd.DataFrame, acq_rows: pd.DataFrame,
          margin: float, blended_cac: float, has_spend: bool, total_customers: int, total_mrr: float,
-         a: Assumptions) -> dict:
+         a: Assumptions, symbol: str) -> dict:
     """One segment's row; `members`: its sums (_member_sums)."""
     n_customers, n_paying = int(members["customers"]), int(members["paying"])
     mrr = float(members["mrr_cents"]) / 100.0
@@ -808,7 +810,7 @@ def _row(seg: str, members: pd.Series, churn: pd.DataFrame, nrr: pd.DataFrame, a
         payback = math.nan
     else:
         payback = cac / contribution if contribution > 0 else (0.0 if cac == 0 else math.inf)
-    word, rule = verdict(ratio, payback, contribution, has_spend, a, net_ltv)
+    word, rule = verdict(ratio, payback, contribution, has_spend, a, net_ltv, symbol)
     notes = []
     if n_paying < a.min_customers or events < a.min_churn_events:
         notes.append(f"small sample ({n_paying} paying customers, {events:.0f} churn events): churn "

@@ -278,6 +278,14 @@ def _revenue_model(version: str) -> str:
     return workspace().meta().get("revenue_model", "subscription")
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def _currency_symbol(version: str) -> str:
+    """The data's currency symbol ("" when it states none), for the verdict rules."""
+    from ui.format import currency_symbol
+
+    return currency_symbol(workspace().meta().get("currency", ""))
+
+
 def attribute_candidates(version: str, as_of: date, definition_toml: str) -> list[str]:
     """The customers columns a definition could segment by (schemes.attribute_candidates): once per data
     version, date and feature settings, not on every slider move (it counts every text column's values)."""
@@ -359,7 +367,7 @@ def economics(version: str, as_of: date, scheme: str, definition_toml: str):
     shared = _shared_inputs(version, as_of, a.churn_window_months, a.prices_seats, definition_toml)
     inputs = _economics_inputs(version, as_of, scheme, _labels_key(definition_toml), a.churn_window_months,
                                a.prices_seats, definition_toml)
-    return segment_economics(repriced(inputs, shared, a), a)
+    return segment_economics(repriced(inputs, shared, a), a, symbol=_currency_symbol(version))
 
 
 @st.cache_resource(show_spinner="Computing unit economics…", max_entries=24)

@@ -4,9 +4,15 @@ from __future__ import annotations
 import math
 import re
 
-__all__ = ["money", "pct", "ratio", "months", "count", "is_missing", "table_height", "plain", "CURRENCY_SYMBOLS"]
+__all__ = ["money", "pct", "ratio", "months", "count", "is_missing", "table_height", "plain", "CURRENCY_SYMBOLS",
+           "currency_symbol"]
 
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CAD": "CA$", "AUD": "A$"}
+
+
+def currency_symbol(currency: str) -> str:
+    """The symbol of a known currency code; "" when the data states none or one without a symbol here."""
+    return CURRENCY_SYMBOLS.get((currency or "").upper(), "")
 
 
 def is_missing(value) -> bool:

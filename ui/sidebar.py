@@ -99,9 +99,9 @@ class View:
     @property
     def symbol(self) -> str:
         """The currency symbol ("" when the data has no known currency)."""
-        from ui.format import CURRENCY_SYMBOLS
+        from ui.format import currency_symbol
 
-        return CURRENCY_SYMBOLS.get(self.currency.upper(), "")
+        return currency_symbol(self.currency)
 
     @property
     def definition(self):

@@ -129,12 +129,19 @@ def test_an_order_export_loaded_with_a_currency_shows_its_symbol_and_without_one
         assert not at.exception
         revenue = next(m for m in at.metric if m.label == "Monthly revenue")
         assert revenue.value.startswith("£"), revenue.value
+        rules = " ".join(c.value for c in open_page("pages/4_Unit_economics.py").caption
+                         if "contribution per customer-month" in c.value)   # the verdict cards' rules
+        assert "£" in rules and "$" not in rules, rules
 
         load(ws, [Upload("orders.csv", ORDERS)], LoadOptions())   # no currency stated
         at = open_page("pages/2_Segments.py")
         labels = " ".join(s.label for s in at.number_input) + " ".join(s.label for s in at.slider)
         assert "annual revenue" in labels and "$" not in labels
         assert "$" not in " ".join(c.value for c in at.caption if "Assumptions" in c.value)
+        at = open_page("pages/4_Unit_economics.py")
+        assert not at.exception
+        rules = " ".join(c.value for c in at.caption if "contribution per customer-month" in c.value)
+        assert rules and "$" not in rules, rules
     finally:
         load_sample(ws)
 

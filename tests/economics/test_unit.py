@@ -190,17 +190,31 @@ def test_a_segment_without_new_customers_in_the_window_has_no_cac(result):
 
 
 def test_without_spend_cac_needs_spend_data_and_the_verdict_rests_on_contribution():
-    out = segment_economics(_inputs(spend=None), ASSUME).table.set_index("segment")
+    out = segment_economics(_inputs(spend=None), ASSUME, symbol="$").table.set_index("segment")
     assert math.isnan(out.loc["SMB", "cac"]) and "needs spend data" in out.loc["SMB", "note"]
     assert out.loc["SMB", "verdict"] == "healthy"
     assert out.loc["SMB", "verdict_rule"].startswith("contribution per customer-month $45.20 >= 0")
+
+
+def test_verdict_rules_claim_no_currency_the_data_does_not_state():
+    """Amounts in a rule carry the data's currency symbol; without one (an order export with no currency)
+    they carry none, as every tile does, and a negative amount reads with its sign first."""
+    out = segment_economics(_inputs(spend=None), ASSUME).table.set_index("segment")
+    assert out.loc["SMB", "verdict_rule"].startswith("contribution per customer-month 45.20 >= 0")
+    assert not out["verdict_rule"].str.contains("$", regex=False).any()
+    euro = segment_economics(_inputs(spend=None), ASSUME, symbol="€").table.set_index("segment")
+    assert euro.loc["SMB", "verdict_rule"].startswith("contribution per customer-month €45.20 >= 0")
+    a = parse_assumptions({})
+    assert verdict(math.nan, math.nan, -12.5, False, a, symbol="£") == (
+        "margin-draining", "contribution per customer-month -£12.50 < 0")
+    assert verdict(math.nan, math.nan, 217.0, False, a, net_ltv=-318.0)[1].startswith("net LTV -318 < 0")
 
 
 def test_without_cac_a_negative_net_ltv_is_margin_draining_whatever_cac_would_be():
     """Contribution $217 a month over 5 months (1,085) against $1,403 of onboarding: net LTV -318, so
     net LTV : CAC < 0 < 1 for any CAC >= 0 (DEFINITIONS.md "Verdict"); the Online Retail "Self-serve" case."""
     a = parse_assumptions({})
-    word, rule = verdict(math.nan, math.nan, 217.0, False, a, net_ltv=217.0 * 5 - 1403.0)
+    word, rule = verdict(math.nan, math.nan, 217.0, False, a, net_ltv=217.0 * 5 - 1403.0, symbol="$")
     assert word == "margin-draining"
     assert rule == ("net LTV -$318 < 0: onboarding costs more than a lifetime of contribution, so net LTV : CAC "
                     "< 1 whatever CAC is")
@@ -212,7 +226,7 @@ def test_without_cac_a_negative_net_ltv_is_margin_draining_whatever_cac_would_be
     assert verdict(math.nan, math.nan, 217.0, False, a, net_ltv=500.0)[1].endswith("needs spend data to test "
                                                                                    "net LTV : CAC >= 3 and payback "
                                                                                    "<= 18 months")
-    assert verdict(math.nan, math.nan, 217.0, True, a, net_ltv=500.0)[1] == (
+    assert verdict(math.nan, math.nan, 217.0, True, a, net_ltv=500.0, symbol="$")[1] == (
         "contribution per customer-month $217.00 >= 0; net LTV : CAC and payback not tested: no customer was "
         "acquired into this segment in the window, so it has no CAC")
     costly = parse_assumptions({"gross_margin_by_segment": {"Enterprise": 0.9},
