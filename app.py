@@ -13,6 +13,7 @@ from economics.kpis import headline_kpis
 from economics.ledger import add_months, last_complete_month
 from ui import cached
 from ui.format import kpi_delta, kpi_value, plain
+from ui.definition_editor import default_costs_note
 from ui.page import start_page
 
 view = start_page("Overview", ":material/space_dashboard:")
@@ -66,6 +67,7 @@ if cached.CROSS_SCHEME in schemes and view.scheme != cached.CROSS_SCHEME:
 findings = top_findings(tables, blended, symbol, econ.assumptions.min_customers,
                         revenue_word=view.revenue_word)
 st.markdown("#### What stands out")
+default_costs_note(view, symbol, status["tables"], where="in the sidebar of Unit economics or Cost to serve")
 if findings:
     cols = st.columns(len(findings))
     for col, f in zip(cols, findings):

@@ -24,7 +24,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 import charts
-from economics.assumptions import describe_assumptions
+from economics.assumptions import costs_are_defaults, describe_assumptions
 from economics.cohorts import CohortParams, cohort_retention
 from economics.costs import unmeasured_costs, unmeasured_steps
 from economics.findings import top_findings
@@ -110,7 +110,9 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
     table = in_segment_order(econ.table, order)
     paying = table[table["paying_customers"] >= a.min_customers]
     text = describe_assumptions(a, symbol, with_verdict=True)
-    assumptions = " ".join(filter(None, [text[0].upper() + text[1:], unmeasured_costs(tables)]))
+    defaults = ("Costs are the product's defaults for a B2B SaaS company, not set for this company's data."
+                if meta.get("source") != "sample" and costs_are_defaults(defn.economics) else "")
+    assumptions = " ".join(filter(None, [text[0].upper() + text[1:], defaults, unmeasured_costs(tables)]))
     figures: list[tuple[str, go.Figure, str]] = []
     map_table = cross.table if cross is not None else econ.table
     map_table = map_table[map_table["paying_customers"] >= a.min_customers]

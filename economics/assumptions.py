@@ -146,6 +146,17 @@ def parse_assumptions(raw: Mapping[str, Any] | None) -> Assumptions:
     return a
 
 
+# The [economics] keys that say what a customer costs. While a definition sets none of them, net LTV and the
+# verdicts rest on the defaults, made for a B2B SaaS company (the sample company's costs).
+COST_KEYS = ("gross_margin", "gross_margin_by_segment", "onboarding_cost", "support_cost_per_minute",
+             "support_team_monthly_cost", "infra_cost_per_event", "infra_cost_per_seat")
+
+
+def costs_are_defaults(raw: Mapping[str, Any] | None) -> bool:
+    """True when a definition's [economics] table sets no cost (COST_KEYS): every cost is a default."""
+    return not any(k in (raw or {}) for k in COST_KEYS)
+
+
 def assumptions_to_dict(a: Assumptions) -> dict[str, Any]:
     """A TOML-able dict (the [economics] table); parse_assumptions(assumptions_to_dict(a)) == a."""
     d = {f: getattr(a, f) for f in a.__dataclass_fields__}

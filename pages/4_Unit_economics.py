@@ -38,6 +38,7 @@ measured = bool(paying["net_ltv_cac"].notna().any())   # some segment's CAC is k
 st.caption(f"By **{scheme_name}** as of **{view.as_of:%d %b %Y}**; churn pooled over {window}. Net LTV counts "
            "gross margin, support, infra and onboarding; CAC is sales and marketing spend per new customer, by "
            "the segment each customer had when acquired.")
+editor.default_costs_note(view, symbol, loaded)
 hidden_drain_hint(view, schemes)
 if not has_spend:
     needs_table(view, "spend", "CAC, LTV:CAC and payback")

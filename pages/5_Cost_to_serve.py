@@ -29,7 +29,7 @@ paying = in_segment_order(econ.table[econ.table["paying_customers"] > 0], order)
 assumptions_line = editor.assumptions_text(defn, symbol)
 st.caption(f"By **{scheme_name}** as of **{view.as_of:%d %b %Y}**. Costs per paying customer-month over the last "
            f"{econ.assumptions.churn_window_months} complete months, from each customer's first paid month.")
-
+editor.default_costs_note(view, symbol, cached.workspace_status()["tables"])
 hidden_drain_hint(view, schemes)
 if needs_table(view, "tickets", "Support cost by segment"):
     left, right = st.columns(2)

@@ -29,6 +29,7 @@ def test_board_pack_on_the_sample_company_renders_html_and_a_pdf(tmp_path):
     page = boardpack.to_html(pack)
     assert "As of 01 November 2026" in page and "“Q4 board”" in page and "Gross margin 80%" in page
     assert "not measured" not in page   # tickets and events loaded: support and infra are measured
+    assert "defaults" not in page       # the sample company's costs are the defaults
     # The pack says what its numbers mean, in the words of the Overview's tiles and the economics table.
     section = page[page.index("How these numbers are defined"):]
     assert all(f"<th>{k.label}</th>" in section for k in pack.kpis)
@@ -50,10 +51,12 @@ def test_without_tickets_and_events_the_pack_says_support_and_infra_are_not_meas
     con = ws.ibis()
     tables = {n: con.table(n) for n in ws.tables() if n not in ("tickets", "events")}
     pack = boardpack.collect(tables, date(2026, 11, 1), date(2026, 8, 1), "value_tier", default_definition(),
-                             "Q4 board", ws.meta())
+                             "Q4 board", ws.meta() | {"source": "upload"})   # as if uploaded
     figures = {t: (fig, caption) for t, fig, caption in pack.figures}
     money = figures["Where the money goes"]
     assert "Support and infra costs not measured" in money[1]
+    # Uploaded data whose definition sets no cost: the pack says its costs are the product's defaults.
+    assert "Costs are the product's defaults for a B2B SaaS company" in pack.assumptions
     assert "Support" not in list(money[0].data[0].x) and "Infra" not in list(money[0].data[0].x)
     assert "Cost to serve" not in figures   # no support cost to draw against revenue
     assert pack.revenue_series == "MRR" and "<th>MRR</th>" in boardpack._table(pack.economics_table, "USD")

@@ -13,7 +13,8 @@ import streamlit as st
 
 from segmentation.definition import Definition, DefinitionError, dump_definition, with_updates
 
-__all__ = ["edit_scheme", "edit_assumptions", "assumptions_sidebar", "assumptions_text", "apply", "store", "is_editable", "generation", "bump_generation"]
+__all__ = ["edit_scheme", "edit_assumptions", "assumptions_sidebar", "assumptions_text", "default_costs_note", "apply",
+           "store", "is_editable", "generation", "bump_generation"]
 
 _EDITABLE = {"value_tier", "behavior", "lifecycle", "health_band", "rfm_segment", "size_band", "custom"}
 
@@ -177,6 +178,35 @@ def store_edit(view, edited: Definition) -> None:
         name = view.definition_name
         store(edited, name if name.endswith("(edited)") else f"{name} (edited)")
         st.rerun()
+
+
+def default_costs_note(view, symbol: str, tables: Collection[str], where: str = "in the sidebar") -> None:
+    """On the user's own data, while the definition sets no cost, say that net LTV and the verdicts rest on
+    the SaaS defaults (onboarding 1,500 per SMB customer reads "margin-draining" on an order export), with
+    a button that keeps them (written into the definition: the note goes). Nothing on the sample company,
+    whose costs the defaults describe."""
+    from economics.assumptions import assumptions_to_dict, costs_are_defaults, parse_assumptions
+
+    defn = view.definition
+    if view.is_sample or not costs_are_defaults(defn.economics):
+        return
+    a = parse_assumptions({})
+    costs = [f"gross margin {a.gross_margin:.0%}",
+             "onboarding per new customer " + ", ".join(f"{tier} {symbol}{cost:,.0f}"
+                                                        for tier, cost in a.onboarding_cost.items())]
+    if "tickets" in tables:
+        costs.append(f"support {symbol}{a.support_cost_per_minute:,.2f} per ticket-minute")
+    if "events" in tables:
+        costs.append(f"infra {symbol}{a.infra_cost_per_event:,.4f} per event")
+    text, keep = st.columns([5, 1], vertical_alignment="center")
+    text.warning("**Costs are still the defaults**, made for a B2B SaaS company, not read from your data: "
+                 + "; ".join(costs) + ". Net LTV, contribution and every verdict depend on them: set yours "
+                 f"under **Assumptions** {where} (saved with the definition).", icon=":material/calculate:")
+    if keep.button("Keep the defaults", key="keep_default_costs",
+                   help="Write these costs into the definition as yours: this note goes."):
+        edited, problem = apply(defn, {"economics": assumptions_to_dict(a) | dict(defn.economics)})
+        if problem is None:
+            store_edit(view, edited)
 
 
 def assumptions_text(defn: Definition, symbol: str) -> str:

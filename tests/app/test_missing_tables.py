@@ -1,6 +1,7 @@
 """With only revenue loaded, pages say which table is missing and what it would show, never an error."""
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from ingest.load import LoadOptions, Upload, load, load_sample
@@ -191,3 +192,38 @@ def test_a_customers_column_chosen_on_the_segments_page_becomes_a_scheme_on_ever
             assert not at.exception, page
     finally:
         load_sample(ws)
+
+
+def _default_costs_note(at) -> list[str]:
+    return [w.value for w in at.warning if "Costs are still the defaults" in w.value]
+
+
+def test_on_uploaded_data_the_pages_say_the_costs_are_the_saas_defaults_until_they_are_kept(revenue_only):
+    """An order export's verdicts rest on costs nobody set (onboarding 1,500 per SMB customer made Online
+    Retail's Self-serve "margin-draining"): the Overview, Unit economics and Cost to serve say so, naming
+    only the costs that apply (no tickets, no events: no support or infra cost), until the user sets them
+    or keeps them; kept, they are written into the definition and nothing else changes."""
+    at = open_page()
+    note = _default_costs_note(at)
+    assert len(note) == 1 and "gross margin 80%" in note[0] and "SMB 1,500" in note[0], note
+    assert "ticket-minute" not in note[0] and "per event" not in note[0]
+    assert "$" not in note[0]                                       # the export states no currency
+    for page in ("pages/4_Unit_economics.py", "pages/5_Cost_to_serve.py"):
+        at.switch_page(page).run()
+        assert not at.exception and _default_costs_note(at), page
+    at.switch_page("pages/4_Unit_economics.py").run()
+    before = at.dataframe[0].value
+    at.button(key="keep_default_costs").click().run()
+    assert not at.exception and not _default_costs_note(at)
+    assert "gross_margin = 0.8" in at.session_state["p_definition_toml"]
+    assert at.session_state["p_definition_name"].endswith("(edited)")
+    pd.testing.assert_frame_equal(at.dataframe[0].value, before)    # the same numbers, now the user's own
+    at.switch_page("app.py").run()
+    assert not at.exception and not _default_costs_note(at)
+
+
+def test_the_sample_company_has_no_default_costs_note():
+    """The defaults describe the sample company's costs: no note there."""
+    at = open_page()
+    assert not at.exception and not _default_costs_note(at)
+    assert not _default_costs_note(open_page("pages/4_Unit_economics.py"))
