@@ -121,7 +121,7 @@ def _fail(message: str, err: TextIO) -> int:
 def _report(args: argparse.Namespace, err: TextIO) -> int:
     from economics.report import build_report
     from ingest.export import ReportFolder
-    from segmentation.definition import DefinitionError, default_definition, load_definition
+    from segmentation.definition import DefinitionError, load_definition
     from segmentation.models import MODEL_COLUMNS, training_date
     from segmentation.schemes import available_schemes
 
@@ -135,7 +135,7 @@ def _report(args: argparse.Namespace, err: TextIO) -> int:
         except DefinitionError as exc:
             return _fail(f"error: --config {args.config}: {exc}", err)
     else:
-        defn = default_definition()
+        defn = None   # the default for this data (economics.pipeline.default_definition_for), once it is read
 
     from ingest.scan import is_parquet_folder, memory_tables
 
@@ -161,6 +161,10 @@ def _report(args: argparse.Namespace, err: TextIO) -> int:
         print(problems.text(), file=err)
     if problems.has_errors:
         return _fail(f"error: {args.data} did not validate; nothing was written.", err)
+    if defn is None:
+        from economics.pipeline import default_definition_for
+
+        defn = default_definition_for(meta)
 
     as_of = args.as_of or date.fromisoformat(meta["default_as_of"])
     if args.compare_to is not None and args.compare_to >= as_of:

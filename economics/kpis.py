@@ -8,6 +8,7 @@ import pandas as pd
 
 from economics.assumptions import Assumptions
 from economics.glossary import metric_definitions
+from economics.ledger import month_span
 from economics.mrr import revenue_words
 
 __all__ = ["Kpi", "headline_kpis"]
@@ -43,8 +44,7 @@ def headline_kpis(movements: pd.DataFrame, nrr_now: tuple[float, float], nrr_bef
     word = revenue_words(revenue_model)[1]
     define = metric_definitions(a, revenue_model)
     month = f"{pd.Timestamp(last['month']):%B %Y}" if last is not None else "the last complete month"
-    span = (f"{pd.Timestamp(window[0]):%b %Y} – {pd.Timestamp(window[1]):%b %Y}" if window and window[0] is not None
-            else "the available months")
+    span = month_span(window, "the available months")
 
     def get(row, col):
         return float(row[col]) if row is not None else nan

@@ -13,7 +13,7 @@ import pandas as pd
 
 __all__ = [
     "LEDGER_COLUMNS", "LedgerError", "month_start", "add_months", "months_between", "last_complete_month",
-    "month_range", "as_date", "check_ledger_frame",
+    "month_range", "month_span", "as_date", "check_ledger_frame",
 ]
 
 LEDGER_COLUMNS: tuple[str, ...] = ("customer_id", "month", "revenue_cents", "mrr_cents", "refund_cents")
@@ -69,6 +69,15 @@ def month_range(first: date, last: date) -> list[date]:
     """Every month start from the month of `first` to the month of `last`, both included."""
     n = months_between(first, last)
     return [add_months(first, k) for k in range(n + 1)] if n >= 0 else []
+
+
+def month_span(window: tuple | None, none: str = "no complete month") -> str:
+    """A (first, last) month window in words: "Jan 2026 – Dec 2026", "Nov 2026" when it is one month,
+    `none` when there is no window."""
+    if not window or window[0] is None:
+        return none
+    first, last = pd.Timestamp(window[0]), pd.Timestamp(window[1])
+    return f"{last:%b %Y}" if first == last else f"{first:%b %Y} – {last:%b %Y}"
 
 
 def check_ledger_frame(ledger: pd.DataFrame, table: str = "ledger") -> None:

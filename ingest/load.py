@@ -507,8 +507,8 @@ def _build_tables(typed: dict, options: LoadOptions, today: date, result: LoadRe
         data_end = pd.Timestamp(options.snapshot_date).to_period("M").to_timestamp() + pd.DateOffset(months=1)
         problems.warning(file, "revenue", mapping.get("churned", "churned"), f"A CRM snapshot records churn only in "
                          f"its own month ({options.snapshot_date:%B %Y}): customers who left earlier are not in it. "
-                         "Monthly churn pooled over several months understates it; set the churn window to "
-                         "1 month in the assumptions to read the snapshot month alone.")
+                         "Monthly churn pooled over several months would understate it, so the default "
+                         "definition pools it over the snapshot month alone (a churn window of 1 month).")
     else:
         observed = [revenue["date"].max()]
         if revenue["end_date"].notna().any():  # a closed subscription is observed until its end

@@ -8,6 +8,7 @@ import streamlit as st
 
 import charts
 from economics.glossary import metric_definitions
+from economics.ledger import month_span
 from economics.segments import PLAYBOOK_DEFAULTS, segment_summary
 from segmentation.cross import cross_segments
 from segmentation.definition import DefinitionError, dump_definition, load_definition, with_updates
@@ -112,7 +113,7 @@ if not has_nps:   # no NPS answers loaded: no column of blanks
 st.markdown("#### Segment metrics")
 nps_note = "NPS: % promoters minus % detractors among customers' latest answers. " if has_nps else ""
 st.caption(f"{view.revenue_series}: {econ.window[1]:%B %Y}, the last complete month. Churn and expansion: "
-           f"monthly, pooled over {econ.window[0]:%b %Y} – {econ.window[1]:%b %Y}, "
+           f"monthly, pooled over {month_span(econ.window)}, "
            f"{view.churn_attribution(econ.assumptions.inactivity_days)} {nps_note}Change: customers now "
            f"minus on {view.compare_to:%d %b %Y}. The playbook column is yours to edit."
            if econ.window[0] is not None else "Not enough complete months to measure churn.")

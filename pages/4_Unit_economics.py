@@ -6,6 +6,7 @@ import streamlit as st
 import charts
 from economics.costs import unmeasured_costs, unmeasured_steps
 from economics.glossary import metric_definitions
+from economics.ledger import month_span
 from economics.unit import waterfall
 from segmentation.schemes import in_segment_order, segment_order
 from ui import cached, definition_editor as editor
@@ -30,7 +31,7 @@ a = econ.assumptions
 table = in_segment_order(econ.table, order)
 paying = table[table["paying_customers"] > 0]
 assumptions_line = editor.assumptions_text(defn, symbol)
-window = (f"{econ.window[0]:%b %Y} – {econ.window[1]:%b %Y}" if econ.window[0] is not None else "no complete month")
+window = month_span(econ.window)
 loaded = cached.workspace_status()["tables"]
 has_spend = "spend" in loaded
 measured = bool(paying["net_ltv_cac"].notna().any())   # some segment's CAC is known

@@ -85,11 +85,17 @@ def saved_definitions() -> dict[str, str]:
     return workspace().saved_definitions()
 
 
-@st.cache_data(show_spinner=False)
 def default_definition_toml() -> str:
-    from segmentation.definition import default_definition, dump_definition
+    """The default definition for the workspace's data (economics.pipeline.default_definition_for)."""
+    return _default_definition_toml(workspace_status()["meta"].get("revenue_shape", ""))
 
-    return dump_definition(default_definition())
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _default_definition_toml(revenue_shape: str) -> str:
+    from economics.pipeline import default_definition_for
+    from segmentation.definition import dump_definition
+
+    return dump_definition(default_definition_for({"revenue_shape": revenue_shape}))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

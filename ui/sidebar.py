@@ -207,12 +207,23 @@ def sidebar(needs_data: bool = True) -> View | None:
     max_date = date.fromisoformat(meta["max_date"])
     min_date = date.fromisoformat(meta["min_date"])
     default_as_of = max_date + timedelta(days=1)
+    # The dates follow the data: after a load (another data version) they start again at the new data's
+    # defaults (a date kept from the sample company would read a snapshot's month as incomplete); a
+    # session's first data version keeps what it has, a shared link's dates among them.
+    if ss.get("p_dates_version", status["version"]) != status["version"]:
+        for key in ("as_of", "compare_to"):
+            ss.pop(_P[key], None)
+            ss.pop(f"w_{key}", None)
+    ss["p_dates_version"] = status["version"]
     ss.setdefault(_P["as_of"], default_as_of)
     ss.setdefault(_P["compare_to"], _months_before(ss[_P["as_of"]], 3))
     ss.setdefault(_P["scheme"], "value_tier")
     if _P["definition"] not in ss:
-        ss[_P["definition"]] = cached.default_definition_toml()
         ss[_P["definition_name"]] = "Default"
+    if ss[_P["definition_name"]] == "Default":
+        # "Default" is the default for the data loaded now (a CRM snapshot pools churn over its own month),
+        # also after a load that changed it; an edit renames the definition.
+        ss[_P["definition"]] = cached.default_definition_toml()
     # a date outside the data (e.g. from an old link after a new load) falls back to the default
     earliest = min_date + timedelta(days=1)
     for key, fallback in (("as_of", default_as_of),

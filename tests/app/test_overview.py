@@ -61,6 +61,37 @@ def test_overview_repeats_what_the_load_noted_about_the_data(crm_snapshot):
     at = open_page()
     note = next(w.value for w in at.warning if "Noted when these files were loaded" in w.value)
     assert "records churn only in its own month (November 2026)" in note
+    assert "pools it over the snapshot month alone" in note
+
+
+def test_on_a_crm_snapshot_the_default_definition_pools_churn_over_the_snapshot_month(sample_workspace):
+    """A session that opened on the sample company (churn pooled over 12 months, as of 1 Nov) and then holds a
+    snapshot: "Default" and the dates follow the data, so the churn tile reads the snapshot month (its
+    churners over the customers at its start), not that month's churn spread over 12 months of survivors."""
+    from datetime import date
+
+    from ingest.load import LoadOptions, Upload, load, load_sample
+    from ingest.store import Workspace
+
+    at = open_page()
+    assert "churn_window_months" not in at.session_state["p_definition_toml"]
+    rows = ["customerID,tenure,MonthlyCharges,Churn"] + [f"C{i},{12 + i},40.00,{'Yes' if i < 5 else 'No'}"
+                                                         for i in range(20)]
+    ws = Workspace(sample_workspace)
+    try:
+        assert load(ws, [Upload("snap.csv", "\n".join(rows).encode())], LoadOptions(snapshot_date=date(2026, 11, 1))).ok
+        at.run()
+        assert not at.exception
+        assert "churn_window_months = 1" in at.session_state["p_definition_toml"]
+        assert at.session_state["p_definition_name"] == "Default"
+        # the dates start again at the new data's defaults: the sample's 1 Nov would leave November open
+        assert at.session_state["p_as_of"] == date(2026, 12, 1)
+        churn = next(m for m in at.metric if m.label == "Monthly logo churn")
+        assert churn.value == "25%", churn.value                      # 5 of the 20 paying on 1 Nov
+        at.switch_page("pages/4_Unit_economics.py").run()
+        assert any("churn pooled over Nov 2026." in c.value for c in at.caption)
+    finally:
+        load_sample(ws)
 
 
 def test_overview_without_load_notes_shows_no_note_and_says_what_the_tiles_compare_with():

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from economics.ledger import LedgerError, add_months, last_complete_month, months_between
+from economics.ledger import LedgerError, add_months, last_complete_month, month_span, months_between
 from economics.mrr import arpa, logo_churn, mrr_movements, nrr_grr, revenue_churn
 
 D = date
@@ -41,6 +41,9 @@ def test_month_helpers_follow_the_complete_month_rule():
     assert last_complete_month(D(2024, 1, 1)) == D(2023, 12, 1)
     assert add_months(D(2024, 11, 1), 3) == D(2025, 2, 1)
     assert months_between(D(2023, 12, 31), D(2024, 2, 1)) == 2
+    assert month_span((D(2025, 12, 1), D(2026, 11, 1))) == "Dec 2025 – Nov 2026"
+    assert month_span((D(2026, 11, 1), D(2026, 11, 1))) == "Nov 2026"    # a one-month window
+    assert month_span((None, None)) == "no complete month" and month_span(None, "n/a") == "n/a"
 
 
 def test_subscription_movements_match_the_hand_computed_table():

@@ -331,3 +331,29 @@ def test_the_board_pack_names_the_scheme_as_the_pages_do(orders: Path, tmp_path:
     code, err = _run("--data", str(orders), "--out", str(tmp_path / "r"), "--board-pack")
     assert code == EXIT_INVALID and "stop here" in err
     assert seen["scheme_label"] == "Value tier (annual revenue)"   # order data: not "value_tier", not ARR
+
+
+def test_a_crm_snapshot_pools_churn_over_its_own_month_unless_the_definition_says_otherwise(tmp_path: Path):
+    """A snapshot records churn only in its month (customers who left earlier are not in it): the default
+    definition for it pools churn over that month alone (economics.pipeline.default_definition_for), so
+    monthly churn is the month's churners over the customers at its start, 3 / 8, not 3 over 12 months of
+    survivors' exposure. A --config that sets the window keeps it."""
+    rows = [f"C{i},{10 + i},50.00,{'Yes' if i < 3 else 'No'}" for i in range(8)]   # all paying since before Nov
+    data = tmp_path / "snap"
+    _write(data, "revenue.csv", "customerID,tenure,MonthlyCharges,Churn\n" + "\n".join(rows))
+    out = tmp_path / "out"
+    code, err = _run("--data", str(data), "--out", str(out), "--snapshot-date", "2026-11-01",
+                     "--schemes", "value_tier")
+    assert code == EXIT_OK, err
+    econ = _read(out / "segment_economics.csv").set_index("segment")
+    blended = econ.loc["All customers"]
+    assert blended["window_first"] == blended["window_last"] == "2026-11"
+    assert blended["logo_churn"] == pytest.approx(3 / 8)
+    assert json.loads(blended["assumptions"])["churn_window_months"] == 1
+    config = tmp_path / "twelve.toml"
+    config.write_text("[economics]\nchurn_window_months = 12\n", encoding="utf-8")
+    code, err = _run("--data", str(data), "--out", str(out), "--snapshot-date", "2026-11-01",
+                     "--schemes", "value_tier", "--config", str(config))
+    assert code == EXIT_OK, err
+    blended = _read(out / "segment_economics.csv").set_index("segment").loc["All customers"]
+    assert blended["window_first"] == "2025-12" and blended["logo_churn"] < 3 / 8 / 10
