@@ -37,7 +37,7 @@ from segmentation.definition import Definition
 from segmentation.features import customer_features, customer_features_at, feature_params
 from segmentation.schemes import in_segment_order, segment_order
 from segmentation.transitions import CROSS_SCHEME, scheme_labels, transitions_from_features
-from ui.format import currency_symbol, kpi_delta, kpi_value, money, months, pct, ratio
+from ui.format import currency_symbol, kpi_delta, kpi_value, money, months, net_ltv_text, pct, ratio
 
 __all__ = ["BoardPack", "collect", "to_html", "to_pdf", "chromium_path"]
 
@@ -202,7 +202,7 @@ def _table(frame: pd.DataFrame, currency: str, revenue_series: str = "MRR") -> s
     for _, r in frame.iterrows():
         rows.append("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in (
             r["segment"], f"{int(r['customers']):,}", money(r["mrr"], currency), pct(r["logo_churn"]),
-            money(r["net_ltv"], currency), money(r["cac"], currency), ratio(r["net_ltv_cac"]),
+            net_ltv_text(r, currency), money(r["cac"], currency), ratio(r["net_ltv_cac"]),
             months(r["payback_months"]), pct(r["support_share_of_revenue"], 0), r["verdict"])) + "</tr>")
     head = "".join(f"<th>{h}</th>" for h in ("Segment", "Customers", revenue_series, "Monthly churn", "Net LTV",
                                              "CAC", "Net LTV:CAC", "Payback", "Support % of revenue", "Verdict"))

@@ -455,12 +455,14 @@ def waterfall(steps: pd.DataFrame, currency: str = "USD", segment: str = "",
 
 def worth_without_cac(paying: pd.DataFrame, colors: dict[str, str], currency: str = "USD",
                       by: str = "segment") -> tuple[go.Figure, go.Figure]:
-    """The unit economics charts when no segment's CAC is known (no spend data): net LTV per customer
-    and contribution per customer-month by segment, each with the break-even line at 0."""
+    """The unit economics charts when no segment's CAC is known (no spend data): net LTV per customer, with
+    whiskers over the churn interval (net_ltv_low / _high), and contribution per customer-month by segment,
+    each with the break-even line at 0."""
     sym = _symbol(currency)
     text = partial(_money_text, symbol=sym)
     unit = f"{sym.strip()} per customer".strip()
-    ltv = bar_by_segment(paying, "net_ltv", colors, f"Net LTV per customer by {by}", unit, text, reference=0.0)
+    ltv = bar_by_segment(paying, "net_ltv", colors, f"Net LTV per customer by {by}", unit, text,
+                         error=("net_ltv_low", "net_ltv_high"), reference=0.0)
     contribution = bar_by_segment(paying, "contribution_pcm", colors, f"Contribution per customer-month by {by}",
                                   f"{unit}-month", text, reference=0.0)
     return ltv, contribution

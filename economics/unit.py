@@ -46,7 +46,7 @@ ECONOMICS_COLUMNS: tuple[str, ...] = (
     "segment", "customers", "paying_customers", "share", "mrr", "mrr_share", "arpa", "logo_churn",
     "logo_churn_low", "logo_churn_high", "churn_events", "churn_exposure", "gross_revenue_churn",
     "net_revenue_churn", "nrr", "grr", "expansion_rate", "gross_margin", "lifetime_months", "ltv",
-    "ltv_capped", "net_ltv", "cac", "blended_cac", "new_customers", "unattributed_new_customers",
+    "ltv_capped", "net_ltv", "net_ltv_low", "net_ltv_high", "small_sample", "cac", "blended_cac", "new_customers", "unattributed_new_customers",
     "net_ltv_cac", "payback_months", "onboarding_cost", "support_cost_pcm", "infra_cost_pcm",
     "support_share_of_revenue", "tickets_pcm", "contribution_pcm", "verdict", "verdict_rule", "note",
 )
@@ -703,8 +703,10 @@ def segment_economics(inputs: EconomicsInputs, assumptions: Assumptions,
     revenue rates are NaN, with a note, when fewer than min_customers customer-months start with MRR),
     gross_margin, lifetime_months (min(1 / churn, cap)), ltv (ARPA x margin x lifetime, as ChartMogul's
     ARPA x margin / churn with a cap), ltv_capped (the cap applied), net_ltv ((ARPA x margin - support pcm -
-    infra pcm) x lifetime - onboarding), cac (attributed spend / attributed new customers acquired in the
-    window, by segment at acquisition; NaN = "needs spend data"), blended_cac (all spend / all new
+    infra pcm) x lifetime - onboarding), net_ltv_low / _high (net LTV at the two ends of the churn
+    interval), small_sample (fewer than min_customers paying customers or min_churn_events churn events:
+    churn and net LTV read as their intervals), cac (attributed spend / attributed new customers acquired in the window, by segment at
+    acquisition; NaN = "needs spend data"), blended_cac (all spend / all new
     customers in the window), new_customers, unattributed_new_customers, net_ltv_cac, payback_months (CAC /
     contribution pcm; inf when contribution <= 0), onboarding_cost (mean over the segment's customers with a
     first paid month of the cost of their value tier at acquisition), support_cost_pcm, infra_cost_pcm (per
@@ -776,13 +778,7 @@ def _row(seg: str, members: pd.Series, churn: pd.DataFrame, nrr: pd.DataFrame, a
     gross_rc = lost / start if rated else math.nan
     net_rc = (lost - won) / start if rated else math.nan
     expansion_rate = float(c.get("expansion_cents", 0) or 0) / start if rated else math.nan
-    # Lifetime = min(1 / churn, cap); churn 0 takes the cap and is flagged (DEFINITIONS.md LTV).
-    if math.isnan(churn_rate):
-        lifetime, capped = math.nan, False
-    elif churn_rate == 0 or 1 / churn_rate >= a.lifetime_cap_months:
-        lifetime, capped = float(a.lifetime_cap_months), True
-    else:
-        lifetime, capped = 1 / churn_rate, False
+    lifetime, capped = _lifetime(churn_rate, a.lifetime_cap_months)
     # Costs per paying customer-month over the usage window; onboarding: mean over the segment's acquired
     # customers.
     months = float(members["months"])
@@ -794,6 +790,10 @@ def _row(seg: str, members: pd.Series, churn: pd.DataFrame, nrr: pd.DataFrame, a
     contribution = arpa_ * margin - support_pcm - infra_pcm
     ltv = arpa_ * margin * lifetime
     net_ltv = contribution * lifetime - onboarding
+    # Net LTV over the churn interval's two ends: a few customers or churn events make the figure uncertain
+    # (issue 4: an interval, not a falsely precise figure), and the cap bounds the low-churn end.
+    ends = [contribution * _lifetime(rate, a.lifetime_cap_months)[0] - onboarding for rate in (high, low)]
+    net_ltv_low, net_ltv_high = (min(ends), max(ends)) if exposure else (math.nan, math.nan)
     attributed = acq_rows[acq_rows["attributed"]] if len(acq_rows) else acq_rows
     cac = float(attributed["cac"].mean()) if has_spend and len(attributed) else math.nan
     if seg == ALL_CUSTOMERS:
@@ -812,7 +812,8 @@ def _row(seg: str, members: pd.Series, churn: pd.DataFrame, nrr: pd.DataFrame, a
         payback = cac / contribution if contribution > 0 else (0.0 if cac == 0 else math.inf)
     word, rule = verdict(ratio, payback, contribution, has_spend, a, net_ltv, symbol)
     notes = []
-    if n_paying < a.min_customers or events < a.min_churn_events:
+    small = n_paying < a.min_customers or events < a.min_churn_events
+    if small:
         notes.append(f"small sample ({n_paying} paying customers, {events:.0f} churn events): churn "
                      f"95% interval {low:.1%}-{high:.1%}" if exposure else
                      f"small sample ({n_paying} paying customers, no churn exposure in the window)")
@@ -837,7 +838,8 @@ def _row(seg: str, members: pd.Series, churn: pd.DataFrame, nrr: pd.DataFrame, a
         "nrr": float(nrr["nrr"].get(seg, math.nan)) if len(nrr) else math.nan,
         "grr": float(nrr["grr"].get(seg, math.nan)) if len(nrr) else math.nan,
         "expansion_rate": expansion_rate, "gross_margin": margin, "lifetime_months": lifetime, "ltv": ltv,
-        "ltv_capped": capped, "net_ltv": net_ltv, "cac": cac, "blended_cac": blended_cac,
+        "ltv_capped": capped, "net_ltv": net_ltv, "net_ltv_low": net_ltv_low, "net_ltv_high": net_ltv_high,
+        "small_sample": small, "cac": cac, "blended_cac": blended_cac,
         "new_customers": len(acq_rows), "unattributed_new_customers": unattributed,
         "net_ltv_cac": ratio, "payback_months": payback, "onboarding_cost": onboarding,
         "support_cost_pcm": support_pcm, "infra_cost_pcm": infra_pcm,
@@ -845,6 +847,15 @@ def _row(seg: str, members: pd.Series, churn: pd.DataFrame, nrr: pd.DataFrame, a
         "tickets_pcm": tickets_pcm, "contribution_pcm": contribution, "verdict": word, "verdict_rule": rule,
         "note": "; ".join(notes),
     }
+
+
+def _lifetime(churn_rate: float, cap_months: int) -> tuple[float, bool]:
+    """(lifetime in months, capped): min(1 / monthly churn, cap); churn 0 takes the cap (DEFINITIONS.md LTV)."""
+    if math.isnan(churn_rate):
+        return math.nan, False
+    if churn_rate == 0 or 1 / churn_rate >= cap_months:
+        return float(cap_months), True
+    return 1 / churn_rate, False
 
 
 def waterfall(row: pd.Series | dict, unmeasured: Collection[str] = ()) -> pd.DataFrame:

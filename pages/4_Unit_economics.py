@@ -10,7 +10,7 @@ from economics.ledger import month_span
 from economics.unit import waterfall
 from segmentation.schemes import in_segment_order, segment_order
 from ui import cached, definition_editor as editor
-from ui.format import money, months, pct, ratio
+from ui.format import money, months, net_ltv_text, pct, ratio
 from ui.page import hidden_drain_hint, needs_table, start_page
 
 view = start_page("Unit economics", ":material/payments:")
@@ -57,8 +57,9 @@ for i, (_, row) in enumerate(cards.iterrows()):
     color, icon = BADGE.get(row["verdict"], ("gray", ":material/help:"))
     with cols[i % len(cols)].container(border=True):
         st.markdown(f"**{row['segment']}**  \n:{color}-badge[{icon} {row['verdict']}]")
+        net_ltv = net_ltv_text(row, view.currency)
         worth = (f"Net LTV:CAC **{ratio(row['net_ltv_cac'], 2)}** · payback **{months(row['payback_months'])}**"
-                 if measured else f"Net LTV **{money(row['net_ltv'], view.currency)}** per customer")
+                 if measured else f"Net LTV **{net_ltv}** per customer")
         st.markdown(f"{worth}  \n"
                     f"Contribution **{money(row['contribution_pcm'], view.currency)}** per customer-month")
         notes = [n for n in row["note"].split("; ") if n and n not in row["verdict_rule"]]   # said once
@@ -89,8 +90,8 @@ else:   # no CAC to compare with: what each segment is worth and leaves each mon
     left.plotly_chart(ltv_chart, config=charts.CHART_CONFIG, key="net_ltv")
     right.plotly_chart(contribution_chart, config=charts.CHART_CONFIG, key="contribution")
     st.caption("Contribution: ARPA x gross margin - support and infra cost per customer-month; below 0 a "
-               "segment loses money every month. Net LTV: "
-               "contribution x lifetime - onboarding. CAC, LTV:CAC, payback and the profitability quadrant need "
+               "segment loses money every month. Net LTV: contribution x lifetime - onboarding; the whiskers "
+               "span it over the churn interval (95%), wide where few customers churned. CAC, LTV:CAC, payback and the profitability quadrant need "
                "spend data. " + assumptions_line)
 
 st.markdown("#### Where a customer's money goes")
@@ -112,10 +113,10 @@ if segment:
 # -- the table ---------------------------------------------------------------------------------------
 st.markdown("#### All numbers by segment")
 shown = table[["segment", "customers", "paying_customers", "mrr", "arpa", "logo_churn", "logo_churn_low",
-               "logo_churn_high", "nrr", "grr", "expansion_rate", "gross_margin", "ltv", "net_ltv", "cac",
-               "net_ltv_cac", "payback_months", "onboarding_cost", "support_cost_pcm", "infra_cost_pcm",
-               "support_share_of_revenue", "tickets_pcm", "contribution_pcm", "verdict", "note"]]
-shown = shown.round({c: 0 for c in ("mrr", "arpa", "ltv", "net_ltv", "cac", "onboarding_cost", "support_cost_pcm",
+               "logo_churn_high", "nrr", "grr", "expansion_rate", "gross_margin", "ltv", "net_ltv", "net_ltv_low",
+               "net_ltv_high", "cac", "net_ltv_cac", "payback_months", "onboarding_cost", "support_cost_pcm",
+               "infra_cost_pcm", "support_share_of_revenue", "tickets_pcm", "contribution_pcm", "verdict", "note"]]
+shown = shown.round({c: 0 for c in ("mrr", "arpa", "ltv", "net_ltv", "net_ltv_low", "net_ltv_high", "cac", "onboarding_cost", "support_cost_pcm",
                                     "infra_cost_pcm", "contribution_pcm")})
 define = metric_definitions(a, view.revenue_model, symbol)   # each header's help: what the number means
 money_col = lambda col, label: st.column_config.NumberColumn(label, format="localized", help=define[col])  # noqa: E731
@@ -136,7 +137,8 @@ st.dataframe(shown, hide_index=True, placeholder="n/a", width="stretch", column_
     "expansion_rate": pct_col("expansion_rate", "Monthly expansion" if view.revenue_model == "subscription"
                               else "Monthly spend growth"),
     "gross_margin": pct_col("gross_margin", "Gross margin"), "ltv": money_col("ltv", "LTV"),
-    "net_ltv": money_col("net_ltv", "Net LTV"), "cac": money_col("cac", "CAC"),
+    "net_ltv": money_col("net_ltv", "Net LTV"), "net_ltv_low": money_col("net_ltv_low", "net LTV low (95%)"),
+    "net_ltv_high": money_col("net_ltv_high", "net LTV high (95%)"), "cac": money_col("cac", "CAC"),
     "net_ltv_cac": st.column_config.NumberColumn("Net LTV:CAC", format="%.1fx", help=define["net_ltv_cac"]),
     "payback_months": st.column_config.NumberColumn("Payback (months)", format="%.1f",
                                                     help=define["payback_months"]),

@@ -61,6 +61,9 @@ def test_without_tickets_and_events_the_pack_says_support_and_infra_are_not_meas
     assert "Cost to serve" not in figures   # no support cost to draw against revenue
     assert pack.revenue_series == "MRR" and "<th>MRR</th>" in boardpack._table(pack.economics_table, "USD")
     assert "<th>Monthly revenue</th>" in boardpack._table(pack.economics_table, "USD", "Monthly revenue")
+    # a small sample's net LTV reads as its interval, as on the Unit economics page
+    small = pack.economics_table.head(1).assign(small_sample=True, net_ltv_low=1000.0, net_ltv_high=5000.0)
+    assert "<td>$1,000 to $5,000</td>" in boardpack._table(small, "USD")
     # Segments in the scheme's order, in the charts and the table.
     order = ["Enterprise", "Mid-market", "SMB", "Self-serve", "Not paying"]
     assert pack.economics_table["segment"].tolist() == [s for s in order if s in set(pack.economics_table["segment"])]

@@ -127,8 +127,11 @@ def test_waterfall_and_sankey_keep_their_steps_and_flows():
 
 def test_without_cac_the_unit_economics_charts_show_net_ltv_and_contribution_against_break_even():
     paying = pd.DataFrame({"segment": ["Enterprise", "SMB"], "net_ltv": [200_000.0, -318.0],
+                           "net_ltv_low": [40_000.0, -400.0], "net_ltv_high": [200_000.0, -250.0],
                            "contribution_pcm": [4000.0, -12.0]})
     ltv, contribution = charts.worth_without_cac(paying, COLORS, "USD", "Value tier")
+    # whiskers over the churn interval: Enterprise's reaches down to 40k, its top is the capped figure
+    assert list(ltv.data[0].error_y.arrayminus) == [160_000.0, 82.0] and list(ltv.data[0].error_y.array) == [0.0, 68.0]
     assert ltv.layout.title.text == "Net LTV per customer by Value tier"
     assert contribution.layout.title.text == "Contribution per customer-month by Value tier"
     assert list(ltv.data[0].y) == [200_000.0, -318.0] and list(ltv.data[0].text) == ["$200,000", "-$318"]

@@ -5,7 +5,7 @@ import math
 import re
 
 __all__ = ["money", "pct", "ratio", "months", "count", "is_missing", "table_height", "plain", "CURRENCY_SYMBOLS",
-           "currency_symbol"]
+           "currency_symbol", "net_ltv_text"]
 
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CAD": "CA$", "AUD": "A$"}
 
@@ -17,6 +17,14 @@ def currency_symbol(currency: str) -> str:
 
 def is_missing(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def net_ltv_text(row, currency: str) -> str:
+    """A segment's net LTV: on a small sample its interval over the churn interval ("-421 to 2,620"), not a
+    falsely precise figure (segment_economics' small_sample, net_ltv_low / _high)."""
+    if row.get("small_sample") and not is_missing(row.get("net_ltv_low")):
+        return f"{money(row['net_ltv_low'], currency)} to {money(row['net_ltv_high'], currency)}"
+    return money(row["net_ltv"], currency)
 
 
 def money(value, currency: str = "USD", compact: bool = True, cents: bool = True) -> str:

@@ -227,3 +227,17 @@ def test_the_sample_company_has_no_default_costs_note():
     at = open_page()
     assert not at.exception and not _default_costs_note(at)
     assert not _default_costs_note(open_page("pages/4_Unit_economics.py"))
+
+
+def test_a_small_segment_s_net_ltv_reads_as_its_interval_not_one_figure(revenue_only):
+    """Two paying customers and one churn: the card gives net LTV over the churn interval (issue 4: an
+    interval instead of a falsely precise figure), the table both ends beside the point figure."""
+    from ui.format import money
+
+    at = open_page("pages/4_Unit_economics.py")
+    assert not at.exception
+    cards = [m.value for m in at.markdown if m.value.startswith("Net LTV **")]
+    row = at.dataframe[0].value.set_index("segment").dropna(subset=["net_ltv_low"]).iloc[0]
+    assert row["net_ltv_low"] < row["net_ltv"] <= row["net_ltv_high"]   # the high end: the lifetime cap
+    assert any(c.startswith(f"Net LTV **{money(row['net_ltv_low'], '')} to {money(row['net_ltv_high'], '')}** per "
+                            "customer") for c in cards), cards

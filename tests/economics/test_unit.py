@@ -196,6 +196,25 @@ def test_without_spend_cac_needs_spend_data_and_the_verdict_rests_on_contributio
     assert out.loc["SMB", "verdict_rule"].startswith("contribution per customer-month $45.20 >= 0")
 
 
+def test_net_ltv_spans_the_churn_interval_for_a_small_sample():
+    """SMB: 1 churn in 5 customer-months. Wilson 95% (z = 1.96, n = 5, p = 0.2): centre (0.2 + 0.38416) /
+    1.76832 = 0.330347, half-width 1.96 x sqrt(0.032 + 0.038416) / 1.76832 = 0.294122, so churn 3.62%-62.45%.
+    Net LTV = contribution 45.20 x lifetime - onboarding 100: 45.20 / 0.624469 - 100 = -27.62 at the high
+    churn end, 45.20 / 0.036225 - 100 = 1,147.8 at the low end (27.6 months, under the 60-month cap);
+    the point figure, 45.20 x 5 - 100 = 126, lies between. A segment with no churn exposure has none."""
+    out = segment_economics(_inputs(spend=None), ASSUME).table.set_index("segment")
+    smb = out.loc["SMB"]
+    assert smb["logo_churn_low"] == pytest.approx(0.036225, abs=1e-5)
+    assert smb["logo_churn_high"] == pytest.approx(0.624469, abs=1e-5)
+    assert smb["net_ltv_low"] == pytest.approx(-27.62, abs=0.01)
+    assert smb["net_ltv_high"] == pytest.approx(1147.8, abs=0.1)
+    assert smb["net_ltv"] == pytest.approx(126.0) and smb["net_ltv_low"] < 126.0 < smb["net_ltv_high"]
+    # Enterprise: churn low 3.0% -> 1 / 0.030053 = 33.3 months; a churn of 0 would take the 60-month cap.
+    ent = out.loc["Enterprise"]
+    assert ent["net_ltv_high"] == pytest.approx(870 / ent["logo_churn_low"] - 1000)
+    assert math.isnan(out.loc["Churned", "net_ltv_low"]) and math.isnan(out.loc["Churned", "net_ltv_high"])
+
+
 def test_verdict_rules_claim_no_currency_the_data_does_not_state():
     """Amounts in a rule carry the data's currency symbol; without one (an order export with no currency)
     they carry none, as every tile does, and a negative amount reads with its sign first."""

@@ -5,7 +5,8 @@ import math
 
 import pytest
 
-from ui.format import count, kpi_delta, kpi_value, money, months, pct, plain, ratio, table_height
+from ui.format import (count, currency_symbol, kpi_delta, kpi_value, money, months, net_ltv_text, pct, plain, ratio,
+                       table_height)
 
 NAN = math.nan
 
@@ -46,3 +47,14 @@ def test_plain_text_reads_as_written_in_markdown():
     # "$" would start a formula in Streamlit's markdown, "_" and "*" italics, "[" a link.
     assert plain("SMB costs $5 *per* file_name [x]") == r"SMB costs \$5 \*per\* file\_name \[x\]"
     assert plain(1234) == "1234" and plain("plain words, 14.9%.") == "plain words, 14.9%."
+
+
+def test_a_small_sample_s_net_ltv_reads_as_its_interval():
+    row = {"net_ltv": 517_822.0, "net_ltv_low": 99_200.0, "net_ltv_high": 517_822.0, "small_sample": True}
+    assert net_ltv_text(row, "") == "99.2k to 517.8k" and net_ltv_text(row, "GBP") == "£99.2k to £517.8k"
+    assert net_ltv_text(row | {"small_sample": False}, "USD") == "$517.8k"
+    assert net_ltv_text(row | {"net_ltv_low": math.nan}, "USD") == "$517.8k"    # no churn exposure: no interval
+
+
+def test_currency_symbols():
+    assert currency_symbol("eur") == "€" and currency_symbol("") == "" and currency_symbol("CHF") == ""
