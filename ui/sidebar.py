@@ -218,12 +218,13 @@ def sidebar(needs_data: bool = True) -> View | None:
     ss.setdefault(_P["as_of"], default_as_of)
     ss.setdefault(_P["compare_to"], _months_before(ss[_P["as_of"]], 3))
     ss.setdefault(_P["scheme"], "value_tier")
-    if _P["definition"] not in ss:
-        ss[_P["definition_name"]] = "Default"
-    if ss[_P["definition_name"]] == "Default":
-        # "Default" is the default for the data loaded now (a CRM snapshot pools churn over its own month),
-        # also after a load that changed it; an edit renames the definition.
-        ss[_P["definition"]] = cached.default_definition_toml()
+    # The default definition is the one for the data loaded now (a CRM snapshot pools churn over its own
+    # month): a session still on the default follows a load that changes it; an edited or loaded one stays.
+    default_toml = cached.default_definition_toml()
+    if _P["definition"] not in ss or (ss[_P["definition"]] == ss.get("p_default_toml")
+                                      and ss[_P["definition_name"]] == "Default"):
+        ss[_P["definition"]], ss[_P["definition_name"]] = default_toml, "Default"
+    ss["p_default_toml"] = default_toml
     # a date outside the data (e.g. from an old link after a new load) falls back to the default
     earliest = min_date + timedelta(days=1)
     for key, fallback in (("as_of", default_as_of),
