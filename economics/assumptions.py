@@ -168,9 +168,10 @@ def assumptions_to_dict(a: Assumptions) -> dict[str, Any]:
 def describe_assumptions(a: Assumptions, symbol: str = "$", with_verdict: bool = False) -> str:
     """The assumptions in one line of words, printed under every chart and table that uses them."""
     onboarding = ", ".join(f"{k} {symbol}{v:,.0f}" for k, v in a.onboarding_cost.items())
+    window = f"{a.churn_window_months} complete month{'s' if a.churn_window_months != 1 else ''}"
     text = (f"gross margin {a.gross_margin:.0%}; support {symbol}{a.support_cost_per_minute:,.2f} per ticket-minute; "
             f"infra {symbol}{a.infra_cost_per_event:,.4f} per event; onboarding {onboarding}; churn pooled over "
-            f"{a.churn_window_months} complete months; lifetime capped at {a.lifetime_cap_months} months")
+            f"{window}; lifetime capped at {a.lifetime_cap_months} months")
     if with_verdict:
         text += (f"; healthy when net LTV:CAC >= {a.healthy_ltv_cac:g} and payback <= "
                  f"{a.healthy_payback_months:g} months, margin-draining below {a.draining_ltv_cac:g}x")

@@ -20,7 +20,8 @@ def metric_definitions(a: Assumptions, revenue_model: str = "subscription", symb
     """Column name of segment_economics -> its definition in a sentence or two (DEFINITIONS.md "Churn",
     "Segments over time", "Value", "Cost to serve"), with the assumptions' values in it."""
     word, series = revenue_words(revenue_model)
-    months = f"the churn window ({a.churn_window_months} complete months)"
+    plural = "s" if a.churn_window_months != 1 else ""
+    months = f"the churn window ({a.churn_window_months} complete month{plural})"
     if revenue_model == "transactional":
         paying = "customers who bought in the last complete month (net revenue > 0)"
         lost = (f"customers lost (no purchase for {a.inactivity_days} days, dated at the last purchase + "
@@ -29,8 +30,9 @@ def metric_definitions(a: Assumptions, revenue_model: str = "subscription", symb
         paying = "customers with MRR > 0 in the last complete month"
         lost = "customers lost (MRR falls to 0) / customers paying at the start of each month"
     at_start = "each customer counted in the segment it had at the start of each month"
-    pcm = (f"of the segment's paying customers in the churn window's {a.churn_window_months} complete months, per "
-           "customer-month from each one's first paid month (a trial's tickets and events before it count too)")
+    pcm = (f"of the segment's paying customers in the churn window's {a.churn_window_months} complete "
+           f"month{plural}, per customer-month from each one's first paid month (a trial's tickets and events "
+           "before it count too)")
     draining = f"net LTV:CAC < {a.draining_ltv_cac:g} or contribution per customer-month < 0"
     return {
         "segment": "The segment at the as-of date, by the scheme's thresholds.",

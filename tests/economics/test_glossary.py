@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from economics.assumptions import Assumptions
+from economics.assumptions import Assumptions, describe_assumptions, parse_assumptions
 from economics.glossary import BOARD_PACK_TERMS, metric_definitions
 from economics.kpis import headline_kpis
 from economics.unit import ECONOMICS_COLUMNS
@@ -23,6 +23,9 @@ def test_the_definitions_carry_the_assumptions_in_force():
     define = metric_definitions(a, symbol="€")
     assert "at most 48 months" in define["ltv"] and "at most 48 months" in define["lifetime_months"]
     assert "(6 complete months)" in define["logo_churn"] and "(6 complete months)" in define["cac"]
+    one = metric_definitions(parse_assumptions({"churn_window_months": 1}))   # a CRM snapshot's default
+    assert "(1 complete month)" in one["logo_churn"] and "1 complete month, per" in one["support_cost_pcm"]
+    assert "churn pooled over 1 complete month;" in describe_assumptions(parse_assumptions({"churn_window_months": 1}))
     assert "net LTV:CAC >= 4 and payback <= 12 months" in define["verdict"]
     assert "net LTV:CAC < 1.5" in define["verdict"]
     assert "€2.50 a minute" in define["support_cost_pcm"] and "Enterprise €8,000" in define["onboarding_cost"]
