@@ -236,8 +236,9 @@ def segment_map(econ: pd.DataFrame, currency: str = "USD", title: str = "Segment
         fig.add_annotation(x=math.log10(x) if log else x, y=0, yref="paper", text=text, showarrow=False,
                            xanchor="left", yanchor="bottom", font=dict(color=color, size=11))
     if by_nrr:
+        # on a white ground, so that the vertical 1x / 0 line does not run through the words
         fig.add_hline(y=100, line_dash="dot", line_color="#94a3b8", annotation_text="NRR 100%: no net shrink",
-                      annotation_position="top left")
+                      annotation_position="top left", annotation_bgcolor="rgba(255,255,255,0.85)")
     else:
         fig.update_yaxes(ticksuffix="%")
     if not by_ratio:

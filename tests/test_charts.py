@@ -30,6 +30,9 @@ def test_segment_map_colours_by_verdict_and_labels_every_bubble():
     by_verdict = {t.name: list(t.text) for t in fig.data}
     assert by_verdict["margin-draining"] == ["SMB"]
     assert fig.data[0].marker.color in charts.VERDICT_COLORS.values()
+    # the NRR line's words sit on a white ground: the 1x line crossing them does not strike them through
+    nrr = next(a for a in fig.layout.annotations if a.text.startswith("NRR 100%"))
+    assert nrr.bgcolor.startswith("rgba(255,255,255")
 
 
 def test_segment_map_without_cac_or_a_year_of_history_plots_contribution_against_monthly_churn():
