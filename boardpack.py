@@ -57,6 +57,7 @@ class BoardPack:
     kpis: list[Kpi]
     findings: list[str]
     figures: list[tuple[str, go.Figure, str]] = field(default_factory=list)
+    caveat: str = ""   # under the findings: what they rest on that nobody set (the default SaaS costs)
     economics_table: pd.DataFrame = field(default_factory=pd.DataFrame)
     revenue_series: str = "MRR"   # the monthly series' name: "Monthly revenue" on order data
     definitions: list[tuple[str, str]] = field(default_factory=list)   # (term, what it means), as the app says
@@ -171,6 +172,7 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
     definitions = [(k.label, k.help) for k in kpis] + [(name, define[col]) for col, name in BOARD_PACK_TERMS.items()]
     return BoardPack(title=title, as_of=as_of, compare_to=compare_to, definition_name=definition_name,
                      assumptions=assumptions, currency=currency, kpis=kpis, findings=findings, figures=figures,
+                     caveat=defaults and f"{defaults} Net LTV, contribution and the verdicts depend on them.",
                      economics_table=table, revenue_series=revenue_words(model)[1], definitions=definitions)
 
 
@@ -257,6 +259,7 @@ def to_html(pack: BoardPack, images: list[bytes] | None = None) -> str:
         f"{html.escape(_tile_note(k, pack.currency))}</div></div>"
         for k in pack.kpis)
     findings = "".join(f"<div class='finding'>{_md(t)}</div>" for t in pack.findings)
+    caveat = f"<p class='stamp'>{html.escape(pack.caveat)}</p>" if pack.caveat else ""
     figures = "".join(
         f"<h2>{html.escape(title)}</h2><figure><img alt='{html.escape(title)}' "
         f"src='data:image/png;base64,{base64.b64encode(img).decode()}'/><figcaption>{html.escape(caption)}"
@@ -265,7 +268,7 @@ def to_html(pack: BoardPack, images: list[bytes] | None = None) -> str:
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(pack.title)} board pack "
             f"{pack.as_of:%Y-%m-%d}</title><style>{_CSS}</style></head><body>"
             f"<h1>{html.escape(pack.title)}: board pack</h1><div class='stamp'>{stamp}</div>"
-            f"<div class='tiles'>{tiles}</div><h2>What stands out</h2>{findings}{figures}"
+            f"<div class='tiles'>{tiles}</div><h2>What stands out</h2>{findings}{caveat}{figures}"
             f"<h2>Unit economics by segment</h2>{_table(pack.economics_table, pack.currency, pack.revenue_series)}"
             f"<p class='stamp'>Assumptions: {html.escape(pack.assumptions)}</p>"
             f"{_definitions(pack.definitions)}</body></html>")

@@ -1,6 +1,7 @@
 """The board pack renders to HTML and a PDF whose first page is a real image."""
 from __future__ import annotations
 
+import html
 import shutil
 import subprocess
 from datetime import date
@@ -57,6 +58,9 @@ def test_without_tickets_and_events_the_pack_says_support_and_infra_are_not_meas
     assert "Support and infra costs not measured" in money[1]
     # Uploaded data whose definition sets no cost: the pack says its costs are the product's defaults.
     assert "Costs are the product's defaults for a B2B SaaS company" in pack.assumptions
+    assert "Costs are the product's defaults" in pack.caveat                 # under the findings too
+    page = boardpack.to_html(pack, images=[b""] * len(pack.figures))
+    assert page.index(html.escape(pack.caveat)) < page.index("<h2>Segment map</h2>")
     assert "Support" not in list(money[0].data[0].x) and "Infra" not in list(money[0].data[0].x)
     assert "Cost to serve" not in figures   # no support cost to draw against revenue
     assert pack.revenue_series == "MRR" and "<th>MRR</th>" in boardpack._table(pack.economics_table, "USD")
