@@ -39,8 +39,10 @@ if status["tables"]:
     source = {"sample": "Sample company", "upload": "Your upload"}.get(meta.get("source"), meta.get("source"))
     right.markdown(
         f"**Source:** {source}  \n**Dates:** {meta.get('min_date')} to {meta.get('max_date')}  \n"
-        f"**Revenue model:** {status['model_label']}  \n**Last complete month:** "
-        f"{meta.get('last_complete_month') or 'none'}  \n**Loaded:** {meta.get('loaded_at', '')[:16].replace('T', ' ')} UTC"
+        f"**Revenue model:** {status['model_label']}  \n"
+        f"**Currency:** {meta.get('currency') or 'not stated (amounts show no symbol)'}  \n"
+        f"**Last complete month:** {meta.get('last_complete_month') or 'none'}  \n"
+        f"**Loaded:** {meta.get('loaded_at', '')[:16].replace('T', ' ')} UTC"
     )
     noted = json.loads(meta.get("warnings") or "[]")   # what the load warned about, kept with the data
     if noted:

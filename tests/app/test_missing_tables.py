@@ -126,6 +126,7 @@ def test_an_order_export_loaded_with_a_currency_shows_its_symbol_and_without_one
         at.selectbox(key="load_currency").set_value("GBP").run()
         next(b for b in at.button if b.label == "Load into the workspace").click().run()
         assert not at.exception
+        assert any("**Currency:** GBP" in m.value for m in at.markdown)   # the workspace says what it holds
         at.switch_page("app.py").run()
         assert not at.exception
         revenue = next(m for m in at.metric if m.label == "Monthly revenue")
