@@ -12,8 +12,8 @@ from economics.findings import draining_segments, top_findings
 from economics.kpis import headline_kpis
 from economics.ledger import add_months, last_complete_month
 from ui import cached
-from ui.format import kpi_delta, kpi_value, plain
 from ui.definition_editor import default_costs_note
+from ui.format import kpi_delta, kpi_value, plain
 from ui.page import start_page
 
 view = start_page("Overview", ":material/space_dashboard:")

@@ -71,10 +71,10 @@ def metric_definitions(a: Assumptions, revenue_model: str = "subscription", symb
                    "- onboarding cost. The verdict uses it.",
         "net_ltv_low": "Net LTV at the high end of the churn interval (95%): with few customers or churn events "
                        "the lifetime, and so net LTV, is uncertain.",
-        "small_sample": f"Fewer than {a.min_customers} paying customers or {a.min_churn_events} churn events: churn "
-                        "and net LTV are uncertain, read their 95% intervals.",
         "net_ltv_high": f"Net LTV at the low end of the churn interval (lifetime at most {a.lifetime_cap_months} "
                         "months).",
+        "small_sample": f"Fewer than {a.min_customers} paying customers or {a.min_churn_events} churn events: churn "
+                        "and net LTV are uncertain, read their 95% intervals.",
         "cac": "Sales and marketing spend attributed to the segment's new customers / those customers, by the "
                f"segment each had when acquired, over {months}. A channel's spend in a month is divided over "
                "its new customers of the month (a month without any carries its spend into the next two); customers "

@@ -46,9 +46,10 @@ ECONOMICS_COLUMNS: tuple[str, ...] = (
     "segment", "customers", "paying_customers", "share", "mrr", "mrr_share", "arpa", "logo_churn",
     "logo_churn_low", "logo_churn_high", "churn_events", "churn_exposure", "gross_revenue_churn",
     "net_revenue_churn", "nrr", "grr", "expansion_rate", "gross_margin", "lifetime_months", "ltv",
-    "ltv_capped", "net_ltv", "net_ltv_low", "net_ltv_high", "small_sample", "cac", "blended_cac", "new_customers", "unattributed_new_customers",
-    "net_ltv_cac", "payback_months", "onboarding_cost", "support_cost_pcm", "infra_cost_pcm",
-    "support_share_of_revenue", "tickets_pcm", "contribution_pcm", "verdict", "verdict_rule", "note",
+    "ltv_capped", "net_ltv", "net_ltv_low", "net_ltv_high", "small_sample", "cac", "blended_cac",
+    "new_customers", "unattributed_new_customers", "net_ltv_cac", "payback_months", "onboarding_cost",
+    "support_cost_pcm", "infra_cost_pcm", "support_share_of_revenue", "tickets_pcm", "contribution_pcm",
+    "verdict", "verdict_rule", "note",
 )
 
 
@@ -705,8 +706,8 @@ def segment_economics(inputs: EconomicsInputs, assumptions: Assumptions,
     ARPA x margin / churn with a cap), ltv_capped (the cap applied), net_ltv ((ARPA x margin - support pcm -
     infra pcm) x lifetime - onboarding), net_ltv_low / _high (net LTV at the two ends of the churn
     interval), small_sample (fewer than min_customers paying customers or min_churn_events churn events:
-    churn and net LTV read as their intervals), cac (attributed spend / attributed new customers acquired in the window, by segment at
-    acquisition; NaN = "needs spend data"), blended_cac (all spend / all new
+    churn and net LTV read as their intervals), cac (attributed spend / attributed new customers acquired
+    in the window, by segment at acquisition; NaN = "needs spend data"), blended_cac (all spend / all new
     customers in the window), new_customers, unattributed_new_customers, net_ltv_cac, payback_months (CAC /
     contribution pcm; inf when contribution <= 0), onboarding_cost (mean over the segment's customers with a
     first paid month of the cost of their value tier at acquisition), support_cost_pcm, infra_cost_pcm (per

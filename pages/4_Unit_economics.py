@@ -91,8 +91,8 @@ else:   # no CAC to compare with: what each segment is worth and leaves each mon
     right.plotly_chart(contribution_chart, config=charts.CHART_CONFIG, key="contribution")
     st.caption("Contribution: ARPA x gross margin - support and infra cost per customer-month; below 0 a "
                "segment loses money every month. Net LTV: contribution x lifetime - onboarding; the whiskers "
-               "span it over the churn interval (95%), wide where few customers churned. CAC, LTV:CAC, payback and the profitability quadrant need "
-               "spend data. " + assumptions_line)
+               "span it over the churn interval (95%), wide where few customers churned. CAC, LTV:CAC, payback "
+               "and the profitability quadrant need spend data. " + assumptions_line)
 
 st.markdown("#### Where a customer's money goes")
 choices = paying["segment"].tolist()
@@ -116,8 +116,8 @@ shown = table[["segment", "customers", "paying_customers", "mrr", "arpa", "logo_
                "logo_churn_high", "nrr", "grr", "expansion_rate", "gross_margin", "ltv", "net_ltv", "net_ltv_low",
                "net_ltv_high", "cac", "net_ltv_cac", "payback_months", "onboarding_cost", "support_cost_pcm",
                "infra_cost_pcm", "support_share_of_revenue", "tickets_pcm", "contribution_pcm", "verdict", "note"]]
-shown = shown.round({c: 0 for c in ("mrr", "arpa", "ltv", "net_ltv", "net_ltv_low", "net_ltv_high", "cac", "onboarding_cost", "support_cost_pcm",
-                                    "infra_cost_pcm", "contribution_pcm")})
+shown = shown.round({c: 0 for c in ("mrr", "arpa", "ltv", "net_ltv", "net_ltv_low", "net_ltv_high", "cac",
+                                    "onboarding_cost", "support_cost_pcm", "infra_cost_pcm", "contribution_pcm")})
 define = metric_definitions(a, view.revenue_model, symbol)   # each header's help: what the number means
 money_col = lambda col, label: st.column_config.NumberColumn(label, format="localized", help=define[col])  # noqa: E731
 pct_col = lambda col, label: st.column_config.NumberColumn(label, format="percent", help=define[col])  # noqa: E731
