@@ -39,7 +39,8 @@ PLAYBOOK_DEFAULTS: dict[str, str] = {
 
 
 def segment_summary(labels: pd.DataFrame, features: pd.DataFrame, earlier: pd.DataFrame, scheme: str,
-                    order: list[str], economics_table: pd.DataFrame | None = None) -> pd.DataFrame:
+                    order: list[str], economics_table: pd.DataFrame | None = None,
+                    with_mrr: bool = True) -> pd.DataFrame:
     """One row per segment of `scheme` at D, in display order.
 
     Columns (SUMMARY_COLUMNS): customers (at D) and MRR (dollars), their shares, churn_rate and
@@ -50,7 +51,8 @@ def segment_summary(labels: pd.DataFrame, features: pd.DataFrame, earlier: pd.Da
     MRR is the segment economics' (MRR of the last complete month, DEFINITIONS.md "Months", by segment at D:
     the figure the Unit economics page and the MRR tile show) when `economics_table` is given, otherwise
     the sum of the labels' `mrr` (the features' MRR at D: on order data the 12-month average, the last
-    complete month's otherwise).
+    complete month's otherwise). `labels` may hold some customers only (the page's status filter); with
+    `with_mrr` False (no paying customer among them) MRR is 0.
     """
     now = labels[["customer_id", scheme, "mrr"]].rename(columns={scheme: "segment"})
     now["segment"] = now["segment"].astype(str)
@@ -73,6 +75,8 @@ def segment_summary(labels: pd.DataFrame, features: pd.DataFrame, earlier: pd.Da
     out["share"] = out["customers"] / max(int(out["customers"].sum()), 1)
     e = economics_table.set_index("segment") if economics_table is not None and len(economics_table) else None
     out["mrr"] = out["segment"].map(g["mrr"] if e is None else e["mrr"]).fillna(0.0).astype("float64")
+    if not with_mrr:
+        out["mrr"] = 0.0
     total_mrr = out["mrr"].sum()
     out["mrr_share"] = out["mrr"] / total_mrr if total_mrr else np.nan
     for col, source in (("churn_rate", "logo_churn"), ("expansion_rate", "expansion_rate")):

@@ -12,6 +12,7 @@ from economics.ledger import month_span
 from economics.segments import PLAYBOOK_DEFAULTS, segment_summary
 from segmentation.cross import cross_segments
 from segmentation.definition import DefinitionError, dump_definition, load_definition, with_updates
+from segmentation.features import STATUSES, customer_status
 from segmentation.schemes import MAX_ATTRIBUTE_VALUES, health_inputs_without_data, segment_order
 from ui import cached, definition_editor as editor
 from ui.format import pct, table_height
@@ -76,13 +77,38 @@ if candidates or chosen_attrs:
             else:
                 editor.store_edit(view, edited)
         st.caption("Choose one in the sidebar's **Segment by** to see its segments on every page.")
+# -- whom to count: paying customers by default (churned and never-paid sign-ups keep their labels too) ----
+status = pd.Series(customer_status(features).to_numpy(), index=features["customer_id"].astype(str).to_numpy())
+status_counts = status.value_counts()
+offered = [s for s in STATUSES if status_counts.get(s, 0)]
+transactional = view.revenue_model == "transactional"
+# On order data a paying customer is an active buyer (the Overview's "Active customers"); there RFM is how
+# lapsed buyers are found (Can't lose them, Dormant), so it counts everyone.
+status_name = {"Paying": "Active", "Never paid": "Never paid", "Churned": "Churned"} if transactional else {}
+everyone = view.scheme == "rfm_segment" and transactional
+shown = st.pills(
+    "Count", offered, selection_mode="multi", format_func=lambda s: status_name.get(s, s),
+    default=offered if everyone else [s for s in ("Paying",) if s in offered] or offered,
+    key=f"segment_statuses_{view.scheme}",
+    help=(f"Active: bought in the last {defn.features.inactivity_days} days. Churned: no purchase for "
+          f"{defn.features.inactivity_days} days." if transactional else
+          "Paying: paying in the last complete month. Never paid: no paying month yet (trials, sign-ups who "
+          "never converted). Churned: paid before and stopped.")
+    + " Every customer keeps its labels; this chooses whom the chart, the table and the lists count.") or offered
+left_out = [f"{status_counts[s]:,} {status_name.get(s, s).lower()}" for s in offered if s not in shown]
+labels = labels[labels["customer_id"].astype(str).map(status).isin(shown).to_numpy()]
+st.caption(f"Counting **{len(labels):,}** customers ({', '.join(status_name.get(s, s).lower() for s in shown)})."
+           + (f" Not counted: {' and '.join(left_out)}; pick them above to count them." if left_out else ""))
 order = segment_order(view.scheme, defn, labels[view.scheme])
 colors = charts.segment_colors(order)
 earlier = cached.scheme_labels_at(view.version, view.compare_to, view.scheme, view.definition_toml)
+then = cached.scheme_features(view.version, view.compare_to, view.definition_toml, view.scheme)
+earlier = earlier[customer_status(then).isin(shown).to_numpy()]   # the same statuses at the earlier date
 econ = cached.economics(view.version, view.as_of, view.scheme, view.definition_toml)
-# MRR, churn and expansion from the segment economics once there is a churn window (complete months).
+# MRR, churn and expansion from the segment economics once there is a churn window (complete months); the
+# customers who are not paying have no MRR.
 summary = segment_summary(labels, features, earlier, view.scheme, order,
-                          econ.table if econ.window[0] is not None else None)
+                          econ.table if econ.window[0] is not None else None, with_mrr="Paying" in shown)
 
 # -- distribution and metrics -------------------------------------------------------------------------
 word = view.revenue_word
@@ -106,8 +132,9 @@ table = summary.assign(
     playbook=[playbook.get(s, PLAYBOOK_DEFAULTS.get(s, "")) for s in summary["segment"]],
     # as text, so a segment without paying customer-months reads "n/a" instead of Streamlit's "None"
     churn_rate=summary["churn_rate"].map(lambda v: pct(v, 2)),
-    expansion_rate=summary["expansion_rate"].map(lambda v: pct(v, 2)))
-has_nps = bool(table["nps"].notna().any())
+    expansion_rate=summary["expansion_rate"].map(lambda v: pct(v, 2)),
+    nps=summary["nps"].map(lambda v: "n/a" if pd.isna(v) else f"{v:+.0f}" if round(v) else "0"))
+has_nps = bool(summary["nps"].notna().any())
 if not has_nps:   # no NPS answers loaded: no column of blanks
     table = table.drop(columns="nps")
 st.markdown("#### Segment metrics")
@@ -130,8 +157,8 @@ edited_table = st.data_editor(
         "expansion_rate": st.column_config.TextColumn(
             "Monthly expansion" if view.revenue_model == "subscription" else "Monthly spend growth",
             help=metric_definitions(econ.assumptions, view.revenue_model, symbol)["expansion_rate"]),
-        "nps": st.column_config.NumberColumn("NPS", format="%+.0f", help="% promoters (9-10) minus % detractors "
-                                             "(0-6), latest answer per customer."),
+        "nps": st.column_config.TextColumn("NPS", help="% promoters (9-10) minus % detractors (0-6), latest "
+                                           "answer per customer; n/a: nobody in the segment answered."),
         "change": st.column_config.NumberColumn("Change in customers", format="%+d"),
         "playbook": st.column_config.TextColumn("Playbook", width="large"),
     },
@@ -146,23 +173,24 @@ members = labels[labels[view.scheme].astype(str) == chosen]
 members = members.merge(features[["customer_id", *[c for c in ("name", "plan", "tenure_days", "recency_days",
                                                                   "nps_latest") if c in features]]],
                         on="customer_id", how="left")
-columns = ["customer_id", *[c for c in ("name", "plan") if c in members], "mrr", "health_score", "tenure_days",
-           "recency_days", view.scheme]
-members = members.assign(mrr=members["mrr"].round(2))   # cents, not the ledger's division remainders
-st.dataframe(members[columns].sort_values("mrr", ascending=False), hide_index=True, placeholder="n/a", width="stretch",
-             height=280, column_config={"customer_id": "Customer", "name": "Name", "plan": "Plan",
-                                        "tenure_days": st.column_config.NumberColumn("Tenure (days)"),
-                                        "recency_days": st.column_config.NumberColumn("Days since last activity"),
-                                        view.scheme: "Segment",
-                                        "mrr": st.column_config.NumberColumn(view.customer_revenue_header,
-                                                                             format="localized"),
-                                        "health_score": st.column_config.ProgressColumn(
-                                            "Health", min_value=0, max_value=100, format="%.0f")})
+columns = ["customer_id", *[c for c in ("name", "plan") if c in members], "status", "mrr", "health_score",
+           "tenure_days", "recency_days", view.scheme]
+members = members.assign(mrr=members["mrr"].round(2),   # cents, not the ledger's division remainders
+                         status=members["customer_id"].astype(str).map(status.replace(status_name)))
+st.dataframe(members[columns].sort_values("mrr", ascending=False), hide_index=True, placeholder="n/a",
+             width="stretch", height=280,
+             column_config={"customer_id": "Customer", "name": "Name", "plan": "Plan", "status": "Status",
+                            "tenure_days": st.column_config.NumberColumn("Tenure (days)"),
+                            "recency_days": st.column_config.NumberColumn("Days since last activity"),
+                            view.scheme: "Segment",
+                            "mrr": st.column_config.NumberColumn(view.customer_revenue_header, format="localized"),
+                            "health_score": st.column_config.ProgressColumn("Health", min_value=0, max_value=100,
+                                                                            format="%.0f")})
 c2.download_button("Download membership CSV", cached.membership_csv(view.version, view.as_of, view.definition_toml),
                    file_name=f"segments_{view.as_of:%Y-%m-%d}.csv", mime="text/csv",
                    icon=":material/download:", key="download_membership",
-                   help="For your CRM: one row per customer with every scheme's label and score, as of the "
-                        "as-of date.")
+                   help="For your CRM: one row per customer, whatever its status (a status column says which), "
+                        "with every scheme's label and score, as of the as-of date.")
 
 # -- cross segmentation -------------------------------------------------------------------------------
 st.markdown("#### Cross segmentation")

@@ -22,7 +22,7 @@ __all__ = ["FeatureParams", "feature_params", "customer_features", "customer_fea
            "daily_net_revenue",
            "USER_COLUMNS",
            "month_start", "add_months", "as_date", "ACTIVITY_TABLES", "without_activity", "fetch",
-           "current_customers"]
+           "current_customers", "customer_status", "STATUSES"]
 
 USER_COLUMNS: tuple[str, ...] = ("active_users_30d", "seat_pct_of_limit")   # see customer_features_at
 FEATURE_COLUMNS: tuple[str, ...] = (
@@ -1051,6 +1051,23 @@ def current_customers(features: pd.DataFrame) -> pd.DataFrame:
     if missing:
         raise ValueError(f"current_customers: missing column(s) {', '.join(missing)}; pass customer_features.")
     return features[features["paying"].astype(bool) & ~features["churned"].astype(bool)]
+
+
+# A customer's status at D (DEFINITIONS.md "Churn"), in display order.
+STATUSES = ("Paying", "Never paid", "Churned")
+
+
+def customer_status(features: pd.DataFrame) -> pd.Series:
+    """Each customer's status at D, aligned with `features`: "Churned" (churned as DEFINITIONS.md "Churn" says
+    for the revenue model), "Paying" (paying and not churned: `current_customers`), "Never paid" (neither: no
+    paying complete month yet, such as a trial or a sign-up who never converted). A categorical of STATUSES.
+    """
+    current_customers(features.head(0))   # the same columns check
+    churned = features["churned"].to_numpy(dtype=bool)
+    paying = features["paying"].to_numpy(dtype=bool)
+    codes = np.where(churned, 2, np.where(paying, 0, 1))
+    return pd.Series(pd.Categorical.from_codes(codes, categories=list(STATUSES)), index=features.index,
+                     name="status")
 
 
 def without_activity(tables: Mapping[str, ibis.Table]) -> dict[str, ibis.Table]:

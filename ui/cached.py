@@ -312,8 +312,8 @@ def labels(version: str, as_of: date, definition_toml: str) -> pd.DataFrame:
 
 
 def membership_csv(version: str, as_of: date, definition_toml: str) -> bytes:
-    """The Segments page's CSV for a CRM: every customer with every scheme's label and score, and its
-    name. Made once per data version, date and label-relevant definition, and handed to the download
+    """The Segments page's CSV for a CRM: every customer with every scheme's label and score, its name and
+    its status (Paying, Never paid, Churned). Made once per data version, date and label-relevant definition, and handed to the download
     button as bytes: a deferred (on click) download stayed disabled when its click landed during a rerun."""
     return _membership_csv(version, as_of, _labels_key(definition_toml), definition_toml)
 
@@ -322,8 +322,10 @@ def membership_csv(version: str, as_of: date, definition_toml: str) -> bytes:
 def _membership_csv(version: str, as_of: date, labels_key: str, _definition_toml: str) -> bytes:
     from ingest.export import csv_bytes
 
+    from segmentation.features import customer_status
+
     feats = features(version, as_of, _definition_toml)
-    named = feats[["customer_id", *[c for c in ("name",) if c in feats]]]
+    named = feats[["customer_id", *[c for c in ("name",) if c in feats]]].assign(status=customer_status(feats))
     return csv_bytes(labels(version, as_of, _definition_toml).merge(named, on="customer_id", how="left"))
 
 

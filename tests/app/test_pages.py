@@ -46,6 +46,46 @@ def test_segments_page_slider_moves_customers_between_segments():
     assert at.session_state["p_definition_name"] == "Default (edited)"
 
 
+def test_segments_page_counts_paying_customers_unless_asked_to_count_churned_and_never_paid_ones():
+    """Churned customers and never-paid sign-ups keep a label (a health score of 0 puts them in At-risk), so
+    counting everyone read At-risk 1,254 on the sample company, 37 of them paying. By default the page
+    counts paying customers (segmentation.features.customer_status), says whom it leaves out, and counts
+    them once they are picked; the change column compares the same statuses at both dates."""
+    from datetime import date
+
+    from segmentation.features import customer_status
+    from ui import cached
+
+    at = open_page("pages/2_Segments.py")
+    at.selectbox(key="w_scheme").set_value("health_band").run()
+    assert not at.exception
+    version, toml = cached.workspace_status()["version"], at.session_state["p_definition_toml"]
+    feats = cached.features(version, date(2026, 11, 1), toml)
+    status = customer_status(feats).value_counts()
+    labels = cached.labels(version, date(2026, 11, 1), toml).assign(status=customer_status(feats).to_numpy())
+    paying_at_risk = int(((labels["health_band"] == "At-risk") & (labels["status"] == "Paying")).sum())
+    table = _table(at).set_index("segment")
+    assert table["customers"].sum() == status["Paying"] == 1549
+    assert table.loc["At-risk", "customers"] == paying_at_risk < 50
+    caption = " ".join(c.value for c in at.caption)
+    assert f"Counting **{status['Paying']:,}** customers (paying)" in caption
+    assert f"Not counted: {status['Never paid']:,} never paid and {status['Churned']:,} churned" in caption
+    assert table["mrr"].sum() > 0 and set(at.dataframe[1].value["status"]) == {"Paying"}
+    # NPS as text: a segment where nobody answered reads n/a, not "None"
+    assert table.loc["Critical", "nps"] == "n/a" and table.loc["Champions", "nps"].startswith("+")
+
+    at.pills(key="segment_statuses_health_band").set_value(["Paying", "Never paid", "Churned"]).run()
+    assert not at.exception
+    table = _table(at).set_index("segment")
+    assert table["customers"].sum() == len(feats) == 3000
+    assert table.loc["At-risk", "customers"] == int((labels["health_band"] == "At-risk").sum())
+    at.pills(key="segment_statuses_health_band").set_value(["Churned"]).run()
+    table = _table(at).set_index("segment")
+    assert table["customers"].sum() == status["Churned"] and table["mrr"].sum() == 0   # churned: no MRR
+    then = cached.scheme_features(version, date(2026, 8, 1), toml, "health_band")
+    assert table["change"].sum() == status["Churned"] - int((customer_status(then) == "Churned").sum())
+
+
 def test_segments_page_refuses_an_invalid_custom_rule_with_a_message():
     at = open_page("pages/2_Segments.py")
     at.selectbox(key="w_scheme").set_value("custom").run()
@@ -280,6 +320,7 @@ def test_the_membership_csv_lists_every_customer_with_every_label_and_its_name()
     import pandas as pd
 
     from ingest.export import csv_bytes
+    from segmentation.features import customer_status
     from ui import cached
 
     open_page("pages/2_Segments.py")
@@ -287,11 +328,13 @@ def test_the_membership_csv_lists_every_customer_with_every_label_and_its_name()
     as_of = date(2026, 11, 1)
     data = cached.membership_csv(version, as_of, toml)
     labels = cached.labels(version, as_of, toml)
-    names = cached.features(version, as_of, toml)[["customer_id", "name"]]
+    feats = cached.features(version, as_of, toml)
+    names = feats[["customer_id", "name"]].assign(status=customer_status(feats))
     assert data == csv_bytes(labels.merge(names, on="customer_id", how="left"))
     frame = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", dtype={"customer_id": str})
     assert len(frame) == 3000 and frame["customer_id"].is_unique
-    assert {"value_tier", "behavior", "health_score", "rfm_code", "name"} <= set(frame.columns)
+    assert {"value_tier", "behavior", "health_score", "rfm_code", "name", "status"} <= set(frame.columns)
+    assert frame["status"].value_counts().to_dict() == {"Paying": 1549, "Never paid": 912, "Churned": 539}
 
 
 def test_cross_segmentation_grid_counts_every_combination_and_the_table_folds_the_small_ones():

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from segmentation.features import (FeatureParams, current_customers, customer_features, feature_params,
-                                   without_activity)
+from segmentation.features import (FeatureParams, current_customers, customer_features, customer_status,
+                                   feature_params, without_activity)
 from segmentation.definition import load_definition
 
 from .conftest import D, tiny_frames
@@ -133,6 +133,8 @@ def test_transactional_model_uses_orders_and_the_inactivity_rule():
         pd.testing.assert_series_equal(lean[col], f[col])
     # B paid this year (12-month revenue > 0) but the inactivity rule churned it: not a current customer.
     assert f.loc["B", "paying"] and current_customers(f.reset_index())["customer_id"].tolist() == ["A"]
+    # ... and its status says so: churned, not paying (C has no order: never paid).
+    assert customer_status(f).to_dict() == {"A": "Paying", "B": "Churned", "C": "Never paid"}
     with pytest.raises(ValueError, match="churned"):
         current_customers(f.reset_index().drop(columns="churned"))
     # A day whose orders net to zero or less is no purchase day: B's refund of its Aug 2 order that very day
@@ -155,6 +157,9 @@ def test_inside_a_month_the_ledger_columns_read_the_last_complete_month(tiny_tab
     assert f.loc["A", "paying"] and not f.loc["A", "churned"]            # Sep paid: paying at D
     assert f.loc["A", "first_paid_month"] == pd.Timestamp("2026-01-01")
     assert f.loc["B", "churned"] and f.loc["B", "mrr"] == 0.0            # last paid Aug: churned by Sep
+    # Statuses at D (DEFINITIONS.md "Churn"); C signs up after D.
+    assert customer_status(f).to_dict() == {"A": "Paying", "B": "Churned"}
+    assert list(customer_status(f).cat.categories) == ["Paying", "Never paid", "Churned"]
     # Without events, a customer paying in the last complete month is active through D - 1 (not dormant
     # since 30 September); B's last paying day is 31 August: 47 days.
     lean = customer_features(without_activity(tiny_tables), mid, FeatureParams()).set_index("customer_id")
