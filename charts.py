@@ -322,20 +322,25 @@ def retention_heatmap(table: pd.DataFrame, value: str = "retention",
     size = table.groupby("cohort")["cohort_size"].first().reindex(grid.index)
     partial = table.pivot(index="cohort", columns="period", values="complete").reindex(grid.index)
     text = grid.map(lambda v: "" if pd.isna(v) else f"{v * 100:.0f}%")
-    text = text.where(partial.fillna(True).astype(bool), text + "*")
+    complete = partial.fillna(True).astype(bool).to_numpy()
     custom = np.dstack([active.to_numpy(dtype=float), np.repeat(size.to_numpy(dtype=float)[:, None],
                                                                grid.shape[1], axis=1)])
-    fig = go.Figure(go.Heatmap(
-        z=grid.to_numpy(dtype=float) * 100, x=[str(c) for c in grid.columns],
-        y=[f"{c} ({int(n):,})" for c, n in zip(grid.index, size)],
-        text=text.to_numpy(), texttemplate="%{text}" if grid.shape[1] <= CELL_LABELS_UP_TO else "",
-        textfont=dict(size=11),
-        customdata=custom, colorscale="Blues", zmin=0, zmax=100,
-        colorbar=dict(title="%", ticksuffix="%"),
-        hovertemplate=("Cohort %{y}, period %{x}<br>" + value.replace("_", " ") +
-                       " %{z:.1f}%<br>active customers %{customdata[0]:,.0f} of %{customdata[1]:,.0f}"
-                       "<extra></extra>"),
-    ))
+    z = grid.to_numpy(dtype=float) * 100
+    cohorts = [f"{c} ({int(n):,})" for c, n in zip(grid.index, size)]
+    hover = ("Cohort %{y}, period %{x}<br>" + value.replace("_", " ") + " %{z:.1f}%<br>active customers "
+             "%{customdata[0]:,.0f} of %{customdata[1]:,.0f}")
+    fig = go.Figure()
+    # A period still running (its revenue not all in: a quarter one month old reads a third) is drawn in grey,
+    # not on the blue scale, so it does not read as a cliff; its value keeps a "*".
+    grey = [[0, "#e5e7eb"], [1, "#e5e7eb"]]
+    for running, keep in ((False, complete), (True, ~complete)):
+        fig.add_trace(go.Heatmap(
+            z=np.where(keep, z, np.nan), x=[str(c) for c in grid.columns], y=cohorts,
+            text=np.where(keep, text.to_numpy() + ("*" if running else ""), ""),
+            texttemplate="%{text}" if grid.shape[1] <= CELL_LABELS_UP_TO else "", textfont=dict(size=11),
+            customdata=custom, colorscale=grey if running else "Blues", zmin=0, zmax=100, showscale=not running,
+            colorbar=dict(title="%", ticksuffix="%"), hoverongaps=False,
+            hovertemplate=hover + ("<br>partial period: not over yet" if running else "") + "<extra></extra>"))
     fig.update_yaxes(autorange="reversed")
     _style(fig, title + " (* = partial period)",
                       xaxis_title=period_title, yaxis_title="Cohort (customers)",

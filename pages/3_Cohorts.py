@@ -101,8 +101,13 @@ for seg in compare:
         curves.append(average_curve(seg_table).assign(segment=seg))
 curve_frame = pd.concat(curves, ignore_index=True)
 if compare and not at_acquisition:
-    st.caption("Segments are taken at the as-of date: customers who churned are now Not paying, so a segment's "
-               "curve shows its survivors. Switch on **Segment at acquisition** above to compare fairly.")
+    # The default (DEFINITIONS.md "Cohort filters": segment at D) reads near 100% by construction: say so loudly.
+    st.warning(f"These curves follow each segment's **survivors**: segments are taken at {view.as_of:%d %b %Y}, "
+               "when customers who churned are no longer in them, so the curves stay near the top. To compare "
+               "how well each segment retains the customers it won, take segments at acquisition.",
+               icon=":material/warning:")
+    st.button("Compare segments at acquisition", key="cohort_to_acq", icon=":material/history:",
+              on_click=lambda: st.session_state.update(cohort_at_acq=True))
 elif compare:
     st.caption("Segments are taken at each customer's first paid month (at acquisition), so each curve follows "
                "everyone the segment won, churned customers included.")

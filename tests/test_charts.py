@@ -107,8 +107,14 @@ def test_retention_heatmap_shows_percentages_and_marks_partial_periods():
                           "cohort_size": [10, 10, 4], "active": [10, 7, 4], "retention": [1.0, 0.7, 1.0],
                           "complete": [True, False, False]})
     fig = charts.retention_heatmap(table)
-    texts = [list(row) for row in fig.data[0].text]
-    assert texts[0] == ["100%", "70%*"] and texts[1][0] == "100%*"
+    # complete periods on the blue scale; periods still running in grey (a quarter one month old read 34% in
+    # the blue of a cliff), their values marked *
+    done, running = ([list(row) for row in trace.text] for trace in fig.data)
+    assert done == [["100%", ""], ["", ""]] and running == [["", "70%*"], ["100%*", ""]]
+    assert fig.data[0].colorscale[-1][1] != fig.data[1].colorscale[-1][1] == "#e5e7eb"
+    assert "not over yet" in fig.data[1].hovertemplate and fig.data[0].showscale and not fig.data[1].showscale
+    z = np.array(fig.data[1].z, dtype=float)
+    assert np.isnan(z[0, 0]) and z[0, 1] == 70.0
     assert list(fig.data[0].y) == ["2026-09 (10)", "2026-10 (4)"]
 
 

@@ -127,8 +127,11 @@ def test_cohort_curves_compare_segments_at_acquisition_without_filtering_the_hea
     curves = lambda: {t["name"]: t["y"] for t in next(f for f in figures(at)  # noqa: E731
                                                       if "average curve" in f["layout"]["title"]["text"])["data"]}
     at_d = curves()
-    toggle.set_value(True).run()
-    assert not at.exception
+    # at D the curves show survivors: the page says so and switches with one click
+    assert any("survivors" in w.value for w in at.warning)
+    at.button(key="cohort_to_acq").click().run()
+    assert not at.exception and at.toggle(key="cohort_at_acq").value
+    assert not any("survivors" in w.value for w in at.warning)
     assert any("at each customer's first paid month" in c.value for c in at.caption)
     at_acq = curves()
     assert at_acq["All customers"] == at_d["All customers"] and at_acq["Enterprise"] != at_d["Enterprise"]
