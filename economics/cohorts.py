@@ -11,7 +11,12 @@ Choices (DEFINITIONS.md "Cohorts"):
 - Revenue in a period is the customers' MRR (net revenue, a negative month counting 0) summed over it.
 - Quarterly cohorts: cohort = quarter of the first paid month (or signup), periods are whole quarters,
   active(k) = positive revenue (or an event) somewhere in quarter k; a quarter is complete when its last
-  month is complete.
+  month is complete. Revenue retention compares revenue at a full quarter's rate: a customer's revenue in
+  quarter 0 counts from its first month (a customer who starts in the quarter's last month paid one month
+  of it, not a third of its rate), and the last quarter counts the months that have data. So a quarter's
+  revenue x 3 / the months counted; without this, quarter 1 read 192% of quarter 0 on the sample company
+  (customers joining mid-quarter) and a quarter one month old read 34%. The revenue column stays the
+  revenue paid.
 - Cells run to the period holding D - 1 (the last data month), which is flagged complete = False unless
   complete; cells after it are absent, zero cells before it are present. Only data strictly before D.
 """
@@ -67,6 +72,19 @@ def _period_index(cell: ir.Value, cohort: ir.Value, granularity: str) -> ir.Valu
     return months // 3 if granularity == "quarter" else months
 
 
+def _month_index(value: ir.Value) -> ir.Value:
+    return value.year() * 12 + value.month()
+
+
+def _full_period_rate(r: ir.Table, as_of: date) -> ir.Value:
+    """A quarterly cell's revenue at a full quarter's rate (module docstring): cents x 3 / the months counted,
+    those of the quarter up to the month holding D - 1, from the member's first month in quarter 0."""
+    last = month_start(as_of - timedelta(days=1))
+    span = ibis.least(3, last.year * 12 + last.month - _month_index(r.cell) + 1)
+    months = span - ibis.ifelse(r.period == 0, _month_index(r.first) - _month_index(r.cohort), 0)
+    return r.cents.cast("float64") * 3 / months
+
+
 def _keep(table: ir.Table, ids: frozenset[str] | None) -> ir.Table:
     if ids is None:
         return table
@@ -103,7 +121,7 @@ def cohort_retention(ledger: ir.Table, customers: ir.Table | None, as_of: date, 
         members = signed.select("customer_id", first=signed.signup_date.cast("date"))
     members = _keep(members, params.customers)
     # Each customer's cohort: the month (or quarter) of its first paid month / signup.
-    members = members.select("customer_id", cohort=_period_start(members.first, gran))
+    members = members.select("customer_id", "first", cohort=_period_start(members.first, gran))
 
     # Revenue per customer and period. The ledger has one row per customer and month (ingest.ledger), so
     # monthly cells are its rows; quarterly ones are summed.
@@ -111,15 +129,17 @@ def cohort_retention(ledger: ir.Table, customers: ir.Table | None, as_of: date, 
     if gran == "quarter":
         rev = rev.group_by(["customer_id", "cell"]).aggregate(cents=rev.cents.sum())
 
-    mj = members.select(mid="customer_id", cohort="cohort")
+    mj = members.select(mid="customer_id", cohort="cohort", first="first")
     # Revenue cells of cohort members, from their cohort period on, with each member's period-0 revenue.
     r = rev.join(mj, rev.customer_id == mj.mid)
     r = r.filter(r.cell >= r.cohort)
     r = r.mutate(period=_period_index(r.cell, r.cohort, gran))
-    r0 = r.filter(r.period == 0).select(zid="customer_id", base=r.cents)
+    r = r.mutate(rate=_full_period_rate(r, as_of) if gran == "quarter" else r.cents)
+    r0 = r.filter(r.period == 0).select(zid="customer_id", base=r.rate)
     r = r.left_join(r0, r.customer_id == r0.zid)
-    r = r.mutate(capped=ibis.least(r.cents, r.base.fill_null(0)))
-    cell_sums: dict[str, ir.Value] = dict(revenue_cents=r.cents.sum(), capped_cents=r.capped.sum())
+    r = r.mutate(capped=ibis.least(r.rate, r.base.fill_null(0)))
+    cell_sums: dict[str, ir.Value] = dict(revenue_cents=r.cents.sum(), rate_cents=r.rate.sum(),
+                                          capped_cents=r.capped.sum())
     if params.basis == "revenue":
         # Active: members with positive revenue in the period (one row per member and period: a count).
         cell_sums["active"] = r.count(where=r.cents > 0)
@@ -162,8 +182,9 @@ def _grid(sizes: pd.DataFrame, act: pd.DataFrame, rev: pd.DataFrame, as_of: date
         f["cohort"] = pd.to_datetime(f["cohort"]).astype("datetime64[us]")
         f["period"] = f["period"].astype("int64")
     grid = grid.merge(act, on=["cohort", "period"], how="left").merge(rev, on=["cohort", "period"], how="left")
-    grid[["active", "revenue_cents", "capped_cents"]] = grid[["active", "revenue_cents", "capped_cents"]].fillna(0)
-    base = grid.groupby("cohort")["revenue_cents"].transform(lambda s: s.iloc[0])  # period 0 comes first
+    sums = ["active", "revenue_cents", "rate_cents", "capped_cents"]
+    grid[sums] = grid[sums].fillna(0)
+    base = grid.groupby("cohort")["rate_cents"].transform(lambda s: s.iloc[0])  # period 0 comes first
     base = base.where(base != 0)
     # The period's last month: complete only if it is no later than the last complete month.
     period_end = grid.apply(lambda r: r["cohort"] + pd.DateOffset(months=step * r["period"] + step - 1), axis=1) \
@@ -175,7 +196,7 @@ def _grid(sizes: pd.DataFrame, act: pd.DataFrame, rev: pd.DataFrame, as_of: date
         "active": grid["active"].astype("int64"),
         "retention": grid["active"] / grid["cohort_size"],
         "revenue": grid["revenue_cents"].astype("float64") / 100.0,
-        "revenue_retention": (grid["revenue_cents"] / base).astype("float64"),
+        "revenue_retention": (grid["rate_cents"] / base).astype("float64"),
         "gross_revenue_retention": (grid["capped_cents"] / base).astype("float64"),
         "complete": (pd.to_datetime(period_end) <= last_complete).astype(bool),
     })

@@ -68,7 +68,11 @@ st.plotly_chart(charts.retention_heatmap(shown, metric, title=f"{METRICS[metric]
 st.caption(f"A cohort is the {granularity} of a customer's first {first}. Period 0 is that {granularity}. "
            f"Logo retention: share of the cohort {active} in the period; revenue retention: the cohort's revenue "
            "against period 0 (expansion can lift it above 100%; a customer's month whose refunds exceed its "
-           "revenue counts as 0); gross: each customer capped at its period-0 revenue. Hover a cell for counts. * marks a period that is not complete yet."
+           "revenue counts as 0); gross: each customer capped at its period-0 revenue. "
+           + ("By quarter, revenue is compared at a full quarter's rate: a customer's first quarter counts from "
+              "its first month, and the quarter still running from the months with data. "
+              if granularity == "quarter" else "")
+           + "Hover a cell for counts. * marks a period that is not complete yet (grey)."
            + (f" Over {charts.CELL_LABELS_UP_TO} periods the cells are too narrow for their percentages: hover "
               "them, or show cohorts by quarter." if table["period"].nunique() > charts.CELL_LABELS_UP_TO else ""))
 

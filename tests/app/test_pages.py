@@ -115,6 +115,10 @@ def test_cohorts_page_switches_metric_granularity_and_segment():
     at.segmented_control(key="cohort_granularity").set_value("quarter").run()
     assert not at.exception
     assert figure_titles(at)[0].startswith("Revenue retention (net) by first-paid quarter")
+    assert any("at a full quarter's rate" in c.value for c in at.caption)
+    # customers joining mid-quarter no longer read as expansion: quarter 1 read 131-192% of quarter 0
+    period_1 = [int(row[1].rstrip("%")) for row in figures(at)[0]["data"][0]["text"] if row[1]]
+    assert period_1 and max(period_1) < 120, period_1
     at.selectbox(key="cohort_segment").set_value("Enterprise").run()
     assert not at.exception
     assert "Enterprise (at 01 Nov 2026)" in figure_titles(at)[0]

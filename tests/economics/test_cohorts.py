@@ -73,16 +73,33 @@ def test_data_on_or_after_d_is_censored():
         ("2024-01", 0, True), ("2024-01", 1, True), ("2024-02", 0, True)]
 
 
-def test_quarterly_cohorts_sum_revenue_over_whole_quarters():
-    # Q1 cohort: a (Jan) and b (Feb). Q1 revenue a 15 + b 60 = 75; Q2 (April only, partial): a 20.
-    # gross: a capped at its Q1 15 -> 15 / 75 = 0.2; net 20 / 75 = 0.2667
+def test_quarterly_cohorts_sum_revenue_over_whole_quarters_and_compare_it_at_a_full_quarters_rate():
+    # Q1 cohort: a (first paid Jan) and b (Feb). Q1 revenue paid a 15 + b 60 = 75; Q2 (April only, partial): a 20.
+    # Retention compares a full quarter's rate (cohorts module docstring): b's Q1 covers Feb and Mar, 2 months:
+    # 60 x 3 / 2 = 90; a's 3 months: 15. Base 105. Q2 has one month of data: a 20 x 3 = 60.
+    # net 60 / 105 = 0.5714 (the revenue paid, 20 / 75 = 0.27, read like a cliff); gross: a capped at its
+    # Q1 rate 15 -> 15 / 105 = 0.1429.
     actual = cohort_retention(ledger(), customers(), D(2024, 5, 1), CohortParams(granularity="quarter"))
     expected = cohort_frame([
         ("2024-01-01", 0, 2, 2, 1.0, 75.0, 1.0, 1.0, True),
-        ("2024-01-01", 1, 2, 1, 0.5, 20.0, 20 / 75, 0.2, False),
+        ("2024-01-01", 1, 2, 1, 0.5, 20.0, 60 / 105, 15 / 105, False),
         ("2024-04-01", 0, 1, 1, 1.0, 1.0, 1.0, 1.0, False),
     ])
     pd.testing.assert_frame_equal(actual, expected)
+
+
+def test_a_steady_subscriber_who_joined_mid_quarter_retains_100_percent_of_revenue_every_quarter():
+    # $10 a month from Feb to Oct 2024, as of 15 Oct: revenue paid Q1 20 (Feb, Mar), Q2 30, Q3 30, Q4 10
+    # (October so far); at a full quarter's rate every quarter is 30: 100%, the partial one included.
+    steady = pd.DataFrame({"customer_id": "s", "month": [D(2024, m, 1) for m in range(2, 11)],
+                           "revenue_cents": 1000, "refund_cents": 0})
+    steady["mrr_cents"] = steady["revenue_cents"]
+    signup = pd.DataFrame({"customer_id": ["s"], "signup_date": [D(2024, 2, 1)]})
+    actual = cohort_retention(ibis.memtable(steady), ibis.memtable(signup), D(2024, 10, 15),
+                              CohortParams(granularity="quarter"))
+    assert actual["revenue"].tolist() == [20.0, 30.0, 30.0, 10.0]
+    assert actual["revenue_retention"].tolist() == actual["gross_revenue_retention"].tolist() == [1.0] * 4
+    assert actual["complete"].tolist() == [True, True, True, False]
 
 
 def test_a_segment_filter_keeps_only_its_customers():
