@@ -54,6 +54,17 @@ if editor.is_editable(view.scheme):
             st.error(f"Not applied: {problem}", icon=":material/error:")
         else:
             editor.store_edit(view, edited)
+        if view.scheme == "custom":
+            labelled = cached.labels(view.version, view.as_of, view.definition_toml)
+            matched = set(labelled["custom"].astype(str)) if "custom" in labelled else set()
+            if nobody := [r.name for r in defn.custom.rules if r.name not in matched]:
+                st.caption(f"No customer matches **{'**, **'.join(nobody)}** as of {view.as_of:%d %b %Y}"
+                           + (": without product events, the event columns are 0 for everyone."
+                              if "events" not in cached.workspace_status()["tables"] else "."))
+            usable = sorted((set(cached.features(view.version, view.as_of, view.definition_toml).columns)
+                             | set(labelled.columns)) - {"customer_id", "custom"})
+            st.caption("A rule can use: " + ", ".join(f"`{c}`" for c in usable) + ". Text values in quotes "
+                       "(`plan = 'Team'`); combine with AND, OR, NOT.")
 else:
     st.caption("This scheme uses the customers' own attribute values: nothing to tune.")
 

@@ -10,6 +10,7 @@ column gets a message naming the rule and the column.
 """
 from __future__ import annotations
 
+import difflib
 import functools
 import json
 import re
@@ -79,8 +80,11 @@ def _validate(name: str, expr: str) -> None:
         con.close()
     tree = json.loads(raw)
     if tree.get("error"):
-        raise RuleError(f"custom rule {name!r}: the expression {expr!r} is not valid SQL: "
-                        f"{tree.get('error_message', 'syntax error')}.")
+        # The expression is wrapped in parentheses: an error "near )" is at its end.
+        problem = re.sub(r'(syntax error) at or near "\)"$', r"\1: it ends before the condition does",
+                         tree.get("error_message", "syntax error"))
+        raise RuleError(f"custom rule {name!r}: the expression {expr!r} is not valid SQL ({problem}); write a "
+                        "condition such as mrr >= 1000 AND plan = 'Team'.")
     statements = tree.get("statements", [])
     if len(statements) != 1:
         raise RuleError(f"custom rule {name!r}: write one boolean expression, not several statements.")
@@ -134,6 +138,20 @@ def named_columns(rules: Sequence[Rule], columns: Sequence) -> list:
     return [c for c in columns if str(c).lower() in words or f'"{str(c).lower()}"' in words]
 
 
+def _binding_problem(rule: Rule, error: str, columns: list[str]) -> str:
+    """A rule's binding error in the user's words: for an unknown column, the closest names and every
+    column a rule can use (DuckDB's own message lists none)."""
+    unknown = re.search(r'column "([^"]+)" not found', error)
+    if not unknown:
+        return f"custom rule {rule.name!r}: {error.splitlines()[0]} (the expression was {rule.expr!r})."
+    name = unknown.group(1)
+    usable = sorted(c for c in columns if c != "customer_id")
+    close = difflib.get_close_matches(name, usable, n=3, cutoff=0.6)
+    guess = f" Did you mean {' or '.join(close)}?" if close else ""
+    return (f"custom rule {rule.name!r}: there is no column {name!r} (the expression was {rule.expr!r})."
+            f"{guess} A rule can use: {', '.join(usable)}.")
+
+
 def evaluate_rules(features: pd.DataFrame, rules: Sequence[Rule], default_label: str) -> pd.Series:
     """Label each row with the name of the first rule whose expression is true, else ``default_label``.
 
@@ -163,8 +181,7 @@ def evaluate_rules(features: pd.DataFrame, rules: Sequence[Rule], default_label:
                 try:
                     kind = con.execute(f"DESCRIBE SELECT ({rule.expr}) AS matched FROM features").fetchall()
                 except duckdb.Error as exc:
-                    raise RuleError(f"custom rule {rule.name!r}: {str(exc).splitlines()[0]} (the expression was "
-                                    f"{rule.expr!r}; rules may use only the feature columns).") from None
+                    raise RuleError(_binding_problem(rule, str(exc), list(features.columns))) from None
             if kind[0][1] not in ("BOOLEAN", '"NULL"', "NULL"):
                 raise RuleError(f"custom rule {rule.name!r}: the expression {rule.expr!r} gives {kind[0][1]}, "
                                 "not true/false; compare a column with a value, e.g. 'events_30d >= 20'.")

@@ -96,6 +96,14 @@ def test_segments_page_of_an_order_export_says_revenue_and_has_no_blank_nps_colu
     assert "counts as churned 90 days after its last purchase" in captions and "Dormant" in captions
     at.switch_page("pages/4_Unit_economics.py").run()
     assert "counts as churned 90 days after its last purchase" in " ".join(c.value for c in at.caption)
+    # Custom rules: the example on events matches nobody without events, and the page says why and which
+    # columns a rule can use.
+    at.switch_page("pages/2_Segments.py").run()
+    at.selectbox(key="w_scheme").set_value("custom").run()
+    assert not at.exception
+    captions = " ".join(c.value for c in at.caption)
+    assert "No customer matches **Engaged power users**" in captions and "without product events" in captions
+    assert "A rule can use:" in captions and "`health_score`" in captions and "`recency_days`" in captions
 
 
 def test_on_billing_alone_behaviour_and_rfm_say_what_their_activity_is(crm_snapshot):

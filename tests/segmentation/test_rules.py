@@ -45,9 +45,16 @@ def test_file_access_is_switched_off_even_for_functions_not_on_the_deny_list():
         evaluate_rules(FEATS, [Rule("Leak2", "length(read_blob('/etc/hostname')::VARCHAR) > 0")], "Rest")
 
 
-def test_unknown_column_message_names_rule_and_column():
-    with pytest.raises(RuleError, match=r"'Whales'.*revenue_ltv"):
+def test_unknown_column_message_names_rule_and_column_and_the_columns_a_rule_can_use():
+    with pytest.raises(RuleError, match=r"'Whales'.*revenue_ltv") as exc:
         evaluate_rules(FEATS, [Rule("Whales", "revenue_ltv > 1000")], "Rest")
+    # DuckDB's message lists no columns: the user is told which there are, and the closest to a typo
+    assert str(exc.value).endswith("A rule can use: events_30d, industry.") and "Did you mean" not in str(exc.value)
+    with pytest.raises(RuleError, match=r"there is no column 'event_30d'.*Did you mean events_30d\?"):
+        evaluate_rules(FEATS, [Rule("Busy", "event_30d >= 20")], "Rest")
+    # a condition cut short: said so, not as an error "near )" (a parenthesis the user never wrote)
+    with pytest.raises(RuleError, match=r"not valid SQL \(syntax error: it ends before the condition does\)"):
+        validate_expression("Short", "events_30d >")
 
 
 def test_each_evaluation_sees_only_its_own_frame_even_on_a_reused_connection():
