@@ -1,6 +1,7 @@
 """Risk and opportunities: who is likely to churn or convert, behavioural clusters, upsell calls, predicted LTV."""
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 import charts
@@ -61,6 +62,24 @@ def _backtest_panel(bt, what: str, model) -> None:
             "observed_rate": st.column_config.NumberColumn("Observed", format="percent")})
 
 
+def _named(frame):
+    """A customer list with each customer's name (when the customers file has one) and segment of the
+    sidebar's scheme beside its id: a team works a list by name, not by id."""
+    ids = frame["customer_id"].astype(str)
+    names = features.set_index(features["customer_id"].astype(str))["name"] if "name" in features else None
+    out = frame.assign(customer_id=ids)
+    if names is not None:
+        out.insert(1, "name", ids.map(names).to_numpy())
+    if view.scheme in labels:
+        segment = labels.set_index(labels["customer_id"].astype(str))[view.scheme].astype(str)
+        out.insert(2 if names is not None else 1, "segment", ids.map(segment).to_numpy())
+    return out
+
+
+# The list columns every customer list here shares.
+LIST_COLUMNS = {"customer_id": "Customer", "name": "Name", "segment": st.column_config.TextColumn(scheme_name)}
+
+
 def _say(text: str) -> str:
     """The models' input "MRR" is monthly revenue on order data (DEFINITIONS.md: never called MRR there)."""
     return in_revenue_words(text, view.revenue_model)
@@ -75,7 +94,7 @@ with churn_tab:
     if model.enough_data and len(scores):
         threshold = st.slider("At-risk when the churn probability is at least", 0.05, 0.95, 0.3, 0.05,
                               key="risk_threshold")
-        at_risk = at_risk_table(scores, features, threshold)
+        at_risk = _named(at_risk_table(scores, features, threshold))
         at_risk["top_drivers"] = at_risk["top_drivers"].map(_say)
         by_segment = mrr_at_risk(scores, labels, threshold, view.scheme)
         left, right = st.columns(2)
@@ -105,17 +124,18 @@ with churn_tab:
         # Shown in whole currency units; the download keeps the exact amounts.
         st.caption(f"Listed by the {word} each customer is expected to take with it (probability x {word}): "
                    "the revenue most at stake first. Click a column's header to sort by it.")
-        st.dataframe(at_risk.round({"mrr": 0, "expected_loss": 0}), hide_index=True, placeholder="n/a",
-                     column_order=["customer_id", "probability", "mrr", "expected_loss", "top_drivers"],
-                     width="stretch", height=300,
+        st.dataframe(at_risk.round({"mrr": 0, "expected_loss": 0}).assign(probability=at_risk["probability"] * 100),
+                     hide_index=True, placeholder="n/a", width="stretch", height=300,
+                     column_order=[c for c in ("customer_id", "name", "segment", "probability", "mrr",
+                                               "expected_loss", "top_drivers") if c in at_risk],
                      column_config={
-                         "customer_id": "Customer",
+                         **LIST_COLUMNS,
                          "probability": st.column_config.ProgressColumn("Churn probability", min_value=0,
-                                                                        max_value=1, format="percent"),
+                                                                        max_value=100, format="%.0f%%"),
                          "top_drivers": st.column_config.TextColumn("Why", width="large"),
                          "mrr": st.column_config.NumberColumn(view.customer_revenue_header, format="localized"),
                          "expected_loss": st.column_config.NumberColumn(
-                             "Expected loss", format="localized",
+                             "Expected loss" + (f" ({view.currency})" if view.currency else ""), format="localized",
                              help=f"Churn probability x the customer's {word}: what the list is ordered by.")})
         st.download_button("Download the at-risk list (CSV)", csv_bytes(at_risk),
                            f"at_risk_{view.as_of:%Y-%m-%d}.csv", "text/csv", icon=":material/download:",
@@ -157,12 +177,12 @@ with cluster_tab:
             "lift": st.column_config.NumberColumn("Lift", format="%.2fx")})
 
 with upsell_tab:
-    candidates = upsell_candidates(features, labels)
+    candidates = _named(upsell_candidates(features, labels))
     st.caption("Score = ICP fit x readiness: heavy use of the current plan, nearing its limits, and little use "
                "of premium features yet. Call the top of the list first.")
     st.dataframe(candidates.head(50).round({"mrr": 0}), hide_index=True, placeholder="n/a", width="stretch",
                  column_config={
-                     "customer_id": "Customer",
+                     **LIST_COLUMNS,
                      "score": st.column_config.ProgressColumn("Score", min_value=0, max_value=100, format="%.0f"),
                      "icp_fit": st.column_config.NumberColumn("ICP fit", format="%.0f"),
                      "readiness": st.column_config.NumberColumn("Readiness", format="%.0f"),
@@ -181,7 +201,8 @@ with ltv_tab:
     else:
         survival = cached.survival(view.version, view.as_of, view.scheme, view.definition_toml)
         econ = cached.economics(view.version, view.as_of, view.scheme, view.definition_toml)
-        both = survival.merge(econ.table[["segment", "ltv", "lifetime_months"]], on="segment", how="left")
+        formula = pd.concat([econ.table, econ.blended])[["segment", "ltv", "lifetime_months"]]
+        both = survival.merge(formula, on="segment", how="left")
         st.caption("Expected remaining lifetime from each segment's observed survival curve (Kaplan-Meier, still-"
                    "paying customers treated as censored), x ARPA x gross margin, with a bootstrap interval, next "
                    "to the formula LTV (ARPA x margin / churn, capped). Segment at acquisition.")
@@ -208,9 +229,15 @@ with convert_tab:
     conv = cached.risk_scores(view.version, view.as_of, horizon_c, view.definition_toml, "conversion")
     if len(conv):
         st.markdown("**Free and trial customers most likely to pay**")
-        st.dataframe(conv.sort_values("conversion_probability", ascending=False).head(50), hide_index=True,
-                     placeholder="n/a", width="stretch", column_config={
-                         "customer_id": "Customer",
+        likely = _named(conv.sort_values("conversion_probability", ascending=False, kind="stable"))
+        likely["top_drivers"] = likely["top_drivers"].map(_say)
+        st.dataframe(likely.head(50).assign(conversion_probability=likely["conversion_probability"] * 100),
+                     hide_index=True, placeholder="n/a", width="stretch", column_config={
+                         **LIST_COLUMNS,
                          "conversion_probability": st.column_config.ProgressColumn(
-                             "Probability", min_value=0, max_value=1, format="percent"),
+                             "Probability", min_value=0, max_value=100, format="%.0f%%"),
                          "top_drivers": st.column_config.TextColumn("Why", width="large")})
+        st.caption(f"The 50 most likely of {len(likely):,} free and trial customers; the download lists them all.")
+        st.download_button("Download the likely-to-convert list (CSV)", csv_bytes(likely),
+                           f"likely_to_convert_{view.as_of:%Y-%m-%d}.csv", "text/csv", icon=":material/download:",
+                           key="download_convert")

@@ -564,7 +564,8 @@ def survival(version: str, as_of: date, scheme: str, definition_toml: str) -> pd
     ledger = ibis_tables()["ledger"].execute()
     lifetimes = customer_lifetimes(ledger, as_of)
     segments = acquisition_segments(version, as_of, scheme, definition_toml)
-    table = econ.table.set_index("segment")
+    # every segment's ARPA, and the blended one for the "All customers" row
+    table = pd.concat([econ.table, econ.blended]).set_index("segment")
     return survival_ltv(lifetimes, segments, table["arpa"].dropna(), econ.assumptions.gross_margin)
 
 

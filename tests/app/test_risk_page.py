@@ -14,6 +14,21 @@ def test_risk_page_shows_the_backtest_and_a_threshold_moves_the_at_risk_count():
         line = next(m.value for m in at.markdown if "customers at risk" in m.value)
         return int(line.split("**")[1].split()[0].replace(",", ""))
     before = at_risk()
+    # Every customer list names its customers and their segment (a team works a list by name, not by id);
+    # each can be downloaded.
+    tiers = {"Enterprise", "Mid-market", "SMB", "Self-serve", "Not paying"}
+    lists = [d.value for d in at.dataframe if "customer_id" in d.value.columns]
+    assert len(lists) == 3   # at risk, upsell, likely to convert
+    for frame in lists:
+        assert list(frame.columns[:3]) == ["customer_id", "name", "segment"], frame.columns
+        assert frame["name"].notna().all() and set(frame["segment"]) <= tiers
+    assert lists[0]["probability"].between(0, 100).all() and lists[0]["probability"].max() > 1   # percent
+    downloads = {b.proto.label for b in at.get("download_button")}
+    assert {"Download the at-risk list (CSV)", "Download upsell candidates (CSV)",
+            "Download the likely-to-convert list (CSV)"} <= downloads
+    # Predicted LTV: the All customers row has its figures (the blended ARPA and the blended formula LTV)
+    ltv = next(d.value for d in at.dataframe if "predicted_ltv" in d.value.columns).set_index("segment")
+    assert ltv.loc["All customers", ["predicted_ltv", "ltv", "lifetime_months"]].notna().all()
     at.slider(key="risk_threshold").set_value(0.6).run()
     assert not at.exception
     assert at_risk() < before
