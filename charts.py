@@ -390,7 +390,7 @@ def cross_heatmap(crosstab: pd.DataFrame, title: str, x_title: str, y_title: str
 
 def sankey(transitions: pd.DataFrame, colors: dict[str, str], title: str, left: str, right: str) -> go.Figure:
     """Flows from_segment -> to_segment, width = customers; "(new)" enters left, "(churned)" leaves right.
-    Both sides list the segments in the scheme's order (the order of `colors`, segment_colors), "(new)" on
+    Each node's label holds its customers ("Active (628)"). Both sides list the segments in the scheme's order (the order of `colors`, segment_colors), "(new)" on
     top and "(churned)" at the bottom, whatever the order of the rows."""
     t = transitions[transitions["customers"] > 0]
     rank = {seg: i for i, seg in enumerate(colors)} | {"(new)": -1, "(churned)": len(colors) + 1}
@@ -399,7 +399,9 @@ def sankey(transitions: pd.DataFrame, colors: dict[str, str], title: str, left: 
         return sorted(dict.fromkeys(names), key=lambda s: rank.get(s, len(colors)))   # stable: others keep theirs
 
     sources, targets = ordered(t["from_segment"]), ordered(t["to_segment"])
-    labels = [f"{s}" for s in sources] + [f"{s} " for s in targets]  # trailing space: distinct right nodes
+    # Each node says how many customers it holds on its date.
+    out_of, into = t.groupby("from_segment")["customers"].sum(), t.groupby("to_segment")["customers"].sum()
+    labels = [f"{s} ({out_of[s]:,})" for s in sources] + [f"{s} ({into[s]:,})" for s in targets]
     index_l = {s: i for i, s in enumerate(sources)}
     index_r = {s: len(sources) + i for i, s in enumerate(targets)}
     node_colors = [_color(s, colors) for s in sources] + [_color(s, colors) for s in targets]
@@ -428,7 +430,8 @@ def sankey(transitions: pd.DataFrame, colors: dict[str, str], title: str, left: 
         link=dict(source=[index_l[s] for s in t["from_segment"]],
                   target=[index_r[s] for s in t["to_segment"]], value=t["customers"],
                   color=[_fade(c) for c in link_colors],
-                  hovertemplate="%{source.label} → %{target.label}: %{value:,} customers<extra></extra>"),
+                  customdata=t[["from_segment", "to_segment"]].to_numpy(),
+                  hovertemplate="%{customdata[0]} → %{customdata[1]}: %{value:,} customers<extra></extra>"),
     ))
     _style(fig, f"{title}: {left} (left) → {right} (right)", height=520)
     return fig

@@ -157,9 +157,9 @@ def test_sankey_lists_segments_in_the_scheme_order_and_keeps_small_segments_labe
         "to_segment": ["Mid-market", "(churned)", "Self-serve", "Enterprise", "Enterprise", "SMB", "SMB"],
         "customers": [22, 445, 1185, 7, 7, 721, 188]})
     node = charts.sankey(flows, colors, "Value tier transitions", "10 Sep", "10 Dec").data[0].node
-    left = ["(new)", "Enterprise", "Mid-market", "SMB", "Self-serve"]
-    right = ["Enterprise ", "Mid-market ", "SMB ", "Self-serve ", "(churned) "]
-    assert list(node.label) == left + right
+    left = ["(new) (1,185)", "Enterprise (7)", "Mid-market (7)", "SMB (743)", "Self-serve (633)"]
+    right = ["Enterprise (14)", "Mid-market (22)", "SMB (909)", "Self-serve (1,185)", "(churned) (445)"]
+    assert list(node.label) == left + right                             # each with its customers
     for ys in (node.y[:len(left)], node.y[len(left):]):
         assert list(ys) == sorted(ys)                                   # top to bottom in that order
         assert min(b - a for a, b in zip(ys, ys[1:])) >= 0.04           # a label's height apart at least
