@@ -26,7 +26,7 @@ features = cached.features(view.version, view.as_of, view.definition_toml)
 order = segment_order(view.scheme, defn, labels[view.scheme])
 colors = charts.segment_colors(order)
 paying = in_segment_order(econ.table[econ.table["paying_customers"] > 0], order)
-assumptions_line = editor.assumptions_text(defn, symbol)
+assumptions_line = editor.assumptions_text(defn, symbol, view.definition_name)
 st.caption(f"By **{scheme_name}** as of **{view.as_of:%d %b %Y}**. Costs per paying customer-month over the last "
            f"{econ.assumptions.churn_window_months} complete months, from each customer's first paid month.")
 editor.default_costs_note(view, symbol, cached.workspace_status()["tables"])

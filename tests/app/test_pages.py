@@ -126,6 +126,21 @@ def test_unit_economics_page_raising_support_cost_lowers_the_support_heavy_segme
     assert columns["nrr"]["help"].startswith("Net revenue retention")
 
 
+def test_after_an_edit_the_assumptions_lines_name_the_definition_as_the_sidebar_does():
+    """An edited definition is "Default (edited)" in the sidebar: every assumptions line says so too (the
+    definition's own meta.name stays "Default")."""
+    at = open_page("pages/4_Unit_economics.py")
+    lines = lambda: [c.value for c in at.caption if "Assumptions (" in c.value]  # noqa: E731
+    assert lines() and all("Assumptions (Default): " in line for line in lines())
+    margin = next(s for s in at.slider if s.label == "Gross margin (%)")
+    margin.set_value(70).run()
+    assert not at.exception and at.session_state["p_definition_name"] == "Default (edited)"
+    assert lines() and all("Assumptions (Default (edited)): gross margin 70%" in line for line in lines())
+    at.switch_page("pages/5_Cost_to_serve.py").run()
+    assert not at.exception
+    assert lines() and all("Assumptions (Default (edited)): gross margin 70%" in line for line in lines())
+
+
 def test_a_segment_nobody_is_acquired_into_says_why_it_has_no_cac_with_spend_data_loaded():
     """Lifecycle stages past onboarding (Established, Mature) have no customer acquired into them: with
     spend data loaded, their rule and waterfall say that, not "needs spend data"."""
