@@ -10,7 +10,7 @@ from economics.ledger import month_span
 from economics.unit import waterfall
 from segmentation.schemes import in_segment_order, segment_order
 from ui import cached, definition_editor as editor
-from ui.format import money, months, net_ltv_text, pct, ratio
+from ui.format import money, net_ltv_text, pct, ratio, verdict_months, verdict_ratio
 from ui.page import hidden_drain_hint, needs_table, start_page
 
 view = start_page("Unit economics", ":material/payments:")
@@ -58,8 +58,10 @@ for i, (_, row) in enumerate(cards.iterrows()):
     with cols[i % len(cols)].container(border=True):
         st.markdown(f"**{row['segment']}**  \n:{color}-badge[{icon} {row['verdict']}]")
         net_ltv = net_ltv_text(row, view.currency)
-        worth = (f"Net LTV:CAC **{ratio(row['net_ltv_cac'], 2)}** · payback **{months(row['payback_months'])}**"
-                 if measured else f"Net LTV **{net_ltv}** per customer")
+        # The digits of the verdict's rule under it: one number reads one way on a card.
+        worth = (f"Net LTV:CAC **{verdict_ratio(row['net_ltv_cac'], a)}** · payback "
+                 f"**{verdict_months(row['payback_months'], a)}**" if measured else
+                 f"Net LTV **{net_ltv}** per customer")
         st.markdown(f"{worth}  \n"
                     f"Contribution **{money(row['contribution_pcm'], view.currency)}** per customer-month")
         notes = [n for n in row["note"].split("; ") if n and n not in row["verdict_rule"]]   # said once

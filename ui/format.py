@@ -5,7 +5,7 @@ import math
 import re
 
 __all__ = ["money", "pct", "ratio", "months", "count", "is_missing", "table_height", "plain", "CURRENCY_SYMBOLS",
-           "currency_symbol", "net_ltv_text"]
+           "currency_symbol", "net_ltv_text", "verdict_ratio", "verdict_months"]
 
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CAD": "CA$", "AUD": "A$"}
 
@@ -59,6 +59,29 @@ def ratio(value, digits: int = 1) -> str:
         return "n/a"
     scale = 10 ** digits
     return f"{math.floor(value * scale) / scale:.{digits}f}x"
+
+
+def verdict_ratio(value, assumptions) -> str:
+    """Net LTV:CAC beside a verdict ('2.10x', '2.9975x' next to a 3x threshold): the digits of the verdict's
+    rule (economics.unit.shown_ltv_cac), so the headline and the rule read the same number; n/a when
+    missing or infinite, as ratio()."""
+    from economics.unit import shown_ltv_cac
+
+    if is_missing(value) or math.isinf(value):
+        return "n/a"
+    return f"{shown_ltv_cac(value, assumptions)}x"
+
+
+def verdict_months(value, assumptions) -> str:
+    """CAC payback beside a verdict ('10.0 mo', '18.04 mo' next to an 18-month threshold): the digits of the
+    verdict's rule (economics.unit.shown_payback); 'never' when infinite, as months()."""
+    from economics.unit import shown_payback
+
+    if is_missing(value):
+        return "n/a"
+    if math.isinf(value):
+        return "never"
+    return f"{shown_payback(value, assumptions)} mo"
 
 
 def months(value) -> str:

@@ -141,6 +141,27 @@ def test_after_an_edit_the_assumptions_lines_name_the_definition_as_the_sidebar_
     assert lines() and all("Assumptions (Default (edited)): gross margin 70%" in line for line in lines())
 
 
+def test_a_verdict_card_reads_its_net_ltv_cac_and_payback_as_its_rule_does():
+    """The headline of a card and the rule under it print one number one way (the sample has a segment just
+    under 2.1, once "2.09x" over "2.10", and one at 2.9975, once "2.99x" over "2.9975")."""
+    import re
+
+    at = open_page("pages/4_Unit_economics.py")
+    headlines = _badges(at)   # segment -> "Net LTV:CAC **2.10x** · payback **10.0 mo**  \nContribution ..."
+    rules = [c.value for c in at.caption if c.value.startswith(("net LTV", "contribution per", "no paying"))]
+    assert len(rules) == len(headlines)   # one rule per card, in the cards' order
+    compared = 0
+    for (segment, headline), rule in zip(headlines.items(), rules):
+        if not rule.startswith("net LTV : CAC "):
+            continue
+        ratio, payback = headline.split("**")[1], headline.split("**")[3]
+        assert ratio == re.match(r"net LTV : CAC (\S+?)[, ]", rule).group(1) + "x", (segment, headline, rule)
+        assert payback == re.search(r"payback (\S+?)[, ]", rule).group(1) + " mo", (segment, headline, rule)
+        compared += 1
+    assert compared >= 3
+    assert {"2.10x", "2.9975x"} <= {h.split("**")[1] for h in headlines.values()}
+
+
 def test_a_segment_nobody_is_acquired_into_says_why_it_has_no_cac_with_spend_data_loaded():
     """Lifecycle stages past onboarding (Established, Mature) have no customer acquired into them: with
     spend data loaded, their rule and waterfall say that, not "needs spend data"."""
