@@ -56,11 +56,12 @@ if watched.empty:
 else:
     st.dataframe(watched[["movement", "customers", "share_of_from", "mrr_from", "mrr_to"]], hide_index=True,
                  placeholder="n/a", width="stretch", column_config={
-                     "movement": "Movement", "customers": st.column_config.NumberColumn("Customers"),
+                     "movement": "Movement", "customers": st.column_config.NumberColumn("Customers",
+                                                                                       format="localized"),
                      "share_of_from": st.column_config.NumberColumn("Share of the first segment", format="percent"),
-                     "mrr_from": st.column_config.NumberColumn(f"{view.revenue_at_date} on {left}",
+                     "mrr_from": st.column_config.NumberColumn(f"{view.customer_revenue_header} on {left}",
                                                                format="localized"),
-                     "mrr_to": st.column_config.NumberColumn(f"{view.revenue_at_date} on {right}",
+                     "mrr_to": st.column_config.NumberColumn(f"{view.customer_revenue_header} on {right}",
                                                              format="localized")})
 
 st.markdown("#### Transition matrix")
@@ -89,8 +90,10 @@ st.caption(f"{len(movers):,} customers; {view.revenue_at_date}: {money(movers['m
 st.dataframe(movers, hide_index=True, placeholder="n/a", width="stretch", height=table_height(len(movers), 260),
              column_config={
                  "customer_id": "Customer", "from_segment": f"Segment on {left}", "to_segment": f"Segment on {right}",
-                 "mrr_from": st.column_config.NumberColumn(f"{view.revenue_at_date} on {left}", format="localized"),
-                 "mrr_to": st.column_config.NumberColumn(f"{view.revenue_at_date} on {right}", format="localized")})
+                 "mrr_from": st.column_config.NumberColumn(f"{view.customer_revenue_header} on {left}",
+                                                           format="localized"),
+                 "mrr_to": st.column_config.NumberColumn(f"{view.customer_revenue_header} on {right}",
+                                                         format="localized")})
 st.download_button("Download these customers (CSV)", csv_bytes(movers),
                    file_name=f"transitions_{src}_to_{dst}_{view.as_of:%Y-%m-%d}.csv".replace(" ", "_"),
                    mime="text/csv", icon=":material/download:", key="download_movers")

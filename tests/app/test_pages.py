@@ -226,6 +226,21 @@ def test_transitions_page_reconciles_and_lists_the_movers():
     assert set(movers["from_segment"]) == {"Active"}
 
 
+def test_transitions_tables_name_the_currency_and_separate_thousands_as_the_other_pages_do():
+    """Money columns carry the data's currency in their header (as View.customer_revenue_header on the Risk
+    page) and counts read 1,234 (format "localized")."""
+    at = open_page("pages/6_Transitions.py")
+    at.selectbox(key="w_scheme").set_value("behavior").run()
+    assert not at.exception
+    watched, movers = (json.loads(t.proto.columns) for t in (at.dataframe[0], at.dataframe[-1]))
+    assert watched["customers"]["type_config"]["format"] == "localized"
+    for columns in (watched, movers):
+        assert columns["mrr_from"]["label"] == "MRR (USD) on 01 Aug 2026", columns["mrr_from"]
+        assert columns["mrr_to"]["label"] == "MRR (USD) on 01 Nov 2026", columns["mrr_to"]
+        assert columns["mrr_from"]["type_config"]["format"] == "localized"
+    assert any(c.value.endswith(" customers; MRR: $0 → $144.4k (+$144.4k).") for c in at.caption)
+
+
 def test_an_uploaded_definition_with_a_rule_on_an_unknown_column_is_refused_and_changes_nothing():
     at = open_page("pages/2_Segments.py")
     before = at.session_state["p_definition_toml"]
