@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import math
+import numbers
 import re
 
 __all__ = ["money", "pct", "ratio", "months", "count", "is_missing", "table_height", "plain", "CURRENCY_SYMBOLS",
-           "currency_symbol", "net_ltv_text", "verdict_ratio", "verdict_months"]
+           "currency_symbol", "net_ltv_text", "verdict_ratio", "verdict_months", "plural"]
 
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CAD": "CA$", "AUD": "A$"}
 
@@ -114,6 +115,16 @@ def kpi_delta(kind: str, value, before, currency: str = "") -> str | None:
     text = {"count": f"{diff:,.0f}", "money": money(diff, currency, cents=False), "pct": f"{diff * 100:.2f} pts",
             "ratio": f"{diff:.1f}x", "months": f"{diff:.1f} mo"}[kind]
     return sign + text
+
+
+def plural(n, noun: str, nouns: str | None = None) -> str:
+    """A count and its noun in the number the count takes: '1 paying customer', '2,840 paying customers',
+    '0 customers', '1 complete month'; `nouns` when the plural is not noun + 's'. A whole float reads as an
+    integer (a threshold of 18.0 months: '18 months'); counts carry thousands separators."""
+    if isinstance(n, numbers.Integral) or float(n).is_integer():
+        n = int(n)
+    text = f"{n:,}" if isinstance(n, int) else f"{n:,g}"
+    return f"{text} {noun if n == 1 else (nouns or noun + 's')}"
 
 
 def table_height(rows: int, at_most: int) -> int:

@@ -26,6 +26,8 @@ def test_data_page_checks_an_uploaded_file_and_shows_its_problems():
     assert not at.exception
     problems = _table(at, -1)
     assert "not dates" in " ".join(problems["message"])
+    assert any(e.value.startswith("1 error and 0 warnings.") for e in at.error)   # not "1 error(s)"
+    assert at.dataframe[-1].proto.placeholder == "n/a"   # a problem without a column or count: n/a, not None
     load = next(b for b in at.button if b.label == "Load into the workspace")
     assert load.disabled
 
@@ -239,6 +241,16 @@ def test_transitions_tables_name_the_currency_and_separate_thousands_as_the_othe
         assert columns["mrr_to"]["label"] == "MRR (USD) on 01 Nov 2026", columns["mrr_to"]
         assert columns["mrr_from"]["type_config"]["format"] == "localized"
     assert any(c.value.endswith(" customers; MRR: $0 → $144.4k (+$144.4k).") for c in at.caption)
+
+
+def test_a_one_month_risk_horizon_reads_1_month():
+    """30 days is a 1-month horizon (segmentation.churn.label_window): "within 1 month", not "1 months"."""
+    at = open_page("pages/7_Risk_and_opportunities.py")
+    at.select_slider(key="risk_horizon").set_value(30).run()
+    assert not at.exception
+    texts = [e.value for kind in ("warning", "caption") for e in at.get(kind)]
+    assert any("did churn within 1 month)" in t for t in texts), texts
+    assert not any("1 months" in t for t in texts)
 
 
 def test_an_uploaded_definition_with_a_rule_on_an_unknown_column_is_refused_and_changes_nothing():
