@@ -13,7 +13,7 @@ from economics.kpis import headline_kpis
 from economics.ledger import add_months, last_complete_month
 from ui import cached
 from ui.definition_editor import default_costs_note
-from ui.format import kpi_delta, kpi_value, plain
+from ui.format import kpi_delta, kpi_value, plain, plural
 from ui.page import start_page
 
 view = start_page("Overview", ":material/space_dashboard:")
@@ -107,9 +107,10 @@ st.plotly_chart(charts.segment_map(paying, cur, title=f"Segment map: {schemes.ge
                 config=charts.CHART_CONFIG, key="segment_map")
 rule = econ.assumptions
 st.caption(f"Verdict: **healthy** when net LTV:CAC >= {rule.healthy_ltv_cac:g} and payback <= "
-           f"{rule.healthy_payback_months:g} months; **margin-draining** when net LTV:CAC < "
+           f"{plural(rule.healthy_payback_months, 'month')}; **margin-draining** when net LTV:CAC < "
            f"{rule.draining_ltv_cac:g} or contribution per customer-month < 0; **marginal** otherwise. "
-           f"Bubble size: {view.revenue_word}. Segments with fewer than {rule.min_customers} paying customers are not shown."
+           f"Bubble size: {view.revenue_word}. Segments with fewer than "
+           f"{plural(rule.min_customers, 'paying customer')} are not shown."
            f" {charts.map_note(paying)}".rstrip())
 
 st.markdown("#### Board pack")
@@ -135,9 +136,9 @@ with st.expander("Movements of the last 12 complete months", expanded=False):
                     config=charts.CHART_CONFIG, key="movements")
     if view.revenue_model == "transactional":
         st.caption(f"A customer's revenue counts as churned the month after its last purchase, when it stops; "
-                   f"the customer counts as churned {econ.assumptions.inactivity_days} days after that purchase. "
-                   "Until then a month without a purchase reads as contraction, so the latest months show "
-                   "contraction that becomes churn once the days pass.")
+                   f"the customer counts as churned {plural(econ.assumptions.inactivity_days, 'day')} after that "
+                   "purchase. Until then a month without a purchase reads as contraction, so the latest months "
+                   "show contraction that becomes churn once the days pass.")
     else:
         st.caption("New: a customer's first paying month. Expansion and contraction: changes in a paying "
                    "customer's MRR. Churned: the MRR of customers whose MRR fell to 0. Reactivation: a former "

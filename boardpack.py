@@ -24,7 +24,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 import charts
-from economics.assumptions import costs_are_defaults, describe_assumptions
+from economics.assumptions import Assumptions, costs_are_defaults, describe_assumptions, parse_assumptions
 from economics.cohorts import CohortParams, cohort_retention
 from economics.costs import unmeasured_costs, unmeasured_steps
 from economics.findings import top_findings
@@ -37,7 +37,7 @@ from segmentation.definition import Definition
 from segmentation.features import customer_features, customer_features_at, feature_params
 from segmentation.schemes import in_segment_order, segment_order
 from segmentation.transitions import CROSS_SCHEME, scheme_labels, transitions_from_features
-from ui.format import currency_symbol, kpi_delta, kpi_value, money, months, net_ltv_text, pct, ratio
+from ui.format import currency_symbol, kpi_delta, kpi_value, money, net_ltv_text, pct, verdict_months, verdict_ratio
 
 __all__ = ["BoardPack", "collect", "to_html", "to_pdf", "chromium_path"]
 
@@ -61,6 +61,7 @@ class BoardPack:
     economics_table: pd.DataFrame = field(default_factory=pd.DataFrame)
     revenue_series: str = "MRR"   # the monthly series' name: "Monthly revenue" on order data
     definitions: list[tuple[str, str]] = field(default_factory=list)   # (term, what it means), as the app says
+    thresholds: Assumptions | None = None   # the verdict's: the table prints net LTV:CAC and payback as its rule
 
 
 def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Definition, definition_name: str,
@@ -173,7 +174,8 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
     return BoardPack(title=title, as_of=as_of, compare_to=compare_to, definition_name=definition_name,
                      assumptions=assumptions, currency=currency, kpis=kpis, findings=findings, figures=figures,
                      caveat=defaults and f"{defaults} Net LTV, contribution and the verdicts depend on them.",
-                     economics_table=table, revenue_series=revenue_words(model)[1], definitions=definitions)
+                     economics_table=table, revenue_series=revenue_words(model)[1], definitions=definitions,
+                     thresholds=a)
 
 
 def chromium_path() -> str | None:
@@ -199,13 +201,18 @@ def _md(text: str) -> str:
     return re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", html.escape(text))
 
 
-def _table(frame: pd.DataFrame, currency: str, revenue_series: str = "MRR") -> str:
+def _table(frame: pd.DataFrame, currency: str, revenue_series: str = "MRR", thresholds: Assumptions | None = None
+           ) -> str:
+    """The economics by segment; net LTV:CAC and payback with the digits of the verdict's rule under
+    `thresholds` (the default assumptions when None), as the app's verdict cards print them: 2.10x where the
+    rule reads 2.10, 2.9975x beside a 3x threshold, not 2.1x or 2.9x."""
+    a = thresholds if thresholds is not None else parse_assumptions({})
     rows = []
     for _, r in frame.iterrows():
         rows.append("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in (
             r["segment"], f"{int(r['customers']):,}", money(r["mrr"], currency), pct(r["logo_churn"]),
-            net_ltv_text(r, currency), money(r["cac"], currency), ratio(r["net_ltv_cac"]),
-            months(r["payback_months"]), pct(r["support_share_of_revenue"], 0), r["verdict"])) + "</tr>")
+            net_ltv_text(r, currency), money(r["cac"], currency), verdict_ratio(r["net_ltv_cac"], a),
+            verdict_months(r["payback_months"], a), pct(r["support_share_of_revenue"], 0), r["verdict"])) + "</tr>")
     head = "".join(f"<th>{h}</th>" for h in ("Segment", "Customers", revenue_series, "Monthly churn", "Net LTV",
                                              "CAC", "Net LTV:CAC", "Payback", "Support % of revenue", "Verdict"))
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
@@ -269,7 +276,8 @@ def to_html(pack: BoardPack, images: list[bytes] | None = None) -> str:
             f"{pack.as_of:%Y-%m-%d}</title><style>{_CSS}</style></head><body>"
             f"<h1>{html.escape(pack.title)}: board pack</h1><div class='stamp'>{stamp}</div>"
             f"<div class='tiles'>{tiles}</div><h2>What stands out</h2>{findings}{caveat}{figures}"
-            f"<h2>Unit economics by segment</h2>{_table(pack.economics_table, pack.currency, pack.revenue_series)}"
+            f"<h2>Unit economics by segment</h2>"
+            f"{_table(pack.economics_table, pack.currency, pack.revenue_series, pack.thresholds)}"
             f"<p class='stamp'>Assumptions: {html.escape(pack.assumptions)}</p>"
             f"{_definitions(pack.definitions)}</body></html>")
 

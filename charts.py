@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from ui.format import CURRENCY_SYMBOLS
+from ui.format import CURRENCY_SYMBOLS, plural
 
 __all__ = [
     "CHART_CONFIG", "VERDICT_COLORS", "segment_colors", "map_axes", "map_note", "segment_map", "worth_without_cac",
@@ -360,15 +360,17 @@ def retention_curves(curves: pd.DataFrame, colors: dict[str, str], value: str = 
     fig = go.Figure()
     for seg, group in curves.groupby("segment", sort=False):
         color = _color(str(seg), colors)
-        marker, behind, data = dict(), "", None
+        marker, behind, data, words = dict(), "", None, None
         if "cohorts" in group:
             few = group["cohorts"] < FEW_COHORTS
             marker = dict(symbol=["circle-open" if f else "circle" for f in few], size=8,
                           line=dict(color=color, width=2))
             data = group[["cohorts", "customers"]].to_numpy()
-            behind = " (%{customdata[0]} cohorts, %{customdata[1]:,} customers)"
+            # in words, so the last periods read "1 cohort", not "1 cohorts"
+            words = [f" ({plural(int(c), 'cohort')}, {plural(int(n), 'customer')})" for c, n in data]
+            behind = "%{text}"
         fig.add_trace(go.Scatter(x=group["period"], y=group[value] * 100, mode="lines+markers", name=str(seg),
-                                 line=dict(color=color, width=2.5), marker=marker, customdata=data,
+                                 line=dict(color=color, width=2.5), marker=marker, customdata=data, text=words,
                                  hovertemplate=f"{seg}: period %{{x}}, %{{y:.1f}}%{behind}<extra></extra>"))
     _style(fig, title, xaxis_title="Period since cohort start",
                       yaxis_title="Retained (%)", yaxis_range=[0, 105], height=420)
@@ -377,11 +379,13 @@ def retention_curves(curves: pd.DataFrame, colors: dict[str, str], value: str = 
 
 def cross_heatmap(crosstab: pd.DataFrame, title: str, x_title: str, y_title: str) -> go.Figure:
     """Customers in each combination of two schemes (rows: scheme A, columns: scheme B)."""
+    counts = crosstab.to_numpy()
     fig = go.Figure(go.Heatmap(
         z=crosstab.to_numpy(dtype=float), x=[str(c) for c in crosstab.columns],
-        y=[str(i) for i in crosstab.index], text=crosstab.to_numpy(), texttemplate="%{text:,}",
+        y=[str(i) for i in crosstab.index], text=counts, texttemplate="%{text:,}",
+        customdata=[[plural(int(n), "customer") for n in row] for row in counts],   # "1 customer"
         colorscale="Blues", colorbar=dict(title="customers"),
-        hovertemplate=f"{y_title} %{{y}} / {x_title} %{{x}}: %{{z:,}} customers<extra></extra>"))
+        hovertemplate=f"{y_title} %{{y}} / {x_title} %{{x}}: %{{customdata}}<extra></extra>"))
     fig.update_yaxes(autorange="reversed")
     _style(fig, title, xaxis_title=x_title, yaxis_title=y_title,
                       height=max(380, 40 * len(crosstab) + 160))
@@ -430,8 +434,9 @@ def sankey(transitions: pd.DataFrame, colors: dict[str, str], title: str, left: 
         link=dict(source=[index_l[s] for s in t["from_segment"]],
                   target=[index_r[s] for s in t["to_segment"]], value=t["customers"],
                   color=[_fade(c) for c in link_colors],
-                  customdata=t[["from_segment", "to_segment"]].to_numpy(),
-                  hovertemplate="%{customdata[0]} → %{customdata[1]}: %{value:,} customers<extra></extra>"),
+                  customdata=[[a, b, plural(int(n), "customer")]
+                              for a, b, n in t[["from_segment", "to_segment", "customers"]].itertuples(index=False)],
+                  hovertemplate="%{customdata[0]} → %{customdata[1]}: %{customdata[2]}<extra></extra>"),
     ))
     _style(fig, f"{title}: {left} (left) → {right} (right)", height=520)
     return fig
@@ -497,7 +502,7 @@ def quadrant(econ: pd.DataFrame, colors: dict[str, str], healthy_ratio: float, h
     fig.add_hline(y=1, line_dash="dot", line_color="#dc2626", annotation_text="1x")
     fig.add_hline(y=healthy_ratio, line_dash="dot", line_color="#16a34a", annotation_text=f"{healthy_ratio:g}x")
     fig.add_vline(x=healthy_payback, line_dash="dot", line_color="#16a34a",
-                  annotation_text=f"{healthy_payback:g} months")
+                  annotation_text=plural(healthy_payback, "month"))
     _style(fig, title, xaxis_title="CAC payback (months)",
                       yaxis_title="Net LTV : CAC (x)", height=460, showlegend=False)
     return fig
@@ -569,7 +574,7 @@ def activation_bars(frame: pd.DataFrame, event: str, within_days: int) -> go.Fig
         text=[f"{v * 100:.0f}%" for v in frame["share"]], textposition="outside",
         customdata=np.stack([frame["activated"], frame["cohort_size"]], axis=1),
         hovertemplate="%{x}: %{y:.1f}% (%{customdata[0]:,} of %{customdata[1]:,})<extra></extra>"))
-    _style(fig, f"Signups who did {event} within {within_days} days (light bars: window still open)",
+    _style(fig, f"Signups who did {event} within {plural(within_days, 'day')} (light bars: window still open)",
            xaxis_title="Signup cohort", yaxis_title="Activated (%)", height=400, showlegend=False)
     return fig
 

@@ -36,8 +36,8 @@ from segmentation.schemes import UNATTRIBUTED
 
 __all__ = ["EconomicsInputs", "SegmentEconomics", "EconomicsBase", "segment_economics", "economics_base",
            "attribute_cac", "wilson_interval",
-           "verdict", "waterfall", "encode_ids", "ledger_customers", "CODED_FRAMES", "ALL_CUSTOMERS",
-           "UNATTRIBUTED", "ECONOMICS_COLUMNS"]
+           "verdict", "shown_ltv_cac", "shown_payback", "waterfall", "encode_ids", "ledger_customers",
+           "CODED_FRAMES", "ALL_CUSTOMERS", "UNATTRIBUTED", "ECONOMICS_COLUMNS"]
 
 ALL_CUSTOMERS = "All customers"
 UNLABELLED = "Unknown"
@@ -200,6 +200,8 @@ def attribute_cac(acquisition: pd.DataFrame, spend: pd.DataFrame | None, first_m
 
 def _shown(value: float, thresholds: tuple[float, ...], digits: int) -> str:
     """A number for a rule text, with more digits when rounding would make it look equal to a threshold."""
+    if math.isnan(value):
+        return "n/a"
     if not math.isfinite(value):
         return "inf" if value > 0 else "-inf"
     text = f"{value:.{digits}f}"
@@ -207,6 +209,19 @@ def _shown(value: float, thresholds: tuple[float, ...], digits: int) -> str:
         digits += 2
         text = f"{value:.{digits}f}"
     return text
+
+
+def shown_ltv_cac(value: float, a: Assumptions) -> str:
+    """Net LTV : CAC as the verdict rule prints it: rounded to 2 decimals, with more when rounding would make
+    it read as a threshold (2.9975, not 3.00, beside "< 3"). Whatever shows the ratio beside the rule (a
+    verdict card, the board pack's table) prints these digits, so one number reads one way."""
+    return _shown(value, (a.healthy_ltv_cac, a.draining_ltv_cac), 2)
+
+
+def shown_payback(value: float, a: Assumptions) -> str:
+    """CAC payback in months as the verdict rule prints it: 1 decimal, more near the healthy threshold;
+    "never" when contribution never pays CAC back (inf)."""
+    return _shown(value, (a.healthy_payback_months,), 1) if not math.isinf(value) else "never"
 
 
 def verdict(net_ltv_cac: float, payback_months: float, contribution_pcm: float, has_spend: bool,
@@ -241,9 +256,8 @@ def verdict(net_ltv_cac: float, payback_months: float, contribution_pcm: float, 
                                f"{a.healthy_payback_months:g} months")
         return "healthy", (f"contribution per customer-month {money} >= 0; net LTV : CAC and payback not "
                            "tested: no customer was acquired into this segment in the window, so it has no CAC")
-    ratio = _shown(net_ltv_cac, (a.healthy_ltv_cac, a.draining_ltv_cac), 2)
-    payback = _shown(payback_months, (a.healthy_payback_months,), 1) if math.isfinite(payback_months) \
-        else "never"
+    ratio = shown_ltv_cac(net_ltv_cac, a)
+    payback = shown_payback(payback_months, a)
     if net_ltv_cac < a.draining_ltv_cac:
         return "margin-draining", f"net LTV : CAC {ratio} < {a.draining_ltv_cac:g}"
     if net_ltv_cac >= a.healthy_ltv_cac and payback_months <= a.healthy_payback_months:

@@ -10,7 +10,7 @@ import streamlit as st
 from ingest.contract import TABLE_ORDER, TABLES
 from ingest.load import LoadOptions, Upload, load, load_sample, prepare
 from ui import cached
-from ui.format import CURRENCY_SYMBOLS, plain
+from ui.format import CURRENCY_SYMBOLS, plain, plural
 from ui.page import start_page
 
 NONE = "(not in this file)"
@@ -109,7 +109,7 @@ uploads = [
 key = (tuple((f.file_id, f.name) for f in files), repr(sorted(overrides.items())), snapshot, currency)
 if st.session_state.get("prepared_key") != key:
     total = sum(f.size for f in files)
-    with st.status(f"Reading {len(files)} file(s), {total / 1e6:.1f} MB…", expanded=False) as progress:
+    with st.status(f"Reading {plural(len(files), 'file')}, {total / 1e6:.1f} MB…", expanded=False) as progress:
         result = prepare(uploads, LoadOptions(snapshot_date=snapshot, currency=currency))
         progress.update(label="Files read and checked.", state="complete")
     st.session_state["prepared"], st.session_state["prepared_key"] = result, key
@@ -159,13 +159,13 @@ else:
     errors = int((problems["severity"] == "error").sum())
     warnings = int((problems["severity"] == "warning").sum())
     (st.error if errors else st.warning)(
-        f"{errors} error(s) and {warnings} warning(s). Errors must be fixed before loading; warnings "
+        f"{plural(errors, 'error')} and {plural(warnings, 'warning')}. Errors must be fixed before loading; warnings "
         "are for your information.")
-    st.dataframe(problems, hide_index=True, width="stretch",
+    st.dataframe(problems, hide_index=True, width="stretch", placeholder="n/a",
                  column_config={"message": st.column_config.TextColumn(width="large")})
 
 if result.ok:
-    summary = ", ".join(f"{t} ({len(df):,} rows)" for t, df in result.tables.items())
+    summary = ", ".join(f"{t} ({plural(len(df), 'row')})" for t, df in result.tables.items())
     st.caption(f"Ready to load: {summary}. Revenue model: {result.meta.get('revenue_model')}.")
 if st.button("Load into the workspace", type="primary", disabled=not result.ok, icon=":material/upload:"):
     with st.spinner("Storing…"):
@@ -174,7 +174,8 @@ if st.button("Load into the workspace", type="primary", disabled=not result.ok, 
     if stored.ok:
         st.session_state.pop("prepared_key", None)
         st.session_state["upload_overrides"] = {}
-        st.session_state["data_message"] = ("success", f"Loaded {len(files)} file(s). Every page now uses them.")
+        st.session_state["data_message"] = ("success",
+                                            f"Loaded {plural(len(files), 'file')}. Every page now uses them.")
         st.rerun()
     else:
         st.error("The load failed; the workspace is unchanged.")

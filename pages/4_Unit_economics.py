@@ -10,7 +10,7 @@ from economics.ledger import month_span
 from economics.unit import waterfall
 from segmentation.schemes import in_segment_order, segment_order
 from ui import cached, definition_editor as editor
-from ui.format import money, months, net_ltv_text, pct, ratio
+from ui.format import is_missing, money, net_ltv_text, pct, plural, ratio, verdict_months, verdict_ratio
 from ui.page import hidden_drain_hint, needs_table, start_page
 
 view = start_page("Unit economics", ":material/payments:")
@@ -30,7 +30,7 @@ colors = charts.segment_colors(order)
 a = econ.assumptions
 table = in_segment_order(econ.table, order)
 paying = table[table["paying_customers"] > 0]
-assumptions_line = editor.assumptions_text(defn, symbol)
+assumptions_line = editor.assumptions_text(defn, symbol, view.definition_name)
 window = month_span(econ.window)
 loaded = cached.workspace_status()["tables"]
 has_spend = "spend" in loaded
@@ -58,8 +58,10 @@ for i, (_, row) in enumerate(cards.iterrows()):
     with cols[i % len(cols)].container(border=True):
         st.markdown(f"**{row['segment']}**  \n:{color}-badge[{icon} {row['verdict']}]")
         net_ltv = net_ltv_text(row, view.currency)
-        worth = (f"Net LTV:CAC **{ratio(row['net_ltv_cac'], 2)}** · payback **{months(row['payback_months'])}**"
-                 if measured else f"Net LTV **{net_ltv}** per customer")
+        # The digits of the verdict's rule under it: one number reads one way on a card.
+        worth = (f"Net LTV:CAC **{verdict_ratio(row['net_ltv_cac'], a)}** · payback "
+                 f"**{verdict_months(row['payback_months'], a)}**" if measured else
+                 f"Net LTV **{net_ltv}** per customer")
         st.markdown(f"{worth}  \n"
                     f"Contribution **{money(row['contribution_pcm'], view.currency)}** per customer-month")
         notes = [n for n in row["note"].split("; ") if n and n not in row["verdict_rule"]]   # said once
@@ -76,15 +78,16 @@ if measured:
     with right:
         st.plotly_chart(charts.bar_by_segment(paying, "payback_months", colors, "CAC payback by segment",
                                               "Months", "{:.1f} mo", reference=a.healthy_payback_months,
-                                              reference_label=f"healthy: <= {a.healthy_payback_months:g} months"),
+                                              reference_label="healthy: <= "
+                                              + plural(a.healthy_payback_months, "month")),
                         config=charts.CHART_CONFIG, key="payback")
     st.caption(assumptions_line)
     st.plotly_chart(charts.quadrant(paying, colors, a.healthy_ltv_cac, a.healthy_payback_months,
                                     title="Profitability quadrant: the shaded corner is healthy"),
                     config=charts.CHART_CONFIG, key="quadrant")
-    st.caption(f"Healthy: net LTV:CAC >= {a.healthy_ltv_cac:g} and payback <= {a.healthy_payback_months:g} months "
-               f"(shaded). Below {a.draining_ltv_cac:g}x a segment drains margin. Bubble size: {view.revenue_word}. "
-               + assumptions_line)
+    st.caption(f"Healthy: net LTV:CAC >= {a.healthy_ltv_cac:g} and payback <= "
+               f"{plural(a.healthy_payback_months, 'month')} (shaded). Below {a.draining_ltv_cac:g}x a segment "
+               f"drains margin. Bubble size: {view.revenue_word}. " + assumptions_line)
 else:   # no CAC to compare with: what each segment is worth and leaves each month
     ltv_chart, contribution_chart = charts.worth_without_cac(paying, colors, view.currency, scheme_name)
     left.plotly_chart(ltv_chart, config=charts.CHART_CONFIG, key="net_ltv")
@@ -105,7 +108,8 @@ if segment:
     st.plotly_chart(charts.waterfall(steps, view.currency, segment,
                                      "CAC needs spend data" if not has_spend else "no customer acquired into it "
                                      "in the window: no CAC"), config=charts.CHART_CONFIG, key="waterfall")
-    st.caption(f"Per customer over an expected lifetime of {row['lifetime_months']:.0f} months "
+    lifetime = "n/a" if is_missing(row["lifetime_months"]) else plural(round(row["lifetime_months"]), "month")
+    st.caption(f"Per customer over an expected lifetime of {lifetime} "
                f"(1 / monthly churn {pct(row['logo_churn'])}, at most {a.lifetime_cap_months}). Onboarding: the "
                f"mean of its customers' onboarding cost, each by the value tier it had when acquired "
                f"({money(row['onboarding_cost'], view.currency)} here). " + assumptions_line)

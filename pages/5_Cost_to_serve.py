@@ -7,7 +7,7 @@ import streamlit as st
 import charts
 from segmentation.schemes import in_segment_order, segment_order
 from ui import cached, definition_editor as editor
-from ui.format import pct
+from ui.format import pct, plural
 from ui.page import hidden_drain_hint, needs_table, start_page
 
 view = start_page("Cost to serve", ":material/support_agent:")
@@ -26,9 +26,10 @@ features = cached.features(view.version, view.as_of, view.definition_toml)
 order = segment_order(view.scheme, defn, labels[view.scheme])
 colors = charts.segment_colors(order)
 paying = in_segment_order(econ.table[econ.table["paying_customers"] > 0], order)
-assumptions_line = editor.assumptions_text(defn, symbol)
+assumptions_line = editor.assumptions_text(defn, symbol, view.definition_name)
 st.caption(f"By **{scheme_name}** as of **{view.as_of:%d %b %Y}**. Costs per paying customer-month over the last "
-           f"{econ.assumptions.churn_window_months} complete months, from each customer's first paid month.")
+           f"{plural(econ.assumptions.churn_window_months, 'complete month')}, from each customer's first paid "
+           "month.")
 editor.default_costs_note(view, symbol, cached.workspace_status()["tables"])
 hidden_drain_hint(view, schemes)
 if needs_table(view, "tickets", "Support cost by segment"):
@@ -78,7 +79,8 @@ if needs_table(view, "tickets", "Support cost by segment"):
     worst = (by["support"] / by["revenue"]).sort_values(ascending=False)
     if len(worst):
         st.caption(f"Support cost per month = the last 90 days' ticket minutes x cost per minute, divided by "
-                   f"3 months. {above:,} paying customers cost more than 30% of their revenue in support; "
+                   f"3 months. {plural(above, 'paying customer')} {'costs' if above == 1 else 'cost'} more than 30% "
+                   "of their revenue in support; "
                    f"**{worst.index[0]}** customers spend {pct(worst.iloc[0])} of their revenue on support.")
 
 st.markdown("#### Feature adoption by segment")

@@ -9,7 +9,7 @@ from ingest.export import csv_bytes
 from segmentation.schemes import segment_order
 from segmentation.transitions import CHURNED, NEW, watched_movements
 from ui import cached
-from ui.format import money, table_height
+from ui.format import money, plural, table_height
 from ui.page import snapshot_note, start_page
 
 view = start_page("Segment transitions", ":material/swap_horiz:")
@@ -44,8 +44,9 @@ st.plotly_chart(charts.sankey(flows, colors, f"{scheme_name} transitions", left,
                 config=charts.CHART_CONFIG, key="sankey")
 start_total = int(flows.loc[flows["from_segment"] != NEW, "customers"].sum())
 end_total = int(flows.loc[flows["to_segment"] != CHURNED, "customers"].sum())
-st.caption(f"{start_total:,} customers on {left} + {int(flows.loc[flows['from_segment'] == NEW, 'customers'].sum()):,} "
-           f"new - {int(flows.loc[flows['to_segment'] == CHURNED, 'customers'].sum()):,} churned = "
+st.caption(f"{plural(start_total, 'customer')} on {left} + "
+           f"{int(flows.loc[flows['from_segment'] == NEW, 'customers'].sum()):,} new - "
+           f"{int(flows.loc[flows['to_segment'] == CHURNED, 'customers'].sum()):,} churned = "
            f"{end_total:,} on {right}.")
 
 st.markdown("#### Movements to watch")
@@ -56,11 +57,12 @@ if watched.empty:
 else:
     st.dataframe(watched[["movement", "customers", "share_of_from", "mrr_from", "mrr_to"]], hide_index=True,
                  placeholder="n/a", width="stretch", column_config={
-                     "movement": "Movement", "customers": st.column_config.NumberColumn("Customers"),
+                     "movement": "Movement", "customers": st.column_config.NumberColumn("Customers",
+                                                                                       format="localized"),
                      "share_of_from": st.column_config.NumberColumn("Share of the first segment", format="percent"),
-                     "mrr_from": st.column_config.NumberColumn(f"{view.revenue_at_date} on {left}",
+                     "mrr_from": st.column_config.NumberColumn(f"{view.customer_revenue_header} on {left}",
                                                                format="localized"),
-                     "mrr_to": st.column_config.NumberColumn(f"{view.revenue_at_date} on {right}",
+                     "mrr_to": st.column_config.NumberColumn(f"{view.customer_revenue_header} on {right}",
                                                              format="localized")})
 
 st.markdown("#### Transition matrix")
@@ -83,14 +85,17 @@ movers = people[(people["from_segment"] == src) & (people["to_segment"] == dst)]
                                                                                            ascending=False)
 movers = movers.round({"mrr_from": 2, "mrr_to": 2})   # cents, not the 12-month averages' remainders
 mrr_change = movers["mrr_to"].sum() - movers["mrr_from"].sum()
-st.caption(f"{len(movers):,} customers; {view.revenue_at_date}: {money(movers['mrr_from'].sum(), view.currency)} → "
+st.caption(f"{plural(len(movers), 'customer')}; {view.revenue_at_date}: "
+           f"{money(movers['mrr_from'].sum(), view.currency)} → "
            f"{money(movers['mrr_to'].sum(), view.currency)} ({'+' if mrr_change >= 0 else '-'}"
            f"{money(abs(mrr_change), view.currency)}).")
 st.dataframe(movers, hide_index=True, placeholder="n/a", width="stretch", height=table_height(len(movers), 260),
              column_config={
                  "customer_id": "Customer", "from_segment": f"Segment on {left}", "to_segment": f"Segment on {right}",
-                 "mrr_from": st.column_config.NumberColumn(f"{view.revenue_at_date} on {left}", format="localized"),
-                 "mrr_to": st.column_config.NumberColumn(f"{view.revenue_at_date} on {right}", format="localized")})
+                 "mrr_from": st.column_config.NumberColumn(f"{view.customer_revenue_header} on {left}",
+                                                           format="localized"),
+                 "mrr_to": st.column_config.NumberColumn(f"{view.customer_revenue_header} on {right}",
+                                                         format="localized")})
 st.download_button("Download these customers (CSV)", csv_bytes(movers),
                    file_name=f"transitions_{src}_to_{dst}_{view.as_of:%Y-%m-%d}.csv".replace(" ", "_"),
                    mime="text/csv", icon=":material/download:", key="download_movers")

@@ -11,7 +11,7 @@ from segmentation.models import FEATURE_WORDS, at_risk_table, cluster_overlay, c
     mrr_at_risk, upsell_candidates
 from segmentation.schemes import segment_order
 from ui import cached
-from ui.format import money, pct, table_height
+from ui.format import money, pct, plural, table_height
 from ui.page import start_page
 
 view = start_page("Risk and opportunities", ":material/radar:")
@@ -38,8 +38,8 @@ def _backtest_panel(bt, what: str, model) -> None:
         else:   # the latest period trains a model, the one before it cannot test one
             st.warning(f"**Untested: treat these scores as indicative.** The model learned from customers as of "
                        f"{model.trained_as_of:%d %b %Y} ({model.customers:,}, of whom {model.positives:,} did "
-                       f"{what} within {model.horizon_months} months), but no earlier period could check it on "
-                       f"customers it had not seen: {bt.reason}", icon=":material/science:")
+                       f"{what} within {plural(model.horizon_months, 'month')}), but no earlier period could check "
+                       f"it on customers it had not seen: {bt.reason}", icon=":material/science:")
         return
     c = st.columns(4)
     c[0].metric("Backtest ROC AUC", f"{bt.auc:.2f}", border=True,
@@ -53,9 +53,9 @@ def _backtest_panel(bt, what: str, model) -> None:
                 help="The same model trained on shuffled outcomes (20 runs): about 0.5 means the real model "
                      f"learned something real. Range {bt.placebo_auc_low:.2f}-{bt.placebo_auc_high:.2f}.")
     st.caption(f"Trained on customers as of {bt.train_as_of:%d %b %Y} ({bt.train_customers:,}, "
-               f"{bt.train_positives:,} did {what} within {bt.horizon_months} months); tested on customers as of "
-               f"{bt.test_as_of:%d %b %Y} ({bt.test_customers:,}, {bt.test_positives:,}), outcomes seen until "
-               f"{bt.test_label_end:%d %b %Y}. Features use only data before each date.")
+               f"{bt.train_positives:,} did {what} within {plural(bt.horizon_months, 'month')}); tested on "
+               f"customers as of {bt.test_as_of:%d %b %Y} ({bt.test_customers:,}, {bt.test_positives:,}), outcomes "
+               f"seen until {bt.test_label_end:%d %b %Y}. Features use only data before each date.")
     with st.expander("Calibration: predicted against observed, by decile"):
         st.dataframe(bt.calibration, hide_index=True, placeholder="n/a", width="stretch", column_config={
             "mean_predicted": st.column_config.NumberColumn("Mean predicted", format="percent"),
@@ -117,7 +117,7 @@ with churn_tab:
         total = by_segment[by_segment["segment"] == "All"].iloc[0]
         word = view.revenue_word
         base = "active" if view.revenue_model == "transactional" else "paying"   # those it scored
-        st.markdown(f"**{len(at_risk):,} customers at risk** (probability at least {threshold:.0%}), "
+        st.markdown(f"**{plural(len(at_risk), 'customer')} at risk** (probability at least {threshold:.0%}), "
                     f"{money(total['mrr_at_risk'], view.currency)} of {word}. Across all {base} customers, the "
                     f"{word} expected to churn within {horizon} days (probability x {word}, summed) is "
                     f"{money(total['expected_mrr_loss'], view.currency)}.")

@@ -6,9 +6,11 @@ import shutil
 import subprocess
 from datetime import date
 
+import pandas as pd
 import pytest
 
 import boardpack
+from economics.assumptions import parse_assumptions
 from ingest.load import load_sample
 from ingest.store import Workspace
 from segmentation.definition import default_definition
@@ -63,6 +65,7 @@ def test_without_tickets_and_events_the_pack_says_support_and_infra_are_not_meas
     assert page.index(html.escape(pack.caveat)) < page.index("<h2>Segment map</h2>")
     assert "Support" not in list(money[0].data[0].x) and "Infra" not in list(money[0].data[0].x)
     assert "Cost to serve" not in figures   # no support cost to draw against revenue
+    assert pack.thresholds == parse_assumptions(default_definition().economics)   # the verdict's, for the table
     assert pack.revenue_series == "MRR" and "<th>MRR</th>" in boardpack._table(pack.economics_table, "USD")
     assert "<th>Monthly revenue</th>" in boardpack._table(pack.economics_table, "USD", "Monthly revenue")
     # a small sample's net LTV reads as its interval, as on the Unit economics page
@@ -85,3 +88,16 @@ def test_the_pack_reads_every_date_s_features_from_one_batched_pass(tmp_path, mo
     pack = boardpack.collect(tables, date(2026, 11, 1), date(2026, 8, 1), "value_tier", default_definition(),
                              "Q4 board", ws.meta())
     assert one_at_a_time == [] and len(pack.figures) >= 5   # no date scanned on its own
+
+
+def test_the_table_prints_net_ltv_cac_and_payback_with_the_digits_of_the_verdict_rule():
+    """As on the app's verdict cards: 2.0999 reads 2.10x (not a truncated 2.1x or 2.09x), a ratio or payback
+    next to a threshold of the definition carries the digits that tell it apart."""
+    frame = pd.DataFrame({"segment": ["SMB", "Mid-market"], "customers": [615, 262], "mrr": [219_537.0, 433_848.0],
+                          "logo_churn": [0.0305, 0.0124], "net_ltv": [6_300.0, 38_000.0], "cac": [3_000.0, 12_700.0],
+                          "net_ltv_cac": [2.0999, 2.9975], "payback_months": [10.0, 18.04],
+                          "support_share_of_revenue": [0.12, 0.05], "verdict": ["marginal", "marginal"]})
+    table = boardpack._table(frame, "USD", "MRR", parse_assumptions({}))
+    assert "<td>2.10x</td><td>10.0 mo</td>" in table and "<td>2.9975x</td><td>18.040 mo</td>" in table
+    at_2_1 = boardpack._table(frame, "USD", "MRR", parse_assumptions({"healthy_ltv_cac": 2.1}))
+    assert "<td>2.0999x</td>" in at_2_1

@@ -170,7 +170,11 @@ def test_average_curve_points_resting_on_few_cohorts_are_hollow_and_say_what_is_
                            "cohorts": [12, 3, 1], "customers": [4000, 3100, 881]})
     trace = charts.retention_curves(curves, {}).data[0]
     assert list(trace.marker.symbol) == ["circle", "circle", "circle-open"]
-    assert "cohorts" in trace.hovertemplate and [list(r) for r in trace.customdata] == [[12, 4000], [3, 3100], [1, 881]]
+    assert [list(r) for r in trace.customdata] == [[12, 4000], [3, 3100], [1, 881]]
+    # what is behind each point, in words: the last period rests on "1 cohort", not "1 cohorts"
+    assert "%{text}" in trace.hovertemplate
+    assert list(trace.text) == [" (12 cohorts, 4,000 customers)", " (3 cohorts, 3,100 customers)",
+                                " (1 cohort, 881 customers)"]
     plain = charts.retention_curves(curves[["segment", "period", "retention"]], {}).data[0]   # without the counts
     assert "cohorts" not in plain.hovertemplate
 
@@ -196,3 +200,19 @@ def test_distribution_of_many_segments_lies_horizontally_with_every_name_and_cou
     assert abs(sum(bars.x) - 100) < 1e-9
     few = charts.distribution(counts.head(3), {})
     assert few.data[0].orientation in (None, "v") and list(few.data[0].x) == names[:3]
+
+
+def test_hovers_and_titles_say_1_customer_1_day_1_month():
+    flows = pd.DataFrame({"from_segment": ["(new)", "SMB", "SMB"], "to_segment": ["SMB", "SMB", "(churned)"],
+                          "customers": [1, 1_200, 3]})
+    link = charts.sankey(flows, COLORS, "Value tier transitions", "1 Aug", "1 Nov").data[0].link
+    assert [row[2] for row in link.customdata] == ["1 customer", "1,200 customers", "3 customers"]
+    assert "%{customdata[2]}" in link.hovertemplate and "customers" not in link.hovertemplate
+    grid = pd.DataFrame([[1, 0], [2, 1_500]], index=["SMB", "Self-serve"], columns=["Active", "Light"])
+    heat = charts.cross_heatmap(grid, "Behaviour by tier", "Behaviour", "Tier").data[0]
+    assert [list(r) for r in heat.customdata] == [["1 customer", "0 customers"], ["2 customers", "1,500 customers"]]
+    assert "%{customdata}" in heat.hovertemplate
+    activation = pd.DataFrame({"cohort": ["2026-09"], "cohort_size": [10], "activated": [4], "share": [0.4],
+                               "complete": [True]})
+    assert "within 1 day (" in charts.activation_bars(activation, "login", 1).layout.title.text
+    assert "1 month" in [a.text for a in charts.quadrant(ECON, COLORS, 3.0, 1.0).layout.annotations]

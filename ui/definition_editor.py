@@ -209,11 +209,13 @@ def default_costs_note(view, symbol: str, tables: Collection[str], where: str = 
             store_edit(view, edited)
 
 
-def assumptions_text(defn: Definition, symbol: str) -> str:
-    """One line naming the assumptions, printed under the charts that use them."""
+def assumptions_text(defn: Definition, symbol: str, name: str) -> str:
+    """One line naming the assumptions, printed under the charts that use them. `name` is the definition's
+    name as the sidebar shows it (View.definition_name: "Default (edited)" once edited), not the name saved
+    in the definition, which an edit keeps."""
     from economics.assumptions import describe_assumptions, parse_assumptions
 
-    return f"Assumptions ({defn.meta.name}): " + describe_assumptions(parse_assumptions(defn.economics), symbol)
+    return f"Assumptions ({name}): " + describe_assumptions(parse_assumptions(defn.economics), symbol)
 
 
 def apply(defn: Definition, changes: dict) -> tuple[Definition, str | None]:

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import math
+import numbers
 import re
 
 __all__ = ["money", "pct", "ratio", "months", "count", "is_missing", "table_height", "plain", "CURRENCY_SYMBOLS",
-           "currency_symbol", "net_ltv_text"]
+           "currency_symbol", "net_ltv_text", "verdict_ratio", "verdict_months", "plural"]
 
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CAD": "CA$", "AUD": "A$"}
 
@@ -61,6 +62,29 @@ def ratio(value, digits: int = 1) -> str:
     return f"{math.floor(value * scale) / scale:.{digits}f}x"
 
 
+def verdict_ratio(value, assumptions) -> str:
+    """Net LTV:CAC beside a verdict ('2.10x', '2.9975x' next to a 3x threshold): the digits of the verdict's
+    rule (economics.unit.shown_ltv_cac), so the headline and the rule read the same number; n/a when
+    missing or infinite, as ratio()."""
+    from economics.unit import shown_ltv_cac
+
+    if is_missing(value) or math.isinf(value):
+        return "n/a"
+    return f"{shown_ltv_cac(value, assumptions)}x"
+
+
+def verdict_months(value, assumptions) -> str:
+    """CAC payback beside a verdict ('10.0 mo', '18.04 mo' next to an 18-month threshold): the digits of the
+    verdict's rule (economics.unit.shown_payback); 'never' when infinite, as months()."""
+    from economics.unit import shown_payback
+
+    if is_missing(value):
+        return "n/a"
+    if math.isinf(value):
+        return "never"
+    return f"{shown_payback(value, assumptions)} mo"
+
+
 def months(value) -> str:
     if is_missing(value):
         return "n/a"
@@ -91,6 +115,16 @@ def kpi_delta(kind: str, value, before, currency: str = "") -> str | None:
     text = {"count": f"{diff:,.0f}", "money": money(diff, currency, cents=False), "pct": f"{diff * 100:.2f} pts",
             "ratio": f"{diff:.1f}x", "months": f"{diff:.1f} mo"}[kind]
     return sign + text
+
+
+def plural(n, noun: str, nouns: str | None = None) -> str:
+    """A count and its noun in the number the count takes: '1 paying customer', '2,840 paying customers',
+    '0 customers', '1 complete month'; `nouns` when the plural is not noun + 's'. A whole float reads as an
+    integer (a threshold of 18.0 months: '18 months'); counts carry thousands separators."""
+    if isinstance(n, numbers.Integral) or float(n).is_integer():
+        n = int(n)
+    text = f"{n:,}" if isinstance(n, int) else f"{n:,g}"
+    return f"{text} {noun if n == 1 else (nouns or noun + 's')}"
 
 
 def table_height(rows: int, at_most: int) -> int:

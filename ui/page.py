@@ -47,7 +47,7 @@ def hidden_drain_hint(view: View, schemes: dict[str, str]) -> None:
     """When the chosen scheme shows no margin-draining segment but value tier x channel does, say so and
     offer to switch (a sales-led segment hides inside a tier that also holds self-serve customers)."""
     from ui import cached
-    from ui.format import ratio
+    from ui.format import verdict_ratio
 
     cross = cached.CROSS_SCHEME
     if view.scheme == cross or cross not in schemes:
@@ -64,8 +64,8 @@ def hidden_drain_hint(view: View, schemes: dict[str, str]) -> None:
     worst = drains.iloc[0]
     left, right = st.columns([4, 1])
     left.warning(f"Hidden inside {schemes[view.scheme]}: **{worst['segment']}** drains margin (net LTV:CAC "
-                 f"{ratio(worst['net_ltv_cac'], 2)}, support {worst['support_share_of_revenue']:.0%} of revenue).",
-                 icon=":material/visibility:")
+                 f"{verdict_ratio(worst['net_ltv_cac'], split.assumptions)}, support "
+                 f"{worst['support_share_of_revenue']:.0%} of revenue).", icon=":material/visibility:")
     if right.button("Show value tier x channel", key="switch_to_cross"):
         st.session_state["p_scheme"] = cross
         st.session_state.pop("w_scheme", None)

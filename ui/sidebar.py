@@ -88,7 +88,9 @@ class View:
         said = "each customer counted in the segment it had at the start of each month."
         if self.revenue_model != "transactional":
             return said
-        return (said + f" On order data a customer counts as churned {inactivity_days} days after its last "
+        from ui.format import plural
+
+        return (said + f" On order data a customer counts as churned {plural(inactivity_days, 'day')} after its last "
                 "purchase: by then it has stopped buying for weeks, so segments of recent inactivity (Dormant, "
                 "low recency) carry most of the churn and active segments read close to none.")
 

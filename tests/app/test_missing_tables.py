@@ -250,3 +250,24 @@ def test_a_small_segment_s_net_ltv_reads_as_its_interval_not_one_figure(revenue_
     assert row["net_ltv_low"] < row["net_ltv"] <= row["net_ltv_high"]   # the high end: the lifetime cap
     assert any(c.startswith(f"Net LTV **{money(row['net_ltv_low'], '')} to {money(row['net_ltv_high'], '')}** per "
                             "customer") for c in cards), cards
+
+
+def test_counts_of_one_read_in_the_singular(revenue_only):
+    """Three customers, one of them on the first date: Transitions says "1 customer on ...", and "1 customer"
+    over a single mover."""
+    at = open_page("pages/6_Transitions.py")
+    assert not at.exception
+    captions = [c.value for c in at.caption]
+    assert "1 customer on 11 Jan 2025 + 2 new - 0 churned = 3 on 21 Mar 2025." in captions, captions
+    assert any(c.startswith("2 customers; ") for c in captions)      # (new) -> Self-serve
+    at.selectbox(key="move_from").set_value("Not paying").run()      # A, paying nothing in Dec 2024
+    assert not at.exception
+    assert any(c.value.startswith("1 customer; Avg monthly revenue (12 mo): ") for c in at.caption)
+    assert not [c.value for c in at.caption if "1 customers" in c.value]
+
+
+def test_a_one_month_churn_window_reads_1_complete_month_on_cost_to_serve(crm_snapshot):
+    at = open_page("pages/5_Cost_to_serve.py")   # a CRM snapshot's churn window is 1 month (its default)
+    assert not at.exception
+    assert any("over the last 1 complete month, from each customer's first paid month" in c.value
+               for c in at.caption), [c.value for c in at.caption]

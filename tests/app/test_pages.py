@@ -26,6 +26,8 @@ def test_data_page_checks_an_uploaded_file_and_shows_its_problems():
     assert not at.exception
     problems = _table(at, -1)
     assert "not dates" in " ".join(problems["message"])
+    assert any(e.value.startswith("1 error and 0 warnings.") for e in at.error)   # not "1 error(s)"
+    assert at.dataframe[-1].proto.placeholder == "n/a"   # a problem without a column or count: n/a, not None
     load = next(b for b in at.button if b.label == "Load into the workspace")
     assert load.disabled
 
@@ -173,6 +175,42 @@ def test_unit_economics_page_raising_support_cost_lowers_the_support_heavy_segme
     assert columns["nrr"]["help"].startswith("Net revenue retention")
 
 
+def test_after_an_edit_the_assumptions_lines_name_the_definition_as_the_sidebar_does():
+    """An edited definition is "Default (edited)" in the sidebar: every assumptions line says so too (the
+    definition's own meta.name stays "Default")."""
+    at = open_page("pages/4_Unit_economics.py")
+    lines = lambda: [c.value for c in at.caption if "Assumptions (" in c.value]  # noqa: E731
+    assert lines() and all("Assumptions (Default): " in line for line in lines())
+    margin = next(s for s in at.slider if s.label == "Gross margin (%)")
+    margin.set_value(70).run()
+    assert not at.exception and at.session_state["p_definition_name"] == "Default (edited)"
+    assert lines() and all("Assumptions (Default (edited)): gross margin 70%" in line for line in lines())
+    at.switch_page("pages/5_Cost_to_serve.py").run()
+    assert not at.exception
+    assert lines() and all("Assumptions (Default (edited)): gross margin 70%" in line for line in lines())
+
+
+def test_a_verdict_card_reads_its_net_ltv_cac_and_payback_as_its_rule_does():
+    """The headline of a card and the rule under it print one number one way (the sample has a segment just
+    under 2.1, once "2.09x" over "2.10", and one at 2.9975, once "2.99x" over "2.9975")."""
+    import re
+
+    at = open_page("pages/4_Unit_economics.py")
+    headlines = _badges(at)   # segment -> "Net LTV:CAC **2.10x** · payback **10.0 mo**  \nContribution ..."
+    rules = [c.value for c in at.caption if c.value.startswith(("net LTV", "contribution per", "no paying"))]
+    assert len(rules) == len(headlines)   # one rule per card, in the cards' order
+    compared = 0
+    for (segment, headline), rule in zip(headlines.items(), rules):
+        if not rule.startswith("net LTV : CAC "):
+            continue
+        ratio, payback = headline.split("**")[1], headline.split("**")[3]
+        assert ratio == re.match(r"net LTV : CAC (\S+?)[, ]", rule).group(1) + "x", (segment, headline, rule)
+        assert payback == re.search(r"payback (\S+?)[, ]", rule).group(1) + " mo", (segment, headline, rule)
+        compared += 1
+    assert compared >= 3
+    assert {"2.10x", "2.9975x"} <= {h.split("**")[1] for h in headlines.values()}
+
+
 def test_a_segment_nobody_is_acquired_into_says_why_it_has_no_cac_with_spend_data_loaded():
     """Lifecycle stages past onboarding (Established, Mature) have no customer acquired into them: with
     spend data loaded, their rule and waterfall say that, not "needs spend data"."""
@@ -235,6 +273,31 @@ def test_transitions_page_reconciles_and_lists_the_movers():
     assert not at.exception
     movers = at.dataframe[-1].value
     assert set(movers["from_segment"]) == {"Active"}
+
+
+def test_transitions_tables_name_the_currency_and_separate_thousands_as_the_other_pages_do():
+    """Money columns carry the data's currency in their header (as View.customer_revenue_header on the Risk
+    page) and counts read 1,234 (format "localized")."""
+    at = open_page("pages/6_Transitions.py")
+    at.selectbox(key="w_scheme").set_value("behavior").run()
+    assert not at.exception
+    watched, movers = (json.loads(t.proto.columns) for t in (at.dataframe[0], at.dataframe[-1]))
+    assert watched["customers"]["type_config"]["format"] == "localized"
+    for columns in (watched, movers):
+        assert columns["mrr_from"]["label"] == "MRR (USD) on 01 Aug 2026", columns["mrr_from"]
+        assert columns["mrr_to"]["label"] == "MRR (USD) on 01 Nov 2026", columns["mrr_to"]
+        assert columns["mrr_from"]["type_config"]["format"] == "localized"
+    assert any(c.value.endswith(" customers; MRR: $0 → $144.4k (+$144.4k).") for c in at.caption)
+
+
+def test_a_one_month_risk_horizon_reads_1_month():
+    """30 days is a 1-month horizon (segmentation.churn.label_window): "within 1 month", not "1 months"."""
+    at = open_page("pages/7_Risk_and_opportunities.py")
+    at.select_slider(key="risk_horizon").set_value(30).run()
+    assert not at.exception
+    texts = [e.value for kind in ("warning", "caption") for e in at.get(kind)]
+    assert any("did churn within 1 month)" in t for t in texts), texts
+    assert not any("1 months" in t for t in texts)
 
 
 def test_an_uploaded_definition_with_a_rule_on_an_unknown_column_is_refused_and_changes_nothing():

@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
+from economics.assumptions import parse_assumptions
+from economics.unit import verdict
 from ui.format import (count, currency_symbol, kpi_delta, kpi_value, money, months, net_ltv_text, pct, plain, ratio,
-                       table_height)
+                       plural, table_height, verdict_months, verdict_ratio)
 
 NAN = math.nan
 
@@ -27,6 +30,29 @@ def test_percentages_ratios_months_and_counts():
     assert (ratio(2.9999), ratio(2.9975, 2), ratio(math.inf), ratio(NAN)) == ("2.9x", "2.99x", "n/a", "n/a")
     assert (months(7.25), months(math.inf), months(NAN)) == ("7.2 mo", "never", "n/a")
     assert (count(2840.0), count(NAN)) == ("2,840", "n/a")
+
+
+def test_beside_a_verdict_net_ltv_cac_and_payback_read_as_the_rule_prints_them():
+    a = parse_assumptions({})   # healthy >= 3 and <= 18 months, margin-draining below 1
+    # 2.0999 used to read 2.09x (truncated) over a rule saying 2.10
+    assert verdict_ratio(2.0999, a) == "2.10x" and "net LTV : CAC 2.10," in verdict(2.0999, 10.0, 50.0, True, a)[1]
+    # next to a threshold both carry the digits that tell them apart
+    assert verdict_ratio(2.9975, a) == "2.9975x" and "net LTV : CAC 2.9975," in verdict(2.9975, 8.8, 50.0, True, a)[1]
+    assert verdict_months(18.04, a) == "18.040 mo" and "payback 18.040 months" in verdict(4.0, 18.04, 50.0, True, a)[1]
+    assert (verdict_ratio(11.96, a), verdict_months(4.8, a)) == ("11.96x", "4.8 mo")
+    assert (verdict_ratio(NAN, a), verdict_ratio(math.inf, a)) == ("n/a", "n/a")
+    assert (verdict_months(NAN, a), verdict_months(math.inf, a)) == ("n/a", "never")
+    # the thresholds in force decide: at a healthy threshold of 2.1, 2.0999 is not shown as 2.10
+    assert verdict_ratio(2.0999, parse_assumptions({"healthy_ltv_cac": 2.1})) == "2.0999x"
+
+
+def test_a_count_takes_its_noun_in_the_number_it_reads():
+    assert (plural(1, "paying customer"), plural(2840, "paying customer"), plural(0, "customer")) == (
+        "1 paying customer", "2,840 paying customers", "0 customers")
+    # a whole float (a threshold, a rounded lifetime) reads as an integer; numpy counts as Python ones
+    assert (plural(1.0, "month"), plural(18.0, "month"), plural(2.5, "month")) == ("1 month", "18 months", "2.5 months")
+    assert (plural(np.int64(1), "row"), plural(np.int64(1_234_567), "row")) == ("1 row", "1,234,567 rows")
+    assert plural(1, "complete month") == "1 complete month" and plural(2, "person", "people") == "2 people"
 
 
 def test_tile_values_and_changes():
