@@ -54,7 +54,7 @@ def top_findings(tables: list[pd.DataFrame], blended: pd.Series, symbol: str = "
         support = f"Support takes {r['support_share_of_revenue'] * 100:.0f}% of its revenue; "
         after = f"after gross margin, support and infra ({r['paying_customers']:,} paying customers)."
         if pd.notna(r["net_ltv_cac"]):
-            text = (f"**{r['segment']}** drains margin: net LTV:CAC {r['net_ltv_cac']:.1f}x. {support}winning a "
+            text = (f"**{r['segment']}** drains margin: net LTV:CAC {r['net_ltv_cac']:.2f}x. {support}winning a "
                     f"customer costs {_money(r['cac'], symbol)} and each gives back "
                     f"{_money(r['contribution_pcm'], symbol)} a month {after}")
         elif r["contribution_pcm"] < 0:
@@ -75,7 +75,7 @@ def top_findings(tables: list[pd.DataFrame], blended: pd.Series, symbol: str = "
         brings = (f"it brings {r['mrr_share'] * 100:.0f}% of {revenue_word} from {r['share'] * 100:.0f}% of "
                   f"customers")
         if pd.notna(r["net_ltv_cac"]):
-            text = (f"**{r['segment']}** pays: net LTV:CAC {r['net_ltv_cac']:.1f}x, CAC paid back in "
+            text = (f"**{r['segment']}** pays: net LTV:CAC {r['net_ltv_cac']:.2f}x, CAC paid back in "
                     f"{r['payback_months']:.1f} months; {brings}.")
         else:
             text = (f"**{r['segment']}** pays its way: each customer gives back "

@@ -1,6 +1,7 @@
 """Unit economics: what each segment is worth, costs to win and to serve, and whether it pays."""
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
 import charts
@@ -122,6 +123,10 @@ shown = table[["segment", "customers", "paying_customers", "mrr", "arpa", "logo_
                "infra_cost_pcm", "support_share_of_revenue", "tickets_pcm", "contribution_pcm", "verdict", "note"]]
 shown = shown.round({c: 0 for c in ("mrr", "arpa", "ltv", "net_ltv", "net_ltv_low", "net_ltv_high", "cac",
                                     "onboarding_cost", "support_cost_pcm", "infra_cost_pcm", "contribution_pcm")})
+# A ratio truncated and a payback rounded up to the digits shown keep the side of a verdict threshold they
+# are on (2.9975 reads 2.99x, not 3.0x beside "marginal"; 18.04 months 18.1, not 18.0).
+shown = shown.assign(net_ltv_cac=np.floor(shown["net_ltv_cac"] * 100) / 100,
+                     payback_months=np.ceil(shown["payback_months"] * 10) / 10)
 define = metric_definitions(a, view.revenue_model, symbol)   # each header's help: what the number means
 money_col = lambda col, label: st.column_config.NumberColumn(label, format="localized", help=define[col])  # noqa: E731
 pct_col = lambda col, label: st.column_config.NumberColumn(label, format="percent", help=define[col])  # noqa: E731
@@ -143,7 +148,7 @@ st.dataframe(shown, hide_index=True, placeholder="n/a", width="stretch", column_
     "gross_margin": pct_col("gross_margin", "Gross margin"), "ltv": money_col("ltv", "LTV"),
     "net_ltv": money_col("net_ltv", "Net LTV"), "net_ltv_low": money_col("net_ltv_low", "net LTV low (95%)"),
     "net_ltv_high": money_col("net_ltv_high", "net LTV high (95%)"), "cac": money_col("cac", "CAC"),
-    "net_ltv_cac": st.column_config.NumberColumn("Net LTV:CAC", format="%.1fx", help=define["net_ltv_cac"]),
+    "net_ltv_cac": st.column_config.NumberColumn("Net LTV:CAC", format="%.2fx", help=define["net_ltv_cac"]),
     "payback_months": st.column_config.NumberColumn("Payback (months)", format="%.1f",
                                                     help=define["payback_months"]),
     "onboarding_cost": money_col("onboarding_cost", "Onboarding"),

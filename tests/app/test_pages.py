@@ -209,6 +209,11 @@ def test_a_verdict_card_reads_its_net_ltv_cac_and_payback_as_its_rule_does():
         compared += 1
     assert compared >= 3
     assert {"2.10x", "2.9975x"} <= {h.split("**")[1] for h in headlines.values()}
+    # The table below keeps each number on its side of a threshold: 2.9975 reads 2.99x, not 3.0x by "marginal".
+    table = next(d.value for d in at.dataframe if "net_ltv_cac" in d.value.columns).set_index("segment")
+    assert table.loc["SMB", "net_ltv_cac"] == 2.99 and table.loc["SMB", "verdict"] == "marginal"
+    columns = json.loads(next(d for d in at.dataframe if "net_ltv_cac" in d.value.columns).proto.columns)
+    assert columns["net_ltv_cac"]["type_config"]["format"] == "%.2fx"
 
 
 def test_a_segment_nobody_is_acquired_into_says_why_it_has_no_cac_with_spend_data_loaded():

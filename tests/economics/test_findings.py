@@ -48,7 +48,7 @@ def test_a_segment_whose_cac_was_measured_comes_before_a_larger_one_whose_cac_wa
     measured = _segment("SMB", mrr=2000.0, net_ltv_cac=4.2, cac=800.0, blended_cac=900.0, payback_months=7.5)
     unmeasured = _segment("Partners", mrr=8000.0, blended_cac=900.0)
     good = _findings(unmeasured, measured)[0]
-    assert good.text == ("**SMB** pays: net LTV:CAC 4.2x, CAC paid back in 7.5 months; it brings 25% of MRR "
+    assert good.text == ("**SMB** pays: net LTV:CAC 4.20x, CAC paid back in 7.5 months; it brings 25% of MRR "
                          "from 20% of customers.")
     alone = _findings(unmeasured)[0]
     assert alone.text.endswith("Its CAC is not measured (no new customers with a channel in the window).")
