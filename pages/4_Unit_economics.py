@@ -116,7 +116,7 @@ if segment:
                f"({money(row['onboarding_cost'], view.currency)} here). " + assumptions_line)
 
 # -- the table ---------------------------------------------------------------------------------------
-st.markdown("#### All numbers by segment")
+st.markdown("#### All numbers by segment" + (f" (money in {view.currency})" if view.currency else ""))
 shown = table[["segment", "customers", "paying_customers", "mrr", "arpa", "logo_churn", "logo_churn_low",
                "logo_churn_high", "nrr", "grr", "expansion_rate", "gross_margin", "ltv", "net_ltv", "net_ltv_low",
                "net_ltv_high", "cac", "net_ltv_cac", "payback_months", "onboarding_cost", "support_cost_pcm",

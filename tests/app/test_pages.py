@@ -212,6 +212,7 @@ def test_a_verdict_card_reads_its_net_ltv_cac_and_payback_as_its_rule_does():
     # The table below keeps each number on its side of a threshold: 2.9975 reads 2.99x, not 3.0x by "marginal".
     table = next(d.value for d in at.dataframe if "net_ltv_cac" in d.value.columns).set_index("segment")
     assert table.loc["SMB", "net_ltv_cac"] == 2.99 and table.loc["SMB", "verdict"] == "marginal"
+    assert any(m.value == "#### All numbers by segment (money in USD)" for m in at.markdown)
     columns = json.loads(next(d for d in at.dataframe if "net_ltv_cac" in d.value.columns).proto.columns)
     assert columns["net_ltv_cac"]["type_config"]["format"] == "%.2fx"
 
