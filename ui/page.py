@@ -7,7 +7,7 @@ import streamlit as st
 from ingest.store import WorkspaceUnavailable
 from ui.sidebar import View, sidebar
 
-__all__ = ["start_page", "needs_table", "hidden_drain_hint", "TABLE_PURPOSE"]
+__all__ = ["start_page", "needs_table", "hidden_drain_hint", "kept", "TABLE_PURPOSE"]
 
 TABLE_PURPOSE = {
     "events": "product usage (behaviour segments, health scores, feature adoption, infra cost)",
@@ -16,6 +16,17 @@ TABLE_PURPOSE = {
     "nps": "NPS per segment and customers' stated goals",
     "customers": "signup dates, firmographics and acquisition channels",
 }
+
+
+def kept(kind, label: str, key: str, default, **kwargs):
+    """A widget whose value outlives the runs that do not draw it (a closed tab, another page): Streamlit
+    forgets a widget's state in such a run, so the value is kept under "p_<key>" and handed back when the
+    widget is drawn again. `default` is the first value; pass no `value` / `index` in kwargs."""
+    ss = st.session_state
+    if key not in ss:
+        ss[key] = ss.get(f"p_{key}", default)
+    ss[f"p_{key}"] = value = kind(label, key=key, **kwargs)
+    return value
 
 
 def start_page(title: str, icon: str = ":material/analytics:", needs_data: bool = True) -> View | None:
