@@ -98,7 +98,7 @@ transactional = view.revenue_model == "transactional"
 status_name = {"Paying": "Active", "Never paid": "Never paid", "Churned": "Churned"} if transactional else {}
 everyone = view.scheme == "rfm_segment" and transactional
 shown = st.pills(
-    "Count", offered, selection_mode="multi", format_func=lambda s: status_name.get(s, s),
+    "Customers to count", offered, selection_mode="multi", format_func=lambda s: status_name.get(s, s),
     default=offered if everyone else [s for s in ("Paying",) if s in offered] or offered,
     key=f"segment_statuses_{view.scheme}",
     help=(f"Active: bought in the last {defn.features.inactivity_days} days. Churned: no purchase for "
