@@ -131,8 +131,8 @@ if pack:
                        key="download_html")
 
 with st.expander("Movements of the last 12 complete months", expanded=False):
-    st.plotly_chart(charts.movements_chart(moves.tail(12), cur,
-                                           title=f"{mrr_word} movements by month"),
+    st.plotly_chart(charts.movements_chart(moves.tail(12), cur, title=f"{mrr_word} movements by month",
+                                           revenue_word="MRR" if view.revenue_model == "subscription" else "Revenue"),
                     config=charts.CHART_CONFIG, key="movements")
     if view.revenue_model == "transactional":
         st.caption(f"A customer's revenue counts as churned the month after its last purchase, when it stops; "

@@ -547,8 +547,10 @@ def adoption_heatmap(adoption: pd.DataFrame, order: list[str], title: str = "Fea
     return fig
 
 
-def movements_chart(movements: pd.DataFrame, currency: str = "USD", title: str = "MRR movements by month") -> go.Figure:
-    """Stacked bars of new, expansion, reactivation (up) and contraction, churned (down), with net line."""
+def movements_chart(movements: pd.DataFrame, currency: str = "USD", title: str = "MRR movements by month",
+                    revenue_word: str = "MRR") -> go.Figure:
+    """Stacked bars of new, expansion, reactivation (up) and contraction, churned (down), with net line;
+    `revenue_word` names the series on the axis ("Revenue" on order data, never MRR)."""
     sym = _symbol(currency)
     fig = go.Figure()
     months = pd.to_datetime(movements["month"]).dt.strftime("%b %Y")
@@ -560,7 +562,8 @@ def movements_chart(movements: pd.DataFrame, currency: str = "USD", title: str =
     net = movements["ending_mrr"] - movements["starting_mrr"]
     fig.add_trace(go.Scatter(x=months, y=net, name="Net change", mode="lines+markers",
                              line=dict(color="#111827")))
-    _style(fig, title, barmode="relative", yaxis_title=f"MRR change ({sym})",
+    unit = f" ({sym.strip()})" if sym.strip() else ""   # no empty brackets when the data states no currency
+    _style(fig, title, barmode="relative", yaxis_title=f"{revenue_word} change{unit}",
                       xaxis_title="Month", height=420, yaxis_tickprefix=sym)
     return fig
 

@@ -202,6 +202,15 @@ def test_distribution_of_many_segments_lies_horizontally_with_every_name_and_cou
     assert few.data[0].orientation in (None, "v") and list(few.data[0].x) == names[:3]
 
 
+def test_the_movements_axis_names_the_series_and_its_currency_only_when_known():
+    moves = pd.DataFrame({"month": pd.to_datetime(["2026-09-01"]), "new": [10.0], "expansion": [1.0],
+                          "reactivation": [0.0], "contraction": [2.0], "churned": [3.0], "starting_mrr": [100.0],
+                          "ending_mrr": [106.0]})
+    assert charts.movements_chart(moves).layout.yaxis.title.text == "MRR change ($)"
+    # order data without a stated currency: "Revenue change", not "MRR change ()"
+    assert charts.movements_chart(moves, "", revenue_word="Revenue").layout.yaxis.title.text == "Revenue change"
+
+
 def test_hovers_and_titles_say_1_customer_1_day_1_month():
     flows = pd.DataFrame({"from_segment": ["(new)", "SMB", "SMB"], "to_segment": ["SMB", "SMB", "(churned)"],
                           "customers": [1, 1_200, 3]})

@@ -24,7 +24,9 @@ def net_ltv_text(row, currency: str) -> str:
     """A segment's net LTV: on a small sample its interval over the churn interval ("-421 to 2,620"), not a
     falsely precise figure (segment_economics' small_sample, net_ltv_low / _high)."""
     if row.get("small_sample") and not is_missing(row.get("net_ltv_low")):
-        return f"{money(row['net_ltv_low'], currency)} to {money(row['net_ltv_high'], currency)}"
+        low, high = money(row["net_ltv_low"], currency), money(row["net_ltv_high"], currency)
+        # both ends at the lifetime cap (no churn either way): one figure, not "88.9k to 88.9k"
+        return f"{low} to {high}" if low != high else low
     return money(row["net_ltv"], currency)
 
 

@@ -61,5 +61,6 @@ def test_a_segment_below_the_minimum_paying_customers_is_not_quoted():
 def test_a_segment_whose_onboarding_outweighs_its_lifetime_contribution_is_named_with_both():
     (bad, _) = _findings(_segment("Self-serve", verdict="margin-draining", contribution_pcm=217.0,
                                   lifetime_months=5.1, onboarding_cost=1428.0, net_ltv=-318.0, paying_customers=727))
-    assert bad.text == ("**Self-serve** drains margin: onboarding a customer costs $1,428, more than the $217 a month "
-                        "it gives back over 5 months (net LTV -$318; 727 paying customers). CAC needs spend data.")
+    assert bad.text == ("**Self-serve** drains margin: onboarding a customer costs $1,428 (by the value tier each had "
+                        "when acquired), more than the $217 a month it gives back over 5 months (net LTV -$318; 727 "
+                        "paying customers). CAC needs spend data.")

@@ -79,6 +79,8 @@ def test_a_small_sample_s_net_ltv_reads_as_its_interval():
     row = {"net_ltv": 517_822.0, "net_ltv_low": 99_200.0, "net_ltv_high": 517_822.0, "small_sample": True}
     assert net_ltv_text(row, "") == "99.2k to 517.8k" and net_ltv_text(row, "GBP") == "£99.2k to £517.8k"
     assert net_ltv_text(row | {"small_sample": False}, "USD") == "$517.8k"
+    # no churn observed: both ends at the lifetime cap read as one figure, not "88.9k to 88.9k"
+    assert net_ltv_text(row | {"net_ltv_low": 88_945.0, "net_ltv_high": 88_945.2}, "") == "88.9k"
     assert net_ltv_text(row | {"net_ltv_low": math.nan}, "USD") == "$517.8k"    # no churn exposure: no interval
 
 
