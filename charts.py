@@ -394,8 +394,9 @@ def cross_heatmap(crosstab: pd.DataFrame, title: str, x_title: str, y_title: str
 
 def sankey(transitions: pd.DataFrame, colors: dict[str, str], title: str, left: str, right: str) -> go.Figure:
     """Flows from_segment -> to_segment, width = customers; "(new)" enters left, "(churned)" leaves right.
-    Each node's label holds its customers ("Active (628)"). Both sides list the segments in the scheme's order (the order of `colors`, segment_colors), "(new)" on
-    top and "(churned)" at the bottom, whatever the order of the rows."""
+    Each node's label holds its customers ("Active (628)"). Both sides list the segments in the scheme's
+    order (the order of `colors`, segment_colors), "(new)" on top and "(churned)" at the bottom, whatever the
+    order of the rows."""
     t = transitions[transitions["customers"] > 0]
     rank = {seg: i for i, seg in enumerate(colors)} | {"(new)": -1, "(churned)": len(colors) + 1}
 
