@@ -47,8 +47,12 @@ nrr_before, grr_before = cached.nrr_grr(view.version, previous_as_of)
 cur = view.currency
 mrr_word = view.revenue_series
 
+snapshot = view.meta.get("revenue_shape") == "snapshot"
 kpis = headline_kpis(moves, (nrr, grr), (nrr_before, grr_before), blended, prior, econ.window,
-                     econ.assumptions, view.revenue_model)
+                     econ.assumptions, view.revenue_model, snapshot=snapshot)
+if snapshot:
+    st.caption("A CRM snapshot records who left in its own month only: the tiles show no change against the "
+               "month before, and 12-month retention cannot be measured from it.")
 for i, k in enumerate(kpis):
     if i % 4 == 0:
         tiles = st.columns(4)

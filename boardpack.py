@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import os
 import re
 import shutil
@@ -62,6 +63,7 @@ class BoardPack:
     revenue_series: str = "MRR"   # the monthly series' name: "Monthly revenue" on order data
     definitions: list[tuple[str, str]] = field(default_factory=list)   # (term, what it means), as the app says
     thresholds: Assumptions | None = None   # the verdict's: the table prints net LTV:CAC and payback as its rule
+    notes: list[str] = field(default_factory=list)   # what the load warned about, said under the stamp
 
 
 def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Definition, definition_name: str,
@@ -99,8 +101,14 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
     a = econ.assumptions
     revenue = tables.get("revenue") if model == "transactional" else None
     moves = mrr_movements(tables["ledger"], as_of, model, revenue=revenue, inactivity_days=a.inactivity_days)
+    snapshot = meta.get("revenue_shape") == "snapshot"
     kpis = headline_kpis(moves, nrr_grr(tables["ledger"], as_of), nrr_grr(tables["ledger"], last),
-                         econ.blended.iloc[0], prior.blended.iloc[0], econ.window, a, model)
+                         econ.blended.iloc[0], prior.blended.iloc[0], econ.window, a, model, snapshot=snapshot)
+    # What the load warned about (rows skipped, a snapshot's churn) bears on every number: said on the pack too.
+    notes = [str(n["message"]) for n in json.loads(meta.get("warnings") or "[]")]
+    if snapshot:
+        notes.append("A CRM snapshot records who left in its own month only: the tiles show no change against "
+                     "the month before, and 12-month retention cannot be measured from it.")
     findings = [f.text for f in top_findings([econ.table] + ([cross.table] if cross is not None else []),
                                               econ.blended.iloc[0], symbol, a.min_customers,
                                               revenue_word=word)]
@@ -175,7 +183,7 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
                      assumptions=assumptions, currency=currency, kpis=kpis, findings=findings, figures=figures,
                      caveat=defaults and f"{defaults} Net LTV, contribution and the verdicts depend on them.",
                      economics_table=table, revenue_series=revenue_words(model)[1], definitions=definitions,
-                     thresholds=a)
+                     thresholds=a, notes=notes)
 
 
 def chromium_path() -> str | None:
@@ -266,6 +274,8 @@ def to_html(pack: BoardPack, images: list[bytes] | None = None) -> str:
         f"{html.escape(_tile_note(k, pack.currency))}</div></div>"
         for k in pack.kpis)
     findings = "".join(f"<div class='finding'>{_md(t)}</div>" for t in pack.findings)
+    notes = ("<div class='stamp'><b>Noted when the files were loaded:</b><ul>"
+             + "".join(f"<li>{html.escape(n)}</li>" for n in pack.notes) + "</ul></div>") if pack.notes else ""
     caveat = f"<p class='stamp'>{html.escape(pack.caveat)}</p>" if pack.caveat else ""
     figures = "".join(
         f"<h2>{html.escape(title)}</h2><figure><img alt='{html.escape(title)}' "
@@ -274,7 +284,7 @@ def to_html(pack: BoardPack, images: list[bytes] | None = None) -> str:
         for (title, _, caption), img in zip(pack.figures, images))
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(pack.title)} board pack "
             f"{pack.as_of:%Y-%m-%d}</title><style>{_CSS}</style></head><body>"
-            f"<h1>{html.escape(pack.title)}: board pack</h1><div class='stamp'>{stamp}</div>"
+            f"<h1>{html.escape(pack.title)}: board pack</h1><div class='stamp'>{stamp}</div>{notes}"
             f"<div class='tiles'>{tiles}</div><h2>What stands out</h2>{findings}{caveat}{figures}"
             f"<h2>Unit economics by segment</h2>"
             f"{_table(pack.economics_table, pack.currency, pack.revenue_series, pack.thresholds)}"

@@ -29,7 +29,7 @@ class Kpi:
 
 def headline_kpis(movements: pd.DataFrame, nrr_now: tuple[float, float], nrr_before: tuple[float, float],
                   blended_now: pd.Series, blended_before: pd.Series, window: tuple, a: Assumptions,
-                  revenue_model: str = "subscription") -> list[Kpi]:
+                  revenue_model: str = "subscription", snapshot: bool = False) -> list[Kpi]:
     """Eight tiles: paying customers, MRR, NRR, GRR, logo churn, net LTV:CAC, CAC payback, blended CAC.
 
     `movements` is economics.mrr.mrr_movements (its last row is the last complete month); the blended
@@ -37,6 +37,11 @@ def headline_kpis(movements: pd.DataFrame, nrr_now: tuple[float, float], nrr_bef
     DEFINITIONS.md, in the words of economics.glossary. On order data the first tile counts active customers
     (the inactivity rule's): the customers churn is measured on, which is what mrr_movements' customers_end
     counts in that model.
+
+    On a CRM snapshot (`snapshot`: one row per customer, its history rebuilt from tenure) every churn falls
+    in the snapshot month, and customers who left before it are not in the export: no tile has a change
+    against the month before, and NRR / GRR read n/a (12-month retention needs the customers of a year ago,
+    churned ones included).
     """
     nan = float("nan")
     last = movements.iloc[-1] if len(movements) else None
@@ -75,6 +80,10 @@ def headline_kpis(movements: pd.DataFrame, nrr_now: tuple[float, float], nrr_bef
         Kpi("Blended CAC", float(blended_now["cac"]), float(blended_before["cac"]), "money",
             define["blended_cac"], True),
     ]
+    if snapshot:
+        kpis = [replace(k, before=nan, value=nan if k.label in ("NRR (12 months)", "GRR (12 months)") else k.value)
+                for k in kpis]
+        short_history = "not measurable from a snapshot"
     why = {"NRR (12 months)": short_history, "GRR (12 months)": short_history, "Net LTV : CAC (blended)": no_cac,
            "CAC payback": no_cac, "Blended CAC": no_cac}
     return [replace(k, missing=why.get(k.label, "")) if math.isnan(k.value) else k for k in kpis]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import html
+import json
 import shutil
 import subprocess
 from datetime import date
@@ -53,8 +54,17 @@ def test_without_tickets_and_events_the_pack_says_support_and_infra_are_not_meas
     load_sample(ws)
     con = ws.ibis()
     tables = {n: con.table(n) for n in ws.tables() if n not in ("tickets", "events")}
+    # as if uploaded, as a CRM snapshot whose load warned about skipped rows
+    skipped = "135,080 row(s) without customer_id were skipped. They hold 14.9% of the revenue."
+    meta = ws.meta() | {"source": "upload", "revenue_shape": "snapshot",
+                        "warnings": json.dumps([{"message": skipped}])}
     pack = boardpack.collect(tables, date(2026, 11, 1), date(2026, 8, 1), "value_tier", default_definition(),
-                             "Q4 board", ws.meta() | {"source": "upload"})   # as if uploaded
+                             "Q4 board", meta)
+    # what the load warned about and what a snapshot cannot measure are said on the pack, as on the Overview
+    assert pack.notes[0] == skipped and "CRM snapshot" in pack.notes[1]
+    tiles = {k.label: k for k in pack.kpis}
+    assert tiles["NRR (12 months)"].missing == "not measurable from a snapshot"
+    assert not any(boardpack._tile_note(k, "USD").endswith("vs month before") for k in pack.kpis)
     figures = {t: (fig, caption) for t, fig, caption in pack.figures}
     money = figures["Where the money goes"]
     assert "Support and infra costs not measured" in money[1]
@@ -63,6 +73,8 @@ def test_without_tickets_and_events_the_pack_says_support_and_infra_are_not_meas
     assert "Costs are the product's defaults" in pack.caveat                 # under the findings too
     page = boardpack.to_html(pack, images=[b""] * len(pack.figures))
     assert page.index(html.escape(pack.caveat)) < page.index("<h2>Segment map</h2>")
+    assert page.index("Noted when the files were loaded") < page.index(f"<li>{html.escape(skipped)}</li>") \
+        < page.index("<h2>What stands out</h2>")
     assert "Support" not in list(money[0].data[0].x) and "Infra" not in list(money[0].data[0].x)
     assert "Cost to serve" not in figures   # no support cost to draw against revenue
     assert pack.thresholds == parse_assumptions(default_definition().economics)   # the verdict's, for the table

@@ -33,6 +33,10 @@ def test_every_page_runs_on_a_real_export(sample_workspace, source, options, mod
         metrics = {m.label: m for m in at.metric}
         customers = "Active customers" if model == "transactional" else "Paying customers"   # inactivity rule
         assert metrics[customers].value not in ("", "nan", "n/a")
+        if options.snapshot_date is not None:   # a snapshot's rebuilt history: no month-on-month change
+            assert (metrics["NRR (12 months)"].value, metrics["NRR (12 months)"].delta) == \
+                ("n/a", "not measurable from a snapshot")
+            assert not metrics[customers].delta and not metrics["Monthly logo churn"].delta
         # without spend data the CAC tiles say so instead of a bare n/a
         assert (metrics["Blended CAC"].value, metrics["Blended CAC"].delta) == ("n/a", "needs spend data")
         # findings without spend data: from contribution and churn, never "not enough customers"

@@ -50,3 +50,14 @@ def test_an_na_tile_says_what_it_needs():
     kpis = {k.label: k for k in headline_kpis(_movements(13), (NAN, NAN), (NAN, NAN), _blended(), _blended(),
                                               (None, None), A)}
     assert kpis["NRR (12 months)"].missing == "" and kpis["Blended CAC"].missing == ""
+
+
+def test_on_a_crm_snapshot_no_tile_has_a_change_and_12_month_retention_is_not_measurable():
+    # Telco: every churn of the rebuilt history falls in the snapshot month, so "+26.58 pts against the month
+    # before" and NRR 79% were artefacts of the snapshot, not movements.
+    kpis = {k.label: k for k in headline_kpis(_movements(14), (0.79, 0.78), (1.0, 1.0), _blended(), _blended(),
+                                              (None, None), A, snapshot=True)}
+    assert all(math.isnan(k.before) for k in kpis.values())
+    assert kpis["Paying customers"].value == 113.0 and kpis["Monthly logo churn"].value == 0.02
+    for label in ("NRR (12 months)", "GRR (12 months)"):
+        assert math.isnan(kpis[label].value) and kpis[label].missing == "not measurable from a snapshot"
