@@ -64,6 +64,7 @@ class BoardPack:
     definitions: list[tuple[str, str]] = field(default_factory=list)   # (term, what it means), as the app says
     thresholds: Assumptions | None = None   # the verdict's: the table prints net LTV:CAC and payback as its rule
     notes: list[str] = field(default_factory=list)   # what the load warned about, said under the stamp
+    support_measured: bool = True   # tickets loaded: without them support's share of revenue is n/a, not 0%
 
 
 def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Definition, definition_name: str,
@@ -183,7 +184,7 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
                      assumptions=assumptions, currency=currency, kpis=kpis, findings=findings, figures=figures,
                      caveat=defaults and f"{defaults} Net LTV, contribution and the verdicts depend on them.",
                      economics_table=table, revenue_series=revenue_words(model)[1], definitions=definitions,
-                     thresholds=a, notes=notes)
+                     thresholds=a, notes=notes, support_measured="tickets" in tables)
 
 
 def chromium_path() -> str | None:
@@ -209,8 +210,8 @@ def _md(text: str) -> str:
     return re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", html.escape(text))
 
 
-def _table(frame: pd.DataFrame, currency: str, revenue_series: str = "MRR", thresholds: Assumptions | None = None
-           ) -> str:
+def _table(frame: pd.DataFrame, currency: str, revenue_series: str = "MRR", thresholds: Assumptions | None = None,
+           support_measured: bool = True) -> str:
     """The economics by segment; net LTV:CAC and payback with the digits of the verdict's rule under
     `thresholds` (the default assumptions when None), as the app's verdict cards print them: 2.10x where the
     rule reads 2.10, 2.9975x beside a 3x threshold, not 2.1x or 2.9x."""
@@ -220,7 +221,8 @@ def _table(frame: pd.DataFrame, currency: str, revenue_series: str = "MRR", thre
         rows.append("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in (
             r["segment"], f"{int(r['customers']):,}", money(r["mrr"], currency), pct(r["logo_churn"]),
             net_ltv_text(r, currency), money(r["cac"], currency), verdict_ratio(r["net_ltv_cac"], a),
-            verdict_months(r["payback_months"], a), pct(r["support_share_of_revenue"], 0), r["verdict"])) + "</tr>")
+            verdict_months(r["payback_months"], a),
+            pct(r["support_share_of_revenue"], 0) if support_measured else "n/a", r["verdict"])) + "</tr>")
     head = "".join(f"<th>{h}</th>" for h in ("Segment", "Customers", revenue_series, "Monthly churn", "Net LTV",
                                              "CAC", "Net LTV:CAC", "Payback", "Support % of revenue", "Verdict"))
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
@@ -274,6 +276,7 @@ def to_html(pack: BoardPack, images: list[bytes] | None = None) -> str:
         f"{html.escape(_tile_note(k, pack.currency))}</div></div>"
         for k in pack.kpis)
     findings = "".join(f"<div class='finding'>{_md(t)}</div>" for t in pack.findings)
+    table = _table(pack.economics_table, pack.currency, pack.revenue_series, pack.thresholds, pack.support_measured)
     notes = ("<div class='stamp'><b>Noted when the files were loaded:</b><ul>"
              + "".join(f"<li>{html.escape(n)}</li>" for n in pack.notes) + "</ul></div>") if pack.notes else ""
     caveat = f"<p class='stamp'>{html.escape(pack.caveat)}</p>" if pack.caveat else ""
@@ -286,8 +289,7 @@ def to_html(pack: BoardPack, images: list[bytes] | None = None) -> str:
             f"{pack.as_of:%Y-%m-%d}</title><style>{_CSS}</style></head><body>"
             f"<h1>{html.escape(pack.title)}: board pack</h1><div class='stamp'>{stamp}</div>{notes}"
             f"<div class='tiles'>{tiles}</div><h2>What stands out</h2>{findings}{caveat}{figures}"
-            f"<h2>Unit economics by segment</h2>"
-            f"{_table(pack.economics_table, pack.currency, pack.revenue_series, pack.thresholds)}"
+            f"<h2>Unit economics by segment</h2>{table}"
             f"<p class='stamp'>Assumptions: {html.escape(pack.assumptions)}</p>"
             f"{_definitions(pack.definitions)}</body></html>")
 

@@ -93,15 +93,16 @@ status = pd.Series(customer_status(features).to_numpy(), index=features["custome
 status_counts = status.value_counts()
 offered = [s for s in STATUSES if status_counts.get(s, 0)]
 transactional = view.revenue_model == "transactional"
-# On order data a paying customer is an active buyer (the Overview's "Active customers"); there RFM is how
-# lapsed buyers are found (Can't lose them, Dormant), so it counts everyone.
-status_name = {"Paying": "Active", "Never paid": "Never paid", "Churned": "Churned"} if transactional else {}
+# On order data a paying customer is one still buying (the Overview's "Active customers": not "Active", a
+# behaviour segment's name); there RFM is how lapsed buyers are found (Can't lose them, Dormant), so it
+# counts everyone.
+status_name = {"Paying": "Buying", "Never paid": "Never paid", "Churned": "Churned"} if transactional else {}
 everyone = view.scheme == "rfm_segment" and transactional
 shown = st.pills(
     "Customers to count", offered, selection_mode="multi", format_func=lambda s: status_name.get(s, s),
     default=offered if everyone else [s for s in ("Paying",) if s in offered] or offered,
     key=f"segment_statuses_{view.scheme}",
-    help=(f"Active: bought in the last {defn.features.inactivity_days} days. Churned: no purchase for "
+    help=(f"Buying: bought in the last {defn.features.inactivity_days} days. Churned: no purchase for "
           f"{defn.features.inactivity_days} days." if transactional else
           "Paying: paying in the last complete month. Never paid: no paying month yet (trials, sign-ups who "
           "never converted). Churned: paid before and stopped.")

@@ -55,14 +55,16 @@ if watched.empty:
     st.caption("The watched movements (Active → Light, Light → Dormant, Healthy → At-risk, Active → Power, "
                "At-risk → Healthy) belong to the Behaviour and Health schemes; choose one in the sidebar.")
 else:
+    # Sums over the movers, in whole currency units (on order data the 12-month averages carry remainders).
+    watched = watched.round({"mrr_from": 0, "mrr_to": 0})
     st.dataframe(watched[["movement", "customers", "share_of_from", "mrr_from", "mrr_to"]], hide_index=True,
                  placeholder="n/a", width="stretch", column_config={
                      "movement": "Movement", "customers": st.column_config.NumberColumn("Customers",
                                                                                        format="localized"),
                      "share_of_from": st.column_config.NumberColumn("Share of the first segment", format="percent"),
-                     "mrr_from": st.column_config.NumberColumn(f"{view.customer_revenue_header} on {left}",
+                     "mrr_from": st.column_config.NumberColumn(f"Total {view.customer_revenue_header} on {left}",
                                                                format="localized"),
-                     "mrr_to": st.column_config.NumberColumn(f"{view.customer_revenue_header} on {right}",
+                     "mrr_to": st.column_config.NumberColumn(f"Total {view.customer_revenue_header} on {right}",
                                                              format="localized")})
 
 st.markdown("#### Transition matrix")

@@ -77,6 +77,8 @@ def test_without_tickets_and_events_the_pack_says_support_and_infra_are_not_meas
         < page.index("<h2>What stands out</h2>")
     assert "Support" not in list(money[0].data[0].x) and "Infra" not in list(money[0].data[0].x)
     assert "Cost to serve" not in figures   # no support cost to draw against revenue
+    # nor a "0%" of revenue on support in the table: it was not measured
+    assert not pack.support_measured and "<td>0%</td>" not in page and "<td>n/a</td>" in page
     assert pack.thresholds == parse_assumptions(default_definition().economics)   # the verdict's, for the table
     assert pack.revenue_series == "MRR" and "<th>MRR</th>" in boardpack._table(pack.economics_table, "USD")
     assert "<th>Monthly revenue</th>" in boardpack._table(pack.economics_table, "USD", "Monthly revenue")

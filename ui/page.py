@@ -10,7 +10,7 @@ from ui.sidebar import View, sidebar
 __all__ = ["start_page", "needs_table", "hidden_drain_hint", "kept", "TABLE_PURPOSE"]
 
 TABLE_PURPOSE = {
-    "events": "product usage (behaviour segments, health scores, feature adoption, infra cost)",
+    "events": "product usage: behaviour and health by usage, feature adoption, infra cost",
     "tickets": "support load and its cost per segment",
     "spend": "CAC, LTV:CAC and payback by segment",
     "nps": "NPS per segment and customers' stated goals",
@@ -47,8 +47,8 @@ def needs_table(view: View, table: str, what: str) -> bool:
     if table in cached.workspace_status()["tables"]:
         return True
     st.info(
-        f"**{what}** needs the **{table}** table ({TABLE_PURPOSE.get(table, table)}), which is not "
-        f"loaded. Upload it on the Data page to see this.",
+        f"**{what}** needs the **{table}** table, which is not loaded. It brings "
+        f"{TABLE_PURPOSE.get(table, table)}: upload it on the Data page to see this.",
         icon=":material/table_view:",
     )
     return False

@@ -38,6 +38,9 @@ def test_pages_name_the_missing_tables_instead_of_failing(revenue_only):
     at.switch_page("pages/3_Cohorts.py").run()
     assert not at.exception
     assert "needs the **events** table" in " ".join(i.value for i in at.info)
+    # one pair of brackets at most, and no claim that behaviour or health need events (they do without)
+    assert "needs the **events** table, which is not loaded. It brings product usage: behaviour and health by " \
+           "usage" in " ".join(i.value for i in at.info)
     assert any("first purchase" in c.value and "buying in the period" in c.value for c in at.caption)
     for page in ("pages/2_Segments.py", "pages/6_Transitions.py", "pages/7_Risk_and_opportunities.py"):
         at.switch_page(page).run()

@@ -289,10 +289,12 @@ def test_transitions_tables_name_the_currency_and_separate_thousands_as_the_othe
     assert not at.exception
     watched, movers = (json.loads(t.proto.columns) for t in (at.dataframe[0], at.dataframe[-1]))
     assert watched["customers"]["type_config"]["format"] == "localized"
-    for columns in (watched, movers):
-        assert columns["mrr_from"]["label"] == "MRR (USD) on 01 Aug 2026", columns["mrr_from"]
-        assert columns["mrr_to"]["label"] == "MRR (USD) on 01 Nov 2026", columns["mrr_to"]
+    for columns, total in ((watched, "Total "), (movers, "")):   # the watched movements sum their movers' MRR
+        assert columns["mrr_from"]["label"] == f"{total}MRR (USD) on 01 Aug 2026", columns["mrr_from"]
+        assert columns["mrr_to"]["label"] == f"{total}MRR (USD) on 01 Nov 2026", columns["mrr_to"]
         assert columns["mrr_from"]["type_config"]["format"] == "localized"
+    # in whole currency units (order data's 12-month averages read 5,144.249)
+    assert (at.dataframe[0].value[["mrr_from", "mrr_to"]] % 1 == 0).all().all()
     assert any(c.value.endswith(" customers; MRR: $0 → $144.4k (+$144.4k).") for c in at.caption)
 
 

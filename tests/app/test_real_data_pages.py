@@ -50,9 +50,9 @@ def test_every_page_runs_on_a_real_export(sample_workspace, source, options, mod
             if page == "pages/1_Data.py" and model == "transactional":   # the load's warnings stay in view
                 assert any(r"without customer\_id were skipped. They hold" in m.value for m in at.markdown)
             assert all("drains margin" in e.value for e in at.error), (page, [e.value for e in at.error])
-            if page == "pages/2_Segments.py":   # order data counts active buyers (the Overview's word)
+            if page == "pages/2_Segments.py":   # order data counts those still buying ("Active" is a segment)
                 counting = next(c.value for c in at.caption if c.value.startswith("Counting"))
-                assert ("(active)" if model == "transactional" else "(paying)") in counting, counting
+                assert ("(buying)" if model == "transactional" else "(paying)") in counting, counting
             if model == "transactional":   # order revenue is never called MRR (DEFINITIONS.md "Revenue")
                 assert not [t for t in figure_titles(at) if "MRR" in t], (page, figure_titles(at))
                 texts = [str(v) for frame in (d.value for d in at.dataframe)
