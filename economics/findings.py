@@ -81,6 +81,10 @@ def top_findings(tables: list[pd.DataFrame], blended: pd.Series, symbol: str = "
             text = (f"**{r['segment']}** pays its way: each customer gives back "
                     f"{_money(r['contribution_pcm'], symbol)} a month after costs (net LTV "
                     f"{_money(r['net_ltv'], symbol)}); {brings}. {_no_cac(r)}")
+        if r.get("ltv_capped") and r.get("churn_events") == 0:
+            # no churn seen: the lifetime (and so net LTV) is the cap, an assumption rather than a measure
+            text += (f" No customer of it churned in the window: its lifetime is assumed at the "
+                     f"{r['lifetime_months']:.0f}-month cap.")
         out.append(Finding(r["segment"], text, "good"))
     churny = usable[usable["logo_churn"].notna()].sort_values("logo_churn", ascending=False)
     overall = float(blended.get("logo_churn", math.nan)) if blended is not None else math.nan

@@ -64,3 +64,16 @@ def test_a_segment_whose_onboarding_outweighs_its_lifetime_contribution_is_named
     assert bad.text == ("**Self-serve** drains margin: onboarding a customer costs $1,428 (by the value tier each had "
                         "when acquired), more than the $217 a month it gives back over 5 months (net LTV -$318; 727 "
                         "paying customers). CAC needs spend data.")
+
+
+def test_a_segment_that_pays_its_way_on_no_observed_churn_says_its_lifetime_is_the_cap():
+    # Online Retail by behaviour: Power had 0 churn events (order churn is dated 90 days after the last
+    # purchase, when a customer is Dormant already), so its net LTV is the 60-month cap's, not a measure.
+    (good,) = [f for f in _findings(_segment("Power", ltv_capped=True, churn_events=0, lifetime_months=60.0,
+                                             logo_churn=0.0, logo_churn_low=0.0, logo_churn_high=0.01))
+               if f.severity == "good"]
+    assert good.text.endswith("No customer of it churned in the window: its lifetime is assumed at the "
+                              "60-month cap.")
+    (measured,) = [f for f in _findings(_segment("Power", ltv_capped=True, churn_events=3, lifetime_months=60.0))
+                   if f.severity == "good"]
+    assert "assumed" not in measured.text   # capped after measured churn: the cap is the rule, not a guess
