@@ -1,7 +1,6 @@
 """Overview: the state of the business by segment, on one screen."""
 from __future__ import annotations
 
-import json
 
 import pandas as pd
 import streamlit as st
@@ -9,8 +8,9 @@ import streamlit as st
 import charts
 from economics.costs import unmeasured_costs
 from economics.findings import draining_segments, top_findings
-from economics.kpis import headline_kpis
+from economics.kpis import SNAPSHOT_NOTE, headline_kpis
 from economics.ledger import add_months, last_complete_month
+from ingest.problems import noted_at_load
 from ui import cached
 from ui.definition_editor import default_costs_note
 from ui.format import kpi_delta, kpi_value, plain, plural
@@ -24,19 +24,22 @@ status = cached.workspace_status()
 schemes = view.schemes
 last = last_complete_month(view.as_of)
 previous_as_of = last  # as of the 1st of the last complete month, the complete month before it is the last
+snapshot = view.meta.get("revenue_shape") == "snapshot"
 st.caption(
     f"Data from **{view.meta.get('min_date')}** to **{view.meta.get('max_date')}** · as of "
     f"**{view.as_of:%d %b %Y}** · last complete month **{last:%B %Y}** · {status['model_label']} · "
-    f"changes against the month before, **{add_months(last, -1):%B %Y}** (the sidebar's *Compare with* date "
-    "sets the Segments page's changes, the Transitions and the board pack's transitions)"
+    + (SNAPSHOT_NOTE if snapshot else
+       f"changes against the month before, **{add_months(last, -1):%B %Y}** (the sidebar's *Compare with* date "
+       "sets the Segments page's changes, the Transitions and the board pack's transitions)")
 )
 
 # What the load warned about (rows skipped, a snapshot's churn, an incomplete last month) bears on the
 # tiles below: said here too, not only on the Data page.
-noted = json.loads(view.meta.get("warnings") or "[]")
+noted = noted_at_load(view.meta)
 if noted:
     st.warning("**Noted when these files were loaded** (details on the Data page):\n"
-               + "\n".join(f"- {plain(n['message'])}" for n in noted), icon=":material/warning:")
+               + "\n".join(f"- {plain(where) + ': ' if where else ''}{plain(message)}" for where, message in noted),
+               icon=":material/warning:")
 
 econ = cached.economics(view.version, view.as_of, view.scheme, view.definition_toml)
 blended = econ.blended.iloc[0]
@@ -47,12 +50,8 @@ nrr_before, grr_before = cached.nrr_grr(view.version, previous_as_of)
 cur = view.currency
 mrr_word = view.revenue_series
 
-snapshot = view.meta.get("revenue_shape") == "snapshot"
 kpis = headline_kpis(moves, (nrr, grr), (nrr_before, grr_before), blended, prior, econ.window,
                      econ.assumptions, view.revenue_model, snapshot=snapshot)
-if snapshot:
-    st.caption("A CRM snapshot records who left in its own month only: the tiles show no change against the "
-               "month before, and 12-month retention cannot be measured from it.")
 for i, k in enumerate(kpis):
     if i % 4 == 0:
         tiles = st.columns(4)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 import os
 import re
 import shutil
@@ -30,10 +29,11 @@ from economics.cohorts import CohortParams, cohort_retention
 from economics.costs import unmeasured_costs, unmeasured_steps
 from economics.findings import top_findings
 from economics.glossary import BOARD_PACK_TERMS, metric_definitions
-from economics.kpis import Kpi, headline_kpis
+from economics.kpis import SNAPSHOT_NOTE, Kpi, headline_kpis
 from economics.ledger import last_complete_month
 from economics.mrr import mrr_movements, nrr_grr, revenue_words
 from economics.pipeline import assumptions_of, economics_for, history_months, label_dates
+from ingest.problems import noted_at_load
 from segmentation.definition import Definition
 from segmentation.features import customer_features, customer_features_at, feature_params
 from segmentation.schemes import in_segment_order, segment_order
@@ -106,10 +106,9 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
     kpis = headline_kpis(moves, nrr_grr(tables["ledger"], as_of), nrr_grr(tables["ledger"], last),
                          econ.blended.iloc[0], prior.blended.iloc[0], econ.window, a, model, snapshot=snapshot)
     # What the load warned about (rows skipped, a snapshot's churn) bears on every number: said on the pack too.
-    notes = [str(n["message"]) for n in json.loads(meta.get("warnings") or "[]")]
+    notes = [f"{where}: {message}" if where else message for where, message in noted_at_load(meta)]
     if snapshot:
-        notes.append("A CRM snapshot records who left in its own month only: the tiles show no change against "
-                     "the month before, and 12-month retention cannot be measured from it.")
+        notes.append(SNAPSHOT_NOTE[0].upper() + SNAPSHOT_NOTE[1:] + ".")
     findings = [f.text for f in top_findings([econ.table] + ([cross.table] if cross is not None else []),
                                               econ.blended.iloc[0], symbol, a.min_customers,
                                               revenue_word=word)]

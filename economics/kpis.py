@@ -11,7 +11,7 @@ from economics.glossary import metric_definitions
 from economics.ledger import month_span
 from economics.mrr import revenue_words
 
-__all__ = ["Kpi", "headline_kpis"]
+__all__ = ["Kpi", "headline_kpis", "SNAPSHOT_NOTE"]
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,11 @@ class Kpi:
     help: str
     lower_is_better: bool = False
     missing: str = ""   # why the value is n/a, when it is ("needs spend data")
+
+
+# What the tiles of a CRM snapshot cannot say (headline_kpis(snapshot=True)), said beside them.
+SNAPSHOT_NOTE = ("a CRM snapshot records who left in its own month only: the tiles show no change against the month "
+                 "before, and 12-month retention cannot be measured from it")
 
 
 def headline_kpis(movements: pd.DataFrame, nrr_now: tuple[float, float], nrr_before: tuple[float, float],
@@ -83,7 +88,7 @@ def headline_kpis(movements: pd.DataFrame, nrr_now: tuple[float, float], nrr_bef
     if snapshot:
         kpis = [replace(k, before=nan, value=nan if k.label in ("NRR (12 months)", "GRR (12 months)") else k.value)
                 for k in kpis]
-        short_history = "not measurable from a snapshot"
+        short_history = "not from a snapshot"
     why = {"NRR (12 months)": short_history, "GRR (12 months)": short_history, "Net LTV : CAC (blended)": no_cac,
            "CAC payback": no_cac, "Blended CAC": no_cac}
     return [replace(k, missing=why.get(k.label, "")) if math.isnan(k.value) else k for k in kpis]

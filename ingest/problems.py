@@ -4,12 +4,14 @@ Row numbers are the ones a spreadsheet shows: the header is row 1, the first dat
 """
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
 import pandas as pd
 
-__all__ = ["Problem", "Problems", "file_rows", "partial_month_message"]
+__all__ = ["Problem", "Problems", "file_rows", "partial_month_message", "noted_at_load"]
 
 Severity = Literal["error", "warning"]
 _MAX_EXAMPLE_ROWS = 5
@@ -87,3 +89,10 @@ def partial_month_message(partial, max_date, last_complete, revenue_model: str) 
     return (f"The last month, {partial:%B %Y}, is incomplete: the data ends on {max_date:%d %b %Y}. Monthly "
             f"metrics (churn, {movements}, NRR) and each customer's revenue and tier use complete months up to "
             f"{last_complete:%B %Y}; cohort tables show {partial:%B %Y} flagged as partial.")
+
+
+def noted_at_load(meta: Mapping[str, str]) -> list[tuple[str, str]]:
+    """What the last load warned about, kept in the workspace's meta: (where, message) per warning, where
+    naming the file and the column ("Telco.csv, column TotalCharges"; "" when neither is known)."""
+    return [(", ".join(x for x in (n.get("file"), n.get("column") and f"column {n['column']}") if x), n["message"])
+            for n in json.loads(meta.get("warnings") or "[]")]

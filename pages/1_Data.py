@@ -1,7 +1,6 @@
 """Data: upload exports, check how they were recognised, fix the column mapping, and load them."""
 from __future__ import annotations
 
-import json
 from datetime import date
 
 import pandas as pd
@@ -9,6 +8,7 @@ import streamlit as st
 
 from ingest.contract import TABLE_ORDER, TABLES
 from ingest.load import LoadOptions, Upload, load, load_sample, prepare
+from ingest.problems import noted_at_load
 from ui import cached
 from ui.format import CURRENCY_SYMBOLS, plain, plural
 from ui.page import start_page
@@ -44,12 +44,11 @@ if status["tables"]:
         f"**Last complete month:** {meta.get('last_complete_month') or 'none'}  \n"
         f"**Loaded:** {meta.get('loaded_at', '')[:16].replace('T', ' ')} UTC"
     )
-    noted = json.loads(meta.get("warnings") or "[]")   # what the load warned about, kept with the data
+    noted = noted_at_load(meta)   # what the load warned about, kept with the data
     if noted:
         with st.expander(f"Noted when these files were loaded ({len(noted)})", icon=":material/warning:"):
-            for note in noted:   # the text as written (a "$" or "*" in it is not markdown)
-                where = " · ".join(plain(v) for v in (note["file"], note["column"]) if v)
-                st.markdown(f"**{where}**: {plain(note['message'])}")
+            for where, message in noted:   # the text as written (a "$" or "*" in it is not markdown)
+                st.markdown(f"**{plain(where)}**: {plain(message)}" if where else plain(message))
 else:
     st.info("The workspace is empty.")
 

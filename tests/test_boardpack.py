@@ -63,7 +63,7 @@ def test_without_tickets_and_events_the_pack_says_support_and_infra_are_not_meas
     # what the load warned about and what a snapshot cannot measure are said on the pack, as on the Overview
     assert pack.notes[0] == skipped and "CRM snapshot" in pack.notes[1]
     tiles = {k.label: k for k in pack.kpis}
-    assert tiles["NRR (12 months)"].missing == "not measurable from a snapshot"
+    assert tiles["NRR (12 months)"].missing == "not from a snapshot"
     assert not any(boardpack._tile_note(k, "USD").endswith("vs month before") for k in pack.kpis)
     figures = {t: (fig, caption) for t, fig, caption in pack.figures}
     money = figures["Where the money goes"]

@@ -35,7 +35,7 @@ def test_every_page_runs_on_a_real_export(sample_workspace, source, options, mod
         assert metrics[customers].value not in ("", "nan", "n/a")
         if options.snapshot_date is not None:   # a snapshot's rebuilt history: no month-on-month change
             assert (metrics["NRR (12 months)"].value, metrics["NRR (12 months)"].delta) == \
-                ("n/a", "not measurable from a snapshot")
+                ("n/a", "not from a snapshot")
             assert not metrics[customers].delta and not metrics["Monthly logo churn"].delta
         # without spend data the CAC tiles say so instead of a bare n/a
         assert (metrics["Blended CAC"].value, metrics["Blended CAC"].delta) == ("n/a", "needs spend data")

@@ -60,4 +60,4 @@ def test_on_a_crm_snapshot_no_tile_has_a_change_and_12_month_retention_is_not_me
     assert all(math.isnan(k.before) for k in kpis.values())
     assert kpis["Paying customers"].value == 113.0 and kpis["Monthly logo churn"].value == 0.02
     for label in ("NRR (12 months)", "GRR (12 months)"):
-        assert math.isnan(kpis[label].value) and kpis[label].missing == "not measurable from a snapshot"
+        assert math.isnan(kpis[label].value) and kpis[label].missing == "not from a snapshot"
