@@ -828,10 +828,14 @@ def _row(seg: str, members: pd.Series, churn: pd.DataFrame, nrr: pd.DataFrame, a
     word, rule = verdict(ratio, payback, contribution, has_spend, a, net_ltv, symbol)
     notes = []
     small = n_paying < a.min_customers or events < a.min_churn_events
-    if small:
-        notes.append(f"small sample ({n_paying} paying customers, {events:.0f} churn events): churn "
-                     f"95% interval {low:.1%}-{high:.1%}" if exposure else
-                     f"small sample ({n_paying} paying customers, no churn exposure in the window)")
+    paying = f"{n_paying:,} paying customer{'' if n_paying == 1 else 's'}"
+    if small and not exposure:
+        notes.append(f"small sample ({paying}, no churn exposure in the window)")
+    elif small:
+        # enough customers but few churn events (none at all: "no churn observed", not a small sample)
+        what = (f"small sample ({paying}, {events:.0f} churn events)" if n_paying < a.min_customers else
+                f"{'no churn observed' if events == 0 else f'few churn events ({events:.0f})'} among {paying}")
+        notes.append(f"{what}: churn 95% interval {low:.1%}-{high:.1%}")
     if start > 0 and not rated:
         notes.append(f"small revenue base ({revenue_months} customer-month(s) starting with revenue): revenue "
                      "churn and expansion not rated")

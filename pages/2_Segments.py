@@ -149,9 +149,14 @@ table = summary.assign(
 has_nps = bool(summary["nps"].notna().any())
 if not has_nps:   # no NPS answers loaded: no column of blanks
     table = table.drop(columns="nps")
+# Order revenue swings with order sizes: its month-on-month increases alone (833% a month for Dormant on
+# Online Retail, whose customers start the month with next to no revenue) say nothing without the decreases.
+if transactional:
+    table = table.drop(columns="expansion_rate")
 st.markdown("#### Segment metrics")
 nps_note = "NPS: % promoters minus % detractors among customers' latest answers. " if has_nps else ""
-st.caption(f"{view.revenue_series}: {econ.window[1]:%B %Y}, the last complete month. Churn and expansion: "
+st.caption(f"{view.revenue_series}: {econ.window[1]:%B %Y}, the last complete month. "
+           f"{'Churn' if transactional else 'Churn and expansion'}: "
            f"monthly, pooled over {month_span(econ.window)}, "
            f"{view.churn_attribution(econ.assumptions.inactivity_days)} {nps_note}Change: customers now "
            f"minus on {view.compare_to:%d %b %Y}. The playbook column is yours to edit."

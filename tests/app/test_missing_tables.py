@@ -87,6 +87,8 @@ def test_segments_page_of_an_order_export_says_revenue_and_has_no_blank_nps_colu
     assert figure_titles(at)[0] == "Customers and revenue by segment: Value tier (annual revenue)"
     metrics = at.dataframe[0].value
     assert "nps" not in metrics.columns and "mrr" in metrics.columns
+    # order revenue's month-on-month increases alone would read like growth (833% for Online Retail's Dormant)
+    assert "expansion_rate" not in metrics.columns
     # Revenue by segment is February's (the last complete month), as on Unit economics: A $100 + C $30;
     # not the customers' 12-month averages (their value tier's basis).
     assert metrics["mrr"].sum() == 130

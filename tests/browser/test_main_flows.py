@@ -214,7 +214,7 @@ def test_uploading_the_sample_exports_recognises_each_file_and_loads_them(server
     assert tab.get_by_text("No problems found.").is_visible()
 
     rerun(tab, lambda: tab.get_by_role("button", name="Load into the workspace").click())
-    tab.get_by_text(f"Loaded {len(SAMPLE_FILES)} file(s). Every page now uses them.").wait_for()
+    tab.get_by_text(f"Loaded {len(SAMPLE_FILES)} files. Every page now uses them.").wait_for()
     wait_ready(tab)
     assert "Source: Your upload" in tab.locator('[data-testid="stMain"]').inner_text()
     expected = _sample_row_counts()

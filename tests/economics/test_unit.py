@@ -1,6 +1,8 @@
 """Segment economics against hand-computed values: churn attribution, LTV, net LTV, CAC, payback, verdict."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import math
 from datetime import date
 
@@ -186,7 +188,21 @@ def test_the_all_customers_cac_is_the_blended_cac_when_a_new_customer_has_no_cha
 def test_a_segment_without_new_customers_in_the_window_has_no_cac(result):
     ent = _row(result, "Enterprise")
     assert math.isnan(ent["cac"]) and "no new customers" in ent["note"]
-    assert "small sample" in ent["note"]
+    assert "small sample (1 paying customer, 1 churn events): churn 95% interval" in ent["note"]
+
+
+def test_enough_customers_with_no_churn_read_no_churn_observed_not_a_small_sample():
+    # Online Retail's Power segment: 548 paying customers and 0 churn events read "small sample (548 ...)".
+    table = segment_economics(_inputs(), replace(ASSUME, min_customers=1)).table.set_index("segment")
+    assert table.loc["SMB", "note"].startswith("few churn events (1) among 2 paying customers: churn 95% interval")
+    assert table.loc["Enterprise", "note"].startswith("few churn events (1) among 1 paying customer: churn 95%")
+    # e1 and s1 alone: nobody churns
+    kept = lambda frame: frame[frame["customer_id"].isin(["e1", "s1"])]  # noqa: E731
+    steady = EconomicsInputs(ledger=kept(LEDGER), segment_at_d=kept(AT_D), segment_history=kept(HISTORY),
+                             acquisition=kept(ACQUISITION), usage=kept(USAGE), window_months=3, spend=SPEND,
+                             as_of=D(2024, 5, 1), revenue_model="subscription")
+    note = segment_economics(steady, replace(ASSUME, min_customers=1)).table.set_index("segment").loc["SMB", "note"]
+    assert note.startswith("no churn observed among 1 paying customer: churn 95% interval 0.0%-"), note
 
 
 def test_without_spend_cac_needs_spend_data_and_the_verdict_rests_on_contribution():
