@@ -198,7 +198,7 @@ def _report(args: argparse.Namespace, err: TextIO) -> int:
             trains_on = {training_date(as_of, _HORIZON_DAYS): MODEL_COLUMNS}
             frames = build_report(tables, as_of, defn, meta["revenue_model"], compare_to=args.compare_to,
                                   schemes=schemes, ready=lambda name, frame: folder.write(f"{name}.csv", frame),
-                                  features_for=trains_on)
+                                  features_for=trains_on, snapshot=meta.get("revenue_shape") == "snapshot")
             at_risk = _at_risk(tables, as_of, defn, meta, frames, args, err)
             if at_risk is not None:
                 folder.write("at_risk.csv", at_risk)

@@ -28,7 +28,8 @@ REPORT_FILES: tuple[str, ...] = ("customers", "cohort_retention", "segment_econo
 def build_report(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue_model: str,
                  compare_to: date | None = None, schemes: list[str] | None = None,
                  ready: Callable[[str, pd.DataFrame], None] | None = None,
-                 features_for: Mapping[date, Sequence[str]] | None = None) -> dict[str, pd.DataFrame]:
+                 features_for: Mapping[date, Sequence[str]] | None = None,
+                 snapshot: bool = False) -> dict[str, pd.DataFrame]:
     """The report's frames, keyed like REPORT_FILES (transitions only with compare_to).
 
     customers: features at D and every label column (label_all), recency_days, frequency, monetary.
@@ -45,7 +46,9 @@ def build_report(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue
     the others at the end; no frame is changed afterwards. `features_for`: dates whose customer features
     the caller needs too, each with the columns it needs (active users counted), returned as `features_at`
     (a first column as_of, then the features of each date in turn); the month starts among them cost no
-    scan more (the CLI's churn model trains on one).
+    scan more (the CLI's churn model trains on one). `snapshot`: the revenue is a CRM snapshot, whose export
+    holds nobody who left before its month: NRR and GRR are left empty, as the Overview reads them
+    (economics.kpis.headline_kpis).
     Cost: customer features at D, at each month start of the churn window and at compare_to,
     with the all-history event scan done once for all of them (customer_features_at); every scheme is
     labelled once per date (label_all) and the labels are shared, and what segment economics read apart
@@ -158,6 +161,8 @@ def build_report(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue
     economics = (pd.concat(rows, ignore_index=True) if rows
                  else pd.DataFrame(columns=["scheme", *ECONOMICS_COLUMNS, "window_first", "window_last"]))
     economics["assumptions"] = json.dumps(assumptions_to_dict(a), sort_keys=True)
+    if snapshot:
+        economics[["nrr", "grr"]] = float("nan")
 
     cohorts = cohort_retention(tables["ledger"], tables.get("customers"), as_of, CohortParams())
     cohorts = cohorts.assign(cohort=cohorts["cohort"].dt.strftime("%Y-%m"))

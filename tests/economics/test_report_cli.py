@@ -350,6 +350,9 @@ def test_a_crm_snapshot_pools_churn_over_its_own_month_unless_the_definition_say
     assert blended["window_first"] == blended["window_last"] == "2026-11"
     assert blended["logo_churn"] == pytest.approx(3 / 8)
     assert json.loads(blended["assumptions"])["churn_window_months"] == 1
+    # 12-month retention cannot be read from a snapshot (nobody who left before November is in it): empty,
+    # as the Overview's tiles say (it read 0.785 on Telco while every segment's was empty)
+    assert econ["nrr"].isna().all() and econ["grr"].isna().all()
     config = tmp_path / "twelve.toml"
     config.write_text("[economics]\nchurn_window_months = 12\n", encoding="utf-8")
     code, err = _run("--data", str(data), "--out", str(out), "--snapshot-date", "2026-11-01",
