@@ -1059,12 +1059,16 @@ STATUSES = ("Paying", "Never paid", "Churned")
 
 def customer_status(features: pd.DataFrame) -> pd.Series:
     """Each customer's status at D, aligned with `features`: "Churned" (churned as DEFINITIONS.md "Churn" says
-    for the revenue model), "Paying" (paying and not churned: `current_customers`), "Never paid" (neither: no
-    paying complete month yet, such as a trial or a sign-up who never converted). A categorical of STATUSES.
+    for the revenue model), "Paying" (not churned, and paying in the last complete month or since: revenue in
+    the month still running, `monetary` > 0, makes a customer who started this month paying; on Online
+    Retail 40 December buyers read "Never paid" without it), "Never paid" (neither: a trial, a sign-up who
+    never converted, a customer whose orders were all returned). A categorical of STATUSES.
     """
     current_customers(features.head(0))   # the same columns check
     churned = features["churned"].to_numpy(dtype=bool)
     paying = features["paying"].to_numpy(dtype=bool)
+    if "monetary" in features:
+        paying = paying | (features["monetary"].fillna(0).to_numpy(dtype="float64") > 0)
     codes = np.where(churned, 2, np.where(paying, 0, 1))
     return pd.Series(pd.Categorical.from_codes(codes, categories=list(STATUSES)), index=features.index,
                      name="status")

@@ -307,3 +307,15 @@ def test_history_falls_back_to_narrow_blocks_when_the_engine_runs_out_of_memory(
     monkeypatch.setattr(features, "_history_expr", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("other")))
     with pytest.raises(RuntimeError, match="other"):
         customer_features(tiny_tables, D, FeatureParams())
+
+
+def test_a_customer_whose_first_revenue_is_in_the_month_still_running_is_paying_not_never_paid():
+    # Online Retail as of 10 Dec 2011: a first order on 3 December is no paying complete month yet (its MRR
+    # reads November), but the customer pays: 40 such buyers read "Never paid". A customer whose orders were
+    # all returned (net revenue 0) has never paid.
+    f = pd.DataFrame({"customer_id": ["paying", "december", "returned", "trial", "gone"],
+                      "paying": [True, False, False, False, True], "churned": [False, False, False, False, True],
+                      "monetary": [300.0, 120.0, 0.0, np.nan, 80.0]})
+    assert customer_status(f).tolist() == ["Paying", "Paying", "Never paid", "Never paid", "Churned"]
+    # without a monetary column (a frame of the ledger columns alone) paying decides
+    assert customer_status(f.drop(columns="monetary")).tolist()[:2] == ["Paying", "Never paid"]
