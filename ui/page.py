@@ -12,7 +12,7 @@ __all__ = ["start_page", "needs_table", "hidden_drain_hint", "kept", "TABLE_PURP
 TABLE_PURPOSE = {
     "events": "product usage: behaviour and health by usage, feature adoption, infra cost",
     "tickets": "support load and its cost per segment",
-    "spend": "CAC, LTV:CAC and payback by segment",
+    "spend": "sales and marketing spend by month and channel, from which CAC is measured",
     "nps": "NPS per segment and customers' stated goals",
     "customers": "signup dates, firmographics and acquisition channels",
 }
