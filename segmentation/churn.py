@@ -86,7 +86,7 @@ _LOG_COLUMNS = frozenset({"tenure_days", "mrr", "recency_days", "events_30d", "e
 FEATURE_WORDS: Mapping[str, str] = {
     "tenure_days": "tenure (days)",
     "mrr": "MRR",
-    "mrr_change_3m": "MRR growth over 3 months (log ratio)",
+    "mrr_change_3m": "MRR now against 3 months ago",
     "recency_days": "days since last activity",
     "events_30d": "events in last 30 days",
     "events_prev_30d": "events in the 30 days before",
@@ -329,9 +329,14 @@ def _fit(task: Task, data: pd.DataFrame, start: dt.date, end: dt.date, months: i
     return RiskModel(task, True, "", start, end, months, len(data), positives, columns, fill, typical, scaler, clf)
 
 
-def _fmt(value: float) -> str:
+def _fmt(value: float, column: str = "") -> str:
+    """A model input's value in words: mrr_change_3m, a log ratio inside the model, as the ratio it stands
+    for ("164x": MRR now is 164 times that of 3 months ago, a customer that barely paid then)."""
     if pd.isna(value):
         return "missing"
+    if column == "mrr_change_3m":
+        ratio = math.exp(value)
+        return f"{ratio:,.0f}x" if ratio >= 10 else f"{ratio:.2g}x"
     if abs(value) >= 100:
         return f"{value:,.0f}"
     return f"{value:.2g}" if abs(value) < 1 else f"{value:.1f}".rstrip("0").rstrip(".")
@@ -360,7 +365,7 @@ def _score(model: RiskModel, features: pd.DataFrame, prob_name: str, min_contrib
     values = np.column_stack([raw[c].to_numpy(dtype="float64") if c in raw else np.full(len(raw), np.nan)
                               for c in model.columns]) if model.columns else np.empty((len(raw), 0))
     words = [FEATURE_WORDS.get(c, c) for c in model.columns]
-    typical = [_fmt(model.typical[c]) for c in model.columns]
+    typical = [_fmt(model.typical[c], c) for c in model.columns]
     texts = []
     for i in range(len(features)):
         parts = []
@@ -368,7 +373,7 @@ def _score(model: RiskModel, features: pd.DataFrame, prob_name: str, min_contrib
             if contrib[i, j] < min_contribution:
                 break
             level = "high" if z[i, j] > 0 else "low"
-            parts.append(f"{words[j]} {level} ({_fmt(values[i, j])} vs typical {typical[j]})")
+            parts.append(f"{words[j]} {level} ({_fmt(values[i, j], model.columns[j])} vs typical {typical[j]})")
         texts.append("; ".join(parts))
     return pd.DataFrame({"customer_id": features["customer_id"].astype("str").to_numpy(),
                          prob_name: prob, "top_drivers": pd.Series(texts, dtype="str").to_numpy()})

@@ -168,6 +168,17 @@ def test_scores_name_up_to_three_drivers_that_raise_the_risk(sample, churn_model
     assert n_drivers.max() == 3
     riskiest = scores.nlargest(20, "churn_probability")["top_drivers"]
     assert riskiest.str.contains("in last 30 days low").mean() >= 0.8
+    # no log ratio in a founder's words: MRR against 3 months ago reads as the ratio ("164x vs typical 1x")
+    assert not scores["top_drivers"].str.contains("log").any()
+
+
+def test_the_mrr_change_input_reads_as_the_ratio_it_stands_for():
+    from segmentation.churn import _fmt
+
+    # a log ratio of 5.1 inside the model (Online Retail's new customers) is 164 times the MRR of 3 months ago
+    assert (_fmt(5.1, "mrr_change_3m"), _fmt(0.0, "mrr_change_3m"), _fmt(-0.69, "mrr_change_3m")) == \
+        ("164x", "1x", "0.5x")
+    assert _fmt(5.1) == "5.1" and _fmt(float("nan"), "mrr_change_3m") == "missing"
 
 
 def test_at_risk_list_and_mrr_at_risk_by_segment_match_hand_sums():
