@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from datetime import date
 
 import pandas as pd
 
@@ -11,7 +12,7 @@ from economics.glossary import metric_definitions
 from economics.ledger import month_span
 from economics.mrr import revenue_words
 
-__all__ = ["Kpi", "headline_kpis", "SNAPSHOT_NOTE"]
+__all__ = ["Kpi", "headline_kpis", "snapshot_note"]
 
 
 @dataclass(frozen=True)
@@ -27,9 +28,13 @@ class Kpi:
     missing: str = ""   # why the value is n/a, when it is ("needs spend data")
 
 
-# What the tiles of a CRM snapshot cannot say (headline_kpis(snapshot=True)), said beside them.
-SNAPSHOT_NOTE = ("a CRM snapshot records who left in its own month only: the tiles show no change against the month "
-                 "before, and 12-month retention cannot be measured from it")
+def snapshot_note(snapshot_date: str) -> str:
+    """What the tiles of a CRM snapshot cannot say (headline_kpis(snapshot=True)), said beside them, with why
+    the as-of date is the month after the export day: the snapshot's month is read in full."""
+    taken = f" taken {date.fromisoformat(snapshot_date):%d %b %Y} (its month counts in full, so the as-of date " \
+            "is the 1st of the next)" if snapshot_date else ""
+    return (f"a CRM snapshot{taken} records who left in its own month only: the tiles show no change against "
+            "the month before, and 12-month retention cannot be measured from it")
 
 
 def headline_kpis(movements: pd.DataFrame, nrr_now: tuple[float, float], nrr_before: tuple[float, float],

@@ -37,6 +37,7 @@ def test_every_page_runs_on_a_real_export(sample_workspace, source, options, mod
             assert (metrics["NRR (12 months)"].value, metrics["NRR (12 months)"].delta) == \
                 ("n/a", "not from a snapshot")
             assert not metrics[customers].delta and not metrics["Monthly logo churn"].delta
+            assert any("a CRM snapshot taken 01 Nov 2026 (its month counts in full" in c.value for c in at.caption)
         # without spend data the CAC tiles say so instead of a bare n/a
         assert (metrics["Blended CAC"].value, metrics["Blended CAC"].delta) == ("n/a", "needs spend data")
         # findings without spend data: from contribution and churn, never "not enough customers"
