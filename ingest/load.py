@@ -368,9 +368,16 @@ def prepare(uploads: list[Upload], options: LoadOptions | None = None) -> LoadRe
         if missing:
             tried = "; ".join(f"{m}: {', '.join(SYNONYMS[table].get(m, ())[:8])}" for m in missing
                               if m in SYNONYMS[table])
+            # A folder's file named after the wrong table (a CRM snapshot saved as customers.csv) whose
+            # columns are a revenue export's: say where it belongs.
+            as_revenue = table != "revenue" and not missing_required("revenue", guess_mapping("revenue", columns))
+            hint = (" These columns are a revenue export's (orders, subscriptions or a CRM snapshot): load the "
+                    "file as the revenue table (in a folder, name it revenue.csv; a snapshot also needs the day "
+                    "it was exported, --snapshot-date in the report command)." if as_revenue else "")
             problems.error(up.name, table, ", ".join(missing), f"Required column(s) not found: "
                            f"{', '.join(missing)}. Columns found: {', '.join(columns[:20])}. "
-                           f"Names tried: {tried or 'see the README'}. Map them below.")
+                           f"Names tried: {tried or 'see the README'}. Map them on the Data page, or rename "
+                           f"the columns.{hint}")
             continue
         frame = _convert(up.name, table, raw, mapping, problems, options)
         typed[table] = (up.name, frame, mapping)

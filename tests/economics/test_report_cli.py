@@ -360,3 +360,15 @@ def test_a_crm_snapshot_pools_churn_over_its_own_month_unless_the_definition_say
     assert code == EXIT_OK, err
     blended = _read(out / "segment_economics.csv").set_index("segment").loc["All customers"]
     assert blended["window_first"] == "2025-12" and blended["logo_churn"] < 3 / 8 / 10
+
+
+def test_a_crm_snapshot_saved_as_customers_csv_is_told_where_it_belongs(tmp_path: Path):
+    """Telco saved as customers.csv failed with "Required column(s) not found: signup_date ... Map them below",
+    with nothing below in a terminal and no word that a snapshot is a revenue export."""
+    rows = [f"C{i},{10 + i},50.00,{'Yes' if i < 3 else 'No'}" for i in range(8)]
+    data = tmp_path / "snap"
+    _write(data, "customers.csv", "customerID,tenure,MonthlyCharges,Churn\n" + "\n".join(rows))
+    code, err = _run("--data", str(data), "--out", str(tmp_path / "out"), "--snapshot-date", "2026-11-01")
+    assert code == EXIT_INVALID
+    assert "below" not in err and "Map them on the Data page, or rename the columns." in err
+    assert "in a folder, name it revenue.csv; a snapshot also needs the day it was exported, --snapshot-date" in err
