@@ -229,7 +229,7 @@ def segment_map(econ: pd.DataFrame, currency: str = "USD", title: str = "Segment
         fig.update_xaxes(range=list(x_range))
         fig.update_yaxes(range=list(y_range))
     x_marks = ((1, "#dc2626", "1x: loses money"), (3, "#16a34a", "3x: healthy")) if by_ratio else \
-        ((0, "#dc2626", "below 0: loses money every month"),)
+        ((0, "#dc2626", "left of 0: loses money every month"),)
     for x, color, text in x_marks:
         fig.add_vline(x=x, line_dash="dot", line_color=color)
         # annotations on a log axis take the exponent as their position

@@ -46,6 +46,8 @@ def test_segment_map_without_cac_or_a_year_of_history_plots_contribution_against
     points = {seg: (x, y) for t in fig.data for seg, x, y in zip(t.text, t.x, t.y)}
     assert points == {"Enterprise": (4000.0, 1.0), "SMB": (-12.5, 5.0), "Self-serve": (36.0, 8.0)}
     assert [shape.x0 for shape in fig.layout.shapes] == [0]          # the break-even line, not 1x and 3x
+    # a vertical line: what lies left of it loses money (it read "below 0")
+    assert [a.text for a in fig.layout.annotations] == ["left of 0: loses money every month"]
     assert fig.layout.xaxis.type != "log"
     assert "contribution per customer-month" in charts.map_note(billing_only)
     assert "<br>revenue $" in charts.segment_map(billing_only, "USD", revenue_word="revenue").data[0].hovertemplate
