@@ -2,6 +2,8 @@
 and the clusters, survival LTV and upsell ranking on the sample company."""
 from __future__ import annotations
 
+import re
+
 import datetime as dt
 
 import ibis
@@ -217,6 +219,7 @@ def test_too_few_churners_gives_no_model_and_says_why(sample):
     assert np.isnan(bt.auc)
     model = fit_churn_model(sample, D, model_params=strict)
     assert not model.enough_data and "at least 500" in model.reason
+    assert re.search(r"^only \d+ churners in \S+ to \S+ among \d,\d{3} customers", model.reason), model.reason
     assert model.coefficients().empty
     with pytest.raises(RiskModelError, match="no churn model"):
         score_churn(model, customer_features(sample, D, FeatureParams()))
