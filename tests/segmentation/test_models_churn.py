@@ -2,9 +2,8 @@
 and the clusters, survival LTV and upsell ranking on the sample company."""
 from __future__ import annotations
 
-import re
-
 import datetime as dt
+import re
 
 import ibis
 import numpy as np
