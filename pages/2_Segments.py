@@ -46,7 +46,9 @@ if editor.is_editable(view.scheme):
                      icon=":material/tune:"):
         no_data = health_inputs_without_data(cached.features(view.version, view.as_of, view.definition_toml)) \
             if view.scheme == "health_band" else ()
-        changes = editor.edit_scheme(view.scheme, defn, symbol, view.revenue_model, no_data)
+        changes = editor.edit_scheme(view.scheme, defn, symbol, view.revenue_model, no_data,
+                                     billing_only=view.revenue_model == "subscription"
+                                     and "events" not in cached.workspace_status()["tables"])
         edited, problem = editor.apply(defn, changes)
         if not problem and changes.get("custom"):
             problem = cached.rule_problem(view.version, view.as_of, dump_definition(edited))

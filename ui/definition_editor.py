@@ -54,10 +54,11 @@ HEALTH_NAMES = {"usage": "Usage", "recency": "Recency", "trend": "Usage trend", 
 
 
 def edit_scheme(scheme: str, defn: Definition, currency_symbol: str, revenue_model: str = "subscription",
-                no_data: Collection[str] = ()) -> dict:
+                no_data: Collection[str] = (), billing_only: bool = False) -> dict:
     """Draw the controls of `scheme`; return the section changes (empty when nothing is editable). On order
     data (revenue_model "transactional") the value tier is explained as annual revenue, not ARR. `no_data`:
-    health components without any input (schemes.health_inputs_without_data): their weights are disabled."""
+    health components without any input (schemes.health_inputs_without_data): their weights are disabled.
+    `billing_only`: subscription revenue without product events, where behaviour ranks by paying months."""
     if scheme == "value_tier":
         # In the data's currency; none named when the data states none (as the tiles show it).
         unit = f", {currency_symbol}" if currency_symbol else ""
@@ -72,14 +73,15 @@ def edit_scheme(scheme: str, defn: Definition, currency_symbol: str, revenue_mod
     if scheme == "behavior":
         b = defn.behavior
         c1, c2 = st.columns(2)
-        power = c1.slider("Power users: top % by active days", 1, 60, int(b.power_top_pct), key=_key("power"),
-                          help="Among customers who are neither New nor Dormant, ranked by active days in the "
-                               "last 30 days.")
-        light = c2.slider("Light users: bottom % by active days", 1, 80, int(b.light_bottom_pct),
+        ranked, idle = ("paying months", "payment") if billing_only else ("active days", "activity")
+        power = c1.slider(f"Power users: top % by {ranked}", 1, 60, int(b.power_top_pct), key=_key("power"),
+                          help=f"Among customers who are neither New nor Dormant, ranked by {ranked}"
+                               + ("." if billing_only else " in the last 30 days."))
+        light = c2.slider(f"Light users: bottom % by {ranked}", 1, 80, int(b.light_bottom_pct),
                           key=_key("light"))
         c3, c4 = st.columns(2)
         new_days = c3.number_input("New: tenure under (days)", 1, 365, int(b.new_days), key=_key("new"))
-        dormant = c4.number_input("Dormant: no activity for (days)", 1, 365, int(b.dormant_days),
+        dormant = c4.number_input(f"Dormant: no {idle} for (days)", 1, 365, int(b.dormant_days),
                                   key=_key("dormant"))
         return {"behavior": {"power_top_pct": float(power), "light_bottom_pct": float(light),
                              "new_days": int(new_days), "dormant_days": int(dormant)}}

@@ -116,6 +116,10 @@ def test_on_billing_alone_behaviour_and_rfm_say_what_their_activity_is(crm_snaps
     at.selectbox(key="w_scheme").set_value("behavior").run()
     assert not at.exception
     assert any("Dormant means no payment for 30 days: churned" in i.value for i in at.info)
+    # and the thresholds say the same: ranked by paying months (they read "by active days")
+    assert [s.label for s in at.slider][:2] == ["Power users: top % by paying months",
+                                                "Light users: bottom % by paying months"]
+    assert "Dormant: no payment for (days)" in [n.label for n in at.number_input]
     counts = dict(zip(*(at.dataframe[0].value[c] for c in ("segment", "customers"))))
     assert counts.get("Dormant", 0) < sum(counts.values()) / 2   # paying subscribers are not dormant
     at.selectbox(key="w_scheme").set_value("rfm_segment").run()
