@@ -63,8 +63,9 @@ def top_findings(tables: list[pd.DataFrame], blended: pd.Series, symbol: str = "
         else:   # net LTV < 0: onboarding costs more than a lifetime of contribution
             text = (f"**{r['segment']}** drains margin: onboarding a customer costs "
                     f"{_money(r['onboarding_cost'], symbol)} (by the value tier each had when acquired), more "
-                    f"than the {_money(r['contribution_pcm'], symbol)} a month it gives back over {r['lifetime_months']:.0f} months (net LTV "
-                    f"{_money(r['net_ltv'], symbol)}; {r['paying_customers']:,} paying customers). {_no_cac(r)}")
+                    f"than the {_money(r['contribution_pcm'], symbol)} a month it gives back over "
+                    f"{r['lifetime_months']:.0f} months (net LTV {_money(r['net_ltv'], symbol)}; "
+                    f"{r['paying_customers']:,} paying customers). {_no_cac(r)}")
         out.append(Finding(r["segment"], text, "bad"))
     healthy = usable[(usable["verdict"] == "healthy") & (usable["net_ltv_cac"].notna() | (usable["net_ltv"] > 0))]
     # those whose CAC was measured first, then by MRR

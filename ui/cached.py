@@ -313,8 +313,9 @@ def labels(version: str, as_of: date, definition_toml: str) -> pd.DataFrame:
 
 def membership_csv(version: str, as_of: date, definition_toml: str) -> bytes:
     """The Segments page's CSV for a CRM: every customer with every scheme's label and score, its name and
-    its status (Paying, Never paid, Churned). Made once per data version, date and label-relevant definition, and handed to the download
-    button as bytes: a deferred (on click) download stayed disabled when its click landed during a rerun."""
+    its status (Paying, Never paid, Churned). Made once per data version, date and label-relevant
+    definition, and handed to the download button as bytes: a deferred (on click) download stayed disabled
+    when its click landed during a rerun."""
     return _membership_csv(version, as_of, _labels_key(definition_toml), definition_toml)
 
 
