@@ -406,7 +406,10 @@ def sankey(transitions: pd.DataFrame, colors: dict[str, str], title: str, left: 
     sources, targets = ordered(t["from_segment"]), ordered(t["to_segment"])
     # Each node says how many customers it holds on its date.
     out_of, into = t.groupby("from_segment")["customers"].sum(), t.groupby("to_segment")["customers"].sum()
-    labels = [f"{s} ({out_of[s]:,})" for s in sources] + [f"{s} ({into[s]:,})" for s in targets]
+    def named(seg: str, n: int) -> str:   # "(new)" reads "new (504)", not "(new) (504)"
+        return f"{seg[1:-1] if seg.startswith('(') and seg.endswith(')') else seg} ({n:,})"
+
+    labels = [named(s, out_of[s]) for s in sources] + [named(s, into[s]) for s in targets]
     index_l = {s: i for i, s in enumerate(sources)}
     index_r = {s: len(sources) + i for i, s in enumerate(targets)}
     node_colors = [_color(s, colors) for s in sources] + [_color(s, colors) for s in targets]
@@ -584,8 +587,12 @@ def activation_bars(frame: pd.DataFrame, event: str, within_days: int) -> go.Fig
 
 
 def grouped_bars(frame: pd.DataFrame, names: dict[str, str], currency: str, title: str, y_title: str) -> go.Figure:
-    """Bars per segment, one colour per measure. Columns: segment, measure, value (money)."""
+    """Bars per segment, one colour per measure. Columns: segment, measure, value (money). When every value
+    is positive and they span more than LOG_SPREAD times, the axis is logarithmic (and says so): Enterprise's
+    net LTV of $290k flattened Self-serve's $777 and $370 CAC to lines nobody could compare."""
     sym = _symbol(currency)
+    values = frame["value"].dropna()
+    log = bool(len(values)) and bool((values > 0).all()) and values.max() / values.min() > LOG_SPREAD
     fig = go.Figure()
     for i, (measure, group) in enumerate(frame.groupby("measure", sort=False)):
         fig.add_trace(go.Bar(x=group["segment"], y=group["value"], name=names.get(measure, measure),
@@ -593,6 +600,9 @@ def grouped_bars(frame: pd.DataFrame, names: dict[str, str], currency: str, titl
                              text=[f"{sym}{v:,.0f}" if pd.notna(v) else "n/a" for v in group["value"]],
                              textposition="outside",
                              hovertemplate="%{x}: %{text}<extra>" + names.get(measure, measure) + "</extra>"))
-    _style(fig, title, barmode="group", xaxis_title="Segment", yaxis_title=y_title, height=420,
-           yaxis_tickprefix=sym)
+    _style(fig, title, barmode="group", xaxis_title="Segment", height=420, yaxis_tickprefix=sym,
+           yaxis_title=f"{y_title} (log scale)" if log else y_title, yaxis_type="log" if log else "linear")
     return fig
+
+
+LOG_SPREAD = 50   # grouped_bars: values spanning more than this many times get a log axis

@@ -86,6 +86,10 @@ dst = c2.selectbox(f"To (on {right})", dsts, key="move_to")
 movers = people[(people["from_segment"] == src) & (people["to_segment"] == dst)].sort_values("mrr_from",
                                                                                            ascending=False)
 movers = movers.round({"mrr_from": 2, "mrr_to": 2})   # cents, not the 12-month averages' remainders
+feats = cached.scheme_features(view.version, view.as_of, view.definition_toml, view.scheme)
+if "name" in feats:   # a team works the list by name (the customers file's, when it has one)
+    names = feats.set_index(feats["customer_id"].astype(str))["name"]
+    movers.insert(1, "name", movers["customer_id"].astype(str).map(names).to_numpy())
 mrr_change = movers["mrr_to"].sum() - movers["mrr_from"].sum()
 st.caption(f"{plural(len(movers), 'customer')}; {view.revenue_at_date}: "
            f"{money(movers['mrr_from'].sum(), view.currency)} → "
@@ -93,7 +97,8 @@ st.caption(f"{plural(len(movers), 'customer')}; {view.revenue_at_date}: "
            f"{money(abs(mrr_change), view.currency)}).")
 st.dataframe(movers, hide_index=True, placeholder="n/a", width="stretch", height=table_height(len(movers), 260),
              column_config={
-                 "customer_id": "Customer", "from_segment": f"Segment on {left}", "to_segment": f"Segment on {right}",
+                 "customer_id": "Customer", "name": "Name", "from_segment": f"Segment on {left}",
+                 "to_segment": f"Segment on {right}",
                  "mrr_from": st.column_config.NumberColumn(f"{view.customer_revenue_header} on {left}",
                                                            format="localized"),
                  "mrr_to": st.column_config.NumberColumn(f"{view.customer_revenue_header} on {right}",

@@ -159,8 +159,8 @@ def test_sankey_lists_segments_in_the_scheme_order_and_keeps_small_segments_labe
         "to_segment": ["Mid-market", "(churned)", "Self-serve", "Enterprise", "Enterprise", "SMB", "SMB"],
         "customers": [22, 445, 1185, 7, 7, 721, 188]})
     node = charts.sankey(flows, colors, "Value tier transitions", "10 Sep", "10 Dec").data[0].node
-    left = ["(new) (1,185)", "Enterprise (7)", "Mid-market (7)", "SMB (743)", "Self-serve (633)"]
-    right = ["Enterprise (14)", "Mid-market (22)", "SMB (909)", "Self-serve (1,185)", "(churned) (445)"]
+    left = ["new (1,185)", "Enterprise (7)", "Mid-market (7)", "SMB (743)", "Self-serve (633)"]
+    right = ["Enterprise (14)", "Mid-market (22)", "SMB (909)", "Self-serve (1,185)", "churned (445)"]
     assert list(node.label) == left + right                             # each with its customers
     for ys in (node.y[:len(left)], node.y[len(left):]):
         assert list(ys) == sorted(ys)                                   # top to bottom in that order
@@ -211,6 +211,21 @@ def test_the_movements_axis_names_the_series_and_its_currency_only_when_known():
     assert charts.movements_chart(moves).layout.yaxis.title.text == "MRR change ($)"
     # order data without a stated currency: "Revenue change", not "MRR change ()"
     assert charts.movements_chart(moves, "", revenue_word="Revenue").layout.yaxis.title.text == "Revenue change"
+
+
+def test_grouped_bars_spanning_orders_of_magnitude_get_a_log_axis_that_says_so():
+    def frame(values):
+        return pd.DataFrame({"segment": ["Enterprise", "Enterprise", "Self-serve", "Self-serve"],
+                             "measure": ["net_ltv", "cac", "net_ltv", "cac"], "value": values})
+    names = {"net_ltv": "Net LTV", "cac": "CAC"}
+    # the sample: $289,826 beside $370 read as empty bars for Self-serve
+    wide = charts.grouped_bars(frame([289_826.0, 24_226.0, 777.0, 370.0]), names, "USD", "Net LTV against CAC", "$")
+    assert wide.layout.yaxis.type == "log" and wide.layout.yaxis.title.text == "$ (log scale)"
+    close = charts.grouped_bars(frame([5_000.0, 2_000.0, 800.0, 370.0]), names, "USD", "t", "$")
+    assert close.layout.yaxis.type == "linear" and close.layout.yaxis.title.text == "$"
+    # a negative net LTV cannot sit on a log axis
+    assert charts.grouped_bars(frame([289_826.0, 24_226.0, -495.0, 370.0]), names, "USD", "t", "$").layout.yaxis.type \
+        == "linear"
 
 
 def test_hovers_and_titles_say_1_customer_1_day_1_month():

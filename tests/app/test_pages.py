@@ -279,6 +279,7 @@ def test_transitions_page_reconciles_and_lists_the_movers():
     assert not at.exception
     movers = at.dataframe[-1].value
     assert set(movers["from_segment"]) == {"Active"}
+    assert list(movers.columns[:2]) == ["customer_id", "name"] and movers["name"].notna().all()   # by name
 
 
 def test_transitions_tables_name_the_currency_and_separate_thousands_as_the_other_pages_do():
