@@ -8,7 +8,7 @@ import streamlit as st
 import charts
 from economics.costs import unmeasured_costs
 from economics.findings import draining_segments, top_findings
-from economics.kpis import headline_kpis, snapshot_note
+from economics.kpis import headline_kpis, snapshot_tiles_note
 from economics.ledger import add_months, last_complete_month
 from ingest.problems import noted_at_load
 from ui import cached
@@ -28,7 +28,7 @@ snapshot = view.meta.get("revenue_shape") == "snapshot"
 st.caption(
     f"Data from **{view.meta.get('min_date')}** to **{view.meta.get('max_date')}** · as of "
     f"**{view.as_of:%d %b %Y}** · last complete month **{last:%B %Y}** · {status['model_label']} · "
-    + (snapshot_note(view.meta.get("snapshot_date", "")) if snapshot else
+    + (snapshot_tiles_note(view.meta.get("snapshot_date", "")) if snapshot else
        f"changes against the month before, **{add_months(last, -1):%B %Y}** (the sidebar's *Compare with* date "
        "sets the Segments page's changes, the Transitions and the board pack's transitions)")
 )

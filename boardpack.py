@@ -29,7 +29,7 @@ from economics.cohorts import CohortParams, cohort_retention
 from economics.costs import unmeasured_costs, unmeasured_steps
 from economics.findings import top_findings
 from economics.glossary import BOARD_PACK_TERMS, metric_definitions
-from economics.kpis import Kpi, headline_kpis, snapshot_note
+from economics.kpis import Kpi, headline_kpis, snapshot_tiles_note
 from economics.ledger import last_complete_month
 from economics.mrr import mrr_movements, nrr_grr, revenue_words
 from economics.pipeline import assumptions_of, economics_for, history_months, label_dates
@@ -108,7 +108,7 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
     # What the load warned about (rows skipped, a snapshot's churn) bears on every number: said on the pack too.
     notes = [f"{where}: {message}" if where else message for where, message in noted_at_load(meta)]
     if snapshot:
-        note = snapshot_note(meta.get("snapshot_date", ""))
+        note = snapshot_tiles_note(meta.get("snapshot_date", ""))
         notes.append(note[0].upper() + note[1:] + ".")
     findings = [f.text for f in top_findings([econ.table] + ([cross.table] if cross is not None else []),
                                               econ.blended.iloc[0], symbol, a.min_customers,

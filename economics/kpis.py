@@ -12,7 +12,7 @@ from economics.glossary import metric_definitions
 from economics.ledger import month_span
 from economics.mrr import revenue_words
 
-__all__ = ["Kpi", "headline_kpis", "snapshot_note"]
+__all__ = ["Kpi", "headline_kpis", "snapshot_tiles_note"]
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class Kpi:
     missing: str = ""   # why the value is n/a, when it is ("needs spend data")
 
 
-def snapshot_note(snapshot_date: str) -> str:
+def snapshot_tiles_note(snapshot_date: str) -> str:
     """What the tiles of a CRM snapshot cannot say (headline_kpis(snapshot=True)), said beside them, with why
     the as-of date is the month after the export day: the snapshot's month is read in full."""
     taken = f" taken {date.fromisoformat(snapshot_date):%d %b %Y} (its month counts in full, so the as-of date " \

@@ -119,8 +119,7 @@ st.caption(f"Counting **{len(labels):,}** customers ({', '.join(status_name.get(
 order = segment_order(view.scheme, defn, labels[view.scheme])
 colors = charts.segment_colors(order)
 earlier = cached.scheme_labels_at(view.version, view.compare_to, view.scheme, view.definition_toml)
-then = cached.scheme_features(view.version, view.compare_to, view.definition_toml, view.scheme)
-earlier = earlier[customer_status(then).isin(shown).to_numpy()]   # the same statuses at the earlier date
+earlier = earlier[earlier["status"].isin(shown).to_numpy()]   # the same statuses at the earlier date
 econ = cached.economics(view.version, view.as_of, view.scheme, view.definition_toml)
 # MRR, churn and expansion from the segment economics once there is a churn window (complete months); the
 # customers who are not paying have no MRR.

@@ -10,7 +10,7 @@ from segmentation.schemes import segment_order
 from segmentation.transitions import CHURNED, NEW, watched_movements
 from ui import cached
 from ui.format import money, plural, table_height
-from ui.page import snapshot_note, start_page
+from ui.page import snapshot_note, start_page, with_names
 
 view = start_page("Segment transitions", ":material/swap_horiz:")
 if view is None:
@@ -86,10 +86,7 @@ dst = c2.selectbox(f"To (on {right})", dsts, key="move_to")
 movers = people[(people["from_segment"] == src) & (people["to_segment"] == dst)].sort_values("mrr_from",
                                                                                            ascending=False)
 movers = movers.round({"mrr_from": 2, "mrr_to": 2})   # cents, not the 12-month averages' remainders
-feats = cached.scheme_features(view.version, view.as_of, view.definition_toml, view.scheme)
-if "name" in feats:   # a team works the list by name (the customers file's, when it has one)
-    names = feats.set_index(feats["customer_id"].astype(str))["name"]
-    movers.insert(1, "name", movers["customer_id"].astype(str).map(names).to_numpy())
+movers = with_names(movers, cached.scheme_features(view.version, view.as_of, view.definition_toml, view.scheme))
 mrr_change = movers["mrr_to"].sum() - movers["mrr_from"].sum()
 st.caption(f"{plural(len(movers), 'customer')}; {view.revenue_at_date}: "
            f"{money(movers['mrr_from'].sum(), view.currency)} → "

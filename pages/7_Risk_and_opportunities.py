@@ -12,7 +12,7 @@ from segmentation.models import FEATURE_WORDS, at_risk_table, cluster_overlay, c
 from segmentation.schemes import segment_order
 from ui import cached
 from ui.format import money, pct, plural, table_height
-from ui.page import kept, start_page
+from ui.page import kept, start_page, with_names
 
 view = start_page("Risk and opportunities", ":material/radar:")
 if view is None:
@@ -64,16 +64,11 @@ def _backtest_panel(bt, what: str, model) -> None:
 
 
 def _named(frame):
-    """A customer list with each customer's name (when the customers file has one) and segment of the
-    sidebar's scheme beside its id: a team works a list by name, not by id."""
-    ids = frame["customer_id"].astype(str)
-    names = features.set_index(features["customer_id"].astype(str))["name"] if "name" in features else None
-    out = frame.assign(customer_id=ids)
-    if names is not None:
-        out.insert(1, "name", ids.map(names).to_numpy())
+    """A customer list with each customer's name and segment of the sidebar's scheme beside its id."""
+    out = with_names(frame, features)
     if view.scheme in labels:
         segment = labels.set_index(labels["customer_id"].astype(str))[view.scheme].astype(str)
-        out.insert(2 if names is not None else 1, "segment", ids.map(segment).to_numpy())
+        out.insert(2 if "name" in out else 1, "segment", out["customer_id"].map(segment).to_numpy())
     return out
 
 

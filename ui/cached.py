@@ -357,12 +357,15 @@ def _labels(version: str, as_of: date, labels_key: str, _definition_toml: str) -
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def scheme_labels_at(version: str, as_of: date, scheme: str, definition_toml: str) -> pd.DataFrame:
-    """customer_id and one scheme's label at a date (cheaper than every label when one is needed)."""
+    """customer_id, one scheme's label and the customer's status (Paying, Never paid, Churned) at a date
+    (cheaper than every label when one is needed)."""
     from economics.pipeline import scheme_label
+    from segmentation.features import customer_status
 
     feats = scheme_features(version, as_of, definition_toml, scheme)
     return pd.DataFrame({"customer_id": feats["customer_id"].astype(str).to_numpy(),
-                         scheme: scheme_label(feats, scheme, definition(definition_toml)).to_numpy()})
+                         scheme: scheme_label(feats, scheme, definition(definition_toml)).to_numpy(),
+                         "status": customer_status(feats).to_numpy()})
 
 
 @st.cache_resource(show_spinner="Computing unit economics…", max_entries=24)

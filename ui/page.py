@@ -7,7 +7,7 @@ import streamlit as st
 from ingest.store import WorkspaceUnavailable
 from ui.sidebar import View, sidebar
 
-__all__ = ["start_page", "needs_table", "hidden_drain_hint", "kept", "TABLE_PURPOSE"]
+__all__ = ["start_page", "needs_table", "hidden_drain_hint", "kept", "with_names", "TABLE_PURPOSE"]
 
 TABLE_PURPOSE = {
     "events": "product usage: behaviour and health by usage, feature adoption, infra cost",
@@ -27,6 +27,16 @@ def kept(kind, label: str, key: str, default, **kwargs):
         ss[key] = ss.get(f"p_{key}", default)
     ss[f"p_{key}"] = value = kind(label, key=key, **kwargs)
     return value
+
+
+def with_names(frame: pd.DataFrame, features: pd.DataFrame) -> pd.DataFrame:
+    """A customer list (customer_id first) with each customer's name beside its id, when the customers file
+    has names (a features column): a team works a list by name, not by id."""
+    out = frame.assign(customer_id=frame["customer_id"].astype(str))
+    if "name" in features:
+        names = features.set_index(features["customer_id"].astype(str))["name"]
+        out.insert(1, "name", out["customer_id"].map(names).to_numpy())
+    return out
 
 
 def start_page(title: str, icon: str = ":material/analytics:", needs_data: bool = True) -> View | None:

@@ -6,7 +6,7 @@ import math
 import pandas as pd
 
 from economics.assumptions import Assumptions
-from economics.kpis import headline_kpis, snapshot_note
+from economics.kpis import headline_kpis, snapshot_tiles_note
 
 NAN = math.nan
 A = Assumptions()
@@ -62,6 +62,7 @@ def test_on_a_crm_snapshot_no_tile_has_a_change_and_12_month_retention_is_not_me
     for label in ("NRR (12 months)", "GRR (12 months)"):
         assert math.isnan(kpis[label].value) and kpis[label].missing == "not from a snapshot"
     # beside them: why, and why the as-of date is the month after the export day (Telco: 1 Nov -> 1 Dec)
-    assert snapshot_note("2026-11-01").startswith("a CRM snapshot taken 01 Nov 2026 (its month counts in full, so "
-                                                  "the as-of date is the 1st of the next) records who left")
-    assert snapshot_note("").startswith("a CRM snapshot records who left in its own month only")
+    assert snapshot_tiles_note("2026-11-01").startswith(
+        "a CRM snapshot taken 01 Nov 2026 (its month counts in full, so the as-of date is the 1st of the next) "
+        "records who left")
+    assert snapshot_tiles_note("").startswith("a CRM snapshot records who left in its own month only")
