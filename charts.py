@@ -601,7 +601,8 @@ def grouped_bars(frame: pd.DataFrame, names: dict[str, str], currency: str, titl
                              textposition="outside",
                              hovertemplate="%{x}: %{text}<extra>" + names.get(measure, measure) + "</extra>"))
     _style(fig, title, barmode="group", xaxis_title="Segment", height=420, yaxis_tickprefix=sym,
-           yaxis_title=f"{y_title} (log scale)" if log else y_title, yaxis_type="log" if log else "linear")
+           yaxis_title=f"{y_title} (log scale)" if log else y_title, yaxis_type="log" if log else "linear",
+           **({"yaxis_dtick": 1} if log else {}))   # a log axis ticks powers of ten only, not 2 and 5 between
     return fig
 
 

@@ -221,6 +221,7 @@ def test_grouped_bars_spanning_orders_of_magnitude_get_a_log_axis_that_says_so()
     # the sample: $289,826 beside $370 read as empty bars for Self-serve
     wide = charts.grouped_bars(frame([289_826.0, 24_226.0, 777.0, 370.0]), names, "USD", "Net LTV against CAC", "$")
     assert wide.layout.yaxis.type == "log" and wide.layout.yaxis.title.text == "$ (log scale)"
+    assert wide.layout.yaxis.dtick == 1   # $1k, $10k, $100k: no unlabelled 2 and 5 between
     close = charts.grouped_bars(frame([5_000.0, 2_000.0, 800.0, 370.0]), names, "USD", "t", "$")
     assert close.layout.yaxis.type == "linear" and close.layout.yaxis.title.text == "$"
     # a negative net LTV cannot sit on a log axis
