@@ -7,17 +7,21 @@ calls it and writes one CSV per frame. Segment economics go through `economics.p
 from __future__ import annotations
 
 import json
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
 from typing import Any, Callable, Mapping, Sequence
 
+import duckdb
+import ibis
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import pandas as pd
 
-from economics.assumptions import assumptions_to_dict, parse_assumptions
+from economics.assumptions import Assumptions, assumptions_to_dict, parse_assumptions
 from economics.cohorts import CohortParams, cohort_retention
 from economics.ledger import as_date
 from economics.mrr import mrr_movements
-from economics.unit import ECONOMICS_COLUMNS, economics_base, segment_economics
+from economics.unit import ECONOMICS_COLUMNS, economics_base, segment_economics, window_status
 
 __all__ = ["build_report", "REPORT_FILES"]
 
@@ -54,16 +58,54 @@ def build_report(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue
     labelled once per date (label_all) and the labels are shared, and what segment economics read apart
     from the segments is computed once (economics.unit.economics_base).
     """
-    from economics.pipeline import _inputs, _Shared, label_dates
-    from segmentation.features import customer_features, customer_features_at, feature_params, without_activity
-    from segmentation.schemes import available_schemes, label_all, reads_activity, reads_users, segment_order
-    from segmentation.transitions import combined_labels, scheme_labels
+    from segmentation.schemes import available_schemes
 
     as_of = as_date(as_of)
     a = parse_assumptions(getattr(defn, "economics", {}) or {})
     customers_cols = list(tables["customers"].columns) if "customers" in tables else []
     usable = available_schemes(customers_cols, defn)
     schemes = usable if schemes is None else [s for s in schemes if s in usable or "+" in s]
+    second = _second_connection(tables)
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return _build(tables, as_of, defn, revenue_model, a, compare_to, schemes, usable, ready,
+                          features_for, snapshot, pool if second else None, second[0] if second else tables)
+    finally:
+        if second:
+            second[1].disconnect()
+
+
+def _build(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue_model: str, a: Assumptions,
+           compare_to: date | None, schemes: list[str], usable: list[str],
+           ready: Callable[[str, pd.DataFrame], None] | None, features_for: Mapping[date, Sequence[str]] | None,
+           snapshot: bool, pool: ThreadPoolExecutor | None, beside: Mapping[str, ir.Table]
+           ) -> dict[str, pd.DataFrame]:
+    """build_report's work. With a `pool`, the queries that need no features (the shared inputs of
+    segment economics, cohorts, MRR movements) run in its thread on `beside` (the tables on a second
+    connection) while this thread computes and labels the features; without, they run here first."""
+    from economics.pipeline import _inputs, _Shared, history_months, label_dates
+    from segmentation.features import customer_features, customer_features_at, feature_params, without_activity
+    from segmentation.schemes import label_all, reads_activity, reads_users, segment_order
+    from segmentation.transitions import combined_labels, scheme_labels
+
+    def alongside(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future:
+        if pool is not None:
+            return pool.submit(fn, *args, **kwargs)
+        done: Future = Future()
+        done.set_result(fn(*args, **kwargs))
+        return done
+
+    def shared_inputs() -> _Shared:
+        # With what economics_base reads of the engine computed too (kept for these very frames).
+        made = _Shared(beside, as_of, defn, revenue_model, a)
+        window_status(made.ledger, made.revenue, as_of, revenue_model, a,
+                      beside["ledger"]._find_backend() if pool is not None else None)
+        return made
+
+    shared = alongside(shared_inputs) if schemes else None
+    cohorts = alongside(cohort_retention, beside["ledger"], beside.get("customers"), as_of, CohortParams())
+    movements = alongside(mrr_movements, beside["ledger"], as_of, revenue_model, inactivity_days=a.inactivity_days,
+                          revenue=beside.get("revenue") if revenue_model == "transactional" else None)
     params = feature_params(defn)
     labels_cache: dict[date, pd.DataFrame] = {}
 
@@ -97,16 +139,18 @@ def build_report(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue
         # Categorical labels as they are: segment economics reads their codes, not per-customer strings.
         return frame[parts[0]] if len(parts) == 1 else combined_labels(frame[parts[0]], frame[parts[1]])
 
-    shared = _Shared(tables, as_of, defn, revenue_model, a) if schemes else None
     # Every date that needs labels: D, the month starts of the churn window, the month after the last
     # one (segment at acquisition), and compare_to. Features for all of them come from one batched scan
-    # (customer_features_at), one date at a time; only D's and compare_to's features are kept.
+    # (customer_features_at), one date at a time; only D's and compare_to's features are kept. The month
+    # starts are those the shared inputs find (_Shared.months), from the ledger's first month.
     compare_to = as_date(compare_to) if compare_to is not None else None
     wanted = {as_date(d): list(columns) for d, columns in (features_for or {}).items()}
     kept = {as_of} | ({compare_to} if compare_to is not None else set()) | set(wanted)
     dates = set(kept)
     if shared is not None:
-        dates |= set(label_dates(shared.months))
+        first = tables["ledger"].month.min().execute()
+        dates |= set(label_dates(history_months(as_of, a.churn_window_months,
+                                                None if pd.isna(first) else as_date(first))))
     feats, feats_from, feats_at = None, None, {}
     # Active users are counted at D and compare_to (customers.csv, transitions); elsewhere only when a
     # custom rule reads them.
@@ -142,6 +186,7 @@ def build_report(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue
             ids_at[d] = labels_of(d)["customer_id"]
         return ids_at[d]
 
+    shared = shared.result() if shared is not None else None
     rows = []
     base = None   # what every scheme's economics share (economics.unit.EconomicsBase), computed once
     for scheme in schemes:
@@ -164,11 +209,9 @@ def build_report(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue
     if snapshot:
         economics[["nrr", "grr"]] = float("nan")
 
-    cohorts = cohort_retention(tables["ledger"], tables.get("customers"), as_of, CohortParams())
+    cohorts = cohorts.result()
     cohorts = cohorts.assign(cohort=cohorts["cohort"].dt.strftime("%Y-%m"))
-    movements = mrr_movements(tables["ledger"], as_of, revenue_model,
-                              revenue=tables.get("revenue") if revenue_model == "transactional" else None,
-                              inactivity_days=a.inactivity_days)
+    movements = movements.result()
     movements = movements.assign(month=movements["month"].dt.strftime("%Y-%m"))
     out = {"customers": customers, "cohort_retention": cohorts, "segment_economics": economics,
            "mrr_movements": movements}
@@ -183,6 +226,30 @@ def build_report(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue
             if name in out:
                 ready(name, out[name])
     return out
+
+
+def _second_connection(tables: Mapping[str, ir.Table]) -> tuple[dict[str, ir.Table], Any] | None:
+    """The tables on a second connection to their DuckDB database, and that connection's backend (to
+    disconnect after use): a connection runs one query at a time, two connections to one database run
+    side by side, and DuckDB lets go of Python's lock while it works. None on another engine, for tables
+    of several connections, or when a second connection cannot see a table (a temporary one)."""
+    nodes = {node for t in tables.values() for node in t.op().find(ops.DatabaseTable)}
+    sources = {id(node.source): node.source for node in nodes}
+    if len(sources) != 1:
+        return None
+    backend = next(iter(sources.values()))
+    if backend.name != "duckdb":
+        return None
+    other = ibis.duckdb.from_connection(backend.con.cursor())
+    try:
+        for node in nodes:
+            name = node.name.replace('"', '""')
+            other.con.execute(f'SELECT 1 FROM "{name}" LIMIT 0')
+    except duckdb.Error:
+        other.disconnect()
+        return None
+    moved = {node: node.copy(source=other) for node in nodes}
+    return {name: t.op().replace(moved).to_expr() for name, t in tables.items()}, other
 
 
 def _transitions(tables: Mapping[str, ir.Table], date_from: date, as_of: date, feats_to: pd.DataFrame,

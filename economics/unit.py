@@ -19,6 +19,7 @@ import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import ibis
 import numpy as np
@@ -35,7 +36,7 @@ from segmentation.features import drop_memtables
 from segmentation.schemes import UNATTRIBUTED
 
 __all__ = ["EconomicsInputs", "SegmentEconomics", "EconomicsBase", "segment_economics", "economics_base",
-           "attribute_cac", "wilson_interval",
+           "window_status", "attribute_cac", "wilson_interval",
            "verdict", "shown_ltv_cac", "shown_payback", "waterfall", "encode_ids", "ledger_customers",
            "CODED_FRAMES", "ALL_CUSTOMERS", "UNATTRIBUTED", "ECONOMICS_COLUMNS"]
 
@@ -449,43 +450,65 @@ def _window_months(first: date, last: date) -> list[pd.Timestamp]:
     return list(pd.date_range(pd.Timestamp(first), pd.Timestamp(last), freq="MS").astype("datetime64[us]"))
 
 
-def _window_status(inputs: EconomicsInputs, first: date, last: date, inactivity_days: int
+def _churn_window(view: _LedgerView, as_of: date, window_months: int) -> tuple[date, date]:
+    """The churn window's first and last month (first > last: no window): trailing complete months, or
+    all available; month 1 of the data has no exposure."""
+    last = last_complete_month(as_of)
+    done = view.month[view.month <= np.datetime64(pd.Timestamp(last))]
+    first = add_months(last, -(window_months - 1))
+    if len(done):
+        first = max(first, add_months(as_date(pd.Timestamp(done.min())), 1))
+    return first, last
+
+
+def window_status(ledger: pd.DataFrame, revenue: pd.DataFrame | None, as_of: date, revenue_model: str,
+                  a: Assumptions, backend: Any = None) -> None:
+    """Compute (on `backend`, default: the engine of in-memory tables) and keep what segment economics read
+    of the engine for these very ledger and revenue frames under these assumptions, so that economics_base
+    finds it ready: the report runs it on a second connection while it labels the features."""
+    first, last = _churn_window(_ledger_view(ledger), as_of, a.churn_window_months)
+    if first <= last:
+        _window_status(ledger, revenue, as_of, revenue_model, first, last, a.inactivity_days, backend)
+
+
+def _window_status(ledger: pd.DataFrame, revenue: pd.DataFrame | None, as_of: date, revenue_model: str,
+                   first: date, last: date, inactivity_days: int, backend: Any = None
                    ) -> tuple[int, dict[str, np.ndarray | tuple[np.ndarray, np.ndarray]], np.ndarray, np.ndarray]:
     """customer_months (economics.mrr) over the window's months: the number of customer-months, their
     _STATUS_COLUMNS and _REVENUE_BASE as bincount weights (float64, `_sparse`), each one's customer code
     (`_LedgerView`) and its position among the window's months. Read column by column from the engine's
-    Arrow result (no pandas frame: at 1M customers the frame and its copies were 1.8 GB of peak memory)."""
-    key = (id(inputs.ledger), id(inputs.revenue), inputs.as_of, inputs.revenue_model, inactivity_days, first, last)
-    anchors = (inputs.ledger, inputs.revenue)
+    Arrow result (no pandas frame: at 1M customers the frame and its copies were 1.8 GB of peak memory).
+    Memoised for these very frames."""
+    key = (id(ledger), id(revenue), as_of, revenue_model, inactivity_days, first, last)
+    anchors = (ledger, revenue)
     hit = _recall(_STATUS_MEMO, key, anchors)
     if hit is not None:
         return hit
-    check_ledger_frame(inputs.ledger)
-    view = _ledger_view(inputs.ledger)
+    check_ledger_frame(ledger)
+    view = _ledger_view(ledger)
     # Customers go to the engine as their codes (the ledger view's; a customer found only in the revenue
     # table takes a code after those), so the customer-months come back as integers, not ids to hash.
     # An Arrow table (months as dates straight from datetime64, no Python date objects).
     ledger_t = ibis.memtable(pa.table({
         "customer_id": view.code.astype("int64"), "month": pa.array(view.month.astype("datetime64[D]")),
-        **{c: inputs.ledger[c].to_numpy(dtype="int64") for c in ("revenue_cents", "mrr_cents", "refund_cents")}}))
+        **{c: ledger[c].to_numpy(dtype="int64") for c in ("revenue_cents", "mrr_cents", "refund_cents")}}))
     revenue_t = None
-    if inputs.revenue_model == "transactional":
-        if inputs.revenue is None:
+    if revenue_model == "transactional":
+        if revenue is None:
             raise LedgerError("EconomicsInputs.revenue is None but the revenue model is transactional; "
                               "pass the revenue table (customer_id, date, amount_cents).")
-        rev = inputs.revenue[["customer_id", "date", "amount_cents"]].copy()
+        rev = revenue[["customer_id", "date", "amount_cents"]].copy()
         (_, rev_codes), _ = encode_ids(view.ids, rev["customer_id"])
         rev["customer_id"] = rev_codes.astype("int64")
         rev["date"] = pd.to_datetime(rev["date"]).dt.date
         revenue_t = ibis.memtable(rev, schema={"customer_id": "int64", "date": "date",
                                                "amount_cents": "int64"})
-    status = customer_months(ledger_t, inputs.as_of, inputs.revenue_model, revenue=revenue_t,
-                             inactivity_days=inactivity_days)
+    status = customer_months(ledger_t, as_of, revenue_model, revenue=revenue_t, inactivity_days=inactivity_days)
     # Window months only.
     status = status.filter((status.month >= ibis.literal(first)) & (status.month <= ibis.literal(last)))
     query = status.select("customer_id", "month", *_STATUS_COLUMNS)
-    table = query.to_pyarrow()
-    drop_memtables(query)  # the ledger copies, once read
+    table = query.to_pyarrow() if backend is None else backend.to_pyarrow(query)
+    drop_memtables(query, backend)  # the ledger copies, once read
     n = table.num_rows
 
     def take(name: str, dtype: str) -> np.ndarray:
@@ -628,14 +651,8 @@ def _base_anchors(inputs: EconomicsInputs) -> tuple:
 def economics_base(inputs: EconomicsInputs, assumptions: Assumptions) -> EconomicsBase:
     """The segment-independent part of segment_economics for these inputs (see EconomicsBase)."""
     a = assumptions
-    last = last_complete_month(inputs.as_of)
     view = _ledger_view(inputs.ledger)
-    done = view.month[view.month <= np.datetime64(pd.Timestamp(last))]
-    data_first = pd.Timestamp(done.min()) if len(done) else pd.NaT
-    # Churn window: trailing complete months, or all available; month 1 of the data has no exposure.
-    first = add_months(last, -(a.churn_window_months - 1))
-    if pd.notna(data_first):
-        first = max(first, add_months(as_date(data_first), 1))
+    first, last = _churn_window(view, inputs.as_of, a.churn_window_months)
     window = (pd.Timestamp(first), pd.Timestamp(last)) if first <= last else (None, None)
     codes, n = _customer_codes(inputs, view)
     months = _window_months(first, last) if first <= last else []
@@ -646,11 +663,12 @@ def economics_base(inputs: EconomicsInputs, assumptions: Assumptions) -> Economi
     status_rows = np.array([], dtype="int64")
     status = {c: np.array([], dtype="float64") for c in (*_STATUS_COLUMNS, _REVENUE_BASE)}
     if first <= last:
-        n_rows, window_status, status_codes, positions = _window_status(inputs, first, last, a.inactivity_days)
+        n_rows, counted, status_codes, positions = _window_status(
+            inputs.ledger, inputs.revenue, inputs.as_of, inputs.revenue_model, first, last, a.inactivity_days)
         if n_rows:
             month_rows = np.array([table_months.index(m) for m in months], dtype="int64")
             status_rows = rows_at[month_rows[positions], status_codes]
-            status = window_status   # bincount weights
+            status = counted   # bincount weights
 
     # MRR of month L by customer code (ledger rows summed).
     in_last = view.month == np.datetime64(pd.Timestamp(last))

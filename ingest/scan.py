@@ -249,6 +249,13 @@ def _revenue_view(file: str, t: ibis.Table, mapping: dict[str, str], problems: P
     return out, shape
 
 
+def _parquet_view(con: ibis.BaseBackend, path: Path, name: str) -> ibis.Table:
+    """A view over one Parquet file (not a temporary one: every connection to the database sees it)."""
+    quoted = str(path).replace("'", "''")
+    con.con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM read_parquet(\'{quoted}\')')
+    return con.table(name)
+
+
 def scan_folder(folder: str | Path, options: ScanOptions | None = None
                 ) -> tuple[dict[str, ibis.Table], dict[str, str], Problems]:
     """Contract tables as DuckDB views over a folder of Parquet exports, without loading them into pandas.
@@ -256,7 +263,8 @@ def scan_folder(folder: str | Path, options: ScanOptions | None = None
     Files are named after the contract tables (customers.parquet, revenue.parquet, events.parquet, ...);
     columns are recognised as the loader recognises them (ingest.mapping) and must already have their
     types (dates as DATE/TIMESTAMP, amounts as numbers). The ledger is built in SQL (`ledger_expr`) and
-    kept as a temporary table. Returns (tables, meta, problems); tables is empty when there is an error.
+    kept as a table. Views and ledger live in the connection's own in-memory database, not as temporary
+    objects: a second connection to it (economics.report runs some queries on one) sees them. Returns (tables, meta, problems); tables is empty when there is an error.
     meta has the loader's keys: revenue_model, revenue_shape, min_date, max_date, default_as_of,
     last_complete_month, currency, files, source.
     """
@@ -284,7 +292,7 @@ def scan_folder(folder: str | Path, options: ScanOptions | None = None
                            f"({', '.join(TABLES)}).")
             continue
         try:
-            raw = con.read_parquet(path, table_name=f"_file_{table}")
+            raw = _parquet_view(con, path, f"_file_{table}")
         except Exception as exc:  # a damaged or non-Parquet file
             problems.error(path.name, table, "", f"Could not read this Parquet file ({exc}).")
             continue
@@ -404,7 +412,7 @@ def scan_folder(folder: str | Path, options: ScanOptions | None = None
     if events_max is not None:
         observed.append(events_max)
     data_end = today + dt.timedelta(days=1) if int(row["open_subs"] or 0) else max(observed) + dt.timedelta(days=1)
-    ledger = con.create_table("ledger", ledger_expr(con, revenue, data_end), temp=True)
+    ledger = con.create_table("ledger", ledger_expr(con, revenue, data_end))
     tables = {"customers": tables["customers"], "revenue": revenue, "ledger": ledger,
               **{t: tables[t] for t in ("events", "tickets", "spend", "nps") if t in tables}}
     if "spend" in tables:
