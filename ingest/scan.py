@@ -264,7 +264,8 @@ def scan_folder(folder: str | Path, options: ScanOptions | None = None
     columns are recognised as the loader recognises them (ingest.mapping) and must already have their
     types (dates as DATE/TIMESTAMP, amounts as numbers). The ledger is built in SQL (`ledger_expr`) and
     kept as a table. Views and ledger live in the connection's own in-memory database, not as temporary
-    objects: a second connection to it (economics.report runs some queries on one) sees them. Returns (tables, meta, problems); tables is empty when there is an error.
+    objects: a second connection to it (economics.report runs some queries on one) sees them.
+    Returns (tables, meta, problems); tables is empty when there is an error.
     meta has the loader's keys: revenue_model, revenue_shape, min_date, max_date, default_as_of,
     last_complete_month, currency, files, source.
     """
