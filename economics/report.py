@@ -11,9 +11,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
 from typing import Any, Callable, Mapping, Sequence
 
-import duckdb
-import ibis
-import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import pandas as pd
 
@@ -22,6 +19,7 @@ from economics.cohorts import CohortParams, cohort_retention
 from economics.ledger import as_date
 from economics.mrr import mrr_movements
 from economics.unit import ECONOMICS_COLUMNS, economics_base, segment_economics, window_status
+from segmentation.features import second_connection
 
 __all__ = ["build_report", "REPORT_FILES"]
 
@@ -65,24 +63,29 @@ def build_report(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue
     customers_cols = list(tables["customers"].columns) if "customers" in tables else []
     usable = available_schemes(customers_cols, defn)
     schemes = usable if schemes is None else [s for s in schemes if s in usable or "+" in s]
-    second = _second_connection(tables)
+    # Two more connections to the tables' database, when they can have them: one for the queries that
+    # need no features, one for the features' scans of the next dates (customer_features_at's `beside`).
+    seconds = [second_connection(tables) for _ in range(2)]
+    beside = None if None in seconds else tuple(tables_ for tables_, _ in seconds)
     try:
         with ThreadPoolExecutor(max_workers=1) as pool:
             return _build(tables, as_of, defn, revenue_model, a, compare_to, schemes, usable, ready,
-                          features_for, snapshot, pool if second else None, second[0] if second else tables)
+                          features_for, snapshot, pool if beside else None, beside)
     finally:
-        if second:
-            second[1].disconnect()
+        for second in seconds:
+            if second is not None:
+                second[1].disconnect()
 
 
 def _build(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue_model: str, a: Assumptions,
            compare_to: date | None, schemes: list[str], usable: list[str],
            ready: Callable[[str, pd.DataFrame], None] | None, features_for: Mapping[date, Sequence[str]] | None,
-           snapshot: bool, pool: ThreadPoolExecutor | None, beside: Mapping[str, ir.Table]
-           ) -> dict[str, pd.DataFrame]:
-    """build_report's work. With a `pool`, the queries that need no features (the shared inputs of
-    segment economics, cohorts, MRR movements) run in its thread on `beside` (the tables on a second
-    connection) while this thread computes and labels the features; without, they run here first."""
+           snapshot: bool, pool: ThreadPoolExecutor | None,
+           beside: tuple[Mapping[str, ir.Table], Mapping[str, ir.Table]] | None) -> dict[str, pd.DataFrame]:
+    """build_report's work. With a `pool` and `beside` (the tables on two more connections), the queries
+    that need no features (the shared inputs of segment economics, cohorts, MRR movements) run in the
+    pool's thread on the first, and the features' scans of the next dates on the second, while this
+    thread builds and labels the features; without, everything runs here in turn."""
     from economics.pipeline import _inputs, _Shared, history_months, label_dates
     from segmentation.features import customer_features, customer_features_at, feature_params, without_activity
     from segmentation.schemes import label_all, reads_activity, reads_users, segment_order
@@ -97,15 +100,21 @@ def _build(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue_model
 
     def shared_inputs() -> _Shared:
         # With what economics_base reads of the engine computed too (kept for these very frames).
-        made = _Shared(beside, as_of, defn, revenue_model, a)
+        made = _Shared(jobs, as_of, defn, revenue_model, a)
         window_status(made.ledger, made.revenue, as_of, revenue_model, a,
-                      beside["ledger"]._find_backend() if pool is not None else None)
+                      jobs["ledger"]._find_backend() if pool is not None else None)
         return made
 
-    shared = alongside(shared_inputs) if schemes else None
-    cohorts = alongside(cohort_retention, beside["ledger"], beside.get("customers"), as_of, CohortParams())
-    movements = alongside(mrr_movements, beside["ledger"], as_of, revenue_model, inactivity_days=a.inactivity_days,
-                          revenue=beside.get("revenue") if revenue_model == "transactional" else None)
+    jobs, scans = beside if beside is not None else (tables, None)
+    later: dict[str, Future] = {}
+
+    def start() -> None:
+        if later:
+            return
+        later["shared"] = alongside(shared_inputs) if schemes else None
+        later["cohorts"] = alongside(cohort_retention, jobs["ledger"], jobs.get("customers"), as_of, CohortParams())
+        later["movements"] = alongside(mrr_movements, jobs["ledger"], as_of, revenue_model, inactivity_days=a.inactivity_days,
+                          revenue=jobs.get("revenue") if revenue_model == "transactional" else None)
     params = feature_params(defn)
     labels_cache: dict[date, pd.DataFrame] = {}
 
@@ -147,7 +156,7 @@ def _build(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue_model
     wanted = {as_date(d): list(columns) for d, columns in (features_for or {}).items()}
     kept = {as_of} | ({compare_to} if compare_to is not None else set()) | set(wanted)
     dates = set(kept)
-    if shared is not None:
+    if schemes:
         first = tables["ledger"].month.min().execute()
         dates |= set(label_dates(history_months(as_of, a.churn_window_months,
                                                 None if pd.isna(first) else as_date(first))))
@@ -158,11 +167,14 @@ def _build(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue_model
     # When no scheme reads activity (value tiers, lifecycle, size bands, attributes), the other dates'
     # features come from a scan without events, tickets and NPS answers: the same labels (tested), a
     # fraction of the time. D and compare_to keep every feature (customers.csv, transitions).
-    batches = [(tables, sorted(dates))]
+    batches = [(tables, scans, sorted(dates))]
     if schemes and not any(reads_activity(s) for s in schemes) and dates - kept:
-        batches = [(tables, sorted(kept)), (without_activity(tables), sorted(dates - kept))]
-    for batch_tables, batch_dates in batches:
-        for d, f in customer_features_at(batch_tables, batch_dates, params, revenue_model, users=users):
+        batches = [(tables, scans, sorted(kept)), (without_activity(tables),
+                                                   scans and without_activity(scans), sorted(dates - kept))]
+    for batch_tables, batch_beside, batch_dates in batches:
+        for d, f in customer_features_at(batch_tables, batch_dates, params, revenue_model, users=users,
+                                         beside=batch_beside):
+            start()
             labels_of(d, f)
             if d == as_of:
                 feats = f
@@ -186,7 +198,8 @@ def _build(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue_model
             ids_at[d] = labels_of(d)["customer_id"]
         return ids_at[d]
 
-    shared = shared.result() if shared is not None else None
+    start()
+    shared = later['shared'].result() if later['shared'] is not None else None
     rows = []
     base = None   # what every scheme's economics share (economics.unit.EconomicsBase), computed once
     for scheme in schemes:
@@ -209,9 +222,9 @@ def _build(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue_model
     if snapshot:
         economics[["nrr", "grr"]] = float("nan")
 
-    cohorts = cohorts.result()
+    cohorts = later['cohorts'].result()
     cohorts = cohorts.assign(cohort=cohorts["cohort"].dt.strftime("%Y-%m"))
-    movements = movements.result()
+    movements = later['movements'].result()
     movements = movements.assign(month=movements["month"].dt.strftime("%Y-%m"))
     out = {"customers": customers, "cohort_retention": cohorts, "segment_economics": economics,
            "mrr_movements": movements}
@@ -226,30 +239,6 @@ def _build(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue_model
             if name in out:
                 ready(name, out[name])
     return out
-
-
-def _second_connection(tables: Mapping[str, ir.Table]) -> tuple[dict[str, ir.Table], Any] | None:
-    """The tables on a second connection to their DuckDB database, and that connection's backend (to
-    disconnect after use): a connection runs one query at a time, two connections to one database run
-    side by side, and DuckDB lets go of Python's lock while it works. None on another engine, for tables
-    of several connections, or when a second connection cannot see a table (a temporary one)."""
-    nodes = {node for t in tables.values() for node in t.op().find(ops.DatabaseTable)}
-    sources = {id(node.source): node.source for node in nodes}
-    if len(sources) != 1:
-        return None
-    backend = next(iter(sources.values()))
-    if backend.name != "duckdb":
-        return None
-    other = ibis.duckdb.from_connection(backend.con.cursor())
-    try:
-        for node in nodes:
-            name = node.name.replace('"', '""')
-            other.con.execute(f'SELECT 1 FROM "{name}" LIMIT 0')
-    except duckdb.Error:
-        other.disconnect()
-        return None
-    moved = {node: node.copy(source=other) for node in nodes}
-    return {name: t.op().replace(moved).to_expr() for name, t in tables.items()}, other
 
 
 def _transitions(tables: Mapping[str, ir.Table], date_from: date, as_of: date, feats_to: pd.DataFrame,

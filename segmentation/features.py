@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import warnings
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Collection, Literal, Mapping
 
+import duckdb
 import ibis
+import ibis.expr.operations as ops
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -22,7 +25,7 @@ __all__ = ["FeatureParams", "feature_params", "customer_features", "customer_fea
            "daily_net_revenue",
            "USER_COLUMNS",
            "month_start", "add_months", "as_date", "ACTIVITY_TABLES", "without_activity", "fetch",
-           "current_customers", "customer_status", "STATUSES"]
+           "second_connection", "current_customers", "customer_status", "STATUSES"]
 
 USER_COLUMNS: tuple[str, ...] = ("active_users_30d", "seat_pct_of_limit")   # see customer_features_at
 FEATURE_COLUMNS: tuple[str, ...] = (
@@ -120,6 +123,30 @@ def drop_memtables(expr: ibis.Expr, backend: Any = None) -> None:
             pass
         if registered is not None:
             registered.discard(op)
+
+
+def second_connection(tables: Mapping[str, ibis.Table]) -> tuple[dict[str, ibis.Table], Any] | None:
+    """The tables on a second connection to their DuckDB database, and that connection's backend (to
+    disconnect after use): a connection runs one query at a time, two connections to one database run
+    side by side, and DuckDB lets go of Python's lock while it works. None on another engine, for tables
+    of several connections, or when a second connection cannot see a table (a temporary one)."""
+    nodes = {node for t in tables.values() for node in t.op().find(ops.DatabaseTable)}
+    sources = {id(node.source): node.source for node in nodes}
+    if len(sources) != 1:
+        return None
+    backend = next(iter(sources.values()))
+    if backend.name != "duckdb":
+        return None
+    other = ibis.duckdb.from_connection(backend.con.cursor())
+    try:
+        for node in nodes:
+            name = node.name.replace('"', '""')
+            other.con.execute(f'SELECT 1 FROM "{name}" LIMIT 0')
+    except duckdb.Error:
+        other.disconnect()
+        return None
+    moved = {node: node.copy(source=other) for node in nodes}
+    return {name: t.op().replace(moved).to_expr() for name, t in tables.items()}, other
 
 
 def _days_before(d: dt.date, dates: pd.Series) -> pd.Series:
@@ -287,6 +314,7 @@ _DAY_ZERO = dt.date(2000, 1, 1)
 _WORD = 63  # values a BIGINT bitmap holds (bits 0-62: shifts stay positive)
 _WIDE_WORD = 127  # values a HUGEINT bitmap holds
 BATCH_ROWS = 3_000_000  # customer_features_at: customers x dates answered by one windowed query
+PREFETCH_DATES = 5  # customer_features_at with `beside`: dates of a batch whose scans run beside Python
 BITMAPS = True  # DuckDB fast paths of _distinct and _history_expr (tests switch them off to compare)
 
 
@@ -558,6 +586,13 @@ class _Windowed:
         self.user_dates = self.dates if users is None else _Dates([d for d in dates if d in users], params)
         self.rows = rows
         self.parts: dict[tuple[str, dt.date], tuple] = {}
+
+    def run_all(self) -> "_Windowed":
+        """Every scan run now (customer_features_at runs the next batch's beside the current one)."""
+        for scan in self.scans:
+            if scan != "users_30" or self.user_dates.dates:
+                self._run(scan)
+        return self
 
     def counts_users(self, d: dt.date) -> bool:
         return d in self.user_dates.dates
@@ -1084,7 +1119,7 @@ def without_activity(tables: Mapping[str, ibis.Table]) -> dict[str, ibis.Table]:
 
 def customer_features_at(tables: Mapping[str, ibis.Table], dates: list[dt.date], params: FeatureParams,
                          revenue_model: Literal["subscription", "transactional"] = "subscription",
-                         users: Collection[dt.date] | None = None):
+                         users: Collection[dt.date] | None = None, beside: Mapping[str, ibis.Table] | None = None):
     """`customer_features` at several dates, one (date, features) pair at a time, in date order.
 
     Each frame equals `customer_features(tables, date, params, revenue_model)`, except that only the dates
@@ -1095,6 +1130,11 @@ def customer_features_at(tables: Mapping[str, ibis.Table], dates: list[dt.date],
     customer rows); the event history (the all-events scan) and the ledger columns are accumulated from
     date to date, each event and ledger row read once (_EventHistory, _LedgerHistory); one date's frame is
     built at a time. Use it for segment history (a label per month start).
+
+    `beside`: the same tables on a second connection to their database (economics.report makes one). The
+    dates then go in batches of at most PREFETCH_DATES, and each batch's windowed scans run there, in a
+    thread of their own, while the frames of the batch before are built and used: the engine works
+    beside Python instead of after it. The frames are the same.
     """
     days = sorted({as_date(d) for d in dates})
     if not days:
@@ -1107,12 +1147,21 @@ def customer_features_at(tables: Mapping[str, ibis.Table], dates: list[dt.date],
     if "ledger" in tables and len(days) > 1:
         ledger = _LedgerHistory(tables["ledger"], params, rows, days, revenue_model == "transactional")
     per_batch = max(1, BATCH_ROWS // max(len(customers), 1))
+    if beside is not None:
+        per_batch = min(per_batch, PREFETCH_DATES)
+    batches = [days[first:first + per_batch] for first in range(0, len(days), per_batch)]
+    user_dates = None if users is None else {as_date(d) for d in users}
+
+    def windowed_scans(batch: list[dt.date], on: Mapping[str, ibis.Table]) -> _Windowed:
+        return _Windowed(on, batch, params, rows, user_dates, skip=("ledger",) if ledger is not None else ())
+
+    pool = ThreadPoolExecutor(max_workers=1) if beside is not None and len(batches) > 1 else None
+    ahead: Future | None = None
     try:
-        for first in range(0, len(days), per_batch):
-            batch = days[first:first + per_batch]
-            windowed = _Windowed(tables, batch, params, rows,
-                                 None if users is None else {as_date(d) for d in users},
-                                 skip=("ledger",) if ledger is not None else ())
+        for i, batch in enumerate(batches):
+            windowed = ahead.result() if ahead is not None else windowed_scans(batch, tables)
+            ahead = pool.submit(windowed_scans(batches[i + 1], beside).run_all) \
+                if pool is not None and i + 1 < len(batches) else None
             if history is not None:
                 history.plan(batch)
             if ledger is not None:
@@ -1130,4 +1179,6 @@ def customer_features_at(tables: Mapping[str, ibis.Table], dates: list[dt.date],
                 yield d, _features(tables, d, params, revenue_model, customers, rows, known, windowed,
                                    ledger.at(d) if ledger is not None else None)
     finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)   # before its tables are let go
         rows.release()

@@ -150,23 +150,26 @@ def test_schemes_reading_no_activity_are_labelled_at_month_starts_without_the_ev
     pd.testing.assert_frame_equal(lean["customers"].drop(columns="custom"), full["customers"].drop(columns="custom"))
 
 
-def test_queries_needing_no_features_run_on_a_second_connection_with_the_same_frames(tmp_path, monkeypatch):
-    """A scanned Parquet folder's tables are seen by a second connection to their database: the shared
-    inputs, cohorts and MRR movements are computed there, beside the features, and every frame equals the
-    one computed in turn on the tables' own connection."""
+def test_the_report_computed_beside_the_features_equals_the_one_computed_in_turn(tmp_path, monkeypatch):
+    """A scanned Parquet folder's tables are seen by other connections to their database: the shared
+    inputs, cohorts and MRR movements are computed on one, the next dates' windowed scans on another,
+    beside the features (batches of 2 dates here), and every frame equals the one computed in turn on the
+    tables' own connection."""
     import economics.report as report
+    import segmentation.features as features
     from ingest.scan import ScanOptions, scan_folder
     from segmentation.definition import default_definition
     from tests.ingest.test_scan import _parquet_company
 
     tables, meta, problems = scan_folder(_parquet_company(tmp_path / "co"), ScanOptions(today=D(2026, 11, 26)))
     assert not problems.has_errors, problems.text()
-    second = report._second_connection(tables)
+    second = features.second_connection(tables)
     assert second is not None and set(second[0]) == set(tables)
     assert second[1].con is not tables["ledger"]._find_backend().con
     second[1].disconnect()
+    monkeypatch.setattr(features, "PREFETCH_DATES", 2)
     beside = report.build_report(tables, D(2026, 3, 1), default_definition(), meta["revenue_model"])
-    monkeypatch.setattr(report, "_second_connection", lambda tables: None)
+    monkeypatch.setattr(report, "second_connection", lambda tables: None)
     in_turn = report.build_report(tables, D(2026, 3, 1), default_definition(), meta["revenue_model"])
     assert set(beside) == set(in_turn)
     for name in beside:
@@ -177,13 +180,13 @@ def test_queries_needing_no_features_run_on_a_second_connection_with_the_same_fr
 def test_tables_a_second_connection_cannot_see_are_queried_in_turn():
     """In-memory frames, temporary tables and engines other than DuckDB: no second connection (the report
     computes everything on the tables' own connection, one query after another)."""
-    import economics.report as report
+    from segmentation.features import second_connection
 
-    assert report._second_connection(tiny_tables()) is None
+    assert second_connection(tiny_tables()) is None
     con = ibis.duckdb.connect()
     con.raw_sql("CREATE TEMPORARY TABLE ledger AS SELECT 'a' AS customer_id, DATE '2024-01-01' AS month")
     con.raw_sql("CREATE TABLE customers AS SELECT 'a' AS customer_id")
-    assert report._second_connection({"ledger": con.table("ledger")}) is None
-    second = report._second_connection({"customers": con.table("customers")})
+    assert second_connection({"ledger": con.table("ledger")}) is None
+    second = second_connection({"customers": con.table("customers")})
     assert second is not None and second[0]["customers"].execute()["customer_id"].tolist() == ["a"]
     second[1].disconnect()

@@ -125,6 +125,17 @@ def test_features_at_dates_in_batches_equal_features_date_by_date(sample, monkey
         expected = frame if d in counted else frame.drop(columns=list(features.USER_COLUMNS))
         pd.testing.assert_frame_equal(lean[d], expected, obj=str(d))
     assert batched[-1][1]["active_users_30d"].sum() > 0
+    # The next batch's windowed scans on a second connection, beside the frames of the one before.
+    second = features.second_connection(tables)
+    assert second is not None
+    try:
+        monkeypatch.setattr(features, "PREFETCH_DATES", 2)
+        beside = list(features.customer_features_at(tables, dates, params, model, beside=second[0]))
+    finally:
+        second[1].disconnect()
+    assert [d for d, _ in beside] == dates
+    for (d, frame), (_, expected) in zip(beside, batched):
+        pd.testing.assert_frame_equal(frame, expected, obj=str(d))
 
 
 @pytest.mark.parametrize("as_of", [D, dt.date(2026, 3, 1), dt.date(2025, 6, 15)])
