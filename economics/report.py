@@ -54,7 +54,10 @@ def build_report(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue
     Cost: customer features at D, at each month start of the churn window and at compare_to,
     with the all-history event scan done once for all of them (customer_features_at); every scheme is
     labelled once per date (label_all) and the labels are shared, and what segment economics read apart
-    from the segments is computed once (economics.unit.economics_base).
+    from the segments is computed once (economics.unit.economics_base). On DuckDB tables a second
+    connection can see (segmentation.features.second_connection), the engine works beside Python: the
+    queries that need no features run on one more connection while the dates are labelled, the next dates'
+    scans on another (customer_features_at's `beside`); the frames are the same as in turn.
     """
     from segmentation.schemes import available_schemes
 
@@ -106,15 +109,18 @@ def _build(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue_model
         return made
 
     jobs, scans = beside if beside is not None else (tables, None)
-    later: dict[str, Future] = {}
+    pending: dict[str, Future | None] = {}
 
-    def start() -> None:
-        if later:
-            return
-        later["shared"] = alongside(shared_inputs) if schemes else None
-        later["cohorts"] = alongside(cohort_retention, jobs["ledger"], jobs.get("customers"), as_of, CohortParams())
-        later["movements"] = alongside(mrr_movements, jobs["ledger"], as_of, revenue_model, inactivity_days=a.inactivity_days,
-                          revenue=jobs.get("revenue") if revenue_model == "transactional" else None)
+    def start_jobs() -> None:
+        # Once the first date's frame is there: its scans had the engine's two cores to themselves.
+        if not pending:
+            pending.update(
+                shared=alongside(shared_inputs) if schemes else None,
+                cohorts=alongside(cohort_retention, jobs["ledger"], jobs.get("customers"), as_of, CohortParams()),
+                movements=alongside(mrr_movements, jobs["ledger"], as_of, revenue_model,
+                                    inactivity_days=a.inactivity_days,
+                                    revenue=jobs.get("revenue") if revenue_model == "transactional" else None))
+
     params = feature_params(defn)
     labels_cache: dict[date, pd.DataFrame] = {}
 
@@ -174,7 +180,7 @@ def _build(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue_model
     for batch_tables, batch_beside, batch_dates in batches:
         for d, f in customer_features_at(batch_tables, batch_dates, params, revenue_model, users=users,
                                          beside=batch_beside):
-            start()
+            start_jobs()
             labels_of(d, f)
             if d == as_of:
                 feats = f
@@ -198,8 +204,8 @@ def _build(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue_model
             ids_at[d] = labels_of(d)["customer_id"]
         return ids_at[d]
 
-    start()
-    shared = later['shared'].result() if later['shared'] is not None else None
+    start_jobs()
+    shared = pending["shared"].result() if pending["shared"] is not None else None
     rows = []
     base = None   # what every scheme's economics share (economics.unit.EconomicsBase), computed once
     for scheme in schemes:
@@ -222,9 +228,9 @@ def _build(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue_model
     if snapshot:
         economics[["nrr", "grr"]] = float("nan")
 
-    cohorts = later['cohorts'].result()
+    cohorts = pending["cohorts"].result()
     cohorts = cohorts.assign(cohort=cohorts["cohort"].dt.strftime("%Y-%m"))
-    movements = later['movements'].result()
+    movements = pending["movements"].result()
     movements = movements.assign(month=movements["month"].dt.strftime("%Y-%m"))
     out = {"customers": customers, "cohort_retention": cohorts, "segment_economics": economics,
            "mrr_movements": movements}
