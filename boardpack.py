@@ -35,7 +35,7 @@ from economics.mrr import mrr_movements, nrr_grr, revenue_words
 from economics.pipeline import assumptions_of, economics_for, history_months, label_dates
 from ingest.problems import noted_at_load
 from segmentation.definition import Definition
-from segmentation.features import customer_features, customer_features_at, feature_params
+from segmentation.features import customer_features, customer_features_by_date, feature_params
 from segmentation.schemes import in_segment_order, segment_order
 from segmentation.transitions import CROSS_SCHEME, scheme_labels, transitions_from_features
 from ui.format import currency_symbol, kpi_delta, kpi_value, money, net_ltv_text, pct, verdict_months, verdict_ratio
@@ -87,7 +87,7 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
         wanted = {as_of, last, compare_to}
         for d in (as_of, last):
             wanted |= set(label_dates(history_months(d, window_months, first)))
-        cache.update(customer_features_at(tables, sorted(wanted), params, model))
+        cache.update(customer_features_by_date(tables, sorted(wanted), params, model))
 
     def feats(d: date) -> pd.DataFrame:
         if d not in cache:

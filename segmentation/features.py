@@ -21,7 +21,8 @@ import pyarrow as pa
 
 from economics.ledger import last_complete_month
 
-__all__ = ["FeatureParams", "feature_params", "customer_features", "customer_features_at", "FEATURE_COLUMNS",
+__all__ = ["FeatureParams", "feature_params", "customer_features", "customer_features_at",
+           "customer_features_by_date", "FEATURE_COLUMNS",
            "daily_net_revenue",
            "USER_COLUMNS",
            "month_start", "add_months", "as_date", "ACTIVITY_TABLES", "without_activity", "fetch",
@@ -1115,6 +1116,20 @@ def without_activity(tables: Mapping[str, ibis.Table]) -> dict[str, ibis.Table]:
     the schemes of schemes.REVENUE_ONLY_SCHEMES (value tier, lifecycle, size band, attributes), in a
     fraction of the time (the event scan is most of a features computation)."""
     return {name: table for name, table in tables.items() if name not in ACTIVITY_TABLES}
+
+
+def customer_features_by_date(tables: Mapping[str, ibis.Table], dates: list[dt.date], params: FeatureParams,
+                               revenue_model: Literal["subscription", "transactional"] = "subscription",
+                               users: Collection[dt.date] | None = None) -> dict[dt.date, pd.DataFrame]:
+    """customer_features_at's frames by date, the next dates' scans on a second connection when the tables
+    can have one (second_connection), closed afterwards."""
+    second = second_connection(tables) if len(set(dates)) > 1 else None
+    try:
+        return dict(customer_features_at(tables, dates, params, revenue_model, users=users,
+                                         beside=second[0] if second else None))
+    finally:
+        if second:
+            second[1].disconnect()
 
 
 def customer_features_at(tables: Mapping[str, ibis.Table], dates: list[dt.date], params: FeatureParams,

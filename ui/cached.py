@@ -195,7 +195,7 @@ def _features_together(version: str, dates: tuple[date, ...], definition_toml: s
     shares all but one of its month starts with the first); shallow copies, like `features`.
     activity=False: from the tables without events, tickets and NPS (features.without_activity); users:
     whether the active-user counts (features.USER_COLUMNS) are counted."""
-    from segmentation.features import customer_features_at, second_connection, without_activity
+    from segmentation.features import customer_features_by_date, without_activity
 
     params, key = _params_of(definition_toml)
     model = _revenue_model(version)
@@ -204,15 +204,8 @@ def _features_together(version: str, dates: tuple[date, ...], definition_toml: s
         missing = sorted(set(dates) - set(store))
         if missing:
             tables = ibis_tables() if activity else without_activity(ibis_tables())
-            # The next dates' scans on a second connection, beside the frames being built.
-            second = second_connection(tables) if len(missing) > 1 else None
-            try:
-                with st.spinner("Computing customer features at each month start…"):
-                    store.update(customer_features_at(tables, missing, params, model, users=None if users else (),
-                                                      beside=second[0] if second else None))
-            finally:
-                if second:
-                    second[1].disconnect()
+            with st.spinner("Computing customer features at each month start…"):
+                store.update(customer_features_by_date(tables, missing, params, model, users=None if users else ()))
             for old in list(store)[:max(0, len(store) - _STORE_DATES)]:   # the oldest computed first
                 if old not in dates:
                     del store[old]
