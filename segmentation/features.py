@@ -138,7 +138,10 @@ def second_connection(tables: Mapping[str, ibis.Table]) -> tuple[dict[str, ibis.
     backend = next(iter(sources.values()))
     if backend.name != "duckdb":
         return None
-    other = ibis.duckdb.from_connection(backend.con.cursor())
+    try:
+        other = ibis.duckdb.from_connection(backend.con.cursor())
+    except duckdb.Error:   # e.g. a connection closed meanwhile
+        return None
     try:
         for node in nodes:
             name = node.name.replace('"', '""')

@@ -190,3 +190,6 @@ def test_tables_a_second_connection_cannot_see_are_queried_in_turn():
     second = second_connection({"customers": con.table("customers")})
     assert second is not None and second[0]["customers"].execute()["customer_id"].tolist() == ["a"]
     second[1].disconnect()
+    customers = con.table("customers")
+    con.disconnect()   # a connection closed meanwhile: none either
+    assert second_connection({"customers": customers}) is None
