@@ -1149,7 +1149,7 @@ def customer_features_at(tables: Mapping[str, ibis.Table], dates: list[dt.date],
     date to date, each event and ledger row read once (_EventHistory, _LedgerHistory); one date's frame is
     built at a time. Use it for segment history (a label per month start).
 
-    `beside`: the same tables on a second connection to their database (economics.report makes one). The
+    `beside`: the same tables on a second connection to their database (`second_connection`). The
     dates then go in batches of at most PREFETCH_DATES, and each batch's windowed scans run there, in a
     thread of their own, while the frames of the batch before are built and used: the engine works
     beside Python instead of after it. The frames are the same.
