@@ -208,11 +208,19 @@ st.dataframe(members[columns].sort_values("mrr", ascending=False), hide_index=Tr
                             "mrr": st.column_config.NumberColumn(view.customer_revenue_header, format="localized"),
                             "health_score": st.column_config.ProgressColumn("Health", min_value=0, max_value=100,
                                                                             format="%.0f")})
-c2.download_button("Download membership CSV", cached.membership_csv(view.version, view.as_of, view.definition_toml),
-                   file_name=f"segments_{view.as_of:%Y-%m-%d}.csv", mime="text/csv",
-                   icon=":material/download:", key="download_membership",
-                   help="For your CRM: one row per customer, whatever its status (a status column says which), "
-                        "with every scheme's label and score, as of the as-of date.")
+# The CSV is made when the popover opens, not on every threshold move (about 0.2 s at 100k customers).
+export = c2.popover("Membership CSV for your CRM", icon=":material/download:", key="membership_export",
+                    on_change="rerun", width="stretch",
+                    help="One row per customer, whatever its status (a status column says which), with every "
+                         "scheme's label and score, as of the as-of date.")
+if export.open:
+    export.download_button(f"Download all {len(features):,} customers as CSV",
+                           cached.membership_csv(view.version, view.as_of, view.definition_toml),
+                           file_name=f"segments_{view.as_of:%Y-%m-%d}.csv", mime="text/csv",
+                           icon=":material/download:", key="download_membership", on_click="ignore",
+                           type="primary")
+    export.caption(f"Labels as of {view.as_of:%d %b %Y} under the definition in use; import it into your CRM "
+                   "to target a segment.")
 
 # -- cross segmentation -------------------------------------------------------------------------------
 st.markdown("#### Cross segmentation")

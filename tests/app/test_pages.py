@@ -402,7 +402,15 @@ def test_the_membership_csv_lists_every_customer_with_every_label_and_its_name()
     from segmentation.features import customer_status
     from ui import cached
 
-    open_page("pages/2_Segments.py")
+    at = open_page("pages/2_Segments.py")
+    # Made when its popover opens, not on every rerun (about 0.2 s of a threshold move at 100k customers).
+    def membership_buttons():
+        return [b for b in at.get("download_button") if "customers as CSV" in b.proto.label]
+    assert not membership_buttons()
+    at.session_state["membership_export"] = True   # what a click on the popover does
+    at.run()
+    assert not at.exception, at.exception
+    assert [b.proto.label for b in membership_buttons()] == ["Download all 3,000 customers as CSV"]
     version, toml = cached.workspace_status()["version"], cached.default_definition_toml()
     as_of = date(2026, 11, 1)
     data = cached.membership_csv(version, as_of, toml)

@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
-from tests.browser.conftest import ROOT, open_page, page_url, rerun, shot, wait_ready
+from tests.browser.conftest import ROOT, TIMEOUT_MS, open_page, page_url, rerun, shot, wait_ready
 from ui.sidebar import PAGES
 
 pytestmark = pytest.mark.browser
@@ -187,8 +187,12 @@ def _download(tab, button):
 
 def test_the_membership_csv_downloads_with_one_row_per_customer(server, tab):
     open_page(tab, server.url + "/Segments")
-    download = _download(tab, tab.locator('[data-testid="stDownloadButton"]').get_by_role(
-        "button", name=re.compile("membership", re.I)))
+    # The CSV is made when its popover opens: open it, then download.
+    tab.get_by_role("button", name=re.compile("Membership CSV", re.I)).click()
+    button = tab.locator('[data-testid="stDownloadButton"]').get_by_role(
+        "button", name=re.compile(f"all {SAMPLE_CUSTOMERS:,} customers as CSV", re.I))
+    button.wait_for(timeout=TIMEOUT_MS)
+    download = _download(tab, button)
     assert download.suggested_filename.startswith("segments_") and download.suggested_filename.endswith(".csv")
     frame = pd.read_csv(io.BytesIO(Path(download.path()).read_bytes()), dtype=str)
     assert "customer_id" in frame.columns
