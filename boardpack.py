@@ -30,7 +30,7 @@ from economics.costs import unmeasured_costs, unmeasured_steps
 from economics.findings import top_findings
 from economics.glossary import BOARD_PACK_TERMS, metric_definitions
 from economics.kpis import Kpi, headline_kpis, snapshot_tiles_note
-from economics.ledger import last_complete_month
+from economics.ledger import first_ledger_month, last_complete_month
 from economics.mrr import mrr_movements, nrr_grr, revenue_words
 from economics.pipeline import assumptions_of, economics_for, history_months, label_dates
 from ingest.problems import noted_at_load
@@ -81,8 +81,7 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
     if features_at is None:
         # The dates the pack reads (D and the month before, each with its churn window's month starts and
         # the month after them, and compare_to) from one batched pass instead of a feature scan each.
-        first = tables["ledger"].month.min().execute()
-        first = None if first is None or pd.isna(first) else pd.Timestamp(first).date()
+        first = first_ledger_month(tables["ledger"])
         window_months = assumptions_of(defn).churn_window_months
         wanted = {as_of, last, compare_to}
         for d in (as_of, last):

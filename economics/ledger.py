@@ -13,7 +13,7 @@ import pandas as pd
 
 __all__ = [
     "LEDGER_COLUMNS", "LedgerError", "month_start", "add_months", "months_between", "last_complete_month",
-    "month_range", "month_span", "as_date", "check_ledger_frame",
+    "month_range", "month_span", "as_date", "check_ledger_frame", "first_ledger_month",
 ]
 
 LEDGER_COLUMNS: tuple[str, ...] = ("customer_id", "month", "revenue_cents", "mrr_cents", "refund_cents")
@@ -32,6 +32,13 @@ def as_date(value: date | datetime | pd.Timestamp | str) -> date:
     if isinstance(value, datetime):
         return value.date()
     return value
+
+
+def first_ledger_month(ledger) -> date | None:
+    """The first month of a ledger table (an ibis table: one query), None when it is empty: where the churn
+    window's month starts begin (economics.pipeline.history_months) and a backtest's history."""
+    first = ledger.month.min().execute()
+    return None if first is None or pd.isna(first) else as_date(first)
 
 
 def month_start(value: date | datetime | pd.Timestamp | str) -> date:

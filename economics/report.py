@@ -16,7 +16,7 @@ import pandas as pd
 
 from economics.assumptions import Assumptions, assumptions_to_dict, parse_assumptions
 from economics.cohorts import CohortParams, cohort_retention
-from economics.ledger import as_date
+from economics.ledger import as_date, first_ledger_month
 from economics.mrr import mrr_movements
 from economics.unit import ECONOMICS_COLUMNS, economics_base, segment_economics, window_status
 from segmentation.features import second_connection
@@ -163,9 +163,7 @@ def _build(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue_model
     kept = {as_of} | ({compare_to} if compare_to is not None else set()) | set(wanted)
     dates = set(kept)
     if schemes:
-        first = tables["ledger"].month.min().execute()
-        dates |= set(label_dates(history_months(as_of, a.churn_window_months,
-                                                None if pd.isna(first) else as_date(first))))
+        dates |= set(label_dates(history_months(as_of, a.churn_window_months, first_ledger_month(tables["ledger"]))))
     feats, feats_from, feats_at = None, None, {}
     # Active users are counted at D and compare_to (customers.csv, transitions); elsewhere only when a
     # custom rule reads them.

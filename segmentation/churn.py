@@ -50,6 +50,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.preprocessing import StandardScaler
 
+from economics.ledger import first_ledger_month
 from segmentation.features import (FEATURE_COLUMNS, FeatureParams, add_months, as_date, current_customers,
                                    customer_features, month_start)
 
@@ -464,12 +465,6 @@ def _calibration(prob: np.ndarray, y: np.ndarray) -> pd.DataFrame:
     return out
 
 
-def _data_start(tables: Mapping[str, ibis.Table]) -> dt.date | None:
-    ledger = tables["ledger"]
-    first = ledger.month.min().execute()
-    return None if first is None or pd.isna(first) else as_date(first)
-
-
 def _backtest(task: Task, tables: Mapping[str, ibis.Table], as_of: dt.date, horizon: int, params: FeatureParams,
               revenue_model: RevenueModel, model_params: ModelParams) -> Backtest:
     _require(tables, "ledger", f"backtest_{task}")
@@ -479,7 +474,7 @@ def _backtest(task: Task, tables: Mapping[str, ibis.Table], as_of: dt.date, hori
     t2 = add_months(d_month, -months)
     t1 = add_months(t2, -months)
     empty = Backtest(task, False, "", t1, t2, d_month, months)
-    first = _data_start(tables)
+    first = first_ledger_month(tables["ledger"])
     if first is None:
         return _replace(empty, reason="the ledger is empty: no revenue history")
     if first > add_months(t1, -months):
@@ -556,7 +551,7 @@ def _fit_latest(task: Task, tables: Mapping[str, ibis.Table], as_of: dt.date, ho
     d_month = month_start(as_date(as_of))
     t = training_date(as_of, horizon)
     make = churn_dataset if task == "churn" else conversion_dataset
-    first = _data_start(tables)
+    first = first_ledger_month(tables["ledger"])
     if first is None or first > add_months(t, -months):
         data = pd.DataFrame({"label": pd.Series(dtype=bool)})
         start = "no data" if first is None else f"data start {first}"

@@ -316,3 +316,16 @@ def test_labels_at_acquisition_rows_equal_the_strings_categorical_or_not(parts, 
     expected["segment"] = _labels_at_rows(n, plain)
     actual["segment"] = _labels_at_rows(n, given)
     pd.testing.assert_frame_equal(actual, expected)
+
+
+def test_the_month_starts_begin_after_the_ledgers_first_month():
+    """first_ledger_month reads where the data starts (None for an empty ledger); history_months leaves out
+    the data's first month, which has no exposure."""
+    from economics.ledger import first_ledger_month
+    from economics.pipeline import history_months
+
+    ledger = ibis.memtable(pd.DataFrame({"customer_id": ["a", "b"], "month": [D(2026, 3, 1), D(2026, 1, 1)],
+                                         "mrr_cents": [100, 200]}))
+    assert first_ledger_month(ledger) == D(2026, 1, 1)
+    assert first_ledger_month(ledger.filter(ledger.mrr_cents > 1000)) is None
+    assert history_months(AS_OF, 12, first_ledger_month(ledger)) == [D(2026, m, 1) for m in range(2, 7)]
