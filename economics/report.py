@@ -19,7 +19,7 @@ from economics.cohorts import CohortParams, cohort_retention
 from economics.ledger import as_date, first_ledger_month
 from economics.mrr import mrr_movements
 from economics.unit import ECONOMICS_COLUMNS, economics_base, segment_economics, window_status
-from segmentation.features import second_connection
+from segmentation.features import beside_connection
 
 __all__ = ["build_report", "REPORT_FILES"]
 
@@ -68,16 +68,11 @@ def build_report(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue
     schemes = usable if schemes is None else [s for s in schemes if s in usable or "+" in s]
     # Two more connections to the tables' database, when they can have them: one for the queries that
     # need no features, one for the features' scans of the next dates (customer_features_at's `beside`).
-    seconds = [second_connection(tables) for _ in range(2)]
-    beside = None if None in seconds else tuple(tables_ for tables_, _ in seconds)
-    try:
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            return _build(tables, as_of, defn, revenue_model, a, compare_to, schemes, usable, ready,
-                          features_for, snapshot, pool if beside else None, beside)
-    finally:
-        for second in seconds:
-            if second is not None:
-                second[1].disconnect()
+    with beside_connection(tables) as jobs, beside_connection(tables) as scans, \
+            ThreadPoolExecutor(max_workers=1) as pool:
+        beside = (jobs, scans) if jobs is not None and scans is not None else None
+        return _build(tables, as_of, defn, revenue_model, a, compare_to, schemes, usable, ready,
+                      features_for, snapshot, pool if beside else None, beside)
 
 
 def _build(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue_model: str, a: Assumptions,

@@ -9,8 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import warnings
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Collection, Literal, Mapping
+from typing import Any, Collection, Iterator, Literal, Mapping
 
 import duckdb
 import ibis
@@ -26,7 +27,7 @@ __all__ = ["FeatureParams", "feature_params", "customer_features", "customer_fea
            "daily_net_revenue",
            "USER_COLUMNS",
            "month_start", "add_months", "as_date", "ACTIVITY_TABLES", "without_activity", "fetch",
-           "second_connection", "current_customers", "customer_status", "STATUSES"]
+           "second_connection", "beside_connection", "current_customers", "customer_status", "STATUSES"]
 
 USER_COLUMNS: tuple[str, ...] = ("active_users_30d", "seat_pct_of_limit")   # see customer_features_at
 FEATURE_COLUMNS: tuple[str, ...] = (
@@ -151,6 +152,17 @@ def second_connection(tables: Mapping[str, ibis.Table]) -> tuple[dict[str, ibis.
         return None
     moved = {node: node.copy(source=other) for node in nodes}
     return {name: t.op().replace(moved).to_expr() for name, t in tables.items()}, other
+
+
+@contextmanager
+def beside_connection(tables: Mapping[str, ibis.Table]) -> Iterator[dict[str, ibis.Table] | None]:
+    """`second_connection(tables)`'s tables (None when there is none), disconnected on leaving."""
+    second = second_connection(tables)
+    try:
+        yield second[0] if second else None
+    finally:
+        if second:
+            second[1].disconnect()
 
 
 def _days_before(d: dt.date, dates: pd.Series) -> pd.Series:
@@ -1126,13 +1138,10 @@ def customer_features_by_date(tables: Mapping[str, ibis.Table], dates: list[dt.d
                                users: Collection[dt.date] | None = None) -> dict[dt.date, pd.DataFrame]:
     """customer_features_at's frames by date, the next dates' scans on a second connection when the tables
     can have one (second_connection), closed afterwards."""
-    second = second_connection(tables) if len(set(dates)) > 1 else None
-    try:
-        return dict(customer_features_at(tables, dates, params, revenue_model, users=users,
-                                         beside=second[0] if second else None))
-    finally:
-        if second:
-            second[1].disconnect()
+    if len(set(dates)) < 2:
+        return dict(customer_features_at(tables, dates, params, revenue_model, users=users))
+    with beside_connection(tables) as beside:
+        return dict(customer_features_at(tables, dates, params, revenue_model, users=users, beside=beside))
 
 
 def customer_features_at(tables: Mapping[str, ibis.Table], dates: list[dt.date], params: FeatureParams,

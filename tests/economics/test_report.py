@@ -169,7 +169,7 @@ def test_the_report_computed_beside_the_features_equals_the_one_computed_in_turn
     second[1].disconnect()
     monkeypatch.setattr(features, "PREFETCH_DATES", 2)
     beside = report.build_report(tables, D(2026, 3, 1), default_definition(), meta["revenue_model"])
-    monkeypatch.setattr(report, "second_connection", lambda tables: None)
+    monkeypatch.setattr(features, "second_connection", lambda tables: None)
     in_turn = report.build_report(tables, D(2026, 3, 1), default_definition(), meta["revenue_model"])
     assert set(beside) == set(in_turn)
     for name in beside:
