@@ -209,10 +209,10 @@ st.dataframe(members[columns].sort_values("mrr", ascending=False), hide_index=Tr
                             "health_score": st.column_config.ProgressColumn("Health", min_value=0, max_value=100,
                                                                             format="%.0f")})
 # The CSV is made when the popover opens, not on every threshold move (about 0.2 s at 100k customers).
-export = c2.popover("Membership CSV for your CRM", icon=":material/download:", key="membership_export",
+export = c2.popover("Membership CSV", icon=":material/download:", key="membership_export",
                     on_change="rerun", width="stretch",
-                    help="One row per customer, whatever its status (a status column says which), with every "
-                         "scheme's label and score, as of the as-of date.")
+                    help="For your CRM: one row per customer, whatever its status (a status column says "
+                         "which), with every scheme's label and score, as of the as-of date.")
 if export.open:
     export.download_button(f"Download all {len(features):,} customers as CSV",
                            cached.membership_csv(view.version, view.as_of, view.definition_toml),
