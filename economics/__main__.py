@@ -11,7 +11,7 @@ import argparse
 import subprocess
 import sys
 import time
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence, TextIO
 
@@ -166,9 +166,16 @@ def _report(args: argparse.Namespace, err: TextIO) -> int:
 
         defn = default_definition_for(meta)
 
-    as_of = args.as_of or date.fromisoformat(meta["default_as_of"])
+    default_as_of = date.fromisoformat(meta["default_as_of"])
+    as_of = args.as_of or default_as_of
+    if as_of <= date.fromisoformat(meta["min_date"]) or as_of > max(default_as_of, date.today() + timedelta(days=1)):
+        return _fail(f"error: --as-of {as_of} is outside the data, which runs from {meta['min_date']} to "
+                     f"{meta['max_date']}: give a date after the first and at most tomorrow (default "
+                     f"{default_as_of}, the day after the latest date).", err)
     if args.compare_to is not None and args.compare_to >= as_of:
         return _fail(f"error: --compare-to {args.compare_to} must be before the as-of date {as_of}.", err)
+    if as_of < default_as_of:
+        tables = _as_known_on(tables, as_of, err)
     schemes = None
     if args.schemes:
         schemes = [s.strip() for s in args.schemes.split(",") if s.strip()]
@@ -220,6 +227,21 @@ def _report(args: argparse.Namespace, err: TextIO) -> int:
     print(f"wrote {', '.join(written)} to {args.out} (as of {as_of}, {meta['revenue_model']} revenue, "
           f"{time.perf_counter() - started:.1f} s)", file=err)
     return EXIT_OK
+
+
+def _as_known_on(tables: dict, as_of: date, err: TextIO) -> dict:
+    """The tables as known on an as-of date before the data's default (economics.ledger.tables_as_of), the
+    ledger kept as a table of the report's own in-memory database; says what was left out."""
+    from economics.ledger import late_revenue, tables_as_of
+
+    later, earlier = late_revenue(tables["revenue"], as_of)
+    if later:
+        print(f"note: as of {as_of}, {later:,} revenue row(s) dated on or after it are left out (not known yet)"
+              + (f"; {earlier:,} of them pay for service before it (refunds, or invoices billed in arrears), so "
+                 "those months read lower than they will." if earlier else "."), file=err)
+    known = tables_as_of(tables, as_of)
+    con = known["revenue"]._find_backend()
+    return {**known, "ledger": con.create_table("ledger_as_of", known["ledger"])}
 
 
 def _about(args: argparse.Namespace, as_of: date, defn, meta: dict, frames: dict) -> dict:

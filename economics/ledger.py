@@ -8,12 +8,15 @@ holds the month arithmetic every economics function shares, so that "complete mo
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any, Mapping
 
+import ibis
 import pandas as pd
 
 __all__ = [
     "LEDGER_COLUMNS", "LedgerError", "month_start", "add_months", "months_between", "last_complete_month",
-    "month_range", "month_span", "as_date", "check_ledger_frame", "first_ledger_month",
+    "month_range", "month_span", "as_date", "check_ledger_frame", "first_ledger_month", "tables_as_of",
+    "late_revenue",
 ]
 
 LEDGER_COLUMNS: tuple[str, ...] = ("customer_id", "month", "revenue_cents", "mrr_cents", "refund_cents")
@@ -39,6 +42,41 @@ def first_ledger_month(ledger) -> date | None:
     window's month starts begin (economics.pipeline.history_months) and a backtest's history."""
     first = ledger.month.min().execute()
     return None if first is None or pd.isna(first) else as_date(first)
+
+
+def tables_as_of(tables: Mapping[str, Any], as_of: date) -> dict[str, Any]:
+    """The tables as known on `as_of` (DEFINITIONS.md "Time": as of D means data strictly before D): the
+    revenue rows dated on or after it left out, and the ledger rebuilt from the others by the stored
+    ledger's rules (ingest.scan.ledger_expr; open subscriptions run to as_of), with the stored ledger's
+    column types. Each date computed from them (the month starts of a churn window, a comparison date)
+    then reads the history as it was known on D, as ChartMogul recomputes history with all data known.
+
+    Both are ibis expressions over the tables given (one query runs: the longest service period); the
+    other tables are as given (every consumer filters them by date). Only for an as-of date before the
+    data's default (meta `default_as_of`, the day after its latest date): from then on nothing is left out
+    and the stored ledger is already this one. Without a revenue table, the tables as given.
+    """
+    from ingest.scan import ledger_expr
+
+    if "revenue" not in tables:
+        return dict(tables)
+    d = ibis.literal(as_date(as_of))
+    revenue = tables["revenue"].filter(tables["revenue"].date < d)
+    ledger = ledger_expr(revenue._find_backend(), revenue, as_date(as_of))
+    if "ledger" in tables:
+        ledger = ledger.cast(tables["ledger"].schema())
+    return {**tables, "revenue": revenue, "ledger": ledger}
+
+
+def late_revenue(revenue, as_of: date) -> tuple[int, int]:
+    """Revenue rows dated on or after `as_of` (left out of the tables as of it, `tables_as_of`), and how
+    many of them are for service before it (a refund, or an invoice billed in arrears: as of D it was not
+    known yet, so the month it pays for reads lower than it will)."""
+    d = ibis.literal(as_date(as_of))
+    later = revenue.filter(revenue.date >= d)
+    started = ibis.coalesce(later.period_start, later.start_date, later.date)
+    counts = later.aggregate(rows=later.count(), earlier=(started < d).cast("int64").sum()).execute()
+    return int(counts["rows"].iloc[0]), int(counts["earlier"].fillna(0).iloc[0])
 
 
 def month_start(value: date | datetime | pd.Timestamp | str) -> date:

@@ -20,7 +20,9 @@ from segmentation.transitions import CROSS_SCHEME, combined_labels
 __all__ = [
     "workspace", "ensure_started", "workspace_status", "saved_definitions", "default_definition_toml",
     "definition", "available_schemes", "features", "labels", "refresh", "ibis_tables", "economics",
-    "movements", "nrr_grr", "acquisition_segments", "scheme_labels_at", "cohorts", "activation", "event_names", "transitions", "customer_transitions", "adoption", "board_pack", "risk_backtest", "risk_model", "risk_scores",
+    "view_version", "late_revenue", "movements", "nrr_grr", "acquisition_segments", "scheme_labels_at", "cohorts",
+    "activation", "event_names", "transitions", "customer_transitions", "adoption", "board_pack", "risk_backtest",
+    "risk_model", "risk_scores",
     "clusters", "suggested_k", "survival", "rule_problem", "scheme_label",
 ]
 
@@ -122,22 +124,59 @@ def _available_schemes(version: str, definition_toml: str) -> dict[str, str]:
     return {s: scheme_label(s) for s in keys}
 
 
-def ibis_tables() -> dict:
-    """The workspace's tables as ibis tables (a fresh cursor each call: thread-safe)."""
+def view_version(version: str, as_of: date, default_as_of: date) -> str:
+    """The version a view as of `as_of` computes from: the data version, or, for a date before the data's
+    default (nothing is left out from then on), "<version>@<as_of>": the data as known on that date
+    (economics.ledger.tables_as_of), every date of the view included. Cache keys differ with it."""
+    return version if as_of >= default_as_of else f"{version}@{as_of.isoformat()}"
+
+
+def ibis_tables(version: str = "") -> dict:
+    """The workspace's tables as ibis tables (a fresh cursor each call: thread-safe); for a view_version
+    with an as-of date, as known on that date: the revenue before it, and the ledger rebuilt from it
+    (built once per version, `_known_ledger`, and read through this cursor)."""
     ws = workspace()
     con = ws.ibis()
-    return {name: con.table(name) for name in ws.tables()}
+    tables = {name: con.table(name) for name in ws.tables()}
+    if "@" not in version:
+        return tables
+    from economics.ledger import tables_as_of
+
+    known = tables_as_of(tables, date.fromisoformat(version.split("@")[1]))
+    con.con.register("ledger_as_of", _known_ledger(version))
+    return {**known, "ledger": con.table("ledger_as_of")}
+
+
+@st.cache_resource(show_spinner="Rebuilding the ledger from the revenue known on the as-of date…", max_entries=4)
+def _known_ledger(version: str):
+    """The ledger as known on a view_version's as-of date, as Arrow (held once, registered per cursor)."""
+    from economics.ledger import tables_as_of
+
+    ws = workspace()
+    con = ws.ibis()
+    tables = {name: con.table(name) for name in ws.tables()}
+    return tables_as_of(tables, date.fromisoformat(version.split("@")[1]))["ledger"].to_pyarrow()
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def late_revenue(version: str) -> tuple[int, int]:
+    """For a view_version with an as-of date: the revenue rows dated on or after it, and those of them for
+    service before it (economics.ledger.late_revenue)."""
+    from economics.ledger import late_revenue as count
+
+    return count(ibis_tables()["revenue"], date.fromisoformat(version.split("@")[1]))
 
 
 class _LazyTables(Mapping):
-    """`ibis_tables()` opened on first use: most recomputations find what they scan already cached."""
+    """`ibis_tables(version)` opened on first use: most recomputations find what they scan already cached."""
 
-    def __init__(self) -> None:
+    def __init__(self, version: str) -> None:
+        self._version = version
         self._tables: dict | None = None
 
     def _open(self) -> dict:
         if self._tables is None:
-            self._tables = ibis_tables()
+            self._tables = ibis_tables(self._version)
         return self._tables
 
     def __getitem__(self, name: str):
@@ -173,7 +212,7 @@ def _features_at(version: str, as_of: date, params_key: str, revenue_model: str,
     customers); readers get a shallow copy, which copy-on-write keeps from changing the cached frame."""
     from segmentation.features import customer_features
 
-    return customer_features(ibis_tables(), as_of, _params, revenue_model)
+    return customer_features(ibis_tables(version), as_of, _params, revenue_model)
 
 
 # Frames a feature store holds: the month starts of two as-of dates and their acquisition months (about
@@ -203,7 +242,7 @@ def _features_together(version: str, dates: tuple[date, ...], definition_toml: s
     with lock:
         missing = sorted(set(dates) - set(store))
         if missing:
-            tables = ibis_tables() if activity else without_activity(ibis_tables())
+            tables = ibis_tables(version) if activity else without_activity(ibis_tables(version))
             with st.spinner("Computing customer features at each month start…"):
                 store.update(customer_features_by_date(tables, missing, params, model, users=None if users else ()))
             for old in list(store)[:max(0, len(store) - _STORE_DATES)]:   # the oldest computed first
@@ -401,7 +440,7 @@ def _economics_inputs(version: str, as_of: date, scheme: str, labels_key: str, c
             return features(version, d, _definition_toml) if d == as_of else at_month[d]
     else:
         features_at = lean_features(version, (*months, as_of), _definition_toml).__getitem__
-    return economics_inputs(_LazyTables(), as_of, scheme, defn, _revenue_model(version),
+    return economics_inputs(_LazyTables(version), as_of, scheme, defn, _revenue_model(version),
                             features_at=features_at, shared=shared)
 
 
@@ -412,7 +451,7 @@ def _shared_inputs(version: str, as_of: date, churn_window_months: int, seats: b
     them."""
     from economics.pipeline import shared_inputs
 
-    return shared_inputs(ibis_tables(), as_of, definition(_definition_toml), _revenue_model(version))
+    return shared_inputs(ibis_tables(version), as_of, definition(_definition_toml), _revenue_model(version))
 
 
 @st.cache_data(show_spinner="Labelling customers at acquisition…", max_entries=16)
@@ -422,7 +461,7 @@ def acquisition_segments(version: str, as_of: date, scheme: str, definition_toml
     from economics.pipeline import scheme_label
     from segmentation.schemes import reads_activity
 
-    ledger = ibis_tables()["ledger"]
+    ledger = ibis_tables(version)["ledger"]
     paid = ledger.filter((ledger.mrr_cents > 0) & (ledger.month < as_of))
     first = paid.group_by("customer_id").aggregate(first_paid_month=paid.month.min()).execute()
     first["first_paid_month"] = pd.to_datetime(first["first_paid_month"])
@@ -444,7 +483,7 @@ def acquisition_segments(version: str, as_of: date, scheme: str, definition_toml
 def movements(version: str, as_of: date, inactivity_days: int) -> pd.DataFrame:
     from economics.mrr import mrr_movements
 
-    t = ibis_tables()
+    t = ibis_tables(version)
     model = _revenue_model(version)
     return mrr_movements(t["ledger"], as_of, model, revenue=t.get("revenue") if model == "transactional" else None,
                          inactivity_days=inactivity_days)
@@ -454,7 +493,7 @@ def movements(version: str, as_of: date, inactivity_days: int) -> pd.DataFrame:
 def nrr_grr(version: str, as_of: date) -> tuple[float, float]:
     from economics.mrr import nrr_grr as compute
 
-    return compute(ibis_tables()["ledger"], as_of)
+    return compute(ibis_tables(version)["ledger"], as_of)
 
 
 @st.cache_data(show_spinner="Building cohorts…", max_entries=32)
@@ -462,7 +501,7 @@ def cohorts(version: str, as_of: date, granularity: str, basis: str,
             customer_ids: tuple[str, ...] | None) -> pd.DataFrame:
     from economics.cohorts import CohortParams, cohort_retention
 
-    t = ibis_tables()
+    t = ibis_tables(version)
     params = CohortParams(granularity=granularity, basis=basis,
                           customers=frozenset(customer_ids) if customer_ids is not None else None)
     return cohort_retention(t["ledger"], t.get("customers"), as_of, params, events=t.get("events"))
@@ -472,7 +511,7 @@ def cohorts(version: str, as_of: date, granularity: str, basis: str,
 def activation(version: str, as_of: date, event: str, within_days: int) -> pd.DataFrame:
     from economics.cohorts import activation_cohorts
 
-    t = ibis_tables()
+    t = ibis_tables(version)
     return activation_cohorts(t["customers"], t["events"], event, within_days, as_of)
 
 
@@ -514,7 +553,7 @@ def risk_backtest(version: str, as_of: date, horizon_days: int, definition_toml:
 
     params, _ = _params_of(definition_toml)
     run = backtest_churn if task == "churn" else backtest_conversion
-    return run(ibis_tables(), as_of, horizon_days, params, _revenue_model(version), ModelParams(placebo_runs=20))
+    return run(ibis_tables(version), as_of, horizon_days, params, _revenue_model(version), ModelParams(placebo_runs=20))
 
 
 @st.cache_resource(show_spinner="Training the model…", max_entries=8)
@@ -523,7 +562,7 @@ def risk_model(version: str, as_of: date, horizon_days: int, definition_toml: st
 
     params, _ = _params_of(definition_toml)
     fit = fit_churn_model if task == "churn" else fit_conversion_model
-    return fit(ibis_tables(), as_of, horizon_days, params, _revenue_model(version))
+    return fit(ibis_tables(version), as_of, horizon_days, params, _revenue_model(version))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -565,7 +604,7 @@ def survival(version: str, as_of: date, scheme: str, definition_toml: str) -> pd
     from segmentation.models import customer_lifetimes, survival_ltv
 
     econ = economics(version, as_of, scheme, definition_toml)
-    ledger = ibis_tables()["ledger"].execute()
+    ledger = ibis_tables(version)["ledger"].execute()
     lifetimes = customer_lifetimes(ledger, as_of)
     segments = acquisition_segments(version, as_of, scheme, definition_toml)
     # every segment's ARPA, and the blended one for the "All customers" row
@@ -578,8 +617,9 @@ def board_pack(version: str, as_of: date, compare_to: date, scheme: str, definit
     """The board pack's HTML and PDF bytes (not cached: it is built on request)."""
     import boardpack
 
-    pack = boardpack.collect(ibis_tables(), as_of, compare_to, scheme, definition(definition_toml), definition_name,
-                             workspace().meta(), features_at=lambda d: features(version, d, definition_toml),
+    pack = boardpack.collect(ibis_tables(version), as_of, compare_to, scheme, definition(definition_toml),
+                             definition_name, workspace().meta(),
+                             features_at=lambda d: features(version, d, definition_toml),
                              scheme_label=scheme_label(scheme))
     page = boardpack.to_html(pack)
     return {"html": page.encode("utf-8"), "pdf": boardpack.to_pdf(page)}
@@ -595,4 +635,4 @@ def _adoption(version: str, as_of: date, scheme: str, labels_key: str, _definiti
     from segmentation.adoption import feature_adoption
 
     lab = labels(version, as_of, _definition_toml)
-    return feature_adoption(ibis_tables(), lab.set_index("customer_id")[scheme], as_of)
+    return feature_adoption(ibis_tables(version), lab.set_index("customer_id")[scheme], as_of)

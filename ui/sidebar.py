@@ -13,8 +13,10 @@ from pathlib import Path
 
 import streamlit as st
 
+from economics.ledger import last_complete_month
 from economics.mrr import revenue_words
 from ui import cached
+from ui.format import plural
 
 __all__ = ["View", "sidebar", "PAGES", "encode_definition", "decode_definition"]
 
@@ -88,8 +90,6 @@ class View:
         said = "each customer counted in the segment it had at the start of each month."
         if self.revenue_model != "transactional":
             return said
-        from ui.format import plural
-
         return (said + f" On order data a customer counts as churned {plural(inactivity_days, 'day')} after its last "
                 "purchase: by then it has stopped buying for weeks, so segments of recent inactivity (Dormant, "
                 "low recency) carry most of the churn and active segments read close to none.")
@@ -264,13 +264,21 @@ def sidebar(needs_data: bool = True) -> View | None:
             ss[_P["definition"]] = saved.get(choice) or cached.default_definition_toml()
             ss[_P["definition_name"]] = choice
             st.rerun()
-        last = status["last_complete_month"]
-        st.caption(f"Last complete month: **{last}**" if last else "No complete month yet.")
+        last = last_complete_month(as_of)
+        st.caption(f"Last complete month: **{last:%Y-%m}**" if last >= min_date.replace(day=1)
+                   else "No complete month yet.")
+        version = cached.view_version(status["version"], as_of, default_as_of)
+        if version != status["version"]:
+            later, earlier = cached.late_revenue(version)
+            if later:
+                st.caption(f"Not known on {as_of:%d %b %Y}, so left out: {plural(later, 'revenue row')} dated on or "
+                           "after it" + (f", {earlier:,} of them for service before it (refunds, or invoices billed "
+                                         "in arrears): those months read lower than they will." if earlier else "."))
 
     _write_url(scheme, as_of, compare_to)
     return View(as_of=as_of, compare_to=compare_to, scheme=scheme,
                 definition_toml=ss[_P["definition"]], definition_name=ss[_P["definition_name"]],
-                version=status["version"], meta=meta)
+                version=version, meta=meta)
 
 
 def _write_url(scheme: str, as_of: date, compare_to: date) -> None:

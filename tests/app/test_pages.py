@@ -126,6 +126,33 @@ def test_cohorts_page_switches_metric_granularity_and_segment():
     assert "Enterprise (at 01 Nov 2026)" in figure_titles(at)[0]
 
 
+def test_an_earlier_as_of_date_reads_only_the_revenue_dated_before_it_and_says_what_it_left_out():
+    """DEFINITIONS.md "Time": as of D, data strictly before D. As of 15 November 2025 the November cohort is
+    the 39 customers who first paid before the 15th (74 when invoices dated later in the month counted), and
+    the sidebar names the last complete month of that date and what was left out; as of 1 March 2026 the
+    Overview's MRR is February's as known then ($745.9k; five refunds dated in March had taken it to $743.5k).
+    Every page renders at that date."""
+    from datetime import date
+
+    at = open_page("pages/3_Cohorts.py")
+    at.date_input(key="w_as_of").set_value(date(2025, 11, 15)).run()
+    assert not at.exception
+    sidebar = [c.value for c in at.sidebar.caption]
+    assert "Last complete month: **2025-10**" in sidebar
+    assert any(c.startswith("Not known on 15 Nov 2025, so left out: 10,209 revenue rows dated on or after it, 4 of "
+                            "them for service before it") for c in sidebar), sidebar
+    assert figures(at)[0]["data"][0]["y"][-1] == "2025-11 (39)"
+    at.date_input(key="w_as_of").set_value(date(2026, 3, 1)).run()
+    at.switch_page("app.py").run()
+    assert not at.exception
+    assert next(m.value for m in at.metric if m.label == "MRR") == "$745.9k"
+    for page in ("pages/2_Segments.py", "pages/4_Unit_economics.py", "pages/5_Cost_to_serve.py",
+                 "pages/6_Transitions.py", "pages/7_Risk_and_opportunities.py"):
+        at.switch_page(page).run()
+        assert not at.exception, page
+        assert "Last complete month: **2026-02**" in [c.value for c in at.sidebar.caption], page
+
+
 def test_cohort_curves_compare_segments_at_acquisition_without_filtering_the_heatmap():
     at = open_page("pages/3_Cohorts.py")
     toggle = at.toggle(key="cohort_at_acq")

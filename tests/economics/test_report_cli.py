@@ -203,6 +203,44 @@ def test_an_export_taken_inside_a_month_keeps_its_paying_customers_in_their_tier
     assert customers["paying"].sum() == 1447
 
 
+@pytest.mark.slow
+def test_as_of_an_earlier_date_the_report_equals_one_from_the_export_taken_the_day_before(tmp_path: Path):
+    """DEFINITIONS.md "Time": as of D, data strictly before D. The sample company as of 15 November 2025
+    reads what its billing exported on the 14th reads: revenue dated from the 15th on (10,209 rows) is left
+    out, not only the months after D. Before, the ledger held every row: November 2025's cohort counted 74
+    first payers and the November 2024 cohort 20 payers in its (partial) month 12, where an independent
+    recomputation from the raw rows finds 39 and 8 (invoices dated after the 15th made the difference)."""
+    data = tmp_path / "export"
+    data.mkdir()
+    revenue = pd.read_csv(SAMPLE_DIR / "revenue.csv")
+    revenue[revenue["date"] < "2025-11-15"].to_csv(data / "revenue.csv", index=False)
+    for path in SAMPLE_DIR.iterdir():
+        if path.name.endswith((".csv", ".csv.gz")) and path.name != "revenue.csv":
+            shutil.copy(path, data / path.name)
+    outs = {}
+    for name, folder in (("full", SAMPLE_DIR), ("export", data)):
+        outs[name] = tmp_path / name
+        code, err = _run("--data", str(folder), "--out", str(outs[name]), "--as-of", "2025-11-15",
+                         "--compare-to", "2025-08-01", "--schemes", "value_tier,behavior")
+        assert code == EXIT_OK, err
+        if name == "full":
+            assert "10,209 revenue row(s) dated on or after it are left out" in err
+    for file in ("customers", "cohort_retention", "segment_economics", "mrr_movements", "transitions", "at_risk"):
+        pd.testing.assert_frame_equal(_read(outs["full"] / f"{file}.csv"), _read(outs["export"] / f"{file}.csv"))
+    cohorts = _read(outs["full"] / "cohort_retention.csv").set_index(["cohort", "period"])
+    assert cohorts.loc[("2025-11", 0), "cohort_size"] == 39
+    assert cohorts.loc[("2024-11", 12), "active"] == 8 and not cohorts.loc[("2024-11", 12), "complete"]
+
+
+@pytest.mark.parametrize("as_of", ["2026-01-10", "2099-01-01"])
+def test_an_as_of_date_before_the_data_or_in_the_future_exits_2(orders: Path, tmp_path: Path, as_of: str):
+    code, err = _run("--data", str(orders), "--out", str(tmp_path / "report"), "--as-of", as_of)
+    assert code == EXIT_INVALID
+    assert f"--as-of {as_of} is outside the data, which runs from 2026-01-10 to 2026-04-02" in err
+    assert "at most tomorrow (default 2026-04-03" in err
+    assert not (tmp_path / "report").exists()
+
+
 def test_an_order_export_without_churn_history_says_why_there_is_no_at_risk_list(orders: Path, tmp_path: Path):
     code, err = _run("--data", str(orders), "--out", str(tmp_path / "r"))
     assert code == EXIT_OK
