@@ -21,7 +21,8 @@ def metric_definitions(a: Assumptions, revenue_model: str = "subscription", symb
     "Segments over time", "Value", "Cost to serve"), with the assumptions' values in it."""
     word, series = revenue_words(revenue_model)
     plural = "s" if a.churn_window_months != 1 else ""
-    months = f"the churn window ({a.churn_window_months} complete month{plural})"
+    months = ("the churn window (the last complete month)" if a.churn_window_months == 1 else
+              f"the churn window (the last {a.churn_window_months} complete months, fewer when the data is shorter)")
     if revenue_model == "transactional":
         paying = "customers who bought in the last complete month (net revenue > 0)"
         lost = (f"customers lost (no purchase for {a.inactivity_days} days, dated at the last purchase + "
@@ -30,7 +31,7 @@ def metric_definitions(a: Assumptions, revenue_model: str = "subscription", symb
         paying = "customers with MRR > 0 in the last complete month"
         lost = "customers lost (MRR falls to 0) / customers paying at the start of each month"
     at_start = "each customer counted in the segment it had at the start of each month"
-    pcm = (f"of the segment's paying customers in the churn window's {a.churn_window_months} complete "
+    pcm = (f"of the segment's paying customers in the last {a.churn_window_months} complete "
            f"month{plural}, per customer-month from each one's first paid month (a trial's tickets and events "
            "before it count too)")
     draining = f"net LTV:CAC < {a.draining_ltv_cac:g} or contribution per customer-month < 0"

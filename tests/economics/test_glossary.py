@@ -22,9 +22,10 @@ def test_the_definitions_carry_the_assumptions_in_force():
                     draining_ltv_cac=1.5, support_cost_per_minute=2.5, onboarding_cost={"Enterprise": 8000.0})
     define = metric_definitions(a, symbol="€")
     assert "at most 48 months" in define["ltv"] and "at most 48 months" in define["lifetime_months"]
-    assert "(6 complete months)" in define["logo_churn"] and "(6 complete months)" in define["cac"]
+    assert "(the last 6 complete months, fewer when the data is shorter)" in define["logo_churn"]
+    assert "(the last 6 complete months" in define["cac"]
     one = metric_definitions(parse_assumptions({"churn_window_months": 1}))   # a CRM snapshot's default
-    assert "(1 complete month)" in one["logo_churn"] and "1 complete month, per" in one["support_cost_pcm"]
+    assert "(the last complete month)" in one["logo_churn"] and "1 complete month, per" in one["support_cost_pcm"]
     assert "churn pooled over 1 complete month;" in describe_assumptions(parse_assumptions({"churn_window_months": 1}))
     assert "net LTV:CAC >= 4 and payback <= 12 months" in define["verdict"]
     assert "net LTV:CAC < 1.5" in define["verdict"]
