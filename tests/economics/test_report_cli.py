@@ -206,17 +206,17 @@ def test_an_export_taken_inside_a_month_keeps_its_paying_customers_in_their_tier
 @pytest.mark.slow
 def test_as_of_an_earlier_date_the_report_equals_one_from_the_export_taken_the_day_before(tmp_path: Path):
     """DEFINITIONS.md "Time": as of D, data strictly before D. The sample company as of 15 November 2025
-    reads what its billing exported on the 14th reads: revenue dated from the 15th on (10,209 rows) is left
+    reads what its exports taken on the 14th read: revenue dated from the 15th on (10,209 rows) is left
     out, not only the months after D. Before, the ledger held every row: November 2025's cohort counted 74
     first payers and the November 2024 cohort 20 payers in its (partial) month 12, where an independent
     recomputation from the raw rows finds 39 and 8 (invoices dated after the 15th made the difference)."""
     data = tmp_path / "export"
     data.mkdir()
-    revenue = pd.read_csv(SAMPLE_DIR / "revenue.csv")
-    revenue[revenue["date"] < "2025-11-15"].to_csv(data / "revenue.csv", index=False)
-    for path in SAMPLE_DIR.iterdir():
-        if path.name.endswith((".csv", ".csv.gz")) and path.name != "revenue.csv":
-            shutil.copy(path, data / path.name)
+    # Every export as taken on the 14th: each row dated before the 15th.
+    for name, column in (("customers.csv", "signup_date"), ("revenue.csv", "date"), ("events.csv.gz", "timestamp"),
+                         ("tickets.csv", "created_at"), ("nps.csv", "date"), ("spend.csv", "month")):
+        table = pd.read_csv(SAMPLE_DIR / name)
+        table[table[column] < "2025-11-15"].to_csv(data / name, index=False)
     outs = {}
     for name, folder in (("full", SAMPLE_DIR), ("export", data)):
         outs[name] = tmp_path / name
