@@ -59,6 +59,7 @@ def refresh() -> None:
     st.cache_data.clear()
     _features_at.clear()
     _feature_store.clear()
+    _known_ledger.clear()
     _labels.clear()
 
 
@@ -142,9 +143,13 @@ def ibis_tables(version: str = "") -> dict:
         return tables
     from economics.ledger import tables_as_of
 
-    known = tables_as_of(tables, date.fromisoformat(version.split("@")[1]))
     con.con.register("ledger_as_of", _known_ledger(version))
-    return {**known, "ledger": con.table("ledger_as_of")}
+    return {**tables_as_of(tables, _known_on(version)), "ledger": con.table("ledger_as_of")}
+
+
+def _known_on(version: str) -> date:
+    """The as-of date of a view_version "<version>@<as_of>"."""
+    return date.fromisoformat(version.split("@")[1])
 
 
 @st.cache_resource(show_spinner="Rebuilding the ledger from the revenue known on the as-of date…", max_entries=4)
@@ -152,10 +157,7 @@ def _known_ledger(version: str):
     """The ledger as known on a view_version's as-of date, as Arrow (held once, registered per cursor)."""
     from economics.ledger import tables_as_of
 
-    ws = workspace()
-    con = ws.ibis()
-    tables = {name: con.table(name) for name in ws.tables()}
-    return tables_as_of(tables, date.fromisoformat(version.split("@")[1]))["ledger"].to_pyarrow()
+    return tables_as_of(ibis_tables(), _known_on(version))["ledger"].to_pyarrow()
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -164,7 +166,7 @@ def late_revenue(version: str) -> tuple[int, int]:
     service before it (economics.ledger.late_revenue)."""
     from economics.ledger import late_revenue as count
 
-    return count(ibis_tables()["revenue"], date.fromisoformat(version.split("@")[1]))
+    return count(ibis_tables()["revenue"], _known_on(version))
 
 
 class _LazyTables(Mapping):
