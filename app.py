@@ -35,7 +35,7 @@ st.caption(
 
 # What the load warned about (rows skipped, a snapshot's churn, an incomplete last month) bears on the
 # tiles below: said here too, not only on the Data page.
-noted = noted_at_load(view.meta)
+noted = noted_at_load(view.meta, view.as_of)
 if noted:
     st.warning("**Noted when these files were loaded** (details on the Data page):\n"
                + "\n".join(f"- {plain(where) + ': ' if where else ''}{plain(message)}" for where, message in noted),

@@ -105,7 +105,7 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
     kpis = headline_kpis(moves, nrr_grr(tables["ledger"], as_of), nrr_grr(tables["ledger"], last),
                          econ.blended.iloc[0], prior.blended.iloc[0], econ.window, a, model, snapshot=snapshot)
     # What the load warned about (rows skipped, a snapshot's churn) bears on every number: said on the pack too.
-    notes = [f"{where}: {message}" if where else message for where, message in noted_at_load(meta)]
+    notes = [f"{where}: {message}" if where else message for where, message in noted_at_load(meta, as_of)]
     if snapshot:
         note = snapshot_tiles_note(meta.get("snapshot_date", ""))
         notes.append(note[0].upper() + note[1:] + ".")

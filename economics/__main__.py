@@ -137,6 +137,7 @@ def _report(args: argparse.Namespace, err: TextIO) -> int:
     else:
         defn = None   # the default for this data (economics.pipeline.default_definition_for), once it is read
 
+    from ingest.problems import data_end_note
     from ingest.scan import is_parquet_folder, memory_tables
 
     started = time.perf_counter()
@@ -157,6 +158,9 @@ def _report(args: argparse.Namespace, err: TextIO) -> int:
         if not result.ok and not problems.has_errors:  # no revenue among the files
             problems.error("", "revenue", "", "No revenue file was found in the folder: name it revenue.csv "
                            "(or .csv.gz, .parquet, .xlsx).")
+    if args.as_of is not None and meta and args.as_of < date.fromisoformat(meta["default_as_of"]):
+        # The data's last month is not this run's: it names its own months (report.json, the note below).
+        problems.items = [p for p in problems.items if p.message != data_end_note(meta)]
     if problems.items:
         print(problems.text(), file=err)
     if problems.has_errors:
@@ -175,7 +179,7 @@ def _report(args: argparse.Namespace, err: TextIO) -> int:
     if args.compare_to is not None and args.compare_to >= as_of:
         return _fail(f"error: --compare-to {args.compare_to} must be before the as-of date {as_of}.", err)
     if as_of < default_as_of:
-        tables = _as_known_on(tables, as_of, err)
+        tables = _as_known_on(tables, as_of, meta["revenue_model"], err)
     schemes = None
     if args.schemes:
         schemes = [s.strip() for s in args.schemes.split(",") if s.strip()]
@@ -229,19 +233,24 @@ def _report(args: argparse.Namespace, err: TextIO) -> int:
     return EXIT_OK
 
 
-def _as_known_on(tables: dict, as_of: date, err: TextIO) -> dict:
+def _as_known_on(tables: dict, as_of: date, revenue_model: str, err: TextIO) -> dict:
     """The tables as known on an as-of date before the data's default (economics.ledger.tables_as_of), the
-    ledger kept as a table of the report's own in-memory database; says what was left out."""
-    from economics.ledger import late_revenue, tables_as_of
+    ledger and the customers kept as tables of the report's own in-memory database; says what was left out."""
+    from economics.ledger import last_complete_month, late_revenue, tables_as_of
+    from ingest.problems import partial_month_message
 
     later, earlier = late_revenue(tables["revenue"], as_of)
     if later:
         print(f"note: as of {as_of}, {later:,} revenue row(s) dated on or after it are left out (not known yet)"
               + (f"; {earlier:,} of them pay for service before it (refunds, or invoices billed in arrears), so "
                  "those months read lower than they will." if earlier else "."), file=err)
+    if as_of.day != 1:   # as the load says of data ending inside a month
+        print("note: " + partial_month_message(as_of.replace(day=1), as_of - timedelta(days=1),
+                                               last_complete_month(as_of), revenue_model), file=err)
     known = tables_as_of(tables, as_of)
     con = known["revenue"]._find_backend()
-    return {**known, "ledger": con.create_table("ledger_as_of", known["ledger"])}
+    return {**known, **{name: con.create_table(f"{name}_as_of", known[name]) for name in ("ledger", "customers")
+                        if name in known}}
 
 
 def _about(args: argparse.Namespace, as_of: date, defn, meta: dict, frames: dict) -> dict:

@@ -45,27 +45,42 @@ def first_ledger_month(ledger) -> date | None:
 
 
 def tables_as_of(tables: Mapping[str, Any], as_of: date) -> dict[str, Any]:
-    """The tables as known on `as_of` (DEFINITIONS.md "Time": as of D means data strictly before D): the
-    revenue rows dated on or after it left out, and the ledger rebuilt from the others by the stored
-    ledger's rules (ingest.scan.ledger_expr; open subscriptions run to as_of), with the stored ledger's
-    column types. Each date computed from them (the month starts of a churn window, a comparison date)
-    then reads the history as it was known on D, as ChartMogul recomputes history with all data known.
+    """The tables as known on `as_of` (DEFINITIONS.md "Time": as of D means data strictly before D).
 
-    Both are ibis expressions over the tables given (one query runs: the longest service period); the
+    - revenue: the rows dated on or after D left out;
+    - ledger: rebuilt from the others by the stored ledger's rules (ingest.scan.ledger_expr; open
+      subscriptions run to D), with the stored ledger's column types;
+    - customers: one known from revenue alone (an order export) signs up at its first purchase, else at
+      its first row: one whose first purchase comes on or after D but who had a row before it (a refund)
+      signs up at that row, as the export of the day before would say (ingest.scan.revenue_signups).
+    Each date computed from them (the month starts of a churn window, a comparison date) reads the history
+    as it was known on D, as ChartMogul recomputes history with all data known.
+
+    They are ibis expressions over the tables given (one query runs: the longest service period); the
     other tables are as given (every consumer filters them by date). Only for an as-of date before the
     data's default (meta `default_as_of`, the day after its latest date): from then on nothing is left out
-    and the stored ledger is already this one. Without a revenue table, the tables as given.
+    and the stored tables are already these. Without a revenue table, the tables as given.
     """
-    from ingest.scan import ledger_expr
+    from ingest.scan import ledger_expr, revenue_signups
 
     if "revenue" not in tables:
         return dict(tables)
     d = ibis.literal(as_date(as_of))
     revenue = tables["revenue"].filter(tables["revenue"].date < d)
-    ledger = ledger_expr(revenue._find_backend(), revenue, as_date(as_of))
+    known = {**tables, "revenue": revenue, "ledger": ledger_expr(revenue._find_backend(), revenue, as_date(as_of))}
     if "ledger" in tables:
-        ledger = ledger.cast(tables["ledger"].schema())
-    return {**tables, "revenue": revenue, "ledger": ledger}
+        known["ledger"] = known["ledger"].cast(tables["ledger"].schema())
+    if "customers" in tables:
+        # A customer known from revenue alone signs up at its first purchase, else at its first row (a
+        # refund): one whose first purchase comes on or after D but who had a row before it was known on D.
+        customers, first = tables["customers"], revenue_signups(revenue).rename(known_signup="signup_date",
+                                                                                known_id="customer_id")
+        joined = customers.left_join(first, customers.customer_id == first.known_id)
+        later = (joined.signup_date >= d) & joined.known_signup.notnull()
+        signup = ibis.ifelse(later, joined.known_signup.cast(customers.schema()["signup_date"]), joined.signup_date)
+        known["customers"] = joined.select(*[signup.name(c) if c == "signup_date" else joined[c]
+                                             for c in customers.columns])
+    return known
 
 
 def late_revenue(revenue, as_of: date) -> tuple[int, int]:

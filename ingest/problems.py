@@ -7,11 +7,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Literal
 
 import pandas as pd
 
-__all__ = ["Problem", "Problems", "file_rows", "partial_month_message", "noted_at_load"]
+__all__ = ["Problem", "Problems", "file_rows", "partial_month_message", "data_end_note", "noted_at_load"]
 
 Severity = Literal["error", "warning"]
 _MAX_EXAMPLE_ROWS = 5
@@ -91,8 +92,23 @@ def partial_month_message(partial, max_date, last_complete, revenue_model: str) 
             f"{last_complete:%B %Y}; cohort tables show {partial:%B %Y} flagged as partial.")
 
 
-def noted_at_load(meta: Mapping[str, str]) -> list[tuple[str, str]]:
+def data_end_note(meta: Mapping[str, str]) -> str | None:
+    """The load's warning that the data's last month is incomplete (partial_month_message, from the
+    meta the load wrote), None when the data ends with a month. It speaks of the data's end: a view as
+    of an earlier date leaves it out (its own months are what the view names)."""
+    as_of = date.fromisoformat(meta["default_as_of"])
+    if as_of.day == 1:
+        return None
+    partial = as_of.replace(day=1)
+    return partial_month_message(partial, date.fromisoformat(meta["max_date"]),
+                                 (partial - timedelta(days=1)).replace(day=1), meta.get("revenue_model", ""))
+
+
+def noted_at_load(meta: Mapping[str, str], as_of: date | None = None) -> list[tuple[str, str]]:
     """What the last load warned about, kept in the workspace's meta: (where, message) per warning, where
-    naming the file and the column ("Telco.csv, column TotalCharges"; "" when neither is known)."""
+    naming the file and the column ("Telco.csv, column TotalCharges"; "" when neither is known). With an
+    `as_of` before the data's default, without the data-end warning (data_end_note)."""
+    end = (data_end_note(meta) if as_of is not None and as_of < date.fromisoformat(meta["default_as_of"])
+           else None)
     return [(", ".join(x for x in (n.get("file"), n.get("column") and f"column {n['column']}") if x), n["message"])
-            for n in json.loads(meta.get("warnings") or "[]")]
+            for n in json.loads(meta.get("warnings") or "[]") if n["message"] != end]

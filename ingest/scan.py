@@ -21,7 +21,7 @@ from ingest.contract import STORED_TABLES, TABLES
 from ingest.mapping import guess_mapping, missing_required, revenue_shape
 from ingest.problems import Problems, partial_month_message
 
-__all__ = ["ScanOptions", "memory_tables", "scan_folder", "ledger_expr", "is_parquet_folder"]
+__all__ = ["ScanOptions", "memory_tables", "scan_folder", "ledger_expr", "revenue_signups", "is_parquet_folder"]
 
 
 @dataclass(frozen=True)
@@ -208,6 +208,18 @@ def ledger_expr(con: ibis.BaseBackend, revenue: ibis.Table, data_end: dt.date) -
     ).order_by(["customer_id", "month"])
 
 
+def revenue_signups(revenue: ibis.Table) -> ibis.Table:
+    """customer_id, signup_date (DATE) of the customers known from revenue rows (ingest.load's
+    _customers_from_revenue rule): the first day with positive net revenue or a subscription (an order
+    cancelled the same day is no purchase), else the first date."""
+    days = revenue.group_by(["customer_id", "date"]).aggregate(
+        net=revenue.amount_cents.fill_null(0).sum(), subscribed=(revenue.mrr_cents.fill_null(0) > 0).any())
+    first = days.group_by("customer_id").aggregate(
+        signup_date=days.date.min(where=(days.net > 0) | days.subscribed), any_date=days.date.min())
+    return first.select(customer_id=first.customer_id,
+                        signup_date=first.signup_date.fill_null(first.any_date).cast("date"))
+
+
 def _revenue_view(file: str, t: ibis.Table, mapping: dict[str, str], problems: Problems
                   ) -> tuple[ibis.Table | None, str | None]:
     """Stored revenue columns (ingest.contract) from an invoice or subscription file."""
@@ -373,14 +385,8 @@ def scan_folder(folder: str | Path, options: ScanOptions | None = None
     if problems.has_errors:
         return {}, {}, problems
 
-    # customers: the file's (rows without an id or signup skipped), else derived from revenue: signup at
-    # the first day with positive net revenue (an order cancelled that day is none), else the first date
-    days = revenue.group_by(["customer_id", "date"]).aggregate(
-        net=revenue.amount_cents.fill_null(0).sum(), subscribed=(revenue.mrr_cents.fill_null(0) > 0).any())
-    first_rev = days.group_by("customer_id").aggregate(
-        signup_date=days.date.min(where=(days.net > 0) | days.subscribed), any_date=days.date.min())
-    derived = first_rev.select(customer_id=first_rev.customer_id,
-                               signup_date=first_rev.signup_date.fill_null(first_rev.any_date).cast("date"))
+    # customers: the file's (rows without an id or signup skipped), else derived from revenue
+    derived = revenue_signups(revenue)
     if "customers" in tables:
         cu = tables["customers"]
         cu = cu.filter(cu.customer_id.notnull(), cu.signup_date.notnull())

@@ -59,7 +59,7 @@ def refresh() -> None:
     st.cache_data.clear()
     _features_at.clear()
     _feature_store.clear()
-    _known_ledger.clear()
+    _known_tables.clear()
     _labels.clear()
 
 
@@ -134,8 +134,8 @@ def view_version(version: str, as_of: date, default_as_of: date) -> str:
 
 def ibis_tables(version: str = "") -> dict:
     """The workspace's tables as ibis tables (a fresh cursor each call: thread-safe); for a view_version
-    with an as-of date, as known on that date: the revenue before it, and the ledger rebuilt from it
-    (built once per version, `_known_ledger`, and read through this cursor)."""
+    with an as-of date, as known on that date: the revenue before it, the ledger rebuilt from it and the
+    customers it knew (the last two built once per version, `_known_tables`, and read through this cursor)."""
     ws = workspace()
     con = ws.ibis()
     tables = {name: con.table(name) for name in ws.tables()}
@@ -143,8 +143,11 @@ def ibis_tables(version: str = "") -> dict:
         return tables
     from economics.ledger import tables_as_of
 
-    con.con.register("ledger_as_of", _known_ledger(version))
-    return {**tables_as_of(tables, _known_on(version)), "ledger": con.table("ledger_as_of")}
+    known = tables_as_of(tables, _known_on(version))
+    for name, data in _known_tables(version).items():
+        con.con.register(f"{name}_as_of", data)
+        known[name] = con.table(f"{name}_as_of")
+    return known
 
 
 def _known_on(version: str) -> date:
@@ -153,11 +156,13 @@ def _known_on(version: str) -> date:
 
 
 @st.cache_resource(show_spinner="Rebuilding the ledger from the revenue known on the as-of date…", max_entries=4)
-def _known_ledger(version: str):
-    """The ledger as known on a view_version's as-of date, as Arrow (held once, registered per cursor)."""
+def _known_tables(version: str) -> dict:
+    """The ledger and customers as known on a view_version's as-of date, as Arrow (held once, registered
+    per cursor)."""
     from economics.ledger import tables_as_of
 
-    return tables_as_of(ibis_tables(), _known_on(version))["ledger"].to_pyarrow()
+    known = tables_as_of(ibis_tables(), _known_on(version))
+    return {name: known[name].to_pyarrow() for name in ("ledger", "customers") if name in known}
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

@@ -232,6 +232,38 @@ def test_as_of_an_earlier_date_the_report_equals_one_from_the_export_taken_the_d
     assert cohorts.loc[("2024-11", 12), "active"] == 8 and not cohorts.loc[("2024-11", 12), "complete"]
 
 
+def test_as_of_an_earlier_date_an_order_export_knows_the_customers_of_the_rows_before_it(tmp_path: Path):
+    """An order export's customers come from its rows: signup at the first purchase, else at the first row.
+    X was refunded on 1 February and first bought on 20 March: as of 15 March it is a customer (never
+    paid), as the export of the 14th says; it was missing when its signup came from the whole file."""
+    full = tmp_path / "full"
+    _write(full, "revenue.csv", """
+        customer_id,date,amount
+        A,2026-01-10,100.00
+        A,2026-03-05,50.00
+        B,2026-02-20,80.00
+        X,2026-02-01,-20.00
+        X,2026-03-20,60.00
+        C,2026-04-02,30.00
+    """)
+    before = tmp_path / "before"
+    _write(before, "revenue.csv", "\n".join((full / "revenue.csv").read_text().splitlines()[:5]))
+    outs = {}
+    for name, folder in (("full", full), ("before", before)):
+        outs[name] = tmp_path / f"out_{name}"
+        code, err = _run("--data", str(folder), "--out", str(outs[name]), "--as-of", "2026-03-15",
+                         "--schemes", "value_tier")
+        assert code == EXIT_OK, err
+        if name == "full":   # it names its own incomplete month, not the data's (the file ends on 2 April)
+            assert "April 2026" not in err
+            assert "The last month, March 2026, is incomplete: the data ends on 14 Mar 2026." in err
+    for file in ("customers", "cohort_retention", "segment_economics", "mrr_movements"):
+        pd.testing.assert_frame_equal(_read(outs["full"] / f"{file}.csv"), _read(outs["before"] / f"{file}.csv"))
+    customers = _read(outs["full"] / "customers.csv").set_index("customer_id")
+    assert sorted(customers.index) == ["A", "B", "X"]
+    assert customers.loc["X", "signup_date"].startswith("2026-02-01") and not customers.loc["X", "paying"]
+
+
 @pytest.mark.parametrize("as_of", ["2026-01-10", "2099-01-01"])
 def test_an_as_of_date_before_the_data_or_in_the_future_exits_2(orders: Path, tmp_path: Path, as_of: str):
     code, err = _run("--data", str(orders), "--out", str(tmp_path / "report"), "--as-of", as_of)
