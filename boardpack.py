@@ -30,7 +30,7 @@ from economics.costs import unmeasured_costs, unmeasured_steps
 from economics.findings import top_findings
 from economics.glossary import BOARD_PACK_TERMS, metric_definitions
 from economics.kpis import Kpi, headline_kpis, snapshot_tiles_note
-from economics.ledger import first_ledger_month, last_complete_month
+from economics.ledger import first_churn_month, first_ledger_month, last_complete_month
 from economics.mrr import mrr_movements, nrr_grr, revenue_words
 from economics.pipeline import assumptions_of, economics_for, history_months, label_dates
 from ingest.problems import noted_at_load
@@ -82,10 +82,11 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
         # The dates the pack reads (D and the month before, each with its churn window's month starts and
         # the month after them, and compare_to) from one batched pass instead of a feature scan each.
         first = first_ledger_month(tables["ledger"])
-        window_months = assumptions_of(defn).churn_window_months
+        a = assumptions_of(defn)
+        first_churn = first and first_churn_month(first, model, a.inactivity_days)
         wanted = {as_of, last, compare_to}
         for d in (as_of, last):
-            wanted |= set(label_dates(history_months(d, window_months, first)))
+            wanted |= set(label_dates(history_months(d, a.churn_window_months, first_churn)))
         cache.update(customer_features_by_date(tables, sorted(wanted), params, model))
 
     def feats(d: date) -> pd.DataFrame:

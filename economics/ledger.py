@@ -15,7 +15,7 @@ import pandas as pd
 
 __all__ = [
     "LEDGER_COLUMNS", "LedgerError", "month_start", "add_months", "months_between", "last_complete_month",
-    "month_range", "month_span", "as_date", "check_ledger_frame", "first_ledger_month", "tables_as_of",
+    "month_range", "month_span", "as_date", "check_ledger_frame", "first_ledger_month", "first_churn_month", "tables_as_of",
     "late_revenue",
 ]
 
@@ -42,6 +42,22 @@ def first_ledger_month(ledger) -> date | None:
     window's month starts begin (economics.pipeline.history_months) and a backtest's history."""
     first = ledger.month.min().execute()
     return None if first is None or pd.isna(first) else as_date(first)
+
+
+def first_churn_month(first_data_month: date, revenue_model: str, inactivity_days: int) -> date:
+    """The first month whose churn the data shows: the churn window starts no earlier (DEFINITIONS.md
+    "Churn": the trailing complete months, or all available). A subscription is at risk in a month when it
+    paid in the month before: the data's second month. On order data a customer is at risk at a month's
+    start when it bought in the `inactivity_days` before it, and churns once they pass without a purchase:
+    the first month starting at least that many days after the data's first month. Before it, those who
+    would churn (their last purchase before the data) are missing while recent buyers, who cannot churn
+    yet, are counted at risk: churn would read low (Online Retail, data from December 2010: January and
+    February 2011 added 2,181 customer-months and no churn)."""
+    second = add_months(first_data_month, 1)
+    if revenue_model != "transactional":
+        return second
+    ready = month_start(first_data_month) + timedelta(days=inactivity_days)
+    return max(second, ready if ready.day == 1 else add_months(ready, 1))
 
 
 def tables_as_of(tables: Mapping[str, Any], as_of: date) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from pandas.api.types import union_categoricals
 
 from economics.assumptions import Assumptions, parse_assumptions
 from economics.costs import priced_usage, usage_scan
-from economics.ledger import add_months, last_complete_month
+from economics.ledger import add_months, first_churn_month, last_complete_month
 from economics.unit import (UNLABELLED, EconomicsInputs, SegmentEconomics, attribute_cac, encode_ids,
                            ledger_customers, segment_economics)
 from segmentation.definition import Definition, default_definition, with_updates
@@ -55,12 +55,13 @@ def scheme_label(features: pd.DataFrame, scheme: str, defn: Definition) -> pd.Se
     return scheme_labels(features.reset_index(drop=True), scheme, defn).astype("str")
 
 
-def history_months(as_of: date, window_months: int, first_data_month: date | None) -> list[date]:
-    """Month starts of the churn window (trailing complete months, not before the data's second month)."""
+def history_months(as_of: date, window_months: int, first_churn: date | None) -> list[date]:
+    """Month starts of the churn window: trailing complete months, not before `first_churn`, the first
+    month churn can be observed in (economics.ledger.first_churn_month)."""
     last = last_complete_month(as_of)
     first = add_months(last, -(window_months - 1))
-    if first_data_month is not None:
-        first = max(first, add_months(first_data_month, 1))
+    if first_churn is not None:
+        first = max(first, first_churn)
     months, m = [], first
     while m <= last:
         months.append(m)
@@ -115,7 +116,8 @@ class _Shared:
         first_paid["customer_id"] = first_paid["customer_id"].astype("str")
         first_paid["first_paid_month"] = pd.to_datetime(first_paid["first_paid_month"])
         self.first_paid = first_paid[["customer_id", "first_paid_month", "mrr_cents", "channel"]]
-        self.months = history_months(as_of, a.churn_window_months, self.first_month)
+        self.months = history_months(as_of, a.churn_window_months, self.first_month and first_churn_month(
+            self.first_month, revenue_model, a.inactivity_days))
         # Segment at acquisition: the label at the first day of the month after the first paid month,
         # for those months inside the churn window (and the month after it); else the label at D.
         after = {m: add_months(m.date(), 1) for m in pd.DatetimeIndex(first_paid["first_paid_month"]).unique()}

@@ -16,7 +16,7 @@ import pandas as pd
 
 from economics.assumptions import Assumptions, assumptions_to_dict, parse_assumptions
 from economics.cohorts import CohortParams, cohort_retention
-from economics.ledger import as_date, first_ledger_month
+from economics.ledger import as_date, first_churn_month, first_ledger_month
 from economics.mrr import mrr_movements
 from economics.unit import ECONOMICS_COLUMNS, economics_base, segment_economics, window_status
 from segmentation.features import beside_connection
@@ -157,8 +157,10 @@ def _build(tables: Mapping[str, ir.Table], as_of: date, defn: Any, revenue_model
     wanted = {as_date(d): list(columns) for d, columns in (features_for or {}).items()}
     kept = {as_of} | ({compare_to} if compare_to is not None else set()) | set(wanted)
     dates = set(kept)
-    if schemes:
-        dates |= set(label_dates(history_months(as_of, a.churn_window_months, first_ledger_month(tables["ledger"]))))
+    first = first_ledger_month(tables["ledger"]) if schemes else None
+    if first is not None:
+        first_churn = first_churn_month(first, revenue_model, a.inactivity_days)
+        dates |= set(label_dates(history_months(as_of, a.churn_window_months, first_churn)))
     feats, feats_from, feats_at = None, None, {}
     # Active users are counted at D and compare_to (customers.csv, transitions); elsewhere only when a
     # custom rule reads them.

@@ -29,8 +29,8 @@ import pyarrow.compute as pc
 
 from economics.assumptions import Assumptions
 from economics.costs import observed_months
-from economics.ledger import (LedgerError, add_months, as_date, check_ledger_frame, last_complete_month,
-                              months_between)
+from economics.ledger import (LedgerError, add_months, as_date, check_ledger_frame, first_churn_month,
+                              last_complete_month, months_between)
 from economics.mrr import RevenueModel, customer_months
 from segmentation.features import drop_memtables
 from segmentation.schemes import UNATTRIBUTED
@@ -450,14 +450,15 @@ def _window_months(first: date, last: date) -> list[pd.Timestamp]:
     return list(pd.date_range(pd.Timestamp(first), pd.Timestamp(last), freq="MS").astype("datetime64[us]"))
 
 
-def _churn_window(view: _LedgerView, as_of: date, window_months: int) -> tuple[date, date]:
+def _churn_window(view: _LedgerView, as_of: date, a: Assumptions, revenue_model: str) -> tuple[date, date]:
     """The churn window's first and last month (first > last: no window): trailing complete months, or
-    all available; month 1 of the data has no exposure."""
+    all available: from the first month churn can be observed in (first_churn_month: month 1 of the data
+    has no exposure; on order data no churn is dated before the inactivity days have passed)."""
     last = last_complete_month(as_of)
     done = view.month[view.month <= np.datetime64(pd.Timestamp(last))]
-    first = add_months(last, -(window_months - 1))
+    first = add_months(last, -(a.churn_window_months - 1))
     if len(done):
-        first = max(first, add_months(as_date(pd.Timestamp(done.min())), 1))
+        first = max(first, first_churn_month(as_date(pd.Timestamp(done.min())), revenue_model, a.inactivity_days))
     return first, last
 
 
@@ -466,7 +467,7 @@ def window_status(ledger: pd.DataFrame, revenue: pd.DataFrame | None, as_of: dat
     """Compute (on `backend`, default: the engine of in-memory tables) and keep what segment economics read
     of the engine for these very ledger and revenue frames under these assumptions, so that economics_base
     finds it ready: the report runs it on a second connection while it labels the features."""
-    first, last = _churn_window(_ledger_view(ledger), as_of, a.churn_window_months)
+    first, last = _churn_window(_ledger_view(ledger), as_of, a, revenue_model)
     if first <= last:
         _window_status(ledger, revenue, as_of, revenue_model, first, last, a.inactivity_days, backend)
 
@@ -652,7 +653,7 @@ def economics_base(inputs: EconomicsInputs, assumptions: Assumptions) -> Economi
     """The segment-independent part of segment_economics for these inputs (see EconomicsBase)."""
     a = assumptions
     view = _ledger_view(inputs.ledger)
-    first, last = _churn_window(view, inputs.as_of, a.churn_window_months)
+    first, last = _churn_window(view, inputs.as_of, a, inputs.revenue_model)
     window = (pd.Timestamp(first), pd.Timestamp(last)) if first <= last else (None, None)
     codes, n = _customer_codes(inputs, view)
     months = _window_months(first, last) if first <= last else []

@@ -318,14 +318,25 @@ def test_labels_at_acquisition_rows_equal_the_strings_categorical_or_not(parts, 
     pd.testing.assert_frame_equal(actual, expected)
 
 
-def test_the_month_starts_begin_after_the_ledgers_first_month():
-    """first_ledger_month reads where the data starts (None for an empty ledger); history_months leaves out
-    the data's first month, which has no exposure."""
-    from economics.ledger import first_ledger_month
+def test_the_month_starts_begin_with_the_first_month_churn_can_be_observed_in():
+    """first_ledger_month reads where the data starts (None for an empty ledger). A subscription can churn
+    from the data's second month (the first has no exposure). On order data a customer at risk at a month's
+    start bought in the 90 days before it, so a month counts once those days lie in the data: from 1 April
+    for data starting on 1 January (2026-01-01 + 90 days = 2026-04-01), from 1 June for data starting on
+    1 February (+ 90 days = 2 May; 1 May's 90 days begin on 31 January)."""
+    from economics.ledger import first_churn_month, first_ledger_month
     from economics.pipeline import history_months
 
     ledger = ibis.memtable(pd.DataFrame({"customer_id": ["a", "b"], "month": [D(2026, 3, 1), D(2026, 1, 1)],
                                          "mrr_cents": [100, 200]}))
-    assert first_ledger_month(ledger) == D(2026, 1, 1)
+    first = first_ledger_month(ledger)
+    assert first == D(2026, 1, 1)
     assert first_ledger_month(ledger.filter(ledger.mrr_cents > 1000)) is None
-    assert history_months(AS_OF, 12, first_ledger_month(ledger)) == [D(2026, m, 1) for m in range(2, 7)]
+    assert first_churn_month(first, "subscription", 90) == D(2026, 2, 1)
+    assert first_churn_month(first, "transactional", 90) == D(2026, 4, 1)
+    assert first_churn_month(D(2026, 2, 1), "transactional", 90) == D(2026, 6, 1)
+    assert first_churn_month(first, "transactional", 10) == D(2026, 2, 1)   # never before the second month
+    assert history_months(AS_OF, 12, first_churn_month(first, "subscription", 90)) == [D(2026, m, 1)
+                                                                                       for m in range(2, 7)]
+    assert history_months(AS_OF, 12, first_churn_month(first, "transactional", 90)) == [D(2026, m, 1)
+                                                                                        for m in range(4, 7)]

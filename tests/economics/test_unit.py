@@ -373,10 +373,12 @@ def test_onboarding_is_the_mean_over_customers_acquired_not_over_those_who_never
 
 
 def test_transactional_churn_by_segment_follows_the_inactivity_rule():
-    # Orders (N = 90 days), as of 2024-08-01: window Feb-Jul.
-    # a: Jan 5, Feb 10, Jun 1 -> churn dated May 10; active at the start of Feb, Mar, Apr, May, and Jul
-    #    (its Jun run started after Jun 1) = 5 customer-months, 1 churn.
-    # b: Jan 2 only -> churn dated Apr 1; active at the start of Feb, Mar, Apr = 3, 1 churn.
+    # Orders (N = 90 days), as of 2024-08-01: window Apr-Jul. The data starts in January: a month's
+    # customers at risk bought in the 90 days before it, all in the data from April (Jan 1 + 90 days = Mar 31;
+    # in February and March nobody could churn yet: economics.ledger.first_churn_month).
+    # a: Jan 5, Feb 10, Jun 1 -> churn dated May 10; active at the start of Apr, May, and Jul (its Jun run
+    #    started after Jun 1) = 3 customer-months, 1 churn.
+    # b: Jan 2 only -> churn dated Apr 1; active at the start of Apr = 1, 1 churn.
     orders = pd.DataFrame({"customer_id": ["a", "a", "a", "b"],
                            "date": pd.to_datetime(["2024-01-05", "2024-02-10", "2024-06-01", "2024-01-02"]),
                            "amount_cents": [1000, 2000, 500, 3000]})
@@ -395,10 +397,12 @@ def test_transactional_churn_by_segment_follows_the_inactivity_rule():
         usage=pd.DataFrame({"customer_id": []}), window_months=3, spend=None, as_of=D(2024, 8, 1),
         revenue_model="transactional", revenue=orders)
     out = segment_economics(inputs, parse_assumptions({})).table.set_index("segment")
-    assert (out.loc["Retail", "churn_exposure"], out.loc["Retail", "churn_events"]) == (5, 1)
-    assert out.loc["Retail", "logo_churn"] == pytest.approx(0.2)
-    assert (out.loc["Wholesale", "churn_exposure"], out.loc["Wholesale", "churn_events"]) == (3, 1)
-    assert out.loc["Wholesale", "logo_churn"] == pytest.approx(1 / 3)
+    assert (out.loc["Retail", "churn_exposure"], out.loc["Retail", "churn_events"]) == (3, 1)
+    assert out.loc["Retail", "logo_churn"] == pytest.approx(1 / 3)
+    assert (out.loc["Wholesale", "churn_exposure"], out.loc["Wholesale", "churn_events"]) == (1, 1)
+    assert out.loc["Wholesale", "logo_churn"] == pytest.approx(1.0)
+    assert segment_economics(inputs, parse_assumptions({})).window == (pd.Timestamp("2024-04-01"),
+                                                                       pd.Timestamp("2024-07-01"))
 
 
 def test_a_ratio_just_under_the_threshold_is_not_shown_as_the_threshold():
