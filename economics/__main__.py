@@ -255,7 +255,9 @@ def _as_known_on(tables: dict, as_of: date, revenue_model: str, err: TextIO) -> 
 
 def _about(args: argparse.Namespace, as_of: date, defn, meta: dict, frames: dict) -> dict:
     """What report.json says of the run, beside its files."""
+    from economics.glossary import movement_definitions
     from economics.ledger import last_complete_month
+    from economics.pipeline import assumptions_of
 
     economics = frames.get("segment_economics")
     return {
@@ -271,6 +273,7 @@ def _about(args: argparse.Namespace, as_of: date, defn, meta: dict, frames: dict
         # What segment_economics.csv's columns mean, in its order, with this run's assumptions (the app's
         # words; amounts in the data's currency, as in the CSV).
         "definitions": {} if economics is None else _column_definitions(economics.columns, defn, meta),
+        "mrr_movements_definitions": movement_definitions(assumptions_of(defn), meta["revenue_model"]),
     }
 
 

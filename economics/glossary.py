@@ -9,7 +9,7 @@ from __future__ import annotations
 from economics.assumptions import Assumptions
 from economics.mrr import revenue_words
 
-__all__ = ["metric_definitions", "BOARD_PACK_TERMS"]
+__all__ = ["metric_definitions", "movement_definitions", "BOARD_PACK_TERMS"]
 
 # The board pack's table columns its tiles do not already define, with the names its table gives them.
 BOARD_PACK_TERMS = {"logo_churn": "Monthly churn (by segment)", "cac": "CAC (by segment)",
@@ -107,4 +107,38 @@ def metric_definitions(a: Assumptions, revenue_model: str = "subscription", symb
         "verdict_rule": "The verdict's rule, with the segment's numbers.",
         "note": "Why a figure is n/a or uncertain (few customers or churn events, needs spend data, a capped "
                 "lifetime).",
+    }
+
+
+def movement_definitions(a: Assumptions, revenue_model: str = "subscription") -> dict[str, str]:
+    """Column name of mrr_movements.csv (economics.mrr.MOVEMENT_COLUMNS) -> its definition (DEFINITIONS.md
+    "Revenue" and "Churn"; the rules are in economics.mrr's docstring), in the revenue model's words."""
+    word = revenue_words(revenue_model)[0]
+    if revenue_model == "transactional":
+        churned = (f"{word} of the month before of customers who bought then, nothing this month, and churned "
+                   f"(no purchase for {a.inactivity_days} days, seen before the as-of date). The customer counts "
+                   f"as churned later, in the month of its last purchase + {a.inactivity_days} days "
+                   "(churned_customers)")
+        paying = f"active customers (a purchase in the {a.inactivity_days} days before)"
+    else:
+        churned = f"{word} of the month before of customers who paid then and pay nothing this month"
+        paying = "paying customers"
+    return {
+        "month": "The calendar month (YYYY-MM); complete months only.",
+        "starting_mrr": f"{word} of the month before.",
+        "new": f"{word} of customers paying for the first time.",
+        "expansion": f"{word} gained from customers who paid more than the month before.",
+        "contraction": f"{word} lost from customers who paid less than the month before, but something.",
+        "churned": churned + ".",
+        "reactivation": f"{word} of customers paying again after a time without.",
+        "refunds": f"Refunds beyond a customer's revenue of the month (its net revenue below zero; that month's "
+                   f"{word} counts as 0). A smaller refund lowers the month's {word} (contraction). Outside the "
+                   "reconciliation of ending_mrr.",
+        "ending_mrr": f"{word} of the month = starting + new + expansion + reactivation - contraction - churned.",
+        "quick_ratio": "(new + expansion) / (contraction + churned); empty when nothing was lost.",
+        "customers_start": f"{paying[0].upper() + paying[1:]} at the start of the month.",
+        "customers_end": "customers_start + new_customers + reactivated_customers - churned_customers.",
+        "new_customers": "Customers paying for the first time in the month.",
+        "churned_customers": "Customers churned in the month (DEFINITIONS.md \"Churn\").",
+        "reactivated_customers": "Customers paying again in the month after a time without.",
     }

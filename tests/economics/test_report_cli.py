@@ -344,6 +344,10 @@ def test_report_json_says_what_the_run_was_and_a_later_run_removes_only_the_file
     # What each column of segment_economics.csv means, in the order data's words.
     assert list(about["definitions"]) == list(_read(out / "segment_economics.csv").columns)
     assert "no purchase for 90 days" in about["definitions"]["logo_churn"]
+    # And of mrr_movements.csv: a refund column that reads 0 says which refunds it holds.
+    assert list(about["mrr_movements_definitions"]) == list(_read(out / "mrr_movements.csv").columns)
+    assert about["mrr_movements_definitions"]["refunds"].startswith("Refunds beyond a customer's revenue")
+    assert "MRR" not in json.dumps(about["mrr_movements_definitions"])   # order data: monthly revenue
     files = {f["name"]: f["rows"] for f in about["files"]}
     assert set(files) == {"customers.csv", "cohort_retention.csv", "segment_economics.csv", "mrr_movements.csv",
                           "transitions.csv"}
