@@ -56,7 +56,9 @@ def _symbol(currency: str) -> str:
 
 
 def _money_text(value: float, symbol: str) -> str:
-    """-$318, not $-318 (a value that rounds to 0 has no sign)."""
+    """-$318, not $-318 (a value that rounds to 0 has no sign); n/a when it is not measured."""
+    if value is None or math.isnan(value):
+        return "n/a"
     return f"{'-' if round(value) < 0 else ''}{symbol}{abs(value):,.0f}"
 
 

@@ -15,8 +15,8 @@ import pandas as pd
 
 __all__ = [
     "LEDGER_COLUMNS", "LedgerError", "month_start", "add_months", "months_between", "last_complete_month",
-    "month_range", "month_span", "as_date", "check_ledger_frame", "first_ledger_month", "first_churn_month", "tables_as_of",
-    "late_revenue",
+    "month_range", "month_span", "as_date", "check_ledger_frame", "first_ledger_month", "first_churn_month",
+    "churn_not_measured", "tables_as_of", "late_revenue",
 ]
 
 LEDGER_COLUMNS: tuple[str, ...] = ("customer_id", "month", "revenue_cents", "mrr_cents", "refund_cents")
@@ -58,6 +58,14 @@ def first_churn_month(first_data_month: date, revenue_model: str, inactivity_day
         return second
     ready = month_start(first_data_month) + timedelta(days=inactivity_days)
     return max(second, ready if ready.day == 1 else add_months(ready, 1))
+
+
+def churn_not_measured(revenue_model: str, inactivity_days: int) -> str:
+    """Why a churn window is empty (first_churn_month), in a sentence for the pages."""
+    if revenue_model == "transactional":
+        return (f"Churn is not measured yet: on order data a month counts once {inactivity_days} days of data "
+                f"came before it (its customers at risk bought in those days).")
+    return "Not enough complete months to measure churn: it counts from the data's second month."
 
 
 def tables_as_of(tables: Mapping[str, Any], as_of: date) -> dict[str, Any]:

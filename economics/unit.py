@@ -852,7 +852,8 @@ def _row(seg: str, members: pd.Series, churn: pd.DataFrame, nrr: pd.DataFrame, a
         notes.append(f"small sample ({paying}, no churn exposure in the window)")
     elif small:
         # enough customers but few churn events (none at all: "no churn observed", not a small sample)
-        what = (f"small sample ({paying}, {events:.0f} churn events)" if n_paying < a.min_customers else
+        what = (f"small sample ({paying}, {events:.0f} churn event{'' if events == 1 else 's'})"
+                if n_paying < a.min_customers else
                 f"{'no churn observed' if events == 0 else f'few churn events ({events:.0f})'} among {paying}")
         notes.append(f"{what}: churn 95% interval {low:.1%}-{high:.1%}")
     if start > 0 and not rated:

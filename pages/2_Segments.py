@@ -8,7 +8,7 @@ import streamlit as st
 
 import charts
 from economics.glossary import metric_definitions
-from economics.ledger import month_span
+from economics.ledger import churn_not_measured, last_complete_month, month_span, month_start
 from economics.segments import PLAYBOOK_DEFAULTS, segment_summary
 from segmentation.cross import cross_segments
 from segmentation.definition import DefinitionError, dump_definition, load_definition, with_updates
@@ -121,10 +121,11 @@ colors = charts.segment_colors(order)
 earlier = cached.scheme_labels_at(view.version, view.compare_to, view.scheme, view.definition_toml)
 earlier = earlier[earlier["status"].isin(shown).to_numpy()]   # the same statuses at the earlier date
 econ = cached.economics(view.version, view.as_of, view.scheme, view.definition_toml)
-# MRR, churn and expansion from the segment economics once there is a churn window (complete months); the
-# customers who are not paying have no MRR.
-summary = segment_summary(labels, features, earlier, view.scheme, order,
-                          econ.table if econ.window[0] is not None else None, with_mrr="Paying" in shown)
+# MRR, churn and expansion from the segment economics once there is a complete month (churn and expansion
+# read n/a until there is a churn window); the customers who are not paying have no MRR.
+complete = last_complete_month(view.as_of) >= month_start(view.meta["min_date"])
+summary = segment_summary(labels, features, earlier, view.scheme, order, econ.table if complete else None,
+                          with_mrr="Paying" in shown)
 
 # -- distribution and metrics -------------------------------------------------------------------------
 word = view.revenue_word
@@ -159,12 +160,13 @@ if transactional:
     table = table.drop(columns="expansion_rate")
 st.markdown("#### Segment metrics")
 nps_note = "NPS: % promoters minus % detractors among customers' latest answers. " if has_nps else ""
-st.caption(f"{view.revenue_series}: {econ.window[1]:%B %Y}, the last complete month. "
-           f"{'Churn' if transactional else 'Churn and expansion'}: "
-           f"monthly, pooled over {month_span(econ.window)}, "
-           f"{view.churn_attribution(econ.assumptions.inactivity_days)} {nps_note}Change: customers now "
-           f"minus on {view.compare_to:%d %b %Y}. The playbook column is yours to edit."
-           if econ.window[0] is not None else "Not enough complete months to measure churn.")
+churn_note = (f"{'Churn' if transactional else 'Churn and expansion'}: monthly, pooled over "
+              f"{month_span(econ.window)}, {view.churn_attribution(econ.assumptions.inactivity_days)} "
+              if econ.window[0] is not None else
+              churn_not_measured(view.revenue_model, econ.assumptions.inactivity_days) + " ")
+st.caption((f"{view.revenue_series}: {last_complete_month(view.as_of):%B %Y}, the last complete month. "
+            if complete else "") + churn_note + f"{nps_note}Change: customers now minus on "
+           f"{view.compare_to:%d %b %Y}. The playbook column is yours to edit.")
 edited_table = st.data_editor(
     table, hide_index=True, width="stretch", key="metrics_table",
     disabled=[c for c in table.columns if c != "playbook"],

@@ -7,7 +7,7 @@ import streamlit as st
 import charts
 from economics.costs import unmeasured_costs, unmeasured_steps
 from economics.glossary import metric_definitions
-from economics.ledger import month_span
+from economics.ledger import churn_not_measured, month_span
 from economics.unit import waterfall
 from segmentation.schemes import in_segment_order, segment_order
 from ui import cached, definition_editor as editor
@@ -40,6 +40,9 @@ measured = bool(paying["net_ltv_cac"].notna().any())   # some segment's CAC is k
 st.caption(f"By **{scheme_name}** as of **{view.as_of:%d %b %Y}**; churn pooled over {window}. Net LTV counts "
            "gross margin, support, infra and onboarding; CAC is sales and marketing spend per new customer, by "
            "the segment each customer had when acquired.")
+if econ.window[0] is None:
+    st.info(churn_not_measured(view.revenue_model, a.inactivity_days) + " Lifetime, LTV, payback and the "
+            "verdicts need it.", icon=":material/hourglass_empty:")
 editor.default_costs_note(view, symbol, loaded)
 hidden_drain_hint(view, schemes)
 if not has_spend:

@@ -96,11 +96,11 @@ def test_segments_page_of_an_order_export_says_revenue_and_has_no_blank_nps_colu
     # The value tier reads annual order revenue: its edges and help say so, not ARR / MRR.
     assert [n.label for n in at.number_input][:1] == ["SMB from (annual revenue)"]   # no currency stated
     assert any("Tiers by annual revenue" in c.value for c in at.caption)
-    # On order data the churn caption says what the inactivity rule does to churn by segment.
-    captions = " ".join(c.value for c in at.caption)
-    assert "counts as churned 90 days after its last purchase" in captions and "Dormant" in captions
+    # Ten weeks of orders: no month has the 90 days of data before it that churn by inactivity needs.
+    not_yet = "Churn is not measured yet: on order data a month counts once 90 days of data came before it"
+    assert not_yet in " ".join(c.value for c in at.caption)
     at.switch_page("pages/4_Unit_economics.py").run()
-    assert "counts as churned 90 days after its last purchase" in " ".join(c.value for c in at.caption)
+    assert not at.exception and not_yet in " ".join(i.value for i in at.info)
     # Custom rules: the example on events matches nobody without events, and the page says why and which
     # columns a rule can use.
     at.switch_page("pages/2_Segments.py").run()
@@ -247,18 +247,52 @@ def test_the_sample_company_has_no_default_costs_note():
     assert not _default_costs_note(open_page("pages/4_Unit_economics.py"))
 
 
-def test_a_small_segment_s_net_ltv_reads_as_its_interval_not_one_figure(revenue_only):
+# Orders from September 2024: on order data churn is measured once 90 days of data have passed, from
+# December (economics.ledger.first_churn_month). B's only order (20 Sep) churns on 19 Dec; A buys monthly
+# and C twice 69 days apart: 7 customer-months at risk (Dec: A, B, C; Jan, Feb: A, C) and 1 churn.
+ORDERS_WITH_A_CHURN = b"""customer_id,date,amount
+A,2024-09-10,50.00
+A,2024-10-10,50.00
+A,2024-11-10,50.00
+A,2024-12-10,50.00
+A,2025-01-10,50.00
+A,2025-02-10,50.00
+B,2024-09-20,80.00
+C,2024-11-25,60.00
+C,2025-02-02,70.00
+A,2025-03-10,50.00
+"""
+
+
+@pytest.fixture
+def orders_with_a_churn(sample_workspace):
+    ws = Workspace(sample_workspace)
+    result = load(ws, [Upload("orders.csv", ORDERS_WITH_A_CHURN)], LoadOptions())
+    assert result.ok, result.problems.text()
+    yield ws
+    load_sample(ws)
+
+
+def test_a_small_segment_s_net_ltv_reads_as_its_interval_not_one_figure(orders_with_a_churn):
     """Two paying customers and one churn: the card gives net LTV over the churn interval (issue 4: an
     interval instead of a falsely precise figure), the table both ends beside the point figure."""
-    from ui.format import money
 
     at = open_page("pages/4_Unit_economics.py")
     assert not at.exception
     cards = [m.value for m in at.markdown if m.value.startswith("Net LTV **")]
     row = at.dataframe[0].value.set_index("segment").dropna(subset=["net_ltv_low"]).iloc[0]
-    assert row["net_ltv_low"] < row["net_ltv"] <= row["net_ltv_high"]   # the high end: the lifetime cap
-    assert any(c.startswith(f"Net LTV **{money(row['net_ltv_low'], '')} to {money(row['net_ltv_high'], '')}** per "
-                            "customer") for c in cards), cards
+    # February: A $50 + C $70 from 2 paying customers; churn 1 / 7; LTV = 60 x 80% x 7 months.
+    assert (row["paying_customers"], row["mrr"], row["arpa"]) == (2, 120.0, 60.0)
+    assert row["logo_churn"] == pytest.approx(1 / 7) and row["ltv"] == pytest.approx(336.0)
+    assert "small sample (2 paying customers, 1 churn event)" in row["note"]
+    # On order data the churn caption says what the inactivity rule does to churn by segment.
+    assert "counts as churned 90 days after its last purchase" in " ".join(c.value for c in at.caption)
+    at.switch_page("pages/2_Segments.py").run()
+    captions = " ".join(c.value for c in at.caption)
+    assert "counts as churned 90 days after its last purchase" in captions and "Dormant" in captions
+    assert row["net_ltv_low"] < row["net_ltv"] < row["net_ltv_high"]
+    # Over the Wilson interval 2.57%-51.3% (1 churn in 7): 48 / 0.5131 = 93.54 to 48 / 0.02568 = 1,869.
+    assert any(c.startswith("Net LTV **93.54 to 1,869** per customer") for c in cards), cards
 
 
 def test_counts_of_one_read_in_the_singular(revenue_only):

@@ -188,7 +188,7 @@ def test_the_all_customers_cac_is_the_blended_cac_when_a_new_customer_has_no_cha
 def test_a_segment_without_new_customers_in_the_window_has_no_cac(result):
     ent = _row(result, "Enterprise")
     assert math.isnan(ent["cac"]) and "no new customers" in ent["note"]
-    assert "small sample (1 paying customer, 1 churn events): churn 95% interval" in ent["note"]
+    assert "small sample (1 paying customer, 1 churn event): churn 95% interval" in ent["note"]
 
 
 def test_enough_customers_with_no_churn_read_no_churn_observed_not_a_small_sample():
