@@ -59,7 +59,7 @@ def headline_kpis(movements: pd.DataFrame, nrr_now: tuple[float, float], nrr_bef
     word = revenue_words(revenue_model)[1]
     define = metric_definitions(a, revenue_model)
     month = f"{pd.Timestamp(last['month']):%B %Y}" if last is not None else "the last complete month"
-    span = month_span(window, "the available months")
+    span = month_span(window, "no month yet")
 
     def get(row, col):
         return float(row[col]) if row is not None else nan
