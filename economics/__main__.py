@@ -8,6 +8,7 @@ what the run was; the files of a run replace the previous run's together. Exit c
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import time
@@ -163,6 +164,9 @@ def _report(args: argparse.Namespace, err: TextIO) -> int:
         problems.items = [p for p in problems.items if p.message != data_end_note(meta)]
     if problems.items:
         print(problems.text(), file=err)
+    if meta:   # as a load into the app keeps them: the board pack repeats them (ingest.problems.noted_at_load)
+        meta = {**meta, "warnings": json.dumps([{"file": p.file, "column": p.column, "message": p.message}
+                                                for p in problems.items if p.severity == "warning"])}
     if problems.has_errors:
         return _fail(f"error: {args.data} did not validate; nothing was written.", err)
     if defn is None:

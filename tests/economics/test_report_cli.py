@@ -407,6 +407,29 @@ def test_the_board_pack_names_the_scheme_as_the_pages_do(orders: Path, tmp_path:
     assert seen["scheme_label"] == "Value tier (annual revenue)"   # order data: not "value_tier", not ARR
 
 
+def test_the_board_pack_repeats_what_the_load_warned_about_as_the_apps_does(orders: Path, tmp_path: Path,
+                                                                          monkeypatch):
+    """The app's board pack lists the load's warnings (they bear on every number); the command's read a meta
+    without them. A row without a customer id is skipped, and the pack says so."""
+    import boardpack
+    from ingest.problems import noted_at_load
+
+    (orders / "revenue.csv").write_text((orders / "revenue.csv").read_text() + ",2026-02-01,25.00\n")
+    seen = {}
+
+    def collect(tables, as_of, compare_to, scheme, defn, definition_name, meta, **kwargs):
+        seen["noted"] = noted_at_load(meta, as_of)
+        raise ValueError("stop here")
+
+    monkeypatch.setattr(boardpack, "chromium_path", lambda: "/usr/bin/chromium")
+    monkeypatch.setattr(boardpack, "collect", collect)
+    code, err = _run("--data", str(orders), "--out", str(tmp_path / "r"), "--board-pack")
+    assert code == EXIT_INVALID and "stop here" in err
+    messages = [message for _, message in seen["noted"]]
+    assert any(m.startswith("1 row(s) without customer_id were skipped") for m in messages), messages
+    assert any(m.startswith("The last month, April 2026, is incomplete") for m in messages), messages
+
+
 def test_a_crm_snapshot_pools_churn_over_its_own_month_unless_the_definition_says_otherwise(tmp_path: Path):
     """A snapshot records churn only in its month (customers who left earlier are not in it): the default
     definition for it pools churn over that month alone (economics.pipeline.default_definition_for), so
