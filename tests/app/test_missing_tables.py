@@ -17,13 +17,19 @@ C,2025-02-02,30.00
 """
 
 
-@pytest.fixture
-def revenue_only(sample_workspace):
+def _orders_loaded(sample_workspace, data: bytes):
+    """The workspace holding `data` as an order export; the sample company is loaded back afterwards (the
+    other page tests expect it)."""
     ws = Workspace(sample_workspace)
-    result = load(ws, [Upload("orders.csv", ORDERS)], LoadOptions())
+    result = load(ws, [Upload("orders.csv", data)], LoadOptions())
     assert result.ok, result.problems.text()
     yield ws
-    load_sample(ws)  # the other page tests expect the sample company
+    load_sample(ws)
+
+
+@pytest.fixture
+def revenue_only(sample_workspace):
+    yield from _orders_loaded(sample_workspace, ORDERS)
 
 
 def test_pages_name_the_missing_tables_instead_of_failing(revenue_only):
@@ -266,11 +272,7 @@ A,2025-03-10,50.00
 
 @pytest.fixture
 def orders_with_a_churn(sample_workspace):
-    ws = Workspace(sample_workspace)
-    result = load(ws, [Upload("orders.csv", ORDERS_WITH_A_CHURN)], LoadOptions())
-    assert result.ok, result.problems.text()
-    yield ws
-    load_sample(ws)
+    yield from _orders_loaded(sample_workspace, ORDERS_WITH_A_CHURN)
 
 
 def test_a_small_segment_s_net_ltv_reads_as_its_interval_not_one_figure(orders_with_a_churn):
