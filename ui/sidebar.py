@@ -241,8 +241,12 @@ def sidebar(needs_data: bool = True) -> View | None:
                         max_value=default_as_of,
                         help="Numbers use data strictly before this date. Default: the day after the "
                              "latest date in the data.")
+        if ss[_P["compare_to"]] >= as_of:
+            # The as-of date moved back to or past the comparison date: it follows, 3 months before.
+            ss[_P["compare_to"]] = max(_months_before(as_of, 3), earliest)
+            ss.pop("w_compare_to", None)
         compare_to = _widget(st.date_input, "Compare with", "compare_to",
-                             min_value=min_date + timedelta(days=1), max_value=default_as_of,
+                             min_value=earliest, max_value=max(as_of - timedelta(days=1), earliest),
                              help="The earlier date the Segments page compares counts with, and Transitions (and the "
                                   "board pack's transitions) start from. The Overview's tiles always compare "
                                   "with the month before.")

@@ -131,7 +131,7 @@ def test_an_earlier_as_of_date_reads_only_the_revenue_dated_before_it_and_says_w
     the 39 customers who first paid before the 15th (74 when invoices dated later in the month counted), and
     the sidebar names the last complete month of that date and what was left out; as of 1 March 2026 the
     Overview's MRR is February's as known then ($745.9k; five refunds dated in March had taken it to $743.5k).
-    Every page renders at that date."""
+    Every page renders at that date, Transitions from a comparison date that moved back with it."""
     from datetime import date
 
     at = open_page("pages/3_Cohorts.py")
@@ -142,6 +142,8 @@ def test_an_earlier_as_of_date_reads_only_the_revenue_dated_before_it_and_says_w
     assert any(c.startswith("Not known on 15 Nov 2025, so left out: 10,209 revenue rows dated on or after it, 4 of "
                             "them for service before it") for c in sidebar), sidebar
     assert figures(at)[0]["data"][0]["y"][-1] == "2025-11 (39)"
+    # The comparison date (1 Aug 2026 by default) followed the as-of date back: 3 months before it.
+    assert at.session_state["p_compare_to"] == date(2025, 8, 15)
     at.date_input(key="w_as_of").set_value(date(2026, 3, 1)).run()
     at.switch_page("app.py").run()
     assert not at.exception
@@ -151,6 +153,7 @@ def test_an_earlier_as_of_date_reads_only_the_revenue_dated_before_it_and_says_w
         at.switch_page(page).run()
         assert not at.exception, page
         assert "Last complete month: **2026-02**" in [c.value for c in at.sidebar.caption], page
+        assert not any("Set **Compare with**" in w.value for w in at.warning), page   # Transitions: its flows
 
 
 def test_cohort_curves_compare_segments_at_acquisition_without_filtering_the_heatmap():
