@@ -108,7 +108,7 @@ def noted_at_load(meta: Mapping[str, str], as_of: date | None = None) -> list[tu
     """What the last load warned about, kept in the workspace's meta: (where, message) per warning, where
     naming the file and the column ("Telco.csv, column TotalCharges"; "" when neither is known). With an
     `as_of` before the data's default, without the data-end warning (data_end_note)."""
-    end = (data_end_note(meta) if as_of is not None and as_of < date.fromisoformat(meta["default_as_of"])
-           else None)
+    earlier = as_of is not None and "default_as_of" in meta and as_of < date.fromisoformat(meta["default_as_of"])
+    end = data_end_note(meta) if earlier else None
     return [(", ".join(x for x in (n.get("file"), n.get("column") and f"column {n['column']}") if x), n["message"])
             for n in json.loads(meta.get("warnings") or "[]") if n["message"] != end]
