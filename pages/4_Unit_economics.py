@@ -41,8 +41,9 @@ st.caption(f"By **{scheme_name}** as of **{view.as_of:%d %b %Y}**; churn pooled 
            "gross margin, support, infra and onboarding; CAC is sales and marketing spend per new customer, by "
            "the segment each customer had when acquired.")
 if econ.window[0] is None:
-    st.info(churn_not_measured(view.revenue_model, a.inactivity_days) + " Lifetime, LTV, payback and the "
-            "verdicts need it.", icon=":material/hourglass_empty:")
+    st.info(churn_not_measured(view.revenue_model, a.inactivity_days) + " Lifetime, net LTV, LTV:CAC and "
+            "payback need it; until then a verdict rests on contribution per customer-month.",
+            icon=":material/hourglass_empty:")
 editor.default_costs_note(view, symbol, loaded)
 hidden_drain_hint(view, schemes)
 if not has_spend:
@@ -94,29 +95,33 @@ if measured:
                f"drains margin. Bubble size: {view.revenue_word}. " + assumptions_line)
 else:   # no CAC to compare with: what each segment is worth and leaves each month
     ltv_chart, contribution_chart = charts.worth_without_cac(paying, colors, view.currency, scheme_name)
-    left.plotly_chart(ltv_chart, config=charts.CHART_CONFIG, key="net_ltv")
-    right.plotly_chart(contribution_chart, config=charts.CHART_CONFIG, key="contribution")
+    if econ.window[0] is not None:
+        left.plotly_chart(ltv_chart, config=charts.CHART_CONFIG, key="net_ltv")
+    (right if econ.window[0] is not None else left).plotly_chart(contribution_chart, config=charts.CHART_CONFIG,
+                                                                  key="contribution")
     st.caption("Contribution: ARPA x gross margin - support and infra cost per customer-month; below 0 a "
                "segment loses money every month. Net LTV: contribution x lifetime - onboarding; the whiskers "
                "span it over the churn interval (95%), wide where few customers churned. CAC, LTV:CAC, payback "
                "and the profitability quadrant need spend data. " + assumptions_line)
 
-st.markdown("#### Where a customer's money goes")
-choices = paying["segment"].tolist()
-default = paying.sort_values("net_ltv_cac" if measured else "net_ltv")["segment"].iloc[0] if len(paying) else None
-segment = st.selectbox("Segment", choices, index=choices.index(default) if default in choices else 0,
-                       key="waterfall_segment")
-if segment:
-    row = paying.set_index("segment").loc[segment]
-    steps = waterfall(row.to_dict(), unmeasured_steps(loaded))   # the caption above says what is not measured
-    st.plotly_chart(charts.waterfall(steps, view.currency, segment,
-                                     "CAC needs spend data" if not has_spend else "no customer acquired into it "
-                                     "in the window: no CAC"), config=charts.CHART_CONFIG, key="waterfall")
-    lifetime = "n/a" if is_missing(row["lifetime_months"]) else plural(round(row["lifetime_months"]), "month")
-    st.caption(f"Per customer over an expected lifetime of {lifetime} "
-               f"(1 / monthly churn {pct(row['logo_churn'])}, at most {a.lifetime_cap_months}). Onboarding: the "
-               f"mean of its customers' onboarding cost, each by the value tier it had when acquired "
-               f"({money(row['onboarding_cost'], view.currency)} here). " + assumptions_line)
+# The waterfall spreads money over the expected lifetime: not drawn until churn is measured (said above).
+if econ.window[0] is not None:
+    st.markdown("#### Where a customer's money goes")
+    choices = paying["segment"].tolist()
+    default = paying.sort_values("net_ltv_cac" if measured else "net_ltv")["segment"].iloc[0] if len(paying) else None
+    segment = st.selectbox("Segment", choices, index=choices.index(default) if default in choices else 0,
+                           key="waterfall_segment")
+    if segment:
+        row = paying.set_index("segment").loc[segment]
+        steps = waterfall(row.to_dict(), unmeasured_steps(loaded))   # the caption above says what is not measured
+        st.plotly_chart(charts.waterfall(steps, view.currency, segment,
+                                         "CAC needs spend data" if not has_spend else "no customer acquired into it "
+                                         "in the window: no CAC"), config=charts.CHART_CONFIG, key="waterfall")
+        lifetime = "n/a" if is_missing(row["lifetime_months"]) else plural(round(row["lifetime_months"]), "month")
+        st.caption(f"Per customer over an expected lifetime of {lifetime} "
+                   f"(1 / monthly churn {pct(row['logo_churn'])}, at most {a.lifetime_cap_months}). Onboarding: the "
+                   f"mean of its customers' onboarding cost, each by the value tier it had when acquired "
+                   f"({money(row['onboarding_cost'], view.currency)} here). " + assumptions_line)
 
 # -- the table ---------------------------------------------------------------------------------------
 st.markdown("#### All numbers by segment" + (f" (money in {view.currency})" if view.currency else ""))

@@ -72,7 +72,8 @@ def test_an_empty_workspace_points_every_page_to_the_data_page(cleared):
     assert not at.exception and any("empty" in i.value for i in at.info)
 
 
-def test_unit_economics_without_spend_data_draws_what_can_be_measured_and_no_empty_cac_charts(revenue_only):
+def test_unit_economics_without_spend_data_draws_what_can_be_measured_and_no_empty_cac_charts(
+        orders_with_a_churn):
     at = open_page("pages/4_Unit_economics.py")
     titles = figure_titles(at)
     assert titles[:2] == ["Net LTV per customer by Value tier (annual revenue)",
@@ -107,6 +108,9 @@ def test_segments_page_of_an_order_export_says_revenue_and_has_no_blank_nps_colu
     assert not_yet in " ".join(c.value for c in at.caption)
     at.switch_page("pages/4_Unit_economics.py").run()
     assert not at.exception and not_yet in " ".join(i.value for i in at.info)
+    # Until then nothing is spread over a lifetime: no net LTV chart (all n/a) and no waterfall.
+    titles = figure_titles(at)
+    assert not any(t.startswith("Net LTV per customer") or "from lifetime revenue" in t for t in titles), titles
     # Custom rules: the example on events matches nobody without events, and the page says why and which
     # columns a rule can use.
     at.switch_page("pages/2_Segments.py").run()
