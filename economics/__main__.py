@@ -240,7 +240,7 @@ def _report(args: argparse.Namespace, err: TextIO) -> int:
 def _as_known_on(tables: dict, as_of: date, revenue_model: str, err: TextIO) -> dict:
     """The tables as known on an as-of date before the data's default (economics.ledger.tables_as_of), the
     ledger and the customers kept as tables of the report's own in-memory database; says what was left out."""
-    from economics.ledger import last_complete_month, late_revenue, tables_as_of
+    from economics.ledger import REBUILT_AS_OF, last_complete_month, late_revenue, tables_as_of
     from ingest.problems import partial_month_message
 
     later, earlier = late_revenue(tables["revenue"], as_of)
@@ -253,7 +253,7 @@ def _as_known_on(tables: dict, as_of: date, revenue_model: str, err: TextIO) -> 
                                                last_complete_month(as_of), revenue_model), file=err)
     known = tables_as_of(tables, as_of)
     con = known["revenue"]._find_backend()
-    return {**known, **{name: con.create_table(f"{name}_as_of", known[name]) for name in ("ledger", "customers")
+    return {**known, **{name: con.create_table(f"{name}_as_of", known[name]) for name in REBUILT_AS_OF
                         if name in known}}
 
 

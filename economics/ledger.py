@@ -16,7 +16,7 @@ import pandas as pd
 __all__ = [
     "LEDGER_COLUMNS", "LedgerError", "month_start", "add_months", "months_between", "last_complete_month",
     "month_range", "month_span", "as_date", "check_ledger_frame", "first_ledger_month", "first_churn_month",
-    "churn_not_measured", "tables_as_of", "late_revenue",
+    "churn_window", "churn_not_measured", "REBUILT_AS_OF", "tables_as_of", "late_revenue",
 ]
 
 LEDGER_COLUMNS: tuple[str, ...] = ("customer_id", "month", "revenue_cents", "mrr_cents", "refund_cents")
@@ -60,6 +60,14 @@ def first_churn_month(first_data_month: date, revenue_model: str, inactivity_day
     return max(second, ready if ready.day == 1 else add_months(ready, 1))
 
 
+def churn_window(as_of: date, window_months: int, first_churn: date | None) -> tuple[date, date]:
+    """The churn window's first and last month (first > last: no window; DEFINITIONS.md "Churn"): the
+    trailing `window_months` complete months, not before `first_churn` (first_churn_month of the data)."""
+    last = last_complete_month(as_of)
+    first = add_months(last, -(window_months - 1))
+    return (first if first_churn is None else max(first, first_churn)), last
+
+
 def churn_not_measured(revenue_model: str, inactivity_days: int) -> str:
     """Why a churn window is empty (first_churn_month), in a sentence for the pages."""
     if revenue_model == "transactional":
@@ -68,7 +76,11 @@ def churn_not_measured(revenue_model: str, inactivity_days: int) -> str:
     return "Not enough complete months to measure churn: it counts from the data's second month."
 
 
-def tables_as_of(tables: Mapping[str, Any], as_of: date) -> dict[str, Any]:
+# The tables tables_as_of rebuilds (the others it filters or leaves): worth keeping as tables of their own.
+REBUILT_AS_OF: tuple[str, ...] = ("ledger", "customers")
+
+
+def tables_as_of(tables: Mapping[str, Any], as_of: date, rebuilt: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The tables as known on `as_of` (DEFINITIONS.md "Time": as of D means data strictly before D).
 
     - revenue: the rows dated on or after D left out;
@@ -83,7 +95,8 @@ def tables_as_of(tables: Mapping[str, Any], as_of: date) -> dict[str, Any]:
     They are ibis expressions over the tables given (one query runs: the longest service period); the
     other tables are as given (every consumer filters them by date). Only for an as-of date before the
     data's default (meta `default_as_of`, the day after its latest date): from then on nothing is left out
-    and the stored tables are already these. Without a revenue table, the tables as given.
+    and the stored tables are already these. Without a revenue table, the tables as given. `rebuilt`: the
+    REBUILT_AS_OF tables already built for this date (kept by the caller), taken as they are: no query.
     """
     from ingest.scan import ledger_expr, revenue_signups
 
@@ -91,6 +104,8 @@ def tables_as_of(tables: Mapping[str, Any], as_of: date) -> dict[str, Any]:
         return dict(tables)
     d = ibis.literal(as_date(as_of))
     revenue = tables["revenue"].filter(tables["revenue"].date < d)
+    if rebuilt is not None:
+        return {**tables, "revenue": revenue, **rebuilt}
     known = {**tables, "revenue": revenue, "ledger": ledger_expr(revenue._find_backend(), revenue, as_date(as_of))}
     if "ledger" in tables:
         known["ledger"] = known["ledger"].cast(tables["ledger"].schema())

@@ -20,7 +20,7 @@ from pandas.api.types import union_categoricals
 
 from economics.assumptions import Assumptions, parse_assumptions
 from economics.costs import priced_usage, usage_scan
-from economics.ledger import add_months, first_churn_month, last_complete_month
+from economics.ledger import add_months, churn_window, first_churn_month, last_complete_month, month_range
 from economics.unit import (UNLABELLED, EconomicsInputs, SegmentEconomics, attribute_cac, encode_ids,
                            ledger_customers, segment_economics)
 from segmentation.definition import Definition, default_definition, with_updates
@@ -56,17 +56,9 @@ def scheme_label(features: pd.DataFrame, scheme: str, defn: Definition) -> pd.Se
 
 
 def history_months(as_of: date, window_months: int, first_churn: date | None) -> list[date]:
-    """Month starts of the churn window: trailing complete months, not before `first_churn`, the first
-    month churn can be observed in (economics.ledger.first_churn_month)."""
-    last = last_complete_month(as_of)
-    first = add_months(last, -(window_months - 1))
-    if first_churn is not None:
-        first = max(first, first_churn)
-    months, m = [], first
-    while m <= last:
-        months.append(m)
-        m = add_months(m, 1)
-    return months
+    """Month starts of the churn window (economics.ledger.churn_window): trailing complete months, not before
+    `first_churn`, the first month churn can be observed in (economics.ledger.first_churn_month)."""
+    return month_range(*churn_window(as_of, window_months, first_churn))
 
 
 def label_dates(months: list[date]) -> list[date]:

@@ -29,8 +29,8 @@ import pyarrow.compute as pc
 
 from economics.assumptions import Assumptions
 from economics.costs import observed_months
-from economics.ledger import (LedgerError, add_months, as_date, check_ledger_frame, first_churn_month,
-                              last_complete_month, months_between)
+from economics.ledger import (LedgerError, add_months, as_date, check_ledger_frame, churn_window,
+                              first_churn_month, last_complete_month, months_between)
 from economics.mrr import RevenueModel, customer_months
 from segmentation.features import drop_memtables
 from segmentation.schemes import UNATTRIBUTED
@@ -454,12 +454,10 @@ def _churn_window(view: _LedgerView, as_of: date, a: Assumptions, revenue_model:
     """The churn window's first and last month (first > last: no window): trailing complete months, or
     all available: from the first month churn can be observed in (first_churn_month: month 1 of the data
     has no exposure; on order data no churn is dated before the inactivity days have passed)."""
-    last = last_complete_month(as_of)
-    done = view.month[view.month <= np.datetime64(pd.Timestamp(last))]
-    first = add_months(last, -(a.churn_window_months - 1))
-    if len(done):
-        first = max(first, first_churn_month(as_date(pd.Timestamp(done.min())), revenue_model, a.inactivity_days))
-    return first, last
+    done = view.month[view.month <= np.datetime64(pd.Timestamp(last_complete_month(as_of)))]
+    first_churn = (first_churn_month(as_date(pd.Timestamp(done.min())), revenue_model, a.inactivity_days)
+                   if len(done) else None)
+    return churn_window(as_of, a.churn_window_months, first_churn)
 
 
 def window_status(ledger: pd.DataFrame, revenue: pd.DataFrame | None, as_of: date, revenue_model: str,

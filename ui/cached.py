@@ -143,11 +143,10 @@ def ibis_tables(version: str = "") -> dict:
         return tables
     from economics.ledger import tables_as_of
 
-    known = tables_as_of(tables, _known_on(version))
-    for name, data in _known_tables(version).items():
+    built = _known_tables(version)
+    for name, data in built.items():
         con.con.register(f"{name}_as_of", data)
-        known[name] = con.table(f"{name}_as_of")
-    return known
+    return tables_as_of(tables, _known_on(version), rebuilt={name: con.table(f"{name}_as_of") for name in built})
 
 
 def _known_on(version: str) -> date:
@@ -159,10 +158,10 @@ def _known_on(version: str) -> date:
 def _known_tables(version: str) -> dict:
     """The ledger and customers as known on a view_version's as-of date, as Arrow (held once, registered
     per cursor)."""
-    from economics.ledger import tables_as_of
+    from economics.ledger import REBUILT_AS_OF, tables_as_of
 
     known = tables_as_of(ibis_tables(), _known_on(version))
-    return {name: known[name].to_pyarrow() for name in ("ledger", "customers") if name in known}
+    return {name: known[name].to_pyarrow() for name in REBUILT_AS_OF if name in known}
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
