@@ -815,8 +815,11 @@ def _assemble(tables: Mapping[str, ibis.Table], d: dt.date, params: FeatureParam
         out = rows.add(out, windowed.take("tickets", d))
         out["tickets_90d"] = pd.to_numeric(out["tickets_90d"], errors="coerce").astype("float64").fillna(0.0)
         if "support_minutes_90d" in out:
+            # Rounded to a millionth of a minute: a sum of doubles depends on its order (0.1 + 0.2 is not 0.3,
+            # and the engine's threads add in any order), and customers with equal minutes must tie in the
+            # health score's percentile ranks, run after run.
             out["support_minutes_90d"] = pd.to_numeric(out["support_minutes_90d"], errors="coerce").astype(
-                "float64").fillna(0.0)
+                "float64").fillna(0.0).round(6)
         else:
             out["support_minutes_90d"] = np.nan
     else:

@@ -319,3 +319,21 @@ def test_a_customer_whose_first_revenue_is_in_the_month_still_running_is_paying_
     assert customer_status(f).tolist() == ["Paying", "Paying", "Never paid", "Never paid", "Churned"]
     # without a monetary column (a frame of the ledger columns alone) paying decides
     assert customer_status(f.drop(columns="monetary")).tolist()[:2] == ["Paying", "Never paid"]
+
+
+def test_equal_support_minutes_tie_whatever_order_they_were_added_in():
+    """0.1 + 0.2 minutes is 0.30000000000000004 as doubles: summed per customer it must still equal a single
+    0.3-minute ticket, so both customers share one percentile rank in the health score."""
+    from segmentation.definition import default_definition
+    from segmentation.schemes import health_components
+
+    tickets = pd.DataFrame({"customer_id": ["a", "a", "b", "c"],
+                            "created_at": pd.to_datetime(["2026-05-10", "2026-05-11", "2026-05-12", "2026-05-12"]),
+                            "minutes": [0.1, 0.2, 0.3, 5.0]})
+    customers = pd.DataFrame({"customer_id": ["a", "b", "c"], "signup_date": pd.to_datetime(["2026-01-01"] * 3)})
+    f = customer_features({"tickets": ibis.memtable(tickets), "customers": ibis.memtable(customers)},
+                          dt.date(2026, 6, 1), FeatureParams())
+    assert f["support_minutes_90d"].tolist() == [0.3, 0.3, 5.0]
+    support = health_components(f, default_definition())["support"].tolist()
+    # less is better: c is worse than both; a and b tie (share worse 1/3 plus half the 2/3 tied = 2/3)
+    assert support[0] == support[1] == pytest.approx(100 * (1 / 3 + 1 / 3)) and support[2] == pytest.approx(100 / 6)
