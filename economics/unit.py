@@ -7,7 +7,10 @@ Every formula is DEFINITIONS.md "Value" and "Segments over time":
 - churn, revenue churn, NRR, GRR and expansion put each customer in the segment it had at the start of
   each month measured (`segment_history`), so an Enterprise customer that decays and then churns counts
   as Enterprise churn only if it was Enterprise at the start of its churn month.
-- CAC and onboarding use the segment at acquisition (`acquisition.segment`, `acquisition.value_tier`).
+- CAC uses the segment at acquisition (`acquisition.segment`). Onboarding is a cost of the value tier at
+  acquisition (`acquisition.value_tier`): each customer's own cost, averaged over the segment's customers
+  at D like the other costs of their net LTV (an SMB customer acquired as Self-serve cost what Self-serve
+  costs to onboard).
 
 The ledger is taken as a pandas frame (the app's per-customer inputs are small) and the monthly scan
 over it runs as the ibis expression of `economics.mrr.customer_months` on an in-memory table, joined with
