@@ -122,7 +122,7 @@ def _fail(message: str, err: TextIO) -> int:
 def _report(args: argparse.Namespace, err: TextIO) -> int:
     from economics.report import build_report
     from ingest.export import ReportFolder
-    from segmentation.definition import DefinitionError, load_definition
+    from segmentation.definition import DefinitionError, default_definition, load_definition
     from segmentation.models import MODEL_COLUMNS, training_date
     from segmentation.schemes import available_schemes
 
@@ -136,7 +136,7 @@ def _report(args: argparse.Namespace, err: TextIO) -> int:
         except DefinitionError as exc:
             return _fail(f"error: --config {args.config}: {exc}", err)
     else:
-        defn = None   # the default for this data (economics.pipeline.default_definition_for), once it is read
+        defn = default_definition()
 
     from ingest.problems import data_end_note
     from ingest.scan import is_parquet_folder, memory_tables
@@ -169,10 +169,15 @@ def _report(args: argparse.Namespace, err: TextIO) -> int:
                                                 for p in problems.items if p.severity == "warning"])}
     if problems.has_errors:
         return _fail(f"error: {args.data} did not validate; nothing was written.", err)
-    if defn is None:
-        from economics.pipeline import default_definition_for
+    from economics.pipeline import for_data
 
-        defn = default_definition_for(meta)
+    defn = for_data(defn, meta)   # what the definition leaves to the data (a snapshot's churn window)
+    columns = list(tables["customers"].columns)
+    absent = [a for a in defn.firmographic.attributes if a not in columns]
+    if absent:
+        print(f"note: no customers column is named {' or '.join(map(repr, absent))}, which the definition's "
+              f"[firmographic] attributes list, so nothing is segmented by it; the customers columns: "
+              f"{', '.join(columns)}.", file=err)
 
     default_as_of = date.fromisoformat(meta["default_as_of"])
     as_of = args.as_of or default_as_of
@@ -259,11 +264,16 @@ def _as_known_on(tables: dict, as_of: date, revenue_model: str, err: TextIO) -> 
 
 def _about(args: argparse.Namespace, as_of: date, defn, meta: dict, frames: dict) -> dict:
     """What report.json says of the run, beside its files."""
-    from economics.glossary import movement_definitions
+    from economics.glossary import movement_definitions, snapshot_history
     from economics.ledger import last_complete_month
     from economics.pipeline import assumptions_of
 
     economics = frames.get("segment_economics")
+    # What the load warned about, and on a CRM snapshot what its history is (the app's pages say both).
+    notes = [w["message"] for w in json.loads(meta.get("warnings") or "[]")]
+    if meta.get("revenue_shape") == "snapshot":
+        notes.append(snapshot_history(meta.get("snapshot_date") or meta["max_date"]) + " Cohort retention and the "
+                     "movements of earlier months show no churn: read churn from the snapshot's month.")
     return {
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "data": str(args.data.resolve()),
@@ -278,11 +288,12 @@ def _about(args: argparse.Namespace, as_of: date, defn, meta: dict, frames: dict
         # words; amounts in the data's currency, as in the CSV).
         "definitions": {} if economics is None else _column_definitions(economics.columns, defn, meta),
         "mrr_movements_definitions": movement_definitions(assumptions_of(defn), meta["revenue_model"]),
+        "notes": notes,
     }
 
 
 def _column_definitions(columns, defn, meta: dict) -> dict[str, str]:
-    from economics.glossary import metric_definitions
+    from economics.glossary import SNAPSHOT_RETENTION, metric_definitions
     from economics.pipeline import assumptions_of
 
     define = {"scheme": "The segmentation scheme (a key of the definition file; 'a+b' combines two).",
@@ -290,6 +301,8 @@ def _column_definitions(columns, defn, meta: dict) -> dict[str, str]:
               "window_first": "First month of the churn window (YYYY-MM).",
               "window_last": "Last month of the churn window: the last complete month.",
               "assumptions": "The assumptions used (the definition file's [economics] table, defaults filled in)."}
+    if meta.get("revenue_shape") == "snapshot":   # build_report leaves them empty
+        define.update(nrr=SNAPSHOT_RETENTION, grr=SNAPSHOT_RETENTION)
     return {c: define[c] for c in columns}
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 from economics.assumptions import Assumptions
 from economics.mrr import revenue_words
 
-__all__ = ["metric_definitions", "movement_definitions", "BOARD_PACK_TERMS"]
+__all__ = ["metric_definitions", "movement_definitions", "snapshot_history", "SNAPSHOT_RETENTION",
+           "BOARD_PACK_TERMS"]
 
 # The board pack's table columns its tiles do not already define, with the names its table gives them.
 BOARD_PACK_TERMS = {"logo_churn": "Monthly churn (by segment)", "cac": "CAC (by segment)",
@@ -142,3 +143,14 @@ def movement_definitions(a: Assumptions, revenue_model: str = "subscription") ->
         "churned_customers": "Customers churned in the month (DEFINITIONS.md \"Churn\").",
         "reactivated_customers": "Customers paying again in the month after a time without.",
     }
+
+
+def snapshot_history(taken: str) -> str:
+    """What the history of a CRM snapshot (one row per customer: tenure, MRR, churned) is, `taken` the day it
+    was exported, as text: the Cohorts and Transitions pages and report.json say it."""
+    return (f"This is a CRM snapshot taken {taken}: the history is rebuilt from each customer's tenure (paying its "
+            "current MRR since signup), and every churn falls in the snapshot's month.")
+
+
+SNAPSHOT_RETENTION = ("Empty: a CRM snapshot holds nobody who left before its month, so 12-month retention "
+                      "cannot be read from it.")

@@ -28,21 +28,26 @@ from segmentation.features import customer_features, feature_params, fetch
 from segmentation.schemes import value_tier
 from segmentation.transitions import CROSS_SEPARATOR, scheme_labels
 
-__all__ = ["FeaturesAt", "scheme_label", "shared_inputs", "economics_inputs", "repriced", "economics_for",
+__all__ = ["for_data", "default_definition_for", "FeaturesAt", "scheme_label", "shared_inputs", "economics_inputs", "repriced", "economics_for",
            "assumptions_of", "history_months", "label_dates", "CROSS_SEPARATOR"]
 
 FeaturesAt = Callable[[date], pd.DataFrame]
 
 
-def default_definition_for(meta: Mapping[str, str]) -> Definition:
-    """The default definition for a workspace's data (its load meta). On a CRM snapshot, churn is pooled
-    over one month: the snapshot records churn only in its own month (customers who left earlier are not in
-    it), so a 12-month pool would divide that month's churners by 12 months of survivors' exposure (Telco:
-    2.7% a month instead of the 26.5% who left in the snapshot month)."""
-    defn = default_definition()
-    if meta.get("revenue_shape") == "snapshot":
-        defn = with_updates(defn, economics={"churn_window_months": 1})
+def for_data(defn: Definition, meta: Mapping[str, str]) -> Definition:
+    """`defn` for a workspace's data (its load meta): the keys the definition leaves out that the data
+    decides. On a CRM snapshot, churn is pooled over one month unless the definition sets its own
+    churn_window_months: the snapshot records churn only in its own month (customers who left earlier are
+    not in it), so a 12-month pool would divide that month's churners by 12 months of survivors' exposure
+    (Telco: 2.7% a month instead of the 26.5% who left in the snapshot month)."""
+    if meta.get("revenue_shape") == "snapshot" and "churn_window_months" not in defn.economics:
+        return with_updates(defn, economics={"churn_window_months": 1})
     return defn
+
+
+def default_definition_for(meta: Mapping[str, str]) -> Definition:
+    """The default definition for a workspace's data (its load meta): `for_data` of the shipped default."""
+    return for_data(default_definition(), meta)
 
 
 def assumptions_of(defn: Definition) -> Assumptions:

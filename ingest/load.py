@@ -7,7 +7,6 @@ when there is no error, replacing the whole workspace in one transaction.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -18,8 +17,8 @@ import pandas as pd
 from ingest.contract import STORED_TABLES, TABLE_ORDER, TABLES
 from ingest.convert import DATE_FORMATS_TRIED, csat_words, to_bool, to_datetime, to_id, to_number, to_text
 from ingest.ledger import build_ledger
-from ingest.mapping import (MINUTE_SCALES, SYNONYMS, guess_mapping, guess_table, missing_required, normalise,
-                            revenue_shape)
+from ingest.mapping import (MINUTE_SCALES, SYNONYMS, column_name, guess_mapping, guess_table, missing_required,
+                            normalise, revenue_shape)
 from ingest.problems import Problems, file_rows, partial_month_message
 from ingest.read import DEFAULT_SIZE_LIMIT, SUPPORTED_SUFFIXES, read_export
 from ingest.store import Workspace
@@ -89,12 +88,6 @@ class LoadResult:
 
 
 # -- typing one table ---------------------------------------------------------------------------------
-def _snake(column: str) -> str:
-    """'SeniorCitizen' -> 'senior_citizen', 'Country/Region' -> 'country_region'."""
-    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", str(column).strip())
-    return normalise(spaced) or "column"
-
-
 def _examples(raw: pd.Series, mask: pd.Series, n: int = 3) -> str:
     return ", ".join(repr(str(v)) for v in raw[mask].head(n))
 
@@ -273,7 +266,7 @@ def _attributes(frame: pd.DataFrame, file: str, table: str, problems: Problems,
     taken = set(frame.columns)
     for column in [c for c in frame.columns if c.startswith("attr:")]:
         source = column[5:]
-        name = _snake(source)
+        name = column_name(source)
         if name in taken or name in out or (name in _RESERVED and name not in allowed):
             name = f"attr_{name}"
         values, bad = to_number(frame[column])
@@ -514,8 +507,9 @@ def _build_tables(typed: dict, options: LoadOptions, today: date, result: LoadRe
         data_end = pd.Timestamp(options.snapshot_date).to_period("M").to_timestamp() + pd.DateOffset(months=1)
         problems.warning(file, "revenue", mapping.get("churned", "churned"), f"A CRM snapshot records churn only in "
                          f"its own month ({options.snapshot_date:%B %Y}): customers who left earlier are not in it. "
-                         "Monthly churn pooled over several months would understate it, so the default "
-                         "definition pools it over the snapshot month alone (a churn window of 1 month).")
+                         "Monthly churn pooled over several months would understate it, so it is pooled "
+                         "over the snapshot month alone (a churn window of 1 month) unless the definition "
+                         "sets its own churn_window_months.")
     else:
         observed = [revenue["date"].max()]
         if revenue["end_date"].notna().any():  # a closed subscription is observed until its end

@@ -120,6 +120,14 @@ def normalise(column: str) -> str:
     return re.sub(r"_utc$", "", text)
 
 
+def column_name(column: str) -> str:
+    """The name an extra column is stored under (a customer attribute): 'SeniorCitizen' -> 'senior_citizen',
+    'PaymentMethod' -> 'payment_method', 'Country/Region' -> 'country_region'. A definition's names of them
+    go through it too, so "Contract" and "contract" name one column."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", str(column).strip())
+    return normalise(spaced) or "column"
+
+
 def guess_mapping(table: str, columns: list[str]) -> dict[str, str]:
     """Contract column -> source column, for every contract column a synonym finds. One source per column."""
     by_norm: dict[str, str] = {}

@@ -125,13 +125,14 @@ def _typed_view(file: str, table: str, t: ibis.Table, mapping: dict[str, str], p
         return None
     cols: dict[str, ibis.Value] = {c: _cast(t[s], spec.kinds[c]) for c, s in mapping.items()}
     if keep_extra:
-        from ingest.load import _RESERVED, _snake
+        from ingest.load import _RESERVED
+        from ingest.mapping import column_name
 
         used = set(mapping.values())
         for source in t.columns:
             if source in used:
                 continue
-            name = _snake(source)
+            name = column_name(source)
             if name in cols or name in _RESERVED:
                 name = f"attr_{name}"
             dtype = schema[source]

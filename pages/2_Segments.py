@@ -9,6 +9,7 @@ import streamlit as st
 import charts
 from economics.glossary import metric_definitions
 from economics.ledger import churn_not_measured, last_complete_month, month_span, month_start
+from economics.pipeline import for_data
 from economics.segments import PLAYBOOK_DEFAULTS, segment_summary
 from segmentation.cross import cross_segments
 from segmentation.definition import DefinitionError, dump_definition, load_definition, with_updates
@@ -279,7 +280,8 @@ uploaded = c3.file_uploader("Upload a definition", type=["toml"], key="definitio
 if uploaded is not None and st.session_state.get("p_definition_uploaded") != uploaded.file_id:
     st.session_state["p_definition_uploaded"] = uploaded.file_id
     try:
-        loaded = load_definition(uploaded.getvalue().decode("utf-8"))
+        # what the file leaves out and the data decides (a CRM snapshot's churn window) as the data says
+        loaded = for_data(load_definition(uploaded.getvalue().decode("utf-8")), view.meta)
         if problem := cached.rule_problem(view.version, view.as_of, dump_definition(loaded)):
             raise DefinitionError(problem)
         editor.store(loaded, loaded.meta.name or uploaded.name)

@@ -18,6 +18,7 @@ from typing import Any
 
 import tomli_w
 
+from ingest.mapping import column_name
 from segmentation.rules import Rule, RuleError, validate_expression
 
 __all__ = [
@@ -317,6 +318,9 @@ def _firmographic(raw: dict[str, Any], base: FirmographicSection) -> Firmographi
         if not isinstance(attributes, list) or not all(isinstance(a, str) and a.strip() for a in attributes):
             raise DefinitionError(f"'firmographic.attributes' must be a list of customers column names, got "
                                   f"{attributes!r}.")
+        # As the columns are stored (ingest.mapping.column_name): "PaymentMethod", as the export writes it,
+        # and "payment_method" name the same column.
+        attributes = [column_name(a) if "+" not in a else a for a in attributes]
         taken = [a for a in attributes if a in RESERVED_SCHEME_NAMES or "+" in a]
         if taken:
             raise DefinitionError(f"'firmographic.attributes': {taken[0]!r} is a built-in segmentation or "

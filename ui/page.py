@@ -4,6 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from economics.glossary import snapshot_history
 from ingest.store import WorkspaceUnavailable
 from ui.sidebar import View, sidebar
 
@@ -99,6 +100,4 @@ def snapshot_note(view: View, what: str) -> None:
     if view.meta.get("revenue_shape") != "snapshot":
         return
     month = pd.Timestamp(view.meta.get("snapshot_date") or view.meta.get("max_date"))
-    st.info(f"This workspace holds a CRM snapshot taken {month:%d %b %Y}: the history is rebuilt from each "
-            "customer's tenure (paying its current MRR since signup), and every churn falls in the snapshot's "
-            f"month. {what}", icon=":material/photo_camera:")
+    st.info(f"{snapshot_history(f'{month:%d %b %Y}')} {what}", icon=":material/photo_camera:")

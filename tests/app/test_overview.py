@@ -61,7 +61,7 @@ def test_overview_repeats_what_the_load_noted_about_the_data(crm_snapshot):
     at = open_page()
     note = next(w.value for w in at.warning if "Noted when these files were loaded" in w.value)
     assert "records churn only in its own month (November 2026)" in note
-    assert "pools it over the snapshot month alone" in note
+    assert "pooled over the snapshot month alone" in note
 
 
 def test_on_a_crm_snapshot_the_default_definition_pools_churn_over_the_snapshot_month(sample_workspace):

@@ -431,13 +431,15 @@ def test_the_board_pack_repeats_what_the_load_warned_about_as_the_apps_does(orde
 
 
 def test_a_crm_snapshot_pools_churn_over_its_own_month_unless_the_definition_says_otherwise(tmp_path: Path):
-    """A snapshot records churn only in its month (customers who left earlier are not in it): the default
-    definition for it pools churn over that month alone (economics.pipeline.default_definition_for), so
-    monthly churn is the month's churners over the customers at its start, 3 / 8, not 3 over 12 months of
-    survivors' exposure. A --config that sets the window keeps it."""
-    rows = [f"C{i},{10 + i},50.00,{'Yes' if i < 3 else 'No'}" for i in range(8)]   # all paying since before Nov
+    """A snapshot records churn only in its month (customers who left earlier are not in it): churn is pooled
+    over that month alone (economics.pipeline.for_data), so monthly churn is the month's churners over the
+    customers at its start, 3 / 8, not 3 over 12 months of survivors' exposure; also under a --config that
+    leaves the window out (one naming the export's columns to segment by read 12 months: Telco's churn
+    2.7% and every verdict healthy). A --config that sets the window keeps it."""
+    rows = [f"C{i},{10 + i},50.00,{'Yes' if i < 3 else 'No'},{'Month-to-month' if i < 4 else 'Two year'}"
+            for i in range(8)]   # all paying since before Nov
     data = tmp_path / "snap"
-    _write(data, "revenue.csv", "customerID,tenure,MonthlyCharges,Churn\n" + "\n".join(rows))
+    _write(data, "revenue.csv", "customerID,tenure,MonthlyCharges,Churn,Contract\n" + "\n".join(rows))
     out = tmp_path / "out"
     code, err = _run("--data", str(data), "--out", str(out), "--snapshot-date", "2026-11-01",
                      "--schemes", "value_tier")
@@ -450,6 +452,25 @@ def test_a_crm_snapshot_pools_churn_over_its_own_month_unless_the_definition_say
     # 12-month retention cannot be read from a snapshot (nobody who left before November is in it): empty,
     # as the Overview's tiles say (it read 0.785 on Telco while every segment's was empty)
     assert econ["nrr"].isna().all() and econ["grr"].isna().all()
+    # report.json says why, what the load warned about and what the history of a snapshot is
+    about = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert about["definitions"]["nrr"].startswith("Empty: a CRM snapshot holds nobody who left before its month")
+    assert about["notes"][0].startswith("A CRM snapshot records churn only in its own month (November 2026)")
+    assert about["notes"][0] in err
+    assert about["notes"][-1].startswith("This is a CRM snapshot taken 2026-11-01: the history is rebuilt")
+    # A definition naming the export's own columns ("Contract" is stored as contract) and no window.
+    config = tmp_path / "attributes.toml"
+    config.write_text('[firmographic]\nattributes = ["Contract", "Renewal Date"]\n', encoding="utf-8")
+    code, err = _run("--data", str(data), "--out", str(out), "--snapshot-date", "2026-11-01",
+                     "--schemes", "value_tier,contract", "--config", str(config))
+    assert code == EXIT_OK, err
+    econ = _read(out / "segment_economics.csv")
+    blended = econ[econ["scheme"] == "value_tier"].set_index("segment").loc["All customers"]
+    assert blended["window_first"] == blended["window_last"] == "2026-11"
+    assert blended["logo_churn"] == pytest.approx(3 / 8)
+    contract = econ[econ["scheme"] == "contract"].set_index("segment")["logo_churn"]
+    assert contract["Month-to-month"] == pytest.approx(3 / 4) and contract["Two year"] == 0
+    assert "no customers column is named 'renewal_date'" in err and "contract" in err
     config = tmp_path / "twelve.toml"
     config.write_text("[economics]\nchurn_window_months = 12\n", encoding="utf-8")
     code, err = _run("--data", str(data), "--out", str(out), "--snapshot-date", "2026-11-01",

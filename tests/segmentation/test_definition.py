@@ -171,11 +171,13 @@ def test_firmographic_attributes_round_trip_and_refuse_a_built_in_name():
     from segmentation.definition import DefinitionError, default_definition, dump_definition, load_definition, \
         with_updates
 
-    defn = with_updates(default_definition(), firmographic={"attributes": ["Contract", "PaymentMethod", "Contract"]})
-    assert defn.firmographic.attributes == ("Contract", "PaymentMethod")   # listed once
-    assert load_definition(dump_definition(defn)).firmographic.attributes == ("Contract", "PaymentMethod")
+    # Named as the export writes them or as they are stored (ingest.mapping.column_name), listed once.
+    defn = with_updates(default_definition(),
+                        firmographic={"attributes": ["Contract", "PaymentMethod", "contract", "Country/Region"]})
+    assert defn.firmographic.attributes == ("contract", "payment_method", "country_region")
+    assert load_definition(dump_definition(defn)).firmographic.attributes == defn.firmographic.attributes
     assert default_definition().firmographic.attributes == ()
-    for bad in (["behavior"], ["a+b"], [""], "Contract"):
+    for bad in (["behavior"], ["Value Tier"], ["a+b"], [""], "Contract"):
         with pytest.raises(DefinitionError, match="firmographic.attributes"):
             with_updates(default_definition(), firmographic={"attributes": bad})
 
