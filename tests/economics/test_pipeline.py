@@ -340,3 +340,18 @@ def test_the_month_starts_begin_with_the_first_month_churn_can_be_observed_in():
                                                                                        for m in range(2, 7)]
     assert history_months(AS_OF, 12, first_churn_month(first, "transactional", 90)) == [D(2026, m, 1)
                                                                                         for m in range(4, 7)]
+
+
+def test_a_crm_snapshot_pools_churn_over_its_month_for_any_definition_that_leaves_the_window_out():
+    """economics.pipeline.for_data: what the report command and the Segments page's upload apply to a
+    definition file; one that sets churn_window_months keeps it, and other data keep the file as it is."""
+    from economics.pipeline import assumptions_of, for_data
+    from segmentation.definition import load_definition
+
+    snapshot, invoices = {"revenue_shape": "snapshot"}, {"revenue_shape": "invoices"}
+    silent = load_definition('[firmographic]\nattributes = ["Contract"]\n')
+    twelve = load_definition("[economics]\nchurn_window_months = 12\n")
+    assert assumptions_of(for_data(silent, snapshot)).churn_window_months == 1
+    assert for_data(silent, snapshot).firmographic.attributes == ("contract",)
+    assert assumptions_of(for_data(twelve, snapshot)).churn_window_months == 12
+    assert for_data(silent, invoices) is silent and assumptions_of(silent).churn_window_months == 12
