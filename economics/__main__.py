@@ -172,6 +172,8 @@ def _report(args: argparse.Namespace, err: TextIO) -> int:
     from economics.pipeline import for_data
 
     defn = for_data(defn, meta)   # what the definition leaves to the data (a snapshot's churn window)
+    for note in _cost_notes(defn, tables):
+        print(f"note: {note}", file=err)
     columns = list(tables["customers"].columns)
     absent = [a for a in defn.firmographic.attributes if a not in columns]
     if absent:
@@ -225,7 +227,7 @@ def _report(args: argparse.Namespace, err: TextIO) -> int:
             if args.board_pack:
                 for name, data in _board_pack(tables, as_of, args, defn, meta, schemes).items():
                     folder.write_bytes(name, data)
-            written, removed = folder.commit(_about(args, as_of, defn, meta, frames))
+            written, removed = folder.commit(_about(args, as_of, defn, meta, frames, tables))
     except ValueError as exc:  # e.g. a custom rule naming a column this data lacks
         problem = str(exc)
     except OSError as exc:  # writing a file: a full disk, no permission
@@ -262,7 +264,7 @@ def _as_known_on(tables: dict, as_of: date, revenue_model: str, err: TextIO) -> 
                         if name in known}}
 
 
-def _about(args: argparse.Namespace, as_of: date, defn, meta: dict, frames: dict) -> dict:
+def _about(args: argparse.Namespace, as_of: date, defn, meta: dict, frames: dict, tables) -> dict:
     """What report.json says of the run, beside its files."""
     from economics.glossary import movement_definitions, snapshot_history
     from economics.ledger import last_complete_month
@@ -270,7 +272,7 @@ def _about(args: argparse.Namespace, as_of: date, defn, meta: dict, frames: dict
 
     economics = frames.get("segment_economics")
     # What the load warned about, and on a CRM snapshot what its history is (the app's pages say both).
-    notes = [w["message"] for w in json.loads(meta.get("warnings") or "[]")]
+    notes = [w["message"] for w in json.loads(meta.get("warnings") or "[]")] + _cost_notes(defn, tables)
     if meta.get("revenue_shape") == "snapshot":
         notes.append(snapshot_history(meta.get("snapshot_date") or meta["max_date"]) + " Cohort retention and the "
                      "movements of earlier months show no churn: read churn from the snapshot's month.")
@@ -290,6 +292,22 @@ def _about(args: argparse.Namespace, as_of: date, defn, meta: dict, frames: dict
         "mrr_movements_definitions": movement_definitions(assumptions_of(defn), meta["revenue_model"]),
         "notes": notes,
     }
+
+
+def _cost_notes(defn, tables) -> list[str]:
+    """What the costs in net LTV and the verdicts rest on, as the pages and the board pack say it: the
+    defaults when the definition sets no cost, and the costs no loaded table measures."""
+    from economics.assumptions import costs_are_defaults, default_costs
+    from economics.costs import unmeasured_costs
+
+    notes = []
+    if costs_are_defaults(defn.economics):
+        notes.append("Costs are the product's defaults for a B2B SaaS company, not set for this company's data: "
+                     + default_costs("", tables) + ". Net LTV, contribution and every verdict depend on them: set "
+                     "yours in the definition's [economics] table (--config).")
+    if unmeasured := unmeasured_costs(tables):
+        notes.append(unmeasured)
+    return notes
 
 
 def _column_definitions(columns, defn, meta: dict) -> dict[str, str]:

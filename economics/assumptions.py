@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from collections.abc import Collection
 from typing import Any, Mapping
 
 __all__ = ["Assumptions", "AssumptionsError", "default_assumptions", "parse_assumptions",
@@ -155,6 +156,21 @@ COST_KEYS = ("gross_margin", "gross_margin_by_segment", "onboarding_cost", "supp
 def costs_are_defaults(raw: Mapping[str, Any] | None) -> bool:
     """True when a definition's [economics] table sets no cost (COST_KEYS): every cost is a default."""
     return not any(k in (raw or {}) for k in COST_KEYS)
+
+
+def default_costs(symbol: str, tables: Collection[str]) -> str:
+    """The default costs in words ("gross margin 80%; onboarding per new customer ..."), those of support and
+    infra only when a loaded table (`tables`: the names) measures them: what a note says net LTV rests on
+    while a definition sets no cost."""
+    a = parse_assumptions({})
+    costs = [f"gross margin {a.gross_margin:.0%}",
+             "onboarding per new customer " + ", ".join(f"{tier} {symbol}{cost:,.0f}"
+                                                        for tier, cost in a.onboarding_cost.items())]
+    if "tickets" in tables:
+        costs.append(f"support {symbol}{a.support_cost_per_minute:,.2f} per ticket-minute")
+    if "events" in tables:
+        costs.append(f"infra {symbol}{a.infra_cost_per_event:,.4f} per event")
+    return "; ".join(costs)
 
 
 def assumptions_to_dict(a: Assumptions) -> dict[str, Any]:

@@ -187,23 +187,16 @@ def default_costs_note(view, symbol: str, tables: Collection[str], where: str = 
     the SaaS defaults (onboarding 1,500 per SMB customer reads "margin-draining" on an order export), with
     a button that keeps them (written into the definition: the note goes). Nothing on the sample company,
     whose costs the defaults describe."""
-    from economics.assumptions import assumptions_to_dict, costs_are_defaults, parse_assumptions
+    from economics.assumptions import assumptions_to_dict, costs_are_defaults, default_costs, parse_assumptions
 
     defn = view.definition
     if view.is_sample or not costs_are_defaults(defn.economics):
         return
     a = parse_assumptions({})
-    costs = [f"gross margin {a.gross_margin:.0%}",
-             "onboarding per new customer " + ", ".join(f"{tier} {symbol}{cost:,.0f}"
-                                                        for tier, cost in a.onboarding_cost.items())]
-    if "tickets" in tables:
-        costs.append(f"support {symbol}{a.support_cost_per_minute:,.2f} per ticket-minute")
-    if "events" in tables:
-        costs.append(f"infra {symbol}{a.infra_cost_per_event:,.4f} per event")
     text, keep = st.columns([5, 1], vertical_alignment="center")
     text.warning("**Costs are still the defaults**, made for a B2B SaaS company, not read from your data: "
-                 + "; ".join(costs) + ". Net LTV, contribution and every verdict depend on them: set yours "
-                 f"under **Assumptions** {where} (saved with the definition).", icon=":material/calculate:")
+                 + default_costs(symbol, tables) + ". Net LTV, contribution and every verdict depend on them: "
+                 f"set yours under **Assumptions** {where} (saved with the definition).", icon=":material/calculate:")
     if keep.button("Keep the defaults", key="keep_default_costs",
                    help="Write these costs into the definition as yours: this note goes."):
         edited, problem = apply(defn, {"economics": assumptions_to_dict(a) | dict(defn.economics)})

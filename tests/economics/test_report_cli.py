@@ -348,17 +348,28 @@ def test_report_json_says_what_the_run_was_and_a_later_run_removes_only_the_file
     assert list(about["mrr_movements_definitions"]) == list(_read(out / "mrr_movements.csv").columns)
     assert about["mrr_movements_definitions"]["refunds"].startswith("Refunds beyond a customer's revenue")
     assert "MRR" not in json.dumps(about["mrr_movements_definitions"])   # order data: monthly revenue
+    # What the costs rest on, as the pages and the board pack say it (also on stderr): the defaults, and
+    # no events or tickets to measure infra and support.
+    defaults, unmeasured = about["notes"][-2:]
+    assert defaults.startswith("Costs are the product's defaults for a B2B SaaS company") and "SMB 1,500" in defaults
+    assert "per ticket-minute" not in defaults   # no tickets: no support cost to default
+    assert unmeasured.startswith("Support and infra costs not measured") and f"note: {defaults}" in err
     files = {f["name"]: f["rows"] for f in about["files"]}
     assert set(files) == {"customers.csv", "cohort_retention.csv", "segment_economics.csv", "mrr_movements.csv",
                           "transitions.csv"}
     assert all(len(_read(out / name)) == rows for name, rows in files.items())
     (out / "my_notes.csv").write_text("the user's own file")
-    code, err = _run("--data", str(orders), "--out", str(out), "--as-of", "2026-05-01")   # no --compare-to
+    config = tmp_path / "costs.toml"
+    config.write_text("[economics]\ngross_margin = 0.4\n", encoding="utf-8")   # a cost of its own
+    code, err = _run("--data", str(orders), "--out", str(out), "--as-of", "2026-05-01",   # no --compare-to
+                     "--config", str(config))
     assert code == EXIT_OK, err
+    assert "Costs are the product's defaults" not in err
     assert "removed transitions.csv: written by the previous run" in err
     assert sorted(p.name for p in out.iterdir()) == ["cohort_retention.csv", "customers.csv", "mrr_movements.csv",
                                                      "my_notes.csv", "report.json", "segment_economics.csv"]
-    assert json.loads((out / "report.json").read_text(encoding="utf-8"))["compare_to"] is None
+    about = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert about["compare_to"] is None and not any(n.startswith("Costs are") for n in about["notes"])
 
 
 def test_board_pack_without_chromium_exits_2_before_computing_and_writes_nothing(orders: Path, tmp_path: Path,
