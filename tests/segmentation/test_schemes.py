@@ -367,16 +367,17 @@ def test_a_customers_column_listed_in_the_definition_is_a_scheme_labelled_everyw
     from segmentation.schemes import attribute_candidates, label_all, reads_activity, scheme_name
     from segmentation.transitions import scheme_labels
 
+    # The export's "Contract" is stored as contract (ingest.mapping.column_name); the definition may say either.
     defn = with_updates(default_definition(), firmographic={"attributes": ["Contract"]}, custom={"rules": []})
-    assert "Contract" in available_schemes(["customer_id", "Contract"], defn)
-    assert "Contract" not in available_schemes(["customer_id", "Contract"], default_definition())
+    assert "contract" in available_schemes(["customer_id", "contract"], defn)
+    assert "contract" not in available_schemes(["customer_id", "contract"], default_definition())
     feats = pd.DataFrame({"customer_id": ["a", "b", "c", "d"], "mrr": [10.0, 0, 5, 7], "arr": [120.0, 0, 60, 84],
                           "tenure_days": [100.0] * 4, "churned": [False] * 4, "paying": [True, False, True, True],
-                          "Contract": ["Monthly", None, "Annual", "Monthly"], "name": ["A", "B", "C", "D"],
+                          "contract": ["Monthly", None, "Annual", "Monthly"], "name": ["A", "B", "C", "D"],
                           "seats": [1, 2, 1, 2]})
     expected = ["Monthly", "Unknown", "Annual", "Monthly"]
-    assert scheme_labels(feats, "Contract", defn).astype(str).tolist() == expected
-    assert label_all(feats, defn)["Contract"].astype(str).tolist() == expected
-    assert not reads_activity("Contract") and not reads_activity("value_tier+Contract") and reads_activity("behavior")
-    assert scheme_name("Contract") == "Contract" and scheme_name("payment_method") == "Payment method"
-    assert attribute_candidates(feats) == ["Contract"]
+    assert scheme_labels(feats, "contract", defn).astype(str).tolist() == expected
+    assert label_all(feats, defn)["contract"].astype(str).tolist() == expected
+    assert not reads_activity("contract") and not reads_activity("value_tier+contract") and reads_activity("behavior")
+    assert scheme_name("contract") == "Contract" and scheme_name("payment_method") == "Payment method"
+    assert attribute_candidates(feats) == ["contract"]
