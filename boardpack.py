@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import html
+import logging
 import os
 import re
 import shutil
@@ -197,6 +198,13 @@ def _images(figures: list[go.Figure]) -> list[bytes]:
 
     if chromium_path():
         os.environ.setdefault("BROWSER_PATH", chromium_path())
+    # kaleido's browser driver logs a traceback for a message from Chromium it could not decode and then
+    # ignores (choreographer's "JSONError decoding message. Ignoring", seen on a busy machine): noise on the
+    # report command's stderr and in a scheduled job's log, every image made all the same. Its critical
+    # messages still show.
+    chatter = logging.getLogger("choreographer")
+    level = chatter.level
+    chatter.setLevel(logging.CRITICAL)
     kaleido.start_sync_server(silence_warnings=True)
     try:
         with warnings.catch_warnings():  # plotly warns that a running server ignores per-call options
@@ -204,6 +212,7 @@ def _images(figures: list[go.Figure]) -> list[bytes]:
             return [fig.to_image(format="png", width=_WIDTH, height=_HEIGHT) for fig in figures]
     finally:
         kaleido.stop_sync_server(silence_warnings=True)
+        chatter.setLevel(level)
 
 
 def _md(text: str) -> str:

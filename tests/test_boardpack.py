@@ -115,3 +115,31 @@ def test_the_table_prints_net_ltv_cac_and_payback_with_the_digits_of_the_verdict
     assert "<td>2.10x</td><td>10.0 mo</td>" in table and "<td>2.9975x</td><td>18.040 mo</td>" in table
     at_2_1 = boardpack._table(frame, "USD", "MRR", parse_assumptions({"healthy_ltv_cac": 2.1}))
     assert "<td>2.0999x</td>" in at_2_1
+
+
+def test_the_chart_export_keeps_its_browser_driver_s_ignored_decoding_errors_off_stderr(monkeypatch, caplog):
+    """choreographer (kaleido's driver of Chromium) logs a traceback for a message it cannot decode and then
+    ignores: a report run printed it on stderr, every image made all the same. Its critical messages, and
+    everyone else's logging, still show, and its level is given back."""
+    import logging
+    import sys
+    import types
+
+    fake = types.SimpleNamespace(start_sync_server=lambda **_: None, stop_sync_server=lambda **_: None)
+    monkeypatch.setitem(sys.modules, "kaleido", fake)
+    pipe = logging.getLogger("choreographer.channels.pipe")
+
+    def to_image(self, **_):
+        try:
+            raise ValueError("Expecting property name enclosed in double quotes")
+        except ValueError:
+            pipe.exception("JSONError decoding message. Ignoring")
+        pipe.critical("the browser closed its pipe")
+        return b"png"
+
+    monkeypatch.setattr(boardpack.go.Figure, "to_image", to_image)
+    with caplog.at_level(logging.DEBUG):
+        assert boardpack._images([boardpack.go.Figure()]) == [b"png"]
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("choreographer")] == [
+        "the browser closed its pipe"]
+    assert logging.getLogger("choreographer").level == logging.NOTSET
