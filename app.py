@@ -106,7 +106,7 @@ map_econ = econ if map_scheme == view.scheme else cached.economics(view.version,
                                                                   view.definition_toml)
 paying = map_econ.table[map_econ.table["paying_customers"] >= map_econ.assumptions.min_customers]
 st.plotly_chart(charts.segment_map(paying, cur, title=f"Segment map: {schemes.get(map_scheme, map_scheme)}",
-                                   revenue_word=view.revenue_word),
+                                   revenue_word=view.revenue_word, thresholds=map_econ.assumptions),
                 config=charts.CHART_CONFIG, key="segment_map")
 rule = econ.assumptions
 st.caption(f"Verdict: **healthy** when net LTV:CAC >= {rule.healthy_ltv_cac:g} and payback <= "

@@ -132,7 +132,8 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
     figures.append(("Segment map", charts.segment_map(map_table, currency,
                                                       "Segment map: value tier x acquisition channel"
                                                       if cross is not None else f"Segment map: {name}",
-                                                      plot_size=(_WIDTH - 90, _HEIGHT - 160), revenue_word=word),
+                                                      plot_size=(_WIDTH - 90, _HEIGHT - 160), revenue_word=word,
+                                                      thresholds=a),
                     " ".join(filter(None, [f"Bubble size: {word}; colour: verdict.", charts.map_note(map_table),
                                            assumptions]))))
     cohorts = cohort_retention(tables["ledger"], tables.get("customers"), as_of, CohortParams())
@@ -146,7 +147,7 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
         figures.append(("Unit economics", charts.grouped_bars(ltv, {"net_ltv": "Net LTV", "cac": "CAC"}, currency,
                                                               f"Net LTV against CAC by {name}", "per customer"),
                         assumptions))
-        figures.append(("Profitability", charts.quadrant(paying, colors, a.healthy_ltv_cac, a.healthy_payback_months),
+        figures.append(("Profitability", charts.quadrant(paying, colors, a),
                         "Healthy corner shaded. " + assumptions))
     else:
         worth, contribution = charts.worth_without_cac(paying, colors, currency, name)

@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from economics.assumptions import Assumptions, parse_assumptions
+from economics.unit import shown_ltv_cac, shown_payback
 from ui.format import CURRENCY_SYMBOLS, plural
 
 __all__ = [
@@ -173,11 +175,15 @@ def map_note(econ: pd.DataFrame) -> str:
 
 
 def segment_map(econ: pd.DataFrame, currency: str = "USD", title: str = "Segment map",
-                plot_size: tuple[float, float] = (830.0, 310.0), revenue_word: str = "MRR") -> go.Figure:
+                plot_size: tuple[float, float] = (830.0, 310.0), revenue_word: str = "MRR",
+                thresholds: Assumptions | None = None) -> go.Figure:
     """Bubble chart: net LTV:CAC (x) against NRR (y), bubble size MRR, colour by verdict, labelled; labels
     are placed around their bubbles so that they do not cover each other (`plot_size`: the plotting
     area's expected width and height in pixels). Without spend data or a year of history the axes are
-    those `map_axes` names: contribution per customer-month, monthly logo churn."""
+    those `map_axes` names: contribution per customer-month, monthly logo churn. The verdict's lines sit at
+    the `thresholds` of the assumptions in force (default: the defaults), and a ratio hovers with the digits
+    its verdict rule prints (2.9975x beside a 3x line, not 3.0x)."""
+    a = thresholds or parse_assumptions({})
     sym = _symbol(currency)
     x_col, y_col = map_axes(econ)
     by_ratio, by_nrr = x_col == "net_ltv_cac", y_col == "nrr"
@@ -190,7 +196,7 @@ def segment_map(econ: pd.DataFrame, currency: str = "USD", title: str = "Segment
     positive = data["x"][data["x"] > 0]
     # an outlier squashes the rest: a log axis (for the ratio; contribution can be negative)
     log = by_ratio and bool(len(positive)) and positive.max() / max(positive.min(), 1e-9) > 20
-    x_lines = (1.0, 3.0) if by_ratio else (0.0,)
+    x_lines = (a.draining_ltv_cac, a.healthy_ltv_cac) if by_ratio else (0.0,)
     y_lines = (100.0,) if by_nrr else (0.0,)
     # Only bubbles plotly draws are placed (finite x and y; on a log axis, x > 0).
     drawn = np.isfinite(data["x"]) & np.isfinite(data["y"]) & ((data["x"] > 0) if log else True)
@@ -209,12 +215,13 @@ def segment_map(econ: pd.DataFrame, currency: str = "USD", title: str = "Segment
             data.loc[drawn, "place"] = _label_places(
                 _to_pixels(xs, x_range, plot_size[0]), _to_pixels(ys, y_range, plot_size[1]),
                 d["size"].to_numpy(dtype=float) / 2, d["segment"].astype(str).tolist(), plot_size)
-    x_hover = "net LTV:CAC %{x:.1f}x" if by_ratio else f"contribution {sym}%{{x:,.0f}} per customer-month"
+    data["x_text"] = [shown_ltv_cac(float(v), a) for v in data["x"]] if by_ratio else ""
+    x_hover = "net LTV:CAC %{hovertext}x" if by_ratio else f"contribution {sym}%{{x:,.0f}} per customer-month"
     y_hover = "NRR %{y:.0f}%" if by_nrr else "monthly logo churn %{y:.1f}%"
     for verdict, group in data.groupby("verdict", sort=False):
         fig.add_trace(go.Scatter(
             x=group["x"], y=group["y"], mode="markers+text", name=str(verdict),
-            text=group["segment"], textposition=group["place"].tolist(),
+            text=group["segment"], textposition=group["place"].tolist(), hovertext=group["x_text"],
             marker=dict(size=group["size"],
                         color=VERDICT_COLORS.get(str(verdict), "#64748b"), opacity=0.75,
                         line=dict(width=1, color="white")),
@@ -230,7 +237,8 @@ def segment_map(econ: pd.DataFrame, currency: str = "USD", title: str = "Segment
     if x_range is not None:
         fig.update_xaxes(range=list(x_range))
         fig.update_yaxes(range=list(y_range))
-    x_marks = ((1, "#dc2626", "1x: loses money"), (3, "#16a34a", "3x: healthy")) if by_ratio else \
+    x_marks = ((a.draining_ltv_cac, "#dc2626", f"{a.draining_ltv_cac:g}x: loses money"),
+               (a.healthy_ltv_cac, "#16a34a", f"{a.healthy_ltv_cac:g}x: healthy")) if by_ratio else \
         ((0, "#dc2626", "left of 0: loses money every month"),)
     for x, color, text in x_marks:
         fig.add_vline(x=x, line_dash="dot", line_color=color)
@@ -488,9 +496,13 @@ def worth_without_cac(paying: pd.DataFrame, colors: dict[str, str], currency: st
     return ltv, contribution
 
 
-def quadrant(econ: pd.DataFrame, colors: dict[str, str], healthy_ratio: float, healthy_payback: float,
+def quadrant(econ: pd.DataFrame, colors: dict[str, str], thresholds: Assumptions,
              title: str = "Profitability quadrant") -> go.Figure:
-    """Net LTV:CAC (y) against CAC payback months (x), bubble size MRR; the healthy corner shaded."""
+    """Net LTV:CAC (y) against CAC payback months (x), bubble size MRR; the healthy corner shaded and the
+    margin-draining line drawn at the `thresholds` of the assumptions in force. A segment hovers with the
+    digits its verdict rule prints."""
+    healthy_ratio, healthy_payback = thresholds.healthy_ltv_cac, thresholds.healthy_payback_months
+    draining = thresholds.draining_ltv_cac
     data = econ.dropna(subset=["net_ltv_cac", "payback_months"])
     max_mrr = max(float(data["mrr"].max() or 0), 1.0) if len(data) else 1.0
     fig = go.Figure()
@@ -502,10 +514,12 @@ def quadrant(econ: pd.DataFrame, colors: dict[str, str], healthy_ratio: float, h
             x=[row["payback_months"]], y=[row["net_ltv_cac"]], mode="markers+text", name=row["segment"],
             text=[row["segment"]], textposition="middle right",
             marker=dict(size=14 + 50 * math.sqrt(max(row["mrr"], 0) / max_mrr),
-                        color=_color(row["segment"], colors), opacity=0.8)))
+                        color=_color(row["segment"], colors), opacity=0.8),
+            hovertemplate=(f"<b>{row['segment']}</b><br>net LTV:CAC {shown_ltv_cac(row['net_ltv_cac'], thresholds)}x"
+                           f"<br>payback {shown_payback(row['payback_months'], thresholds)} months<extra></extra>")))
     if len(data) and data["net_ltv_cac"].max() / max(data["net_ltv_cac"][data["net_ltv_cac"] > 0].min(), 1e-9) > 20:
         fig.update_yaxes(type="log")  # one small segment at 275x would squash the rest
-    fig.add_hline(y=1, line_dash="dot", line_color="#dc2626", annotation_text="1x")
+    fig.add_hline(y=draining, line_dash="dot", line_color="#dc2626", annotation_text=f"{draining:g}x")
     fig.add_hline(y=healthy_ratio, line_dash="dot", line_color="#16a34a", annotation_text=f"{healthy_ratio:g}x")
     fig.add_vline(x=healthy_payback, line_dash="dot", line_color="#16a34a",
                   annotation_text=plural(healthy_payback, "month"))

@@ -87,8 +87,7 @@ if measured:
                                               + plural(a.healthy_payback_months, "month")),
                         config=charts.CHART_CONFIG, key="payback")
     st.caption(assumptions_line)
-    st.plotly_chart(charts.quadrant(paying, colors, a.healthy_ltv_cac, a.healthy_payback_months,
-                                    title="Profitability quadrant: the shaded corner is healthy"),
+    st.plotly_chart(charts.quadrant(paying, colors, a, title="Profitability quadrant: the shaded corner is healthy"),
                     config=charts.CHART_CONFIG, key="quadrant")
     st.caption(f"Healthy: net LTV:CAC >= {a.healthy_ltv_cac:g} and payback <= "
                f"{plural(a.healthy_payback_months, 'month')} (shaded). Below {a.draining_ltv_cac:g}x a segment "

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 import charts
+from economics.assumptions import parse_assumptions
 
 ECON = pd.DataFrame({"segment": ["Enterprise", "SMB", "Self-serve"], "net_ltv_cac": [12.0, 0.7, 2.1],
                      "nrr": [0.95, 0.8, 0.7], "mrr": [600_000.0, 100_000.0, 20_000.0], "customers": [100, 300, 500],
@@ -89,7 +90,7 @@ def test_segment_map_places_labels_of_neighbouring_bubbles_apart():
 @pytest.mark.parametrize("build", [
     lambda: charts.distribution(ECON.assign(customers=[1, 2, 3]), COLORS),
     lambda: charts.bar_by_segment(ECON, "payback_months", COLORS, "Payback", "Months"),
-    lambda: charts.quadrant(ECON, COLORS, 3.0, 18.0),
+    lambda: charts.quadrant(ECON, COLORS, parse_assumptions({})),
     lambda: charts.grouped_bars(ECON.melt(id_vars="segment", value_vars=["mrr"], var_name="measure",
                                           value_name="value"), {"mrr": "MRR"}, "USD", "MRR", "$"),
     lambda: charts.customer_scatter(pd.DataFrame({"customer_id": ["a"], "segment": ["SMB"], "revenue": [300.0],
@@ -242,4 +243,22 @@ def test_hovers_and_titles_say_1_customer_1_day_1_month():
     activation = pd.DataFrame({"cohort": ["2026-09"], "cohort_size": [10], "activated": [4], "share": [0.4],
                                "complete": [True]})
     assert "within 1 day (" in charts.activation_bars(activation, "login", 1).layout.title.text
-    assert "1 month" in [a.text for a in charts.quadrant(ECON, COLORS, 3.0, 1.0).layout.annotations]
+    assert "1 month" in [a.text for a in charts.quadrant(ECON, COLORS, parse_assumptions({"healthy_payback_months": 1})).layout.annotations]
+
+
+def test_a_ratio_just_under_the_healthy_line_hovers_as_its_verdict_rule_prints_it_and_lines_follow_the_thresholds():
+    """SMB at 2.9975x is marginal: its bubble hovered "3.0x" beside the 3x line (the verdict rule, the
+    table and the board pack print 2.9975). The lines sit at the thresholds in force, not at 1x and 3x."""
+    near = ECON.assign(net_ltv_cac=[12.0, 0.7, 2.9975])
+    fig = charts.segment_map(near, "USD")
+    hover = {t.text[i]: t.hovertext[i] for t in fig.data for i in range(len(t.text))}
+    assert hover == {"Enterprise": "12.00", "SMB": "0.70", "Self-serve": "2.9975"}
+    assert "net LTV:CAC %{hovertext}x" in fig.data[0].hovertemplate
+    strict = parse_assumptions({"healthy_ltv_cac": 4, "draining_ltv_cac": 1.5})
+    marks = {a.text: a.x for a in charts.segment_map(near, "USD", thresholds=strict).layout.annotations}
+    assert marks["4x: healthy"] == pytest.approx(4) and marks["1.5x: loses money"] == pytest.approx(1.5)
+    quadrant = charts.quadrant(near, COLORS, strict)
+    assert {s.y0 for s in quadrant.layout.shapes if s.type == "line" and s.y0 == s.y1} == {1.5, 4.0}
+    assert "net LTV:CAC 3.00x" in next(t.hovertemplate for t in quadrant.data if t.name == "Self-serve")
+    by_default = charts.quadrant(near, COLORS, parse_assumptions({}))   # beside a 3x line: its digits
+    assert "net LTV:CAC 2.9975x" in next(t.hovertemplate for t in by_default.data if t.name == "Self-serve")
