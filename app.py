@@ -68,7 +68,7 @@ tables = [econ.table]
 if cached.CROSS_SCHEME in schemes and view.scheme != cached.CROSS_SCHEME:
     tables.append(cached.economics(view.version, view.as_of, cached.CROSS_SCHEME, view.definition_toml).table)
 findings = top_findings(tables, blended, symbol, econ.assumptions.min_customers,
-                        revenue_word=view.revenue_word)
+                        revenue_word=view.revenue_word, thresholds=econ.assumptions)
 st.markdown("#### What stands out")
 default_costs_note(view, symbol, status["tables"], where="in the sidebar of Unit economics or Cost to serve")
 if findings:

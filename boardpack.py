@@ -113,7 +113,7 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
         notes.append(note[0].upper() + note[1:] + ".")
     findings = [f.text for f in top_findings([econ.table] + ([cross.table] if cross is not None else []),
                                               econ.blended.iloc[0], symbol, a.min_customers,
-                                              revenue_word=word)]
+                                              revenue_word=word, thresholds=a)]
     name = scheme_label or scheme
     labels_now = feats(as_of)
     order = segment_order(scheme, defn, scheme_labels(labels_now, scheme, defn))

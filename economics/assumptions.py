@@ -190,5 +190,6 @@ def describe_assumptions(a: Assumptions, symbol: str = "$", with_verdict: bool =
             f"{window}; lifetime capped at {a.lifetime_cap_months} months")
     if with_verdict:
         text += (f"; healthy when net LTV:CAC >= {a.healthy_ltv_cac:g} and payback <= "
-                 f"{a.healthy_payback_months:g} months, margin-draining below {a.draining_ltv_cac:g}x")
+                 f"{a.healthy_payback_months:g} months, margin-draining below {a.draining_ltv_cac:g}x or when "
+                 "contribution per customer-month < 0")
     return text + "."

@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from economics.assumptions import Assumptions, parse_assumptions
+from economics.unit import shown_ltv_cac, shown_payback
+
 __all__ = ["Finding", "top_findings", "draining_segments"]
 
 
@@ -35,13 +38,17 @@ def _no_cac(row: pd.Series) -> str:
 
 
 def top_findings(tables: list[pd.DataFrame], blended: pd.Series, symbol: str = "$", min_customers: int = 30,
-                 limit: int = 3, revenue_word: str = "MRR") -> list[Finding]:
+                 limit: int = 3, revenue_word: str = "MRR", thresholds: Assumptions | None = None) -> list[Finding]:
     """Up to `limit` findings: the worst margin-draining segment, the healthiest segment, and where churn
     concentrates. `tables` are segment economics tables (any schemes; cross schemes find sales-led
     segments); segments with fewer than `min_customers` paying customers are not quoted. Without spend
     data (or without the segment's CAC) the first two rest on contribution, as the verdict does
     (DEFINITIONS.md "Value"), say why CAC is missing, and a segment is said to pay its way only when its
-    net LTV is positive. `revenue_word`: "MRR", or "revenue" for transactional revenue."""
+    net LTV is positive. `revenue_word`: "MRR", or "revenue" for transactional revenue. Ratios and paybacks
+    carry the digits their verdict rule prints with the `thresholds` in force (0.996x, never "1.00x"); a
+    segment's share of revenue is set against its share of the paying customers (`blended`'s), who bring
+    all of it."""
+    a = thresholds or parse_assumptions({})
     frames = [t for t in tables if t is not None and len(t)]
     if not frames:
         return []
@@ -54,7 +61,8 @@ def top_findings(tables: list[pd.DataFrame], blended: pd.Series, symbol: str = "
         support = f"Support takes {r['support_share_of_revenue'] * 100:.0f}% of its revenue; "
         after = f"after gross margin, support and infra ({r['paying_customers']:,} paying customers)."
         if pd.notna(r["net_ltv_cac"]):
-            text = (f"**{r['segment']}** drains margin: net LTV:CAC {r['net_ltv_cac']:.2f}x. {support}winning a "
+            text = (f"**{r['segment']}** drains margin: net LTV:CAC {shown_ltv_cac(r['net_ltv_cac'], a)}x. "
+                    f"{support}winning a "
                     f"customer costs {_money(r['cac'], symbol)} and each gives back "
                     f"{_money(r['contribution_pcm'], symbol)} a month {after}")
         elif r["contribution_pcm"] < 0:
@@ -73,11 +81,13 @@ def top_findings(tables: list[pd.DataFrame], blended: pd.Series, symbol: str = "
                                                                                    ascending=False)
     if len(healthy):
         r = healthy.iloc[0]
-        brings = (f"it brings {r['mrr_share'] * 100:.0f}% of {revenue_word} from {r['share'] * 100:.0f}% of "
-                  f"customers")
+        paying = float(blended.get("paying_customers", math.nan)) if blended is not None else math.nan
+        of = (f"{r['paying_customers'] / paying * 100:.0f}% of paying customers" if paying > 0
+              else f"{r['share'] * 100:.0f}% of customers")
+        brings = f"it brings {r['mrr_share'] * 100:.0f}% of {revenue_word} from {of}"
         if pd.notna(r["net_ltv_cac"]):
-            text = (f"**{r['segment']}** pays: net LTV:CAC {r['net_ltv_cac']:.2f}x, CAC paid back in "
-                    f"{r['payback_months']:.1f} months; {brings}.")
+            text = (f"**{r['segment']}** pays: net LTV:CAC {shown_ltv_cac(r['net_ltv_cac'], a)}x, CAC paid back in "
+                    f"{shown_payback(r['payback_months'], a)} months; {brings}.")
         else:
             text = (f"**{r['segment']}** pays its way: each customer gives back "
                     f"{_money(r['contribution_pcm'], symbol)} a month after costs (net LTV "

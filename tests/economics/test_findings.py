@@ -77,3 +77,16 @@ def test_a_segment_that_pays_its_way_on_no_observed_churn_says_its_lifetime_is_t
     (measured,) = [f for f in _findings(_segment("Power", ltv_capped=True, churn_events=3, lifetime_months=60.0))
                    if f.severity == "good"]
     assert "assumed" not in measured.text   # capped after measured churn: the cap is the rule, not a guess
+
+
+def test_ratios_read_as_their_verdict_rule_prints_them_and_shares_are_of_the_paying_customers():
+    """A draining segment at 0.996x read "1.00x" (beside a rule saying < 1); "50% of MRR from 4% of customers"
+    counted never-paid sign-ups in the 4% (Enterprise is 7% of the paying customers who bring all MRR)."""
+    draining = _segment("SMB", verdict="margin-draining", net_ltv_cac=0.996, cac=1500.0, contribution_pcm=20.0)
+    paying = _segment("Enterprise", net_ltv_cac=11.96, payback_months=4.8, mrr=600_000.0, mrr_share=0.5,
+                      share=0.04, paying_customers=106)
+    bad, good, _ = top_findings([pd.DataFrame([draining, paying])],
+                                pd.Series({"logo_churn": 0.03, "paying_customers": 1549}), "$", 30)
+    assert bad.text.startswith("**SMB** drains margin: net LTV:CAC 0.9960x.")
+    assert good.text == ("**Enterprise** pays: net LTV:CAC 11.96x, CAC paid back in 4.8 months; it brings 50% of "
+                         "MRR from 7% of paying customers.")
