@@ -9,7 +9,7 @@ import pandas as pd
 
 from economics.assumptions import Assumptions
 from economics.glossary import metric_definitions
-from economics.ledger import month_span
+from economics.ledger import month_range, month_span
 from economics.mrr import revenue_words
 
 __all__ = ["Kpi", "headline_kpis", "snapshot_tiles_note"]
@@ -64,6 +64,11 @@ def headline_kpis(movements: pd.DataFrame, nrr_now: tuple[float, float], nrr_bef
     def get(row, col):
         return float(row[col]) if row is not None else nan
 
+    # Churn is pooled over the window: the label says so, so that its change against the month before reads
+    # as the pool's (one month's churn can rise while the pool's falls).
+    pooled = len(month_range(pd.Timestamp(window[0]).date(), pd.Timestamp(window[1]).date())) \
+        if window and window[0] is not None else 0
+    churn_label = f"Monthly logo churn ({pooled}-mo avg)" if pooled > 1 else "Monthly logo churn"
     short_history = f"needs 13 months; has {len(movements)}" if len(movements) < 13 else ""
     no_cac = "needs spend data" if "needs spend data" in str(blended_now.get("note", "")) else ""
     if revenue_model == "transactional":
@@ -81,8 +86,10 @@ def headline_kpis(movements: pd.DataFrame, nrr_now: tuple[float, float], nrr_bef
             "Net revenue of the last complete month; a customer's negative month counts as 0."),
         Kpi("NRR (12 months)", nrr_now[0], nrr_before[0], "pct", define["nrr"]),
         Kpi("GRR (12 months)", nrr_now[1], nrr_before[1], "pct", define["grr"]),
-        Kpi("Monthly logo churn", float(blended_now["logo_churn"]), float(blended_before["logo_churn"]), "pct",
-            f"Customers lost / {base}, pooled over {span}.", True),
+        Kpi(churn_label, float(blended_now["logo_churn"]), float(blended_before["logo_churn"]), "pct",
+            f"Customers lost / {base}, pooled over {span}"
+            + (": the customer-weighted average month; the change is against the same pool a month earlier."
+               if pooled > 1 else "."), True),
         Kpi("Net LTV : CAC (blended)", float(blended_now["net_ltv_cac"]), float(blended_before["net_ltv_cac"]),
             "ratio", f"Net LTV / CAC, all customers. {define['net_ltv']} {define['lifetime_months']}"),
         Kpi("CAC payback", float(blended_now["payback_months"]), float(blended_before["payback_months"]),

@@ -7,8 +7,11 @@ from tests.app.conftest import figure_titles, figures, open_page
 def test_overview_shows_kpis_with_changes_and_the_sample_banner():
     at = open_page()
     metrics = {m.label: m for m in at.metric}
-    assert {"Paying customers", "MRR", "NRR (12 months)", "GRR (12 months)", "Monthly logo churn",
+    # churn pooled over the 12 complete months its tile's change compares (Nov 2025 - Oct 2026 with Oct 2025 - Sep 2026)
+    assert {"Paying customers", "MRR", "NRR (12 months)", "GRR (12 months)", "Monthly logo churn (12-mo avg)",
             "Net LTV : CAC (blended)", "CAC payback", "Blended CAC"} <= set(metrics)
+    assert "pooled over Nov 2025 – Oct 2026: the customer-weighted average month" in \
+        metrics["Monthly logo churn (12-mo avg)"].help
     assert metrics["MRR"].value.startswith("$") and metrics["MRR"].delta
     assert any("Sample company" in i.value for i in at.info)
     assert any("last complete month **October 2026**" in c.value for c in at.caption)
