@@ -31,7 +31,7 @@ from economics.costs import unmeasured_costs, unmeasured_steps
 from economics.findings import top_findings
 from economics.glossary import BOARD_PACK_TERMS, metric_definitions
 from economics.kpis import Kpi, headline_kpis, snapshot_tiles_note
-from economics.ledger import first_churn_month, first_ledger_month, last_complete_month
+from economics.ledger import add_months, first_churn_month, first_ledger_month, last_complete_month
 from economics.mrr import mrr_movements, nrr_grr, revenue_words
 from economics.pipeline import assumptions_of, economics_for, history_months, label_dates
 from ingest.problems import noted_at_load
@@ -277,7 +277,9 @@ def _tile_note(k: Kpi, currency: str) -> str:
 def to_html(pack: BoardPack, images: list[bytes] | None = None) -> str:
     """The pack as one self-contained HTML page (charts embedded as PNG)."""
     images = images if images is not None else _images([f for _, f, _ in pack.figures])
-    stamp = (f"As of {pack.as_of:%d %B %Y} (data strictly before this date) · compared with "
+    last = last_complete_month(pack.as_of)
+    stamp = (f"As of {pack.as_of:%d %B %Y} (data strictly before this date) · last complete month {last:%B %Y}, "
+             f"the tiles' changes against {add_months(last, -1):%B %Y} · transitions from "
              f"{pack.compare_to:%d %B %Y} · definition “{html.escape(pack.definition_name)}” · generated "
              f"{datetime.now(timezone.utc):%d %b %Y %H:%M} UTC")
     tiles = "".join(

@@ -32,6 +32,9 @@ def test_board_pack_on_the_sample_company_renders_html_and_a_pdf(tmp_path):
     assert any("Outbound sales" in f for f in pack.findings)
     page = boardpack.to_html(pack)
     assert "As of 01 November 2026" in page and "“Q4 board”" in page and "Gross margin 80%" in page
+    # which months the tiles' changes compare, and that the comparison date is the transitions'
+    assert ("last complete month October 2026, the tiles' changes against September 2026 · transitions from 01 "
+            "August 2026") in page
     assert "not measured" not in page   # tickets and events loaded: support and infra are measured
     assert "defaults" not in page       # the sample company's costs are the defaults
     # The pack says what its numbers mean, in the words of the Overview's tiles and the economics table.
