@@ -7,7 +7,7 @@ import streamlit as st
 
 import charts
 from economics.costs import unmeasured_costs
-from economics.findings import draining_segments, top_findings
+from economics.findings import CROSS_SCOPE, draining_segments, top_findings
 from economics.kpis import headline_kpis, snapshot_tiles_note
 from economics.ledger import add_months, last_complete_month
 from ingest.problems import noted_at_load
@@ -84,9 +84,8 @@ elif (econ.table["paying_customers"] >= econ.assumptions.min_customers).any():
 else:
     st.info(f"Not enough paying customers per segment (at least {econ.assumptions.min_customers}) to say "
             "anything with confidence yet.")
-st.caption("Segments are compared within the chosen scheme and by value tier x acquisition channel, so a "
-           "sales-led segment shows even when the scheme mixes it with self-serve customers. "
-           + unmeasured_costs(cached.workspace_status()["tables"]))
+st.caption(" ".join(filter(None, [CROSS_SCOPE if len(tables) > 1 else "",
+                                   unmeasured_costs(cached.workspace_status()["tables"])])))
 
 # -- segment map ------------------------------------------------------------------------------------
 map_options = list(dict.fromkeys([view.scheme, *([cached.CROSS_SCHEME] if cached.CROSS_SCHEME in schemes else [])]))

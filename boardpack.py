@@ -28,7 +28,7 @@ import charts
 from economics.assumptions import Assumptions, costs_are_defaults, describe_assumptions, parse_assumptions
 from economics.cohorts import CohortParams, cohort_retention
 from economics.costs import unmeasured_costs, unmeasured_steps
-from economics.findings import top_findings
+from economics.findings import CROSS_SCOPE, top_findings
 from economics.glossary import BOARD_PACK_TERMS, metric_definitions
 from economics.kpis import Kpi, headline_kpis, snapshot_tiles_note
 from economics.ledger import add_months, first_churn_month, first_ledger_month, last_complete_month
@@ -59,7 +59,7 @@ class BoardPack:
     kpis: list[Kpi]
     findings: list[str]
     figures: list[tuple[str, go.Figure, str]] = field(default_factory=list)
-    caveat: str = ""   # under the findings: what they rest on that nobody set (the default SaaS costs)
+    caveat: str = ""   # under the findings: which segments they compare, what they rest on that nobody set
     economics_table: pd.DataFrame = field(default_factory=pd.DataFrame)
     revenue_series: str = "MRR"   # the monthly series' name: "Monthly revenue" on order data
     definitions: list[tuple[str, str]] = field(default_factory=list)   # (term, what it means), as the app says
@@ -184,7 +184,9 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
     definitions = [(k.label, k.help) for k in kpis] + [(name, define[col]) for col, name in BOARD_PACK_TERMS.items()]
     return BoardPack(title=title, as_of=as_of, compare_to=compare_to, definition_name=definition_name,
                      assumptions=assumptions, currency=currency, kpis=kpis, findings=findings, figures=figures,
-                     caveat=defaults and f"{defaults} Net LTV, contribution and the verdicts depend on them.",
+                     caveat=" ".join(filter(None, [
+                         CROSS_SCOPE if cross is not None else "",
+                         defaults and f"{defaults} Net LTV, contribution and the verdicts depend on them."])),
                      economics_table=table, revenue_series=revenue_words(model)[1], definitions=definitions,
                      thresholds=a, notes=notes, support_measured="tickets" in tables)
 

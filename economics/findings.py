@@ -9,7 +9,11 @@ import pandas as pd
 from economics.assumptions import Assumptions, parse_assumptions
 from economics.unit import shown_ltv_cac, shown_payback
 
-__all__ = ["Finding", "top_findings", "draining_segments"]
+__all__ = ["Finding", "top_findings", "draining_segments", "CROSS_SCOPE"]
+
+# Said beside findings that read value tier x acquisition channel too (top_findings's cross scheme).
+CROSS_SCOPE = ("Segments are compared within the chosen scheme and by value tier x acquisition channel, so "
+               "a sales-led segment shows even when the scheme mixes it with self-serve customers.")
 
 
 @dataclass(frozen=True)

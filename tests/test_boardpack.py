@@ -30,6 +30,8 @@ def test_board_pack_on_the_sample_company_renders_html_and_a_pdf(tmp_path):
     titles = [t for t, _, _ in pack.figures]
     assert titles[:3] == ["Segment map", "Cohort retention", "Unit economics"] and "Transitions" in titles
     assert any("Outbound sales" in f for f in pack.findings)
+    # a finding quoting a value tier x channel segment (not in the pack's table) says where it comes from
+    assert pack.caveat.startswith("Segments are compared within the chosen scheme and by value tier x acquisition")
     page = boardpack.to_html(pack)
     assert "As of 01 November 2026" in page and "“Q4 board”" in page and "Gross margin 80%" in page
     # which months the tiles' changes compare, and that the comparison date is the transitions'
