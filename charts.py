@@ -19,7 +19,8 @@ from economics.unit import shown_ltv_cac, shown_payback
 from ui.format import CURRENCY_SYMBOLS, plural
 
 __all__ = [
-    "CHART_CONFIG", "VERDICT_COLORS", "segment_colors", "map_axes", "map_note", "segment_map", "worth_without_cac",
+    "CHART_CONFIG", "VERDICT_COLORS", "segment_colors", "map_axes", "map_note", "uncertain", "segment_map",
+    "worth_without_cac",
     "distribution", "bar_by_segment", "retention_heatmap", "retention_curves", "cross_heatmap", "sankey", "waterfall", "quadrant",
     "customer_scatter", "adoption_heatmap", "movements_chart", "activation_bars", "grouped_bars",
 ]
@@ -160,10 +161,26 @@ def map_axes(econ: pd.DataFrame) -> tuple[str, str]:
             "nrr" if known("nrr") or not known("logo_churn") else "logo_churn")
 
 
+def uncertain(econ: pd.DataFrame) -> pd.Series:
+    """The segments whose net LTV rests on few customers or churn events (`small_sample`: churn read as its
+    interval) or on the lifetime cap with no churn seen: the segment map marks them with " *"."""
+    none = pd.Series(False, index=econ.index)
+
+    def flag(column: str) -> pd.Series:
+        return econ[column].fillna(False).astype(bool) if column in econ else none
+
+    no_churn = econ["churn_events"].fillna(0).eq(0) if "churn_events" in econ else none
+    return flag("small_sample") | (flag("ltv_capped") & no_churn)
+
+
 def map_note(econ: pd.DataFrame) -> str:
-    """What the segment map's axes stand for when `map_axes` replaces net LTV:CAC or NRR ("" otherwise)."""
+    """What the segment map's axes stand for when `map_axes` replaces net LTV:CAC or NRR, and what a " *"
+    after a segment means ("" when neither applies)."""
     x_col, y_col = map_axes(econ)
     notes = []
+    if uncertain(econ).any():
+        notes.append("* Few paying customers or churn events, or none churned: churn and net LTV rest on a wide "
+                     "interval or on the lifetime cap, so the point is rough (Unit economics gives the range).")
     if x_col != "net_ltv_cac":
         notes.append("Without CAC (it needs spend data) the map places segments by contribution per "
                      "customer-month: what a paying customer leaves after gross margin, support and infra; "
@@ -200,6 +217,10 @@ def segment_map(econ: pd.DataFrame, currency: str = "USD", title: str = "Segment
     y_lines = (100.0,) if by_nrr else (0.0,)
     # Only bubbles plotly draws are placed (finite x and y; on a log axis, x > 0).
     drawn = np.isfinite(data["x"]) & np.isfinite(data["y"]) & ((data["x"] > 0) if log else True)
+    # Points that rest on few churn events (or on the lifetime cap, no churn seen) are marked, as the table
+    # marks them: a bubble at 90x is no measure when nobody of the segment churned.
+    rough = uncertain(data)
+    data["segment"] = data["segment"].astype(str).where(~rough, data["segment"].astype(str) + " *")
     data["place"] = "top center"
     x_range = y_range = None
     if drawn.any():

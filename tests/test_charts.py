@@ -262,3 +262,14 @@ def test_a_ratio_just_under_the_healthy_line_hovers_as_its_verdict_rule_prints_i
     assert "net LTV:CAC 3.00x" in next(t.hovertemplate for t in quadrant.data if t.name == "Self-serve")
     by_default = charts.quadrant(near, COLORS, parse_assumptions({}))   # beside a 3x line: its digits
     assert "net LTV:CAC 2.9975x" in next(t.hovertemplate for t in by_default.data if t.name == "Self-serve")
+
+
+def test_a_point_resting_on_few_churn_events_or_the_lifetime_cap_is_marked_and_the_note_says_why():
+    """Enterprise · Outbound sales sat at 90x with no churn event (its lifetime the 60-month cap) and
+    Mid-market · Organic at 275x on 3: plotted as exact points, while the table flags both."""
+    flagged = ECON.assign(small_sample=[False, True, False], ltv_capped=[True, False, True],
+                          churn_events=[0, 3, 12])
+    labels = {t.text[i] for t in charts.segment_map(flagged).data for i in range(len(t.text))}
+    assert labels == {"Enterprise *", "SMB *", "Self-serve"}
+    assert charts.map_note(flagged).startswith("* Few paying customers or churn events, or none churned")
+    assert "*" not in charts.map_note(ECON) and not charts.uncertain(ECON).any()
