@@ -68,7 +68,7 @@ def headline_kpis(movements: pd.DataFrame, nrr_now: tuple[float, float], nrr_bef
     # as the pool's (one month's churn can rise while the pool's falls).
     pooled = len(month_range(pd.Timestamp(window[0]).date(), pd.Timestamp(window[1]).date())) \
         if window and window[0] is not None else 0
-    churn_label = f"Monthly logo churn ({pooled}-mo avg)" if pooled > 1 else "Monthly logo churn"
+    churn_label = f"Monthly churn ({pooled} mo)" if pooled > 1 else "Monthly churn"
     short_history = f"needs 13 months; has {len(movements)}" if len(movements) < 13 else ""
     no_cac = "needs spend data" if "needs spend data" in str(blended_now.get("note", "")) else ""
     if revenue_model == "transactional":

@@ -8,10 +8,10 @@ def test_overview_shows_kpis_with_changes_and_the_sample_banner():
     at = open_page()
     metrics = {m.label: m for m in at.metric}
     # churn pooled over the 12 complete months its tile's change compares (Nov 2025 - Oct 2026 with Oct 2025 - Sep 2026)
-    assert {"Paying customers", "MRR", "NRR (12 months)", "GRR (12 months)", "Monthly logo churn (12-mo avg)",
+    assert {"Paying customers", "MRR", "NRR (12 months)", "GRR (12 months)", "Monthly churn (12 mo)",
             "Net LTV : CAC (blended)", "CAC payback", "Blended CAC"} <= set(metrics)
     assert "pooled over Nov 2025 – Oct 2026: the customer-weighted average month" in \
-        metrics["Monthly logo churn (12-mo avg)"].help
+        metrics["Monthly churn (12 mo)"].help
     assert metrics["MRR"].value.startswith("$") and metrics["MRR"].delta
     assert any("Sample company" in i.value for i in at.info)
     assert any("last complete month **October 2026**" in c.value for c in at.caption)
@@ -89,7 +89,7 @@ def test_on_a_crm_snapshot_the_default_definition_pools_churn_over_the_snapshot_
         assert at.session_state["p_definition_name"] == "Default"
         # the dates start again at the new data's defaults: the sample's 1 Nov would leave November open
         assert at.session_state["p_as_of"] == date(2026, 12, 1)
-        churn = next(m for m in at.metric if m.label == "Monthly logo churn")
+        churn = next(m for m in at.metric if m.label == "Monthly churn")
         assert churn.value == "25%", churn.value                      # 5 of the 20 paying on 1 Nov
         at.switch_page("pages/4_Unit_economics.py").run()
         assert any("churn pooled over Nov 2026." in c.value for c in at.caption)

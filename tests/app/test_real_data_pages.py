@@ -36,7 +36,7 @@ def test_every_page_runs_on_a_real_export(sample_workspace, source, options, mod
         if options.snapshot_date is not None:   # a snapshot's rebuilt history: no month-on-month change
             assert (metrics["NRR (12 months)"].value, metrics["NRR (12 months)"].delta) == \
                 ("n/a", "not from a snapshot")
-            assert not metrics[customers].delta and not metrics["Monthly logo churn"].delta
+            assert not metrics[customers].delta and not metrics["Monthly churn"].delta
             assert any("a CRM snapshot taken 01 Nov 2026 (its month counts in full" in c.value for c in at.caption)
         # without spend data the CAC tiles say so instead of a bare n/a
         assert (metrics["Blended CAC"].value, metrics["Blended CAC"].delta) == ("n/a", "needs spend data")

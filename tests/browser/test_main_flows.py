@@ -27,7 +27,7 @@ SAMPLE_FILES = [*sorted(SAMPLE.glob("*.csv")), SAMPLE / "events.csv.gz"]
 TABLE_OF_FILE = {"customers.csv": "customers", "revenue.csv": "revenue", "events.csv.gz": "events",
                  "tickets.csv": "tickets", "spend.csv": "spend", "nps.csv": "nps"}
 KPI_LABELS = ["Paying customers", "MRR", "NRR (12 months)", "GRR (12 months)",
-              "Monthly logo churn (12-mo avg)",
+              "Monthly churn (12 mo)",
               "Net LTV : CAC (blended)", "CAC payback", "Blended CAC"]
 SAMPLE_CUSTOMERS = 3_000  # sample_data/README.md: 3,000 customers
 SAMPLE_PAYING = 1_549     # paying at 1 Nov 2026 (the Overview's tile): whom the Segments page counts by default

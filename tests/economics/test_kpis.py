@@ -45,7 +45,7 @@ def test_an_na_tile_says_what_it_needs():
     # Order data: customers_end counts the customers the inactivity rule keeps active, and says so.
     assert "Paying customers" not in kpis and kpis["Active customers"].value == 111.0
     assert "less than 90 days old" in kpis["Active customers"].help
-    assert "customers active at the start of each month" in kpis["Monthly logo churn"].help
+    assert "customers active at the start of each month" in kpis["Monthly churn"].help
     # n/a for another reason (13 months, spend data, nobody paying a year ago): no reason is made up
     kpis = {k.label: k for k in headline_kpis(_movements(13), (NAN, NAN), (NAN, NAN), _blended(), _blended(),
                                               (None, None), A)}
@@ -58,7 +58,7 @@ def test_on_a_crm_snapshot_no_tile_has_a_change_and_12_month_retention_is_not_me
     kpis = {k.label: k for k in headline_kpis(_movements(14), (0.79, 0.78), (1.0, 1.0), _blended(), _blended(),
                                               (None, None), A, snapshot=True)}
     assert all(math.isnan(k.before) for k in kpis.values())
-    assert kpis["Paying customers"].value == 113.0 and kpis["Monthly logo churn"].value == 0.02
+    assert kpis["Paying customers"].value == 113.0 and kpis["Monthly churn"].value == 0.02
     for label in ("NRR (12 months)", "GRR (12 months)"):
         assert math.isnan(kpis[label].value) and kpis[label].missing == "not from a snapshot"
     # beside them: why, and why the as-of date is the month after the export day (Telco: 1 Nov -> 1 Dec)
