@@ -33,7 +33,7 @@ from economics.glossary import BOARD_PACK_TERMS, metric_definitions
 from economics.kpis import Kpi, headline_kpis, snapshot_tiles_note
 from economics.ledger import add_months, first_churn_month, first_ledger_month, last_complete_month
 from economics.mrr import mrr_movements, nrr_grr, revenue_words
-from economics.pipeline import assumptions_of, economics_for, history_months, label_dates
+from economics.pipeline import assumptions_of, data_defaults, economics_for, history_months, label_dates
 from ingest.problems import noted_at_load
 from segmentation.definition import Definition
 from segmentation.features import customer_features, customer_features_by_date, feature_params
@@ -123,7 +123,8 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
     paying = table[table["paying_customers"] >= a.min_customers]
     text = describe_assumptions(a, symbol, with_verdict=True)
     defaults = ("Costs are the product's defaults for a B2B SaaS company, not set for this company's data."
-                if meta.get("source") != "sample" and costs_are_defaults(defn.economics) else "")
+                if meta.get("source") != "sample" and costs_are_defaults(defn.economics, data_defaults(defn, meta))
+                else "")
     assumptions = " ".join(filter(None, [text[0].upper() + text[1:], defaults, unmeasured_costs(tables)]))
     figures: list[tuple[str, go.Figure, str]] = []
     map_table = cross.table if cross is not None else econ.table

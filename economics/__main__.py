@@ -172,7 +172,7 @@ def _report(args: argparse.Namespace, err: TextIO) -> int:
     from economics.pipeline import for_data
 
     defn = for_data(defn, meta)   # what the definition leaves to the data (a snapshot's churn window)
-    for note in _cost_notes(defn, tables):
+    for note in _cost_notes(defn, tables, meta):
         print(f"note: {note}", file=err)
     columns = list(tables["customers"].columns)
     absent = [a for a in defn.firmographic.attributes if a not in columns]
@@ -272,7 +272,7 @@ def _about(args: argparse.Namespace, as_of: date, defn, meta: dict, frames: dict
 
     economics = frames.get("segment_economics")
     # What the load warned about, and on a CRM snapshot what its history is (the app's pages say both).
-    notes = [w["message"] for w in json.loads(meta.get("warnings") or "[]")] + _cost_notes(defn, tables)
+    notes = [w["message"] for w in json.loads(meta.get("warnings") or "[]")] + _cost_notes(defn, tables, meta)
     if meta.get("revenue_shape") == "snapshot":
         notes.append(snapshot_history(meta.get("snapshot_date") or meta["max_date"]) + " Cohort retention and the "
                      "movements of earlier months show no churn: read churn from the snapshot's month.")
@@ -294,17 +294,18 @@ def _about(args: argparse.Namespace, as_of: date, defn, meta: dict, frames: dict
     }
 
 
-def _cost_notes(defn, tables) -> list[str]:
+def _cost_notes(defn, tables, meta: dict) -> list[str]:
     """What the costs in net LTV and the verdicts rest on, as the pages and the board pack say it: the
     defaults when the definition sets no cost, and the costs no loaded table measures."""
     from economics.assumptions import costs_are_defaults, default_costs
     from economics.costs import unmeasured_costs
+    from economics.pipeline import data_defaults
 
-    notes = []
-    if costs_are_defaults(defn.economics):
+    notes, data = [], data_defaults(defn, meta)
+    if costs_are_defaults(defn.economics, data):
         notes.append("Costs are the product's defaults for a B2B SaaS company, not set for this company's data: "
-                     + default_costs("", tables) + ". Net LTV, contribution and every verdict depend on them: set "
-                     "yours in the definition's [economics] table (--config).")
+                     + default_costs("", tables, data) + ". Net LTV, contribution and every verdict depend on them: "
+                     "set yours in the definition's [economics] table (--config).")
     if unmeasured := unmeasured_costs(tables):
         notes.append(unmeasured)
     return notes

@@ -153,19 +153,22 @@ COST_KEYS = ("gross_margin", "gross_margin_by_segment", "onboarding_cost", "supp
              "support_team_monthly_cost", "infra_cost_per_event", "infra_cost_per_seat")
 
 
-def costs_are_defaults(raw: Mapping[str, Any] | None) -> bool:
-    """True when a definition's [economics] table sets no cost (COST_KEYS): every cost is a default."""
-    return not any(k in (raw or {}) for k in COST_KEYS)
+def costs_are_defaults(raw: Mapping[str, Any] | None, data: Mapping[str, Any] | None = None) -> bool:
+    """True when a definition's [economics] table sets no cost (COST_KEYS) other than as the data decides
+    (`data`: economics.pipeline.data_defaults, e.g. no onboarding on order data): every cost is a default."""
+    raw, data = raw or {}, data or {}
+    return not any(k in raw and not (k in data and raw[k] == data[k]) for k in COST_KEYS)
 
 
-def default_costs(symbol: str, tables: Collection[str]) -> str:
-    """The default costs in words ("gross margin 80%; onboarding per new customer ..."), those of support and
-    infra only when a loaded table (`tables`: the names) measures them: what a note says net LTV rests on
-    while a definition sets no cost."""
-    a = parse_assumptions({})
-    costs = [f"gross margin {a.gross_margin:.0%}",
-             "onboarding per new customer " + ", ".join(f"{tier} {symbol}{cost:,.0f}"
-                                                        for tier, cost in a.onboarding_cost.items())]
+def default_costs(symbol: str, tables: Collection[str], data: Mapping[str, Any] | None = None) -> str:
+    """The default costs in words ("gross margin 80%; onboarding per new customer ..."), with what the data
+    decides (`data`: economics.pipeline.data_defaults), those of support and infra only when a loaded table
+    (`tables`: the names) measures them: what a note says net LTV rests on while a definition sets no cost."""
+    a = parse_assumptions(data or {})
+    onboarding = ("no onboarding cost" if not any(a.onboarding_cost.values()) else
+                  "onboarding per new customer " + ", ".join(f"{tier} {symbol}{cost:,.0f}"
+                                                             for tier, cost in a.onboarding_cost.items()))
+    costs = [f"gross margin {a.gross_margin:.0%}", onboarding]
     if "tickets" in tables:
         costs.append(f"support {symbol}{a.support_cost_per_minute:,.2f} per ticket-minute")
     if "events" in tables:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import date
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -28,21 +29,37 @@ from segmentation.features import customer_features, feature_params, fetch
 from segmentation.schemes import value_tier
 from segmentation.transitions import CROSS_SEPARATOR, scheme_labels
 
-__all__ = ["for_data", "default_definition_for", "FeaturesAt", "scheme_label", "shared_inputs", "economics_inputs", "repriced", "economics_for",
-           "assumptions_of", "history_months", "label_dates", "CROSS_SEPARATOR"]
+__all__ = ["for_data", "data_defaults", "default_definition_for", "FeaturesAt", "scheme_label", "shared_inputs",
+           "economics_inputs", "repriced", "economics_for", "assumptions_of", "history_months", "label_dates",
+           "CROSS_SEPARATOR"]
 
 FeaturesAt = Callable[[date], pd.DataFrame]
 
 
+def data_defaults(defn: Definition, meta: Mapping[str, str]) -> dict[str, Any]:
+    """The [economics] keys a workspace's data (its load meta) decides while a definition leaves them out.
+
+    - On a CRM snapshot, churn is pooled over one month: the snapshot records churn only in its own month
+      (customers who left earlier are not in it), so a 12-month pool would divide that month's churners by
+      12 months of survivors' exposure (Telco: 2.7% a month instead of the 26.5% who left in the snapshot
+      month).
+    - On order data (transactional revenue) nobody is onboarded: the SaaS defaults charged 1,500 for each
+      customer whose first month's orders came to an SMB tier's annual revenue (Online Retail: "Self-serve
+      drains margin" on onboarding alone, with Self-serve's own onboarding at 0).
+    """
+    out: dict[str, Any] = {}
+    if meta.get("revenue_shape") == "snapshot":
+        out["churn_window_months"] = 1
+    if meta.get("revenue_model") == "transactional":
+        out["onboarding_cost"] = {band.label: 0 for band in defn.value_tier.bands}
+    return out
+
+
 def for_data(defn: Definition, meta: Mapping[str, str]) -> Definition:
-    """`defn` for a workspace's data (its load meta): the keys the definition leaves out that the data
-    decides. On a CRM snapshot, churn is pooled over one month unless the definition sets its own
-    churn_window_months: the snapshot records churn only in its own month (customers who left earlier are
-    not in it), so a 12-month pool would divide that month's churners by 12 months of survivors' exposure
-    (Telco: 2.7% a month instead of the 26.5% who left in the snapshot month)."""
-    if meta.get("revenue_shape") == "snapshot" and "churn_window_months" not in defn.economics:
-        return with_updates(defn, economics={"churn_window_months": 1})
-    return defn
+    """`defn` for a workspace's data (its load meta): `data_defaults` for the keys it leaves out; a key the
+    definition sets keeps its value."""
+    missing = {k: v for k, v in data_defaults(defn, meta).items() if k not in defn.economics}
+    return with_updates(defn, economics=missing) if missing else defn
 
 
 def default_definition_for(meta: Mapping[str, str]) -> Definition:

@@ -90,15 +90,16 @@ def saved_definitions() -> dict[str, str]:
 
 def default_definition_toml() -> str:
     """The default definition for the workspace's data (economics.pipeline.default_definition_for)."""
-    return _default_definition_toml(workspace_status()["meta"].get("revenue_shape", ""))
+    meta = workspace_status()["meta"]
+    return _default_definition_toml(meta.get("revenue_shape", ""), meta.get("revenue_model", ""))
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _default_definition_toml(revenue_shape: str) -> str:
+def _default_definition_toml(revenue_shape: str, revenue_model: str) -> str:
     from economics.pipeline import default_definition_for
     from segmentation.definition import dump_definition
 
-    return dump_definition(default_definition_for({"revenue_shape": revenue_shape}))
+    return dump_definition(default_definition_for({"revenue_shape": revenue_shape, "revenue_model": revenue_model}))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

@@ -188,14 +188,16 @@ def default_costs_note(view, symbol: str, tables: Collection[str], where: str = 
     a button that keeps them (written into the definition: the note goes). Nothing on the sample company,
     whose costs the defaults describe."""
     from economics.assumptions import assumptions_to_dict, costs_are_defaults, default_costs, parse_assumptions
+    from economics.pipeline import data_defaults
 
     defn = view.definition
-    if view.is_sample or not costs_are_defaults(defn.economics):
+    data = data_defaults(defn, view.meta)   # what the data decides (no onboarding on order data)
+    if view.is_sample or not costs_are_defaults(defn.economics, data):
         return
     a = parse_assumptions({})
     text, keep = st.columns([5, 1], vertical_alignment="center")
     text.warning("**Costs are still the defaults**, made for a B2B SaaS company, not read from your data: "
-                 + default_costs(symbol, tables) + ". Net LTV, contribution and every verdict depend on them: "
+                 + default_costs(symbol, tables, data) + ". Net LTV, contribution and every verdict depend on them: "
                  f"set yours under **Assumptions** {where} (saved with the definition).", icon=":material/calculate:")
     if keep.button("Keep the defaults", key="keep_default_costs",
                    help="Write these costs into the definition as yours: this note goes."):

@@ -227,13 +227,15 @@ def _default_costs_note(at) -> list[str]:
 
 
 def test_on_uploaded_data_the_pages_say_the_costs_are_the_saas_defaults_until_they_are_kept(revenue_only):
-    """An order export's verdicts rest on costs nobody set (onboarding 1,500 per SMB customer made Online
-    Retail's Self-serve "margin-draining"): the Overview, Unit economics and Cost to serve say so, naming
-    only the costs that apply (no tickets, no events: no support or infra cost), until the user sets them
-    or keeps them; kept, they are written into the definition and nothing else changes."""
+    """An order export's verdicts rest on costs nobody set: the Overview, Unit economics and Cost to serve
+    say so, naming only the costs that apply (no tickets, no events: no support or infra cost; nobody is
+    onboarded on order data, where 1,500 per SMB customer made Online Retail's Self-serve
+    "margin-draining"), until the user sets them or keeps them; kept, they are written into the definition
+    and nothing else changes."""
     at = open_page()
     note = _default_costs_note(at)
-    assert len(note) == 1 and "gross margin 80%" in note[0] and "SMB 1,500" in note[0], note
+    assert len(note) == 1 and "gross margin 80%; no onboarding cost." in note[0], note
+    assert 'SMB = 0' in at.session_state["p_definition_toml"]    # the default definition for order data
     assert "ticket-minute" not in note[0] and "per event" not in note[0]
     assert "$" not in note[0]                                       # the export states no currency
     for page in ("pages/4_Unit_economics.py", "pages/5_Cost_to_serve.py"):

@@ -355,3 +355,24 @@ def test_a_crm_snapshot_pools_churn_over_its_month_for_any_definition_that_leave
     assert for_data(silent, snapshot).firmographic.attributes == ("contract",)
     assert assumptions_of(for_data(twelve, snapshot)).churn_window_months == 12
     assert for_data(silent, invoices) is silent and assumptions_of(silent).churn_window_months == 12
+
+
+def test_on_order_data_nobody_is_onboarded_until_the_definition_says_so_and_the_costs_still_read_as_defaults():
+    """Online Retail's Self-serve read "margin-draining" on the SaaS default of 1,500 onboarding per customer
+    whose first month's orders reached an SMB tier: order data default to no onboarding cost, a definition
+    that sets onboarding keeps it, and the costs still read as the defaults (the note stays) until set."""
+    from economics.assumptions import costs_are_defaults, default_costs
+    from economics.pipeline import assumptions_of, data_defaults, for_data
+    from segmentation.definition import load_definition
+
+    orders = {"revenue_model": "transactional", "revenue_shape": "invoices"}
+    shop = for_data(default_definition(), orders)
+    assert dict(assumptions_of(shop).onboarding_cost) == {"Self-serve": 0, "SMB": 0, "Mid-market": 0, "Enterprise": 0}
+    assert costs_are_defaults(shop.economics, data_defaults(shop, orders))
+    assert not costs_are_defaults(shop.economics)   # against the SaaS defaults, onboarding was set
+    assert default_costs("£", [], data_defaults(shop, orders)) == "gross margin 80%; no onboarding cost"
+    own = load_definition("[economics.onboarding_cost]\nSMB = 200\n")
+    assert dict(assumptions_of(for_data(own, orders)).onboarding_cost) == {"SMB": 200}
+    assert not costs_are_defaults(own.economics, data_defaults(own, orders))
+    saas = for_data(default_definition(), {"revenue_model": "subscription"})
+    assert assumptions_of(saas).onboarding_cost["SMB"] == 1500

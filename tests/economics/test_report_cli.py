@@ -314,15 +314,15 @@ def test_the_report_files_equal_the_frames_build_report_returns(orders: Path, tm
     from economics.report import build_report
     from ingest.export import csv_bytes
     from ingest.load import LoadOptions, load_folder
+    from economics.pipeline import default_definition_for
     from ingest.scan import memory_tables
-    from segmentation.definition import default_definition
 
     out = tmp_path / "report"
     code, err = _run("--data", str(orders), "--out", str(out))
     assert code == EXIT_OK, err
     result = load_folder(None, orders, LoadOptions())
     frames = build_report(memory_tables(result.tables), date.fromisoformat(result.meta["default_as_of"]),
-                          default_definition(), result.meta["revenue_model"])
+                          default_definition_for(result.meta), result.meta["revenue_model"])
     for name, frame in frames.items():
         assert (out / f"{name}.csv").read_bytes() == csv_bytes(frame), name
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
@@ -351,7 +351,8 @@ def test_report_json_says_what_the_run_was_and_a_later_run_removes_only_the_file
     # What the costs rest on, as the pages and the board pack say it (also on stderr): the defaults, and
     # no events or tickets to measure infra and support.
     defaults, unmeasured = about["notes"][-2:]
-    assert defaults.startswith("Costs are the product's defaults for a B2B SaaS company") and "SMB 1,500" in defaults
+    assert defaults.startswith("Costs are the product's defaults for a B2B SaaS company")
+    assert "gross margin 80%; no onboarding cost." in defaults   # order data: nobody is onboarded
     assert "per ticket-minute" not in defaults   # no tickets: no support cost to default
     assert unmeasured.startswith("Support and infra costs not measured") and f"note: {defaults}" in err
     files = {f["name"]: f["rows"] for f in about["files"]}
