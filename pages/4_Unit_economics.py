@@ -7,7 +7,7 @@ import streamlit as st
 import charts
 from economics.costs import unmeasured_costs, unmeasured_steps
 from economics.glossary import metric_definitions
-from economics.ledger import churn_not_measured, month_span
+from economics.ledger import churn_not_measured, month_span, recency_churn_note
 from economics.unit import waterfall
 from segmentation.schemes import in_segment_order, segment_order
 from ui import cached, definition_editor as editor
@@ -44,6 +44,8 @@ if econ.window[0] is None:
     st.info(churn_not_measured(view.revenue_model, a.inactivity_days) + " Lifetime, net LTV, LTV:CAC and "
             "payback need it; until then a verdict rests on contribution per customer-month.",
             icon=":material/hourglass_empty:")
+elif note := recency_churn_note(view.scheme, view.revenue_model, a.inactivity_days, a.lifetime_cap_months):
+    st.info(note, icon=":material/schedule:")
 editor.default_costs_note(view, symbol, loaded)
 hidden_drain_hint(view, schemes)
 if not has_spend:

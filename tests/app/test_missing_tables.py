@@ -298,6 +298,13 @@ def test_a_small_segment_s_net_ltv_reads_as_its_interval_not_one_figure(orders_w
     at.switch_page("pages/2_Segments.py").run()
     captions = " ".join(c.value for c in at.caption)
     assert "counts as churned 90 days after its last purchase" in captions and "Dormant" in captions
+    # Unit economics by a scheme that reads recency: why its recent buyers show no churn and a capped lifetime
+    at.switch_page("pages/4_Unit_economics.py").run()
+    assert not any("churns 90 days after its last purchase" in i.value for i in at.info)   # value tier
+    at.selectbox(key="w_scheme").set_value("behavior").run()
+    assert not at.exception
+    assert any(i.value.startswith("On order data a customer churns 90 days after its last purchase, so at the "
+                                  "start of its churn month it has not bought for 59 days or more") for i in at.info)
     assert row["net_ltv_low"] < row["net_ltv"] < row["net_ltv_high"]
     # Over the Wilson interval 2.57%-51.3% (1 churn in 7): 48 / 0.5131 = 93.54 to 48 / 0.02568 = 1,869.
     assert any(c.startswith("Net LTV **93.54 to 1,869** per customer") for c in cards), cards

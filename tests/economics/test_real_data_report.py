@@ -103,3 +103,14 @@ def test_online_retail_at_risk_lists_only_customers_who_bought_within_the_inacti
     at_risk = _read(out / "at_risk.csv")
     assert len(at_risk) > 100 and not at_risk["customer_id"].isin(lost).any()
     assert not at_risk["top_drivers"].str.contains("MRR").any()   # order revenue is never called MRR
+
+
+def test_online_retail_recent_buyers_never_churn_in_their_month_as_the_unit_economics_page_says(retail):
+    """economics.ledger.recency_churn_note: churn comes 90 days after the last purchase, so at the start of the
+    churn month the customer has not bought for 59+ days and is Dormant by behaviour (30 days); Power, Active
+    and Light, whose customers bought in the last 30 days, have no churn event by construction."""
+    out, _ = retail
+    econ = _read(out / "segment_economics.csv")
+    behavior = econ[econ["scheme"] == "behavior"].set_index("segment")
+    assert (behavior.loc[["Power", "Active", "Light"], "churn_events"] == 0).all()
+    assert behavior.loc["Dormant", "churn_events"] > 0
