@@ -142,8 +142,10 @@ with churn_tab:
             st.download_button("Download the at-risk list (CSV)", csv_bytes(at_risk),
                                f"at_risk_{view.as_of:%Y-%m-%d}.csv", "text/csv", icon=":material/download:",
                                key="download_at_risk")
-            st.caption("Custom rules on the Segments page can use `churn_probability`, e.g. "
-                       "`churn_probability >= 0.3 AND arr >= 10000`.")
+            # a column of this data's own words: ARR is no word for order revenue
+            example = "arr >= 10000" if view.revenue_model == "subscription" else "monetary >= 10000"
+            st.caption(f"Custom rules on the Segments page can use `churn_probability`, e.g. "
+                       f"`churn_probability >= 0.3 AND {example}`.")
 
 with cluster_tab:
     if cluster_tab.open:
@@ -151,7 +153,8 @@ with cluster_tab:
         k = kept(st.slider, "Number of clusters", "cluster_k", suggested, min_value=2, max_value=8,
                  help=f"The silhouette score suggests {suggested}.")
         result = cached.clusters(view.version, view.as_of, k, view.definition_toml)
-        st.caption(f"k-means on standardised behaviour of paying customers ({', '.join(result.features)}). "
+        words = ", ".join(_say(FEATURE_WORDS.get(f, f.replace("_", " "))) for f in result.features)
+        st.caption(f"k-means on standardised behaviour of paying customers ({words}). "
                    f"Silhouette suggests k = {suggested}. Each cluster is named by what sets it apart.")
         profile = result.profile.assign(cluster_name=lambda p: p["cluster_name"].map(_say))
         show = ["cluster_name", "customers", "share", *[f for f in result.features if f in profile]]
