@@ -250,7 +250,7 @@ if others:
                  column_config={"segment": "Combination",
                                 "customers": st.column_config.NumberColumn("Customers", format="localized"),
                                 "share": st.column_config.NumberColumn("Share", format="percent"),
-                                "mrr": st.column_config.NumberColumn(view.customer_revenue_header,
+                                "mrr": st.column_config.NumberColumn(view.summed_revenue_header,
                                                                      format="localized"),
                                 "mrr_share": st.column_config.NumberColumn(f"Share of {word}", format="percent")})
     st.caption(f"The grid counts every combination. The table lists those with at least {defn.cross.min_size} "

@@ -88,7 +88,7 @@ movers = people[(people["from_segment"] == src) & (people["to_segment"] == dst)]
 movers = movers.round({"mrr_from": 2, "mrr_to": 2})   # cents, not the 12-month averages' remainders
 movers = with_names(movers, cached.scheme_features(view.version, view.as_of, view.definition_toml, view.scheme))
 mrr_change = movers["mrr_to"].sum() - movers["mrr_from"].sum()
-st.caption(f"{plural(len(movers), 'customer')}; {view.revenue_at_date}: "
+st.caption(f"{plural(len(movers), 'customer')}; {view.revenue_at_date}, summed: "
            f"{money(movers['mrr_from'].sum(), view.currency)} → "
            f"{money(movers['mrr_to'].sum(), view.currency)} ({'+' if mrr_change >= 0 else '-'}"
            f"{money(abs(mrr_change), view.currency)}).")

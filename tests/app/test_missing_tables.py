@@ -320,8 +320,14 @@ def test_counts_of_one_read_in_the_singular(revenue_only):
     assert any(c.startswith("2 customers; ") for c in captions)      # (new) -> Self-serve
     at.selectbox(key="move_from").set_value("Not paying").run()      # A, paying nothing in Dec 2024
     assert not at.exception
-    assert any(c.value.startswith("1 customer; Avg monthly revenue (12 mo): ") for c in at.caption)
+    assert any(c.value.startswith("1 customer; Avg monthly revenue (12 mo), summed: ") for c in at.caption)
     assert not [c.value for c in at.caption if "1 customers" in c.value]
+    # A combination's revenue is its customers' 12-month averages summed: the header says so.
+    at.switch_page("pages/2_Segments.py").run()
+    at.selectbox(key="cross_with").set_value("lifecycle").run()
+    assert not at.exception
+    crossed = next(d for d in at.dataframe if "Combination" in str(d.proto.columns))
+    assert "Avg monthly revenue (12 mo), summed" in str(crossed.proto.columns)
 
 
 def test_a_one_month_churn_window_reads_1_complete_month_on_cost_to_serve(crm_snapshot):
