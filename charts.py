@@ -34,6 +34,7 @@ CHART_CONFIG = {
 PALETTE = ("#2563eb", "#7c3aed", "#0891b2", "#db2777", "#f59e0b", "#4f46e5", "#0d9488", "#ea580c",
            "#9333ea", "#0284c7", "#b45309", "#65a30d", "#be123c", "#16a34a", "#4d7c0f", "#dc2626")
 NEUTRAL = {"Not paying": "#9ca3af", "Other": "#cbd5e1", "No usage data": "#d1d5db", "(new)": "#86efac",
+           "(reactivated)": "#bef264",
            "(churned)": "#fca5a5", "Unknown size": "#d1d5db", "Not stated": "#d1d5db",
            "No activity": "#d1d5db", "Unattributed": "#d1d5db", "Lapsed": "#9ca3af"}
 # measures (revenue, costs) in neutral hues so they never read as a segment's colour
@@ -424,12 +425,12 @@ def cross_heatmap(crosstab: pd.DataFrame, title: str, x_title: str, y_title: str
 
 
 def sankey(transitions: pd.DataFrame, colors: dict[str, str], title: str, left: str, right: str) -> go.Figure:
-    """Flows from_segment -> to_segment, width = customers; "(new)" enters left, "(churned)" leaves right.
-    Each node's label holds its customers ("Active (628)"). Both sides list the segments in the scheme's
-    order (the order of `colors`, segment_colors), "(new)" on top and "(churned)" at the bottom, whatever the
-    order of the rows."""
+    """Flows from_segment -> to_segment, width = customers; "(new)" and "(reactivated)" enter left,
+    "(churned)" leaves right. Each node's label holds its customers ("Active (628)"). Both sides list the
+    segments in the scheme's order (the order of `colors`, segment_colors), "(new)" and "(reactivated)" on
+    top and "(churned)" at the bottom, whatever the order of the rows."""
     t = transitions[transitions["customers"] > 0]
-    rank = {seg: i for i, seg in enumerate(colors)} | {"(new)": -1, "(churned)": len(colors) + 1}
+    rank = {seg: i for i, seg in enumerate(colors)} | {"(new)": -2, "(reactivated)": -1, "(churned)": len(colors) + 1}
 
     def ordered(names: pd.Series) -> list[str]:
         return sorted(dict.fromkeys(names), key=lambda s: rank.get(s, len(colors)))   # stable: others keep theirs

@@ -7,7 +7,7 @@ import charts
 from economics.ledger import last_complete_month
 from ingest.export import csv_bytes
 from segmentation.schemes import segment_order
-from segmentation.transitions import CHURNED, NEW, watched_movements
+from segmentation.transitions import CHURNED, ENTERING, NEW, REACTIVATED, watched_movements
 from ui import cached
 from ui.format import money, plural, table_height
 from ui.page import snapshot_note, start_page, with_names
@@ -36,17 +36,20 @@ revenue_on_a_date = (f"A customer's average monthly revenue on a date covers the
                      if view.revenue_model == "transactional" else
                      f"A customer's {view.revenue_series} on a date is its last complete month's ({months}).")
 st.caption(f"**{scheme_name}** on {left} and on {right}, with the thresholds of {left} applied at both dates "
-           f"(so a move is a change in the customer, not in the cut-offs). {NEW}: signed up or reactivated "
-           f"since; {CHURNED}: stopped paying (a customer churned by a date is in no segment there, and both "
-           f"dates use the first's cut-offs, so counts can differ from the Segments page). {revenue_on_a_date}")
+           f"(so a move is a change in the customer, not in the cut-offs). {NEW}: signed up since; {REACTIVATED}: "
+           f"had churned by {left} and came back; {CHURNED}: stopped paying (a customer churned by a date is in no "
+           "segment there, and both dates use the first's cut-offs, so counts can differ from the Segments page). "
+           f"{revenue_on_a_date}")
 
 st.plotly_chart(charts.sankey(flows, colors, f"{scheme_name} transitions", left, right),
                 config=charts.CHART_CONFIG, key="sankey")
-start_total = int(flows.loc[flows["from_segment"] != NEW, "customers"].sum())
+start_total = int(flows.loc[~flows["from_segment"].isin(ENTERING), "customers"].sum())
 end_total = int(flows.loc[flows["to_segment"] != CHURNED, "customers"].sum())
+came_back = int(flows.loc[flows["from_segment"] == REACTIVATED, "customers"].sum())
 st.caption(f"{plural(start_total, 'customer')} on {left} + "
-           f"{int(flows.loc[flows['from_segment'] == NEW, 'customers'].sum()):,} new - "
-           f"{int(flows.loc[flows['to_segment'] == CHURNED, 'customers'].sum()):,} churned = "
+           f"{int(flows.loc[flows['from_segment'] == NEW, 'customers'].sum()):,} new "
+           + (f"+ {came_back:,} reactivated " if came_back else "")
+           + f"- {int(flows.loc[flows['to_segment'] == CHURNED, 'customers'].sum()):,} churned = "
            f"{end_total:,} on {right}.")
 
 st.markdown("#### Movements to watch")
@@ -70,7 +73,7 @@ else:
 st.markdown("#### Transition matrix")
 grid = flows.pivot_table(index="from_segment", columns="to_segment", values="customers", aggfunc="sum",
                          fill_value=0)
-rank = {s: i for i, s in enumerate([NEW, *order, CHURNED])}
+rank = {s: i for i, s in enumerate([*ENTERING, *order, CHURNED])}
 grid = grid.loc[sorted(grid.index, key=lambda s: rank.get(s, 99)), sorted(grid.columns, key=lambda s: rank.get(s, 99))]
 st.plotly_chart(charts.cross_heatmap(grid, f"Customers by segment on {left} (rows) and {right} (columns)",
                                      f"Segment on {right}", f"Segment on {left}"),
@@ -88,7 +91,7 @@ movers = people[(people["from_segment"] == src) & (people["to_segment"] == dst)]
 movers = movers.round({"mrr_from": 2, "mrr_to": 2})   # cents, not the 12-month averages' remainders
 movers = with_names(movers, cached.scheme_features(view.version, view.as_of, view.definition_toml, view.scheme))
 mrr_change = movers["mrr_to"].sum() - movers["mrr_from"].sum()
-st.caption(f"{plural(len(movers), 'customer')}; {view.revenue_at_date}, summed: "
+st.caption(f"{plural(len(movers), 'customer')}; {view.summed_revenue}: "
            f"{money(movers['mrr_from'].sum(), view.currency)} → "
            f"{money(movers['mrr_to'].sum(), view.currency)} ({'+' if mrr_change >= 0 else '-'}"
            f"{money(abs(mrr_change), view.currency)}).")

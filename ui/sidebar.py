@@ -84,11 +84,15 @@ class View:
         return self.revenue_at_date + (f" ({self.currency})" if self.currency else "")
 
     @property
+    def summed_revenue(self) -> str:
+        """revenue_at_date summed over a group: "MRR", as a segment's MRR reads; on order data, whose customers'
+        figure is their 12-month average, "..., summed" (it read as one customer's: 93,010 for 56 customers)."""
+        return self.revenue_at_date + (", summed" if self.revenue_model == "transactional" else "")
+
+    @property
     def summed_revenue_header(self) -> str:
-        """A column of customer_revenue_header summed over a group: "MRR (USD)", as a segment's MRR reads; on
-        order data, whose customers' figure is their 12-month average, "..., summed" (it read as one
-        customer's: 93,010 for 56 customers)."""
-        return self.customer_revenue_header + (", summed" if self.revenue_model == "transactional" else "")
+        """summed_revenue as a money column's header, with the currency when known."""
+        return self.summed_revenue + (f" ({self.currency})" if self.currency else "")
 
     def churn_attribution(self, inactivity_days: int) -> str:
         """How churn is counted by segment (DEFINITIONS.md "Segments over time"), in a sentence; on order data

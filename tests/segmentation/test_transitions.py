@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from segmentation.definition import default_definition
 from segmentation.features import customer_features, feature_params
 from segmentation.transitions import (
-    CHURNED, NEW, segment_history, transitions, transitions_from_features, watched_movements,
+    CHURNED, ENTERING, NEW, REACTIVATED, customer_transitions, segment_history, transitions,
+    transitions_from_features, watched_movements,
 )
 
 from .conftest import D
@@ -87,9 +88,15 @@ def test_transition_totals_reconcile_with_both_dates_counts(frames, scheme):
     f1 = customer_features(tables, d1, feature_params(DEFN))
     f2 = customer_features(tables, d2, feature_params(DEFN))
     # counted at a date = signed up before it and not churned at it
-    assert t.loc[t["from_segment"] != NEW, "customers"].sum() == (~f1["churned"]).sum()
+    assert t.loc[~t["from_segment"].isin(ENTERING), "customers"].sum() == (~f1["churned"]).sum()
     assert t.loc[t["to_segment"] != CHURNED, "customers"].sum() == (~f2["churned"]).sum()
-    np.testing.assert_allclose(t.loc[t["from_segment"] != NEW, "mrr_from"].sum(), f1.loc[~f1["churned"], "mrr"].sum())
+    np.testing.assert_allclose(t.loc[~t["from_segment"].isin(ENTERING), "mrr_from"].sum(),
+                               f1.loc[~f1["churned"], "mrr"].sum())
+    # those entering: signed up in between ("(new)"), or there on d1 but churned ("(reactivated)")
+    entering = customer_transitions(f1, f2, scheme, DEFN)
+    entering = entering[entering["from_segment"].isin(ENTERING)].set_index("customer_id")["from_segment"]
+    there = set(f1["customer_id"].astype(str))
+    assert all((s == REACTIVATED) == (c in there) for c, s in entering.items())
     np.testing.assert_allclose(t.loc[t["to_segment"] != CHURNED, "mrr_to"].sum(), f2.loc[~f2["churned"], "mrr"].sum())
 
 
@@ -138,3 +145,18 @@ def test_combined_labels_are_the_joined_texts_with_categories_in_pair_order(n_fi
     order = {f"{a}{CROSS_SEPARATOR}{b}": i for i, (a, b) in enumerate((a, b) for a in f_cats for b in s_cats)}
     cats = [str(c) for c in got.cat.categories]
     assert cats == sorted(set(want.dropna()), key=order.get)
+
+
+def test_a_customer_churned_on_the_first_date_and_paying_on_the_second_is_reactivated_not_new():
+    """Online Retail's "(new)" held 1,576 customers of whom 968 bought for the first time: the others had
+    churned (90 days without a purchase) and came back."""
+    def frame(ids, mrr, churned):
+        return pd.DataFrame({"customer_id": ids, "mrr": mrr, "arr": [12 * m for m in mrr], "churned": churned})
+
+    before = frame(["back", "stays"], [0.0, 500.0], [True, False])          # "back" had churned
+    after = frame(["back", "stays", "fresh"], [90.0, 500.0, 40.0], [False, False, False])
+    moved = customer_transitions(before, after, "value_tier", DEFN).set_index("customer_id")
+    assert moved.loc["back", "from_segment"] == REACTIVATED and moved.loc["fresh", "from_segment"] == NEW
+    assert moved.loc["stays", "from_segment"] == moved.loc["stays", "to_segment"] == "SMB"   # ARR 6,000
+    flows = transitions_from_features(before, after, "value_tier", DEFN)
+    assert list(flows["from_segment"][:2]) == [NEW, REACTIVATED]    # both enter first, new on top
