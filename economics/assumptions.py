@@ -187,7 +187,9 @@ def assumptions_to_dict(a: Assumptions) -> dict[str, Any]:
 def describe_assumptions(a: Assumptions, symbol: str = "$", with_verdict: bool = False) -> str:
     """The assumptions in one line of words, printed under every chart and table that uses them."""
     onboarding = ", ".join(f"{k} {symbol}{v:,.0f}" for k, v in a.onboarding_cost.items())
-    window = f"{a.churn_window_months} complete month{'s' if a.churn_window_months != 1 else ''}"
+    # the setting: the window used is shorter while the data is (the pages name the months pooled)
+    window = ("1 complete month" if a.churn_window_months == 1 else
+              f"up to {a.churn_window_months} complete months")
     text = (f"gross margin {a.gross_margin:.0%}; support {symbol}{a.support_cost_per_minute:,.2f} per ticket-minute; "
             f"infra {symbol}{a.infra_cost_per_event:,.4f} per event; onboarding {onboarding}; churn pooled over "
             f"{window}; lifetime capped at {a.lifetime_cap_months} months")

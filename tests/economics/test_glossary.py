@@ -27,6 +27,8 @@ def test_the_definitions_carry_the_assumptions_in_force():
     one = metric_definitions(parse_assumptions({"churn_window_months": 1}))   # a CRM snapshot's default
     assert "(the last complete month)" in one["logo_churn"] and "1 complete month, per" in one["support_cost_pcm"]
     assert "churn pooled over 1 complete month;" in describe_assumptions(parse_assumptions({"churn_window_months": 1}))
+    # the setting, not the window used: Online Retail's tiles pooled 9 months beside "12 complete months"
+    assert "churn pooled over up to 12 complete months;" in describe_assumptions(parse_assumptions({}))
     assert "net LTV:CAC >= 4 and payback <= 12 months" in define["verdict"]
     assert "net LTV:CAC < 1.5" in define["verdict"]
     assert "€2.50 a minute" in define["support_cost_pcm"] and "Enterprise €8,000" in define["onboarding_cost"]
