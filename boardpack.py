@@ -128,6 +128,7 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
     assumptions = " ".join(filter(None, [text[0].upper() + text[1:], defaults, unmeasured_costs(tables)]))
     figures: list[tuple[str, go.Figure, str]] = []
     map_table = cross.table if cross is not None else econ.table
+    left_out = _left_out(map_table, a.min_customers)
     map_table = map_table[map_table["paying_customers"] >= a.min_customers]
     # Its labels are placed for the exported image's plotting area (the figure less its margins).
     figures.append(("Segment map", charts.segment_map(map_table, currency,
@@ -136,7 +137,9 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
                                                       plot_size=(_WIDTH - 90, _HEIGHT - 160), revenue_word=word,
                                                       thresholds=a),
                     " ".join(filter(None, [f"Bubble size: {word}; colour: verdict.", charts.map_note(map_table),
-                                           assumptions]))))
+                                           left_out, assumptions]))))
+    # the charts by segment below draw the segments with enough paying customers; the table has them all
+    assumptions = " ".join(filter(None, [_left_out(table, a.min_customers), assumptions]))
     cohorts = cohort_retention(tables["ledger"], tables.get("customers"), as_of, CohortParams())
     cohorts = cohorts.assign(cohort=cohorts["cohort"].dt.strftime("%Y-%m"))
     figures.append(("Cohort retention", charts.retention_heatmap(cohorts, "retention",
@@ -190,6 +193,14 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
                          defaults and f"{defaults} Net LTV, contribution and the verdicts depend on them."])),
                      economics_table=table, revenue_series=revenue_words(model)[1], definitions=definitions,
                      thresholds=a, notes=notes, support_measured="tickets" in tables)
+
+
+def _left_out(table: pd.DataFrame, min_customers: int) -> str:
+    """Which paying segments a chart leaves out for having fewer than `min_customers` paying customers ("" when
+    none): Online Retail's Enterprise (14.5% of revenue, 15 customers) went from the charts unsaid."""
+    few = table[(table["paying_customers"] > 0) & (table["paying_customers"] < min_customers)]["segment"]
+    return (f"Not drawn, with fewer than {min_customers} paying customers (the table has them): "
+            f"{', '.join(map(str, few))}." if len(few) else "")
 
 
 def chromium_path() -> str | None:
