@@ -12,7 +12,7 @@ from segmentation.models import FEATURE_WORDS, at_risk_table, cluster_overlay, c
 from segmentation.schemes import segment_order
 from ui import cached
 from ui.format import money, pct, plural, table_height
-from ui.page import kept, start_page, with_names
+from ui.page import kept, needs_table, start_page, with_names
 
 view = start_page("Risk and opportunities", ":material/radar:")
 if view is None:
@@ -189,7 +189,9 @@ with cluster_tab:
                 "lift": st.column_config.NumberColumn("Lift", format="%.2fx")})
 
 with upsell_tab:
-    if upsell_tab.open:
+    # Readiness reads product usage: without events no customer scores, and a list of zeros says nothing.
+    if upsell_tab.open and needs_table(view, "events", "Who is ready to upsell (usage against the plan and its "
+                                                       "limits, premium features unused)"):
         candidates = _named(upsell_candidates(features, labels))
         st.caption("Score = ICP fit x readiness: heavy use of the current plan, nearing its limits, and little use "
                    "of premium features yet. Call the top of the list first.")

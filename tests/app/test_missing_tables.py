@@ -335,3 +335,14 @@ def test_a_one_month_churn_window_reads_1_complete_month_on_cost_to_serve(crm_sn
     assert not at.exception
     assert any("over the last 1 complete month, from each customer's first paid month" in c.value
                for c in at.caption), [c.value for c in at.caption]
+
+
+def test_on_order_data_the_upsell_tab_names_the_table_it_needs_instead_of_a_list_of_zeros(revenue_only):
+    """Upsell readiness reads usage against the plan: an order export has no events, and its list scored
+    every customer 0 under "call the top of the list first"."""
+    at = open_page("pages/7_Risk_and_opportunities.py")
+    at.session_state["risk_tab"] = "Upsell"   # what a click on the tab does (AppTest cannot click a tab)
+    at.run()
+    assert not at.exception
+    assert any("Who is ready to upsell" in i.value and "needs the **events** table" in i.value for i in at.info)
+    assert not any("Call the top of the list first" in c.value for c in at.caption)
