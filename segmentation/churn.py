@@ -308,10 +308,10 @@ def _fit(task: Task, data: pd.DataFrame, start: dt.date, end: dt.date, months: i
     if positives < params.min_positives:
         what = f"no {noun}" if positives == 0 else f"only {positives:,} {noun if positives > 1 else noun[:-1]}"
         return _no_model(task, f"{what} in {_period(start, end)} among {len(data):,} customers; "
-                               f"a model needs at least {params.min_positives}", start, end, months, data)
+                               f"a model needs at least {params.min_positives} {noun}", start, end, months, data)
     if negatives < params.min_positives:
         return _no_model(task, f"only {negatives:,} customers without an outcome in {_period(start, end)}; "
-                               f"a model needs at least {params.min_positives}", start, end, months, data)
+                               f"a model needs at least {params.min_positives} of them", start, end, months, data)
     wanted = CHURN_FEATURES if task == "churn" else CONVERSION_FEATURES
     raw = _raw_inputs(data)
     # inputs with data and some variation in the training period (a constant cannot explain anything)
