@@ -173,7 +173,9 @@ with cluster_tab:
             **means, "cluster_name": "Cluster", "customers": _count("Customers"),
             "share": st.column_config.NumberColumn("Share", format="percent"),
             "mean_churn_probability": st.column_config.NumberColumn("Mean churn probability", format="percent")})
-        attrs = [c for c in ("industry", "plan", "size_band", "channel", "country") if c in labels or c in features]
+        # attributes with something to tell apart (Online Retail's size band was "Unknown size" for all 4,277)
+        attrs = [c for c in ("industry", "plan", "size_band", "channel", "country")
+                 if (c in labels or c in features) and (labels if c in labels else features)[c].nunique() > 1]
         if len(scores) and attrs:
             riskiest = profile.sort_values("mean_churn_probability", ascending=False)["cluster"].iloc[:1].tolist()
             if st.session_state.get("p_overlay_attr") not in attrs:   # another workspace's column

@@ -62,5 +62,10 @@ def test_every_page_runs_on_a_real_export(sample_workspace, source, options, mod
                 said = [c.value for c in [*at.caption, *at.info, *at.markdown]
                         if "MRR" in c.value or "arr >=" in c.value or "ARR" in c.value]
                 assert not said, (page, said[:3])
+        if model == "transactional":   # the clusters' overlay offers attributes that tell customers apart
+            at.session_state["risk_tab"] = "Clusters"
+            at.run()
+            assert not at.exception
+            assert at.selectbox(key="overlay_attr").options == ["Country"]   # every size band "Unknown size"
     finally:
         load_sample(ws)  # the other page tests expect the sample company
