@@ -119,8 +119,15 @@ def available_schemes(definition_toml: str) -> dict[str, str]:
 def _available_schemes(version: str, definition_toml: str) -> dict[str, str]:
     from segmentation.schemes import available_schemes as schemes_for
 
-    customers = ibis_tables().get("customers")   # its columns only, from the schema
+    tables = ibis_tables()
+    customers = tables.get("customers")   # its columns only, from the schema
     keys = schemes_for(list(customers.columns) if customers is not None else [], definition(definition_toml))
+    # Stated goal with nobody's goal stated (no NPS goals, no goal column) is one segment, "Not stated".
+    nps = tables.get("nps")
+    if "goal" not in (customers.columns if customers is not None else ()) and not (
+            nps is not None and "goal" in nps.columns
+            and bool((nps.goal.notnull() & (nps.goal.strip() != "")).any().execute())):
+        keys.remove("goal")
     if "channel" in keys:
         keys.insert(1, CROSS_SCHEME)
     return {s: scheme_label(s) for s in keys}

@@ -346,3 +346,12 @@ def test_on_order_data_the_upsell_tab_names_the_table_it_needs_instead_of_a_list
     assert not at.exception
     assert any("Who is ready to upsell" in i.value and "needs the **events** table" in i.value for i in at.info)
     assert not any("Call the top of the list first" in c.value for c in at.caption)
+
+
+def test_stated_goal_is_no_scheme_to_choose_when_nobody_stated_one(revenue_only):
+    """An order export has no NPS goals nor a goal column: "Stated goal" offered one segment, Not stated,
+    100%. The sample company's NPS answers state goals: it is offered there."""
+    options = open_page("pages/2_Segments.py").selectbox(key="w_scheme").options
+    assert "Stated goal" not in options and "Value tier (annual revenue)" in options, options
+    load_sample(revenue_only)
+    assert "Stated goal" in open_page("pages/2_Segments.py").selectbox(key="w_scheme").options
