@@ -121,8 +121,8 @@ def customer_transitions(features_from: pd.DataFrame, features_to: pd.DataFrame,
     # MRR at the date a customer is not counted is still its MRR (0 for a churned subscription).
     mrr_to_all = pd.Series(f2["mrr"].to_numpy(dtype="float64"), index=f2["customer_id"].astype("str"))
     # Not counted at the first date: signed up since ("(new)"), or there but churned ("(reactivated)").
-    known = both["customer_id"].isin(f1["customer_id"].astype("str"))
-    both["from_segment"] = both["from_segment"].fillna(both["from_segment"].where(~known, REACTIVATED)).fillna(NEW)
+    entering = np.where(both["customer_id"].isin(f1["customer_id"].astype("str")), REACTIVATED, NEW)
+    both["from_segment"] = both["from_segment"].fillna(pd.Series(entering, index=both.index))
     both["mrr_from"] = both["mrr_from"].fillna(0.0)
     missing_to = both["to_segment"].isna()
     if missing_to.any():
