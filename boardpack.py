@@ -139,7 +139,7 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
                     " ".join(filter(None, [f"Bubble size: {word}; colour: verdict.", charts.map_note(map_table),
                                            left_out, assumptions]))))
     # the charts by segment below draw the segments with enough paying customers; the table has them all
-    assumptions = " ".join(filter(None, [_left_out(table, a.min_customers), assumptions]))
+    by_segment = " ".join(filter(None, [_left_out(table, a.min_customers), assumptions]))
     cohorts = cohort_retention(tables["ledger"], tables.get("customers"), as_of, CohortParams())
     cohorts = cohorts.assign(cohort=cohorts["cohort"].dt.strftime("%Y-%m"))
     figures.append(("Cohort retention", charts.retention_heatmap(cohorts, "retention",
@@ -150,14 +150,14 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
         ltv = paying.melt(id_vars="segment", value_vars=["net_ltv", "cac"], var_name="measure", value_name="value")
         figures.append(("Unit economics", charts.grouped_bars(ltv, {"net_ltv": "Net LTV", "cac": "CAC"}, currency,
                                                               f"Net LTV against CAC by {name}", "per customer"),
-                        assumptions))
+                        by_segment))
         figures.append(("Profitability", charts.quadrant(paying, colors, a),
-                        "Healthy corner shaded. " + assumptions))
+                        "Healthy corner shaded. " + by_segment))
     else:
         worth, contribution = charts.worth_without_cac(paying, colors, currency, name)
-        figures.append(("Unit economics", worth, "CAC, LTV:CAC and payback need spend data. " + assumptions))
+        figures.append(("Unit economics", worth, "CAC, LTV:CAC and payback need spend data. " + by_segment))
         figures.append(("Contribution", contribution, "ARPA x gross margin - support and infra cost per "
-                                                      "customer-month. " + assumptions))
+                                                      "customer-month. " + by_segment))
     worst = (cross.table if cross is not None else econ.table)
     worst = worst[worst["paying_customers"] >= a.min_customers].sort_values(
         "net_ltv_cac" if measured else "net_ltv").head(1)
@@ -176,7 +176,7 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
         figures.append(("Cost to serve", charts.grouped_bars(support, {"revenue": "Revenue (ARPA)",
                                                                        "support_cost_pcm": "Support cost"}, currency,
                                                              f"Support cost against revenue by {name}",
-                                                             "per customer-month"), assumptions))
+                                                             "per customer-month"), by_segment))
     if compare_to < as_of:
         flows = transitions_from_features(feats(compare_to), feats(as_of), scheme, defn)
         figures.append(("Transitions", charts.sankey(flows, colors, f"{name} transitions",
