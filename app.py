@@ -84,8 +84,9 @@ elif (econ.table["paying_customers"] >= econ.assumptions.min_customers).any():
 else:
     st.info(f"Not enough paying customers per segment (at least {econ.assumptions.min_customers}) to say "
             "anything with confidence yet.")
-st.caption(" ".join(filter(None, [CROSS_SCOPE if len(tables) > 1 else "",
-                                   unmeasured_costs(cached.workspace_status()["tables"])])))
+if scope := " ".join(filter(None, [CROSS_SCOPE if len(tables) > 1 else "",
+                                   unmeasured_costs(cached.workspace_status()["tables"])])):
+    st.caption(scope)
 
 # -- segment map ------------------------------------------------------------------------------------
 map_options = list(dict.fromkeys([view.scheme, *([cached.CROSS_SCHEME] if cached.CROSS_SCHEME in schemes else [])]))
