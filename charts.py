@@ -383,6 +383,13 @@ def retention_heatmap(table: pd.DataFrame, value: str = "retention",
 FEW_COHORTS = 3   # an average curve's point resting on fewer cohorts is drawn hollow
 
 
+def _retention_top(values: pd.Series) -> float:
+    """The top of a retention axis in %: 105, or above the highest point (net revenue retention passes 100%
+    with expansion: SMB's read up to 121% and 17 of its 24 points fell off a 0-105% axis)."""
+    top = float(values.max()) * 100 if len(values) and values.notna().any() else 0.0
+    return 105.0 if top <= 100 else float(math.ceil((top + 5) / 10) * 10)
+
+
 def retention_curves(curves: pd.DataFrame, colors: dict[str, str], value: str = "retention",
                      title: str = "Average retention curve") -> go.Figure:
     """Lines of `value` by period, one per `segment` (columns: segment, period, value; optional cohorts and
@@ -405,7 +412,7 @@ def retention_curves(curves: pd.DataFrame, colors: dict[str, str], value: str = 
                                  line=dict(color=color, width=2.5), marker=marker, customdata=data, text=words,
                                  hovertemplate=f"{seg}: period %{{x}}, %{{y:.1f}}%{behind}<extra></extra>"))
     _style(fig, title, xaxis_title="Period since cohort start",
-                      yaxis_title="Retained (%)", yaxis_range=[0, 105], height=420)
+                      yaxis_title="Retained (%)", yaxis_range=[0, _retention_top(curves[value])], height=420)
     return fig
 
 

@@ -182,6 +182,14 @@ def test_average_curve_points_resting_on_few_cohorts_are_hollow_and_say_what_is_
     assert "cohorts" not in plain.hovertemplate
 
 
+def test_net_revenue_retention_above_100_percent_stays_on_the_curve_chart():
+    """SMB's net revenue retention reached 121% and 17 of its 24 points fell off a 0-105% axis."""
+    curves = pd.DataFrame({"segment": ["SMB"] * 3, "period": [0, 1, 2], "revenue_retention": [1.0, 1.1, 1.213]})
+    assert list(charts.retention_curves(curves, {}, "revenue_retention").layout.yaxis.range) == [0, 130]
+    logo = curves.rename(columns={"revenue_retention": "retention"}).assign(retention=[1.0, 0.6, 0.5])
+    assert list(charts.retention_curves(logo, {}).layout.yaxis.range) == [0, 105]
+
+
 def test_a_heatmap_too_wide_for_its_percentages_leaves_them_to_the_hover():
     def table(periods: int) -> pd.DataFrame:
         return pd.DataFrame({"cohort": ["2020-11"] * periods, "period": range(periods), "cohort_size": 100,
