@@ -470,13 +470,18 @@ def _shared_inputs(version: str, as_of: date, churn_window_months: int, seats: b
 
 @st.cache_data(show_spinner="Labelling customers at acquisition…", max_entries=16)
 def acquisition_segments(version: str, as_of: date, scheme: str, definition_toml: str) -> pd.DataFrame:
-    """customer_id, segment: each paying customer's segment at the end of its first paid month."""
-    from economics.ledger import add_months
+    """customer_id, segment: each paying customer's segment at the end of its first paid month. Complete months
+    only, as segment economics acquires them: a customer first paying in a month still running at D is not
+    acquired yet (labelled at D, its features read the month before: "Not paying", 71 customers on 15 Oct
+    2026 that then fell out of every tier's October cohort)."""
+    import ibis
+
+    from economics.ledger import add_months, last_complete_month
     from economics.pipeline import scheme_label
     from segmentation.schemes import reads_activity
 
     ledger = ibis_tables(version)["ledger"]
-    paid = ledger.filter((ledger.mrr_cents > 0) & (ledger.month < as_of))
+    paid = ledger.filter((ledger.mrr_cents > 0) & (ledger.month <= ibis.literal(last_complete_month(as_of))))
     first = paid.group_by("customer_id").aggregate(first_paid_month=paid.month.min()).execute()
     first["first_paid_month"] = pd.to_datetime(first["first_paid_month"])
     defn = definition(definition_toml)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import re
 
+import pandas as pd
 from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import figure_titles, figures, open_page
@@ -480,3 +481,22 @@ def test_cross_segmentation_grid_counts_every_combination_and_the_table_folds_th
     assert small, "the sample has combinations under 30 customers"
     other = cross.loc[cross["segment"] == "Other", "customers"].iloc[0]
     assert other == sum(small)
+
+
+def test_a_customer_first_paying_in_the_running_month_has_no_segment_at_acquisition_yet():
+    """As of 15 Oct 2026, October is still running: its first payers are not acquired yet (segment economics
+    counts them next month), where 71 of them read "Not paying" at acquisition. At the 1st nothing changes."""
+    from datetime import date
+
+    from ui import cached
+
+    open_page()  # loads the sample company into the workspace
+    version, toml = cached.workspace_status()["version"], cached.default_definition_toml()
+    ledger = cached.ibis_tables()["ledger"].execute()
+    ledger["month"] = pd.to_datetime(ledger["month"])
+    first = ledger[ledger["mrr_cents"] > 0].groupby("customer_id")["month"].min()
+    mid = cached.acquisition_segments(version, date(2026, 10, 15), "value_tier", toml)
+    assert not mid["customer_id"].isin(first[first == "2026-10-01"].index).any()
+    assert "Not paying" not in set(mid["segment"]) and len(mid) == (first < "2026-10-01").sum()
+    start = cached.acquisition_segments(version, date(2026, 10, 1), "value_tier", toml)
+    assert len(start) == (first < "2026-10-01").sum() and "Not paying" not in set(start["segment"])
