@@ -29,8 +29,9 @@ st.caption(
     f"Data from **{view.meta.get('min_date')}** to **{view.meta.get('max_date')}** · as of "
     f"**{view.as_of:%d %b %Y}** · last complete month **{last:%B %Y}** · {status['model_label']} · "
     + (snapshot_tiles_note(view.meta.get("snapshot_date", "")) if snapshot else
-       f"changes against the month before, **{add_months(last, -1):%B %Y}** (the sidebar's *Compare with* date "
-       "sets the Segments page's changes, the Transitions and the board pack's transitions)")
+       f"changes against the month before, **{add_months(last, -1):%B %Y}**, as the data reads it now (a refund "
+       "dated later restates its month) · the sidebar's *Compare with* date sets the Segments page's changes, "
+       "the Transitions and the board pack's transitions")
 )
 
 # What the load warned about (rows skipped, a snapshot's churn, an incomplete last month) bears on the

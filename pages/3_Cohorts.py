@@ -119,7 +119,8 @@ colors = charts.segment_colors(order) | {"All customers": "#111827"}
 st.plotly_chart(charts.retention_curves(curve_frame[["segment", "period", metric, "cohorts", "customers"]], colors,
                                         metric, title=f"{METRICS[metric]}: average curve"),
                 config=charts.CHART_CONFIG, key="curves")
-st.caption(f"Each point averages the cohorts that have reached that {granularity}, weighted by size; a hollow "
+st.caption(f"Each point averages the cohorts that have completed that {granularity} (a {granularity} still "
+           "running at the as-of date is left out), weighted by size; a hollow "
            f"point rests on fewer than {charts.FEW_COHORTS} cohorts (the oldest ones), so read the end of a "
            "curve with care. Hover a point for its cohorts and customers.")
 

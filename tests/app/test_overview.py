@@ -100,4 +100,5 @@ def test_on_a_crm_snapshot_the_default_definition_pools_churn_over_the_snapshot_
 def test_overview_without_load_notes_shows_no_note_and_says_what_the_tiles_compare_with():
     at = open_page()
     assert not any("Noted when these files were loaded" in w.value for w in at.warning)
-    assert any("changes against the month before, **September 2026**" in c.value for c in at.caption)
+    assert any("changes against the month before, **September 2026**, as the data reads it now (a refund dated "
+               "later restates its month)" in c.value for c in at.caption)

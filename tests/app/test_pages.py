@@ -171,6 +171,7 @@ def test_cohort_curves_compare_segments_at_acquisition_without_filtering_the_hea
     assert not at.exception and at.toggle(key="cohort_at_acq").value
     assert not any("survivors" in w.value for w in at.warning)
     assert any("at each customer's first paid month" in c.value for c in at.caption)
+    assert any("(a month still running at the as-of date is left out)" in c.value for c in at.caption)
     at_acq = curves()
     assert at_acq["All customers"] == at_d["All customers"] and at_acq["Enterprise"] != at_d["Enterprise"]
 
