@@ -119,18 +119,25 @@ def available_schemes(definition_toml: str) -> dict[str, str]:
 def _available_schemes(version: str, definition_toml: str) -> dict[str, str]:
     from segmentation.schemes import available_schemes as schemes_for
 
-    tables = ibis_tables()
-    customers = tables.get("customers")   # its columns only, from the schema
+    customers = ibis_tables().get("customers")   # its columns only, from the schema
     keys = schemes_for(list(customers.columns) if customers is not None else [], definition(definition_toml))
-    # Stated goal with nobody's goal stated (no NPS goals, no goal column) is one segment, "Not stated".
-    nps = tables.get("nps")
-    if "goal" not in (customers.columns if customers is not None else ()) and not (
-            nps is not None and "goal" in nps.columns
-            and bool((nps.goal.notnull() & (nps.goal.strip() != "")).any().execute())):
+    if not _goals_stated(version):   # Stated goal would be one segment, "Not stated"
         keys.remove("goal")
     if "channel" in keys:
         keys.insert(1, CROSS_SCHEME)
     return {s: scheme_label(s) for s in keys}
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _goals_stated(version: str) -> bool:
+    """Whether a customer states a goal (a customers goal column, or an NPS answer's goal): one query per
+    data version, not per definition (the scheme menu is rebuilt on every threshold move)."""
+    tables = ibis_tables()
+    if "goal" in getattr(tables.get("customers"), "columns", ()):
+        return True
+    nps = tables.get("nps")
+    return nps is not None and "goal" in nps.columns and bool(
+        (nps.goal.notnull() & (nps.goal.strip() != "")).any().execute())
 
 
 def view_version(version: str, as_of: date, default_as_of: date) -> str:
