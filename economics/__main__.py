@@ -172,7 +172,8 @@ def _report(args: argparse.Namespace, err: TextIO) -> int:
     from economics.pipeline import for_data
 
     defn = for_data(defn, meta)   # what the definition leaves to the data (a snapshot's churn window)
-    for note in _cost_notes(defn, tables, meta):
+    cost_notes = _cost_notes(defn, tables, meta)   # on stderr now, in report.json's notes at the end
+    for note in cost_notes:
         print(f"note: {note}", file=err)
     columns = list(tables["customers"].columns)
     absent = [a for a in defn.firmographic.attributes if a not in columns]
@@ -227,7 +228,7 @@ def _report(args: argparse.Namespace, err: TextIO) -> int:
             if args.board_pack:
                 for name, data in _board_pack(tables, as_of, args, defn, meta, schemes).items():
                     folder.write_bytes(name, data)
-            written, removed = folder.commit(_about(args, as_of, defn, meta, frames, tables))
+            written, removed = folder.commit(_about(args, as_of, defn, meta, frames, cost_notes))
     except ValueError as exc:  # e.g. a custom rule naming a column this data lacks
         problem = str(exc)
     except OSError as exc:  # writing a file: a full disk, no permission
@@ -264,7 +265,7 @@ def _as_known_on(tables: dict, as_of: date, revenue_model: str, err: TextIO) -> 
                         if name in known}}
 
 
-def _about(args: argparse.Namespace, as_of: date, defn, meta: dict, frames: dict, tables) -> dict:
+def _about(args: argparse.Namespace, as_of: date, defn, meta: dict, frames: dict, cost_notes: list[str]) -> dict:
     """What report.json says of the run, beside its files."""
     from economics.glossary import movement_definitions, snapshot_history
     from economics.ledger import last_complete_month
@@ -272,7 +273,7 @@ def _about(args: argparse.Namespace, as_of: date, defn, meta: dict, frames: dict
 
     economics = frames.get("segment_economics")
     # What the load warned about, and on a CRM snapshot what its history is (the app's pages say both).
-    notes = [w["message"] for w in json.loads(meta.get("warnings") or "[]")] + _cost_notes(defn, tables, meta)
+    notes = [w["message"] for w in json.loads(meta.get("warnings") or "[]")] + cost_notes
     if meta.get("revenue_shape") == "snapshot":
         notes.append(snapshot_history(meta.get("snapshot_date") or meta["max_date"]) + " Cohort retention and the "
                      "movements of earlier months show no churn: read churn from the snapshot's month.")
