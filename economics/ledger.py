@@ -16,8 +16,7 @@ import pandas as pd
 __all__ = [
     "LEDGER_COLUMNS", "LedgerError", "month_start", "add_months", "months_between", "last_complete_month",
     "month_range", "month_span", "as_date", "check_ledger_frame", "first_ledger_month", "first_churn_month",
-    "churn_window", "churn_not_measured", "RECENCY_SCHEMES", "recency_churn_note", "REBUILT_AS_OF", "tables_as_of",
-    "late_revenue",
+    "churn_window", "churn_not_measured", "recency_churn_note", "REBUILT_AS_OF", "tables_as_of", "late_revenue",
 ]
 
 LEDGER_COLUMNS: tuple[str, ...] = ("customer_id", "month", "revenue_cents", "mrr_cents", "refund_cents")
@@ -77,17 +76,14 @@ def churn_not_measured(revenue_model: str, inactivity_days: int) -> str:
     return "Not enough complete months to measure churn: it counts from the data's second month."
 
 
-# Schemes that read how recently a customer bought (recency_days): on order data churn meets them in their
-# inactive segments only (recency_churn_note).
-RECENCY_SCHEMES: tuple[str, ...] = ("behavior", "rfm_segment", "health_band")
-
-
 def recency_churn_note(scheme: str, revenue_model: str, inactivity_days: int, cap_months: int) -> str:
-    """On order data, why a scheme that reads recency (RECENCY_SCHEMES, or two joined by "+" with one of them)
-    shows no churn in its active segments ("" otherwise): churn is dated `inactivity_days` after the last
-    purchase, so at the start of the churn month the customer has not bought for a month or two and sits in
-    an inactive segment (DEFINITIONS.md "Segments over time": the segment at the start of the month)."""
-    if revenue_model != "transactional" or not any(p in RECENCY_SCHEMES for p in scheme.split("+")):
+    """On order data, why a scheme that reads recency (segmentation.schemes.reads_recency) shows no churn in its
+    active segments ("" otherwise): churn is dated `inactivity_days` after the last purchase, so at the start
+    of the churn month the customer has not bought for a month or two and sits in an inactive segment
+    (DEFINITIONS.md "Segments over time": the segment at the start of the month)."""
+    from segmentation.schemes import reads_recency
+
+    if revenue_model != "transactional" or not reads_recency(scheme):
         return ""
     return (f"On order data a customer churns {inactivity_days} days after its last purchase, so at the start of "
             f"its churn month it has not bought for {max(inactivity_days - 31, 0)} days or more and this scheme "

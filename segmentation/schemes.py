@@ -32,7 +32,8 @@ __all__ = [
     "rfm_scores", "rfm_segment", "size_band", "icp_fit", "learn_icp_profile", "goal", "custom", "attribute",
     "label_all", "available_schemes", "attribute_schemes", "attribute_candidates", "segment_order", "in_segment_order", "SCHEMES", "ATTRIBUTE_SCHEMES", "NO_USAGE", "UNKNOWN",
     "UNATTRIBUTED",
-    "NOT_STATED", "behavior_measure", "REVENUE_ONLY_SCHEMES", "reads_activity", "reads_users", "scheme_name",
+    "NOT_STATED", "behavior_measure", "REVENUE_ONLY_SCHEMES", "reads_activity", "reads_recency", "reads_users",
+    "scheme_name",
 ]
 
 NO_USAGE = "No usage data"
@@ -654,6 +655,12 @@ def reads_activity(scheme: str) -> bool:
     when it does not, `features.without_activity` tables give it the same labels at a fraction of the cost.
     A name that is no built-in scheme is a customers column (a definition's [firmographic] attributes)."""
     return any(part in SCHEMES and part not in REVENUE_ONLY_SCHEMES for part in scheme.split("+"))
+
+
+def reads_recency(scheme: str) -> bool:
+    """Whether a scheme (or two joined by "+") labels by how recently a customer was active (recency_days):
+    behaviour (Dormant), RFM (its R score) and the health band (its recency component)."""
+    return any(part in ("behavior", "rfm_segment", "health_band") for part in scheme.split("+"))
 
 
 def reads_users(defn: Definition) -> bool:
