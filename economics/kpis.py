@@ -9,7 +9,7 @@ import pandas as pd
 
 from economics.assumptions import Assumptions
 from economics.glossary import metric_definitions
-from economics.ledger import month_range, month_span
+from economics.ledger import as_date, month_span, months_between
 from economics.mrr import revenue_words
 
 __all__ = ["Kpi", "headline_kpis", "snapshot_tiles_note"]
@@ -66,8 +66,7 @@ def headline_kpis(movements: pd.DataFrame, nrr_now: tuple[float, float], nrr_bef
 
     # Churn is pooled over the window: the label says so, so that its change against the month before reads
     # as the pool's (one month's churn can rise while the pool's falls).
-    pooled = len(month_range(pd.Timestamp(window[0]).date(), pd.Timestamp(window[1]).date())) \
-        if window and window[0] is not None else 0
+    pooled = months_between(as_date(window[0]), as_date(window[1])) + 1 if window and window[0] is not None else 0
     churn_label = f"Monthly churn ({pooled} mo)" if pooled > 1 else "Monthly churn"
     short_history = f"needs 13 months; has {len(movements)}" if len(movements) < 13 else ""
     no_cac = "needs spend data" if "needs spend data" in str(blended_now.get("note", "")) else ""
