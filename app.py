@@ -121,10 +121,13 @@ st.markdown("#### Board pack")
 st.caption("One HTML page and a PDF with these tiles, the findings, the segment map, cohort retention, unit "
            "economics, cost to serve and transitions, stamped with the as-of date, the definition and its "
            "assumptions.")
+pack_title = st.text_input("Title of the pack", placeholder=cached.pack_title(), key="pack_title", max_chars=80,
+                           help="The pack's first line and the PDF's title, usually the company's name. Left "
+                                "empty, it reads as shown in grey.")
 if st.button("Build the board pack", icon=":material/picture_as_pdf:", key="build_pack"):
     with st.spinner("Rendering charts and printing the PDF…"):
         st.session_state["board_pack"] = cached.board_pack(view.version, view.as_of, view.compare_to, view.scheme,
-                                                           view.definition_toml, view.definition_name)
+                                                           view.definition_toml, view.definition_name, pack_title)
 pack = st.session_state.get("board_pack")
 if pack:
     c1, c2, _ = st.columns([1, 1, 3])

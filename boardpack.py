@@ -41,7 +41,7 @@ from segmentation.schemes import in_segment_order, segment_order
 from segmentation.transitions import CROSS_SCHEME, scheme_labels, transitions_from_features
 from ui.format import currency_symbol, kpi_delta, kpi_value, money, net_ltv_text, pct, verdict_months, verdict_ratio
 
-__all__ = ["BoardPack", "collect", "to_html", "to_pdf", "chromium_path"]
+__all__ = ["BoardPack", "collect", "default_title", "to_html", "to_pdf", "chromium_path"]
 
 _WIDTH, _HEIGHT = 1600, 900
 
@@ -70,8 +70,9 @@ class BoardPack:
 
 def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Definition, definition_name: str,
             meta: dict, features_at: Callable[[date], pd.DataFrame] | None = None,
-            scheme_label: str | None = None) -> BoardPack:
-    """Compute the pack's numbers and figures from the workspace's ibis tables."""
+            scheme_label: str | None = None, title: str | None = None) -> BoardPack:
+    """Compute the pack's numbers and figures from the workspace's ibis tables. `title`: what the pack is
+    named after (the company's name; default: default_title(meta))."""
     model = meta.get("revenue_model", "subscription")
     word = revenue_words(model)[0]
     currency = meta.get("currency", "")
@@ -182,7 +183,7 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
         figures.append(("Transitions", charts.sankey(flows, colors, f"{name} transitions",
                                                      f"{compare_to:%d %b %Y}", f"{as_of:%d %b %Y}"),
                         f"Thresholds of {compare_to:%d %b %Y} applied at both dates."))
-    title = "Northwind Analytics (sample company)" if meta.get("source") == "sample" else "Segment economics"
+    title = (title or "").strip() or default_title(meta)
     # The tiles' definitions (their help on the Overview), then the table's other columns.
     define = metric_definitions(a, model, symbol)
     definitions = [(k.label, k.help) for k in kpis] + [(name, define[col]) for col, name in BOARD_PACK_TERMS.items()]
@@ -193,6 +194,11 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
                          defaults and f"{defaults} Net LTV, contribution and the verdicts depend on them."])),
                      economics_table=table, revenue_series=revenue_words(model)[1], definitions=definitions,
                      thresholds=a, notes=notes, support_measured="tickets" in tables)
+
+
+def default_title(meta: dict) -> str:
+    """The pack's title when nobody names it: the sample company's name, else "Segment economics"."""
+    return "Northwind Analytics (sample company)" if meta.get("source") == "sample" else "Segment economics"
 
 
 def _left_out(table: pd.DataFrame, min_customers: int) -> str:

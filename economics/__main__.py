@@ -49,7 +49,8 @@ Files written to --out:
                          trained on the latest fully observed window; skipped with a note when the
                          history is too short or has too few churners)
   board_pack.html/.pdf   with --board-pack: KPIs, findings, segment map, cohorts, unit economics, cost to
-                         serve and transitions, stamped with the date and the definition (needs Chromium)
+                         serve and transitions, stamped with the date and the definition (needs Chromium);
+                         --title names it (the company's name)
   report.json            the run: generated_at, data, as_of, last_complete_month, compare_to,
                          revenue_model, definition, config, schemes, definitions (what each
                          column of segment_economics.csv means) and the files written with their rows
@@ -106,6 +107,8 @@ def parser() -> argparse.ArgumentParser:
                    help="churn probability from which a customer is listed in at_risk.csv (default 0.3)")
     p.add_argument("--board-pack", action="store_true",
                    help="also write board_pack.html and board_pack.pdf (the dashboard's board pack)")
+    p.add_argument("--title", metavar="TEXT",
+                   help="with --board-pack: the pack's title, e.g. the company's name (default: Segment economics)")
     p.add_argument("--scan", action="store_true",
                    help="scan the files in place with DuckDB (Parquet only); automatic when all are Parquet")
     p.add_argument("--memory-limit", default=None, metavar="SIZE",
@@ -201,6 +204,9 @@ def _report(args: argparse.Namespace, err: TextIO) -> int:
             return _fail(f"error: --schemes: unknown or unavailable scheme {unknown[0]!r}; this data and "
                          f"definition support {', '.join(usable)} (combine two with '+').", err)
 
+    if args.title is not None and not args.board_pack:
+        return _fail("error: --title names the board pack: add --board-pack, or leave out --title; nothing was "
+                     "written.", err)
     if args.board_pack:
         from boardpack import chromium_path
 
@@ -353,7 +359,7 @@ def _board_pack(tables, as_of: date, args: argparse.Namespace, defn, meta: dict,
     compare_to = args.compare_to or add_months(as_of.replace(day=1), -3)
     scheme = (schemes or ["value_tier"])[0]
     pack = boardpack.collect(tables, as_of, compare_to, scheme, defn, defn.meta.name, meta,
-                             scheme_label=scheme_name(scheme, meta["revenue_model"]))
+                             scheme_label=scheme_name(scheme, meta["revenue_model"]), title=args.title)
     page = boardpack.to_html(pack)
     try:
         pdf = boardpack.to_pdf(page)

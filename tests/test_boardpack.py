@@ -27,6 +27,7 @@ def test_board_pack_on_the_sample_company_renders_html_and_a_pdf(tmp_path):
     tables = {n: con.table(n) for n in ws.tables()}
     pack = boardpack.collect(tables, date(2026, 11, 1), date(2026, 8, 1), "value_tier", default_definition(),
                              "Q4 board", ws.meta(), scheme_label="Value tier (ARR)")
+    assert pack.title == "Northwind Analytics (sample company)"   # no title given: the data's default
     titles = [t for t, _, _ in pack.figures]
     assert titles[:3] == ["Segment map", "Cohort retention", "Unit economics"] and "Transitions" in titles
     assert any("Outbound sales" in f for f in pack.findings)

@@ -21,9 +21,8 @@ __all__ = [
     "workspace", "ensure_started", "workspace_status", "saved_definitions", "default_definition_toml",
     "definition", "available_schemes", "features", "labels", "refresh", "ibis_tables", "economics",
     "view_version", "late_revenue", "movements", "nrr_grr", "acquisition_segments", "scheme_labels_at", "cohorts",
-    "activation", "event_names", "transitions", "customer_transitions", "adoption", "board_pack", "risk_backtest",
-    "risk_model", "risk_scores",
-    "clusters", "suggested_k", "survival", "rule_problem", "scheme_label",
+    "activation", "event_names", "transitions", "customer_transitions", "adoption", "board_pack", "pack_title",
+    "risk_backtest", "risk_model", "risk_scores", "clusters", "suggested_k", "survival", "rule_problem", "scheme_label",
 ]
 
 _start_lock = threading.Lock()
@@ -638,15 +637,22 @@ def survival(version: str, as_of: date, scheme: str, definition_toml: str) -> pd
     return survival_ltv(lifetimes, segments, table["arpa"].dropna(), econ.assumptions.gross_margin)
 
 
+def pack_title() -> str:
+    """The board pack's title when nobody has named it (boardpack.default_title of the loaded data)."""
+    import boardpack
+
+    return boardpack.default_title(workspace().meta())
+
+
 def board_pack(version: str, as_of: date, compare_to: date, scheme: str, definition_toml: str,
-               definition_name: str) -> dict[str, bytes]:
+               definition_name: str, title: str | None = None) -> dict[str, bytes]:
     """The board pack's HTML and PDF bytes (not cached: it is built on request)."""
     import boardpack
 
     pack = boardpack.collect(ibis_tables(version), as_of, compare_to, scheme, definition(definition_toml),
                              definition_name, workspace().meta(),
                              features_at=lambda d: features(version, d, definition_toml),
-                             scheme_label=scheme_label(scheme))
+                             scheme_label=scheme_label(scheme), title=title)
     page = boardpack.to_html(pack)
     return {"html": page.encode("utf-8"), "pdf": boardpack.to_pdf(page)}
 

@@ -50,12 +50,16 @@ def test_segment_map_by_value_tier_and_channel_shows_the_margin_draining_segment
     assert "Enterprise · Events" in traces["healthy"]
 
 
-def test_board_pack_button_offers_the_pdf_and_html():
+def test_board_pack_button_offers_the_pdf_and_html_under_the_title_typed():
     at = open_page()
+    title = at.text_input(key="pack_title")
+    assert title.placeholder == "Northwind Analytics (sample company)"   # what an empty title gives
+    title.set_value("Acme & Co")
     next(b for b in at.button if b.label == "Build the board pack").click().run()
     assert not at.exception
     pack = at.session_state["board_pack"]
-    assert pack["pdf"].startswith(b"%PDF") and b"board pack" in pack["html"]
+    assert pack["pdf"].startswith(b"%PDF")
+    assert b"<h1>Acme &amp; Co: board pack</h1>" in pack["html"] and b"Northwind" not in pack["html"]
 
 
 def test_overview_repeats_what_the_load_noted_about_the_data(crm_snapshot):

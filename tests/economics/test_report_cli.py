@@ -283,10 +283,17 @@ def test_an_order_export_without_churn_history_says_why_there_is_no_at_risk_list
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="the board pack needs Chromium: apt-get install chromium")
 def test_board_pack_flag_writes_the_html_and_the_pdf(tmp_path: Path):
     out = tmp_path / "report"
-    code, err = _run("--data", str(SAMPLE_DIR), "--out", str(out), "--schemes", "value_tier", "--board-pack")
+    code, err = _run("--data", str(SAMPLE_DIR), "--out", str(out), "--schemes", "value_tier", "--board-pack",
+                     "--title", "Acme & Co")
     assert code == EXIT_OK, err
     assert (out / "board_pack.pdf").read_bytes().startswith(b"%PDF")
-    assert "board pack" in (out / "board_pack.html").read_text(encoding="utf-8")
+    assert "<h1>Acme &amp; Co: board pack</h1>" in (out / "board_pack.html").read_text(encoding="utf-8")
+
+
+def test_a_title_without_the_board_pack_exits_2_and_writes_nothing(orders: Path, tmp_path: Path):
+    code, err = _run("--data", str(orders), "--out", str(tmp_path / "r"), "--title", "Acme")
+    assert code == EXIT_INVALID
+    assert "--title names the board pack: add --board-pack" in err and not (tmp_path / "r").exists()
 
 
 def test_a_failure_after_customers_csv_was_started_leaves_the_out_folder_as_it_was(orders: Path, tmp_path: Path,
