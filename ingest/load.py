@@ -7,6 +7,7 @@ when there is no error, replacing the whole workspace in one transaction.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -17,8 +18,8 @@ import pandas as pd
 from ingest.contract import STORED_TABLES, TABLE_ORDER, TABLES
 from ingest.convert import DATE_FORMATS_TRIED, csat_words, to_bool, to_datetime, to_id, to_number, to_text
 from ingest.ledger import build_ledger
-from ingest.mapping import (MINUTE_SCALES, SYNONYMS, column_name, guess_mapping, guess_table, missing_required,
-                            normalise, revenue_shape)
+from ingest.mapping import (MINUTE_SCALES, SYNONYMS, column_name, guess_mapping, guess_table, header_currency,
+                            missing_required, normalise, revenue_shape)
 from ingest.problems import Problems, file_rows, partial_month_message
 from ingest.read import DEFAULT_SIZE_LIMIT, SUPPORTED_SUFFIXES, read_export
 from ingest.store import Workspace
@@ -31,6 +32,10 @@ _PREVIEW_ROWS = 20
 # columns whose dates must not lie after the day of the load (a service period or a scheduled end may)
 _NOT_FUTURE = {"customers": ("signup_date",), "revenue": ("date", "start_date"), "events": ("timestamp",),
                "tickets": ("created_at",), "spend": ("month",), "nps": ("date",)}
+_TOO_LARGE = 1e12   # no export's number is a trillion or more: 'inf', '1e20' or a misread column
+# an extra column naming each revenue row (Stripe's "id", "Invoice No", "order_id"): repeats of a row holding
+# the same one are one invoice exported twice
+_ROW_ID = re.compile(r"^(id|(invoice|order|transaction|charge|payment|receipt)_?(id|no|nr|number)?)$")
 _INTERVAL_MONTHS = {"month": 1, "monthly": 1, "quarter": 3, "quarterly": 3, "year": 12, "yearly": 12,
                     "annual": 12, "annually": 12, "week": 12 / 52, "weekly": 12 / 52, "day": 12 / 365,
                     "daily": 12 / 365}
@@ -122,12 +127,14 @@ def _convert(file: str, table: str, raw: pd.DataFrame, mapping: dict[str, str], 
             if column == "csat":
                 values = csat_words(values)
             parsed, bad = to_number(values)
+            # 'inf', '1e20': numbers to pandas, not amounts (and beyond what cents can hold)
+            bad = bad | (parsed.abs() >= _TOO_LARGE).fillna(False)
             if bad.any():
                 what = "amounts" if kind == "money" else "numbers"
-                problems.error(file, table, source, f"{int(bad.sum()):,} value(s) are not {what}, e.g. "
-                               f"{_examples(values, bad)}. Remove text from this column (currency symbols "
-                               "and thousands separators are fine).", rows=file_rows(bad),
-                               count=int(bad.sum()))
+                problems.error(file, table, source, f"{int(bad.sum()):,} value(s) are not {what} (or are "
+                               f"infinite or over a trillion), e.g. {_examples(values, bad)}. Remove text from "
+                               "this column (currency symbols and thousands separators are fine).",
+                               rows=file_rows(bad), count=int(bad.sum()))
             if column == "minutes":
                 parsed = parsed * MINUTE_SCALES.get(normalise(source), 1.0)
             if kind == "integer":
@@ -155,6 +162,36 @@ def _drop_blank_required(file: str, table: str, frame: pd.DataFrame, mapping: di
                              f"{int(blank.sum()):,} row(s) without {column} were skipped.{_share(frame, blank)}",
                              rows=file_rows(blank), count=int(blank.sum()))
             frame = frame[~blank]
+    return frame
+
+
+def _header_currency(mapping: dict[str, str]) -> str:
+    """The currency the revenue's amount or MRR column names ("Amount (USD)"), else ""."""
+    for column in ("amount", "mrr", "unit_price"):
+        if column in mapping and header_currency(mapping[column]):
+            return header_currency(mapping[column])
+    return ""
+
+
+def _repeated_rows(file: str, frame: pd.DataFrame, problems: Problems) -> pd.DataFrame:
+    """The revenue rows, each repeat of an earlier row (every column the same) dropped when an id column
+    names each row once (`_ROW_ID`: the same invoice exported twice, e.g. by overlapping exports), and said
+    in a warning otherwise (two identical order lines can be two sales)."""
+    repeat = frame.duplicated(keep="first")
+    if not repeat.any():
+        return frame
+    n, rows = int(repeat.sum()), file_rows(repeat)
+    kept = frame[~repeat]
+    named = next((c for c in frame.columns if c.startswith("attr:") and _ROW_ID.match(normalise(c[5:]))
+                  and kept[c].notna().all() and not kept[c].duplicated().any()), None)
+    if named is not None:
+        problems.warning(file, "revenue", named[5:], f"{n:,} row(s) repeat an earlier row exactly, with the same "
+                         f"{named[5:]} (one invoice exported twice, as when two exports overlap): each was counted "
+                         "once.", rows=rows, count=n)
+        return kept
+    problems.warning(file, "revenue", "", f"{n:,} row(s) repeat an earlier row exactly (every column the same). "
+                     "They count as separate sales; if two exports overlap, remove the repeats and load again.",
+                     rows=rows, count=n)
     return frame
 
 
@@ -196,7 +233,7 @@ def _revenue_rows(file: str, frame: pd.DataFrame, mapping: dict[str, str], probl
     if shape == "invoice":
         amount = frame["amount"] if "amount" in frame else frame["quantity"] * frame["unit_price"]
         rows["amount_cents"] = _to_cents(amount)
-        required = ["date"]
+        required = ["date", "amount_cents"]
         if "period_start" in frame and "period_end" in frame:
             backwards = frame["period_end"] < frame["period_start"]
             if backwards.any():
@@ -391,7 +428,14 @@ def _build_tables(typed: dict, options: LoadOptions, today: date, result: LoadRe
     # revenue first: it decides who the customers are when no customers table is given
     file, frame, mapping = typed["revenue"]
     frame = _drop_blank_required(file, "revenue", frame, mapping, ("customer_id",), problems)
+    frame = _repeated_rows(file, frame, problems)
     revenue, shape = _revenue_rows(file, frame, mapping, problems, options)
+    if revenue.empty and not problems.has_errors:
+        problems.error(file, "revenue", "", "No row is left once the rows without a customer id, a date or an "
+                       "amount are skipped (see the warnings). Check that the columns are mapped to the right "
+                       "ones on the Data page, or that the export holds its values.")
+    if revenue.empty:
+        return
     revenue_attrs = frame.loc[revenue.index, [c for c in frame.columns if c.startswith("attr:")]]
     currencies = sorted(revenue["currency"].dropna().str.upper().unique())
     if len(currencies) > 1:
@@ -545,7 +589,7 @@ def _build_tables(typed: dict, options: LoadOptions, today: date, result: LoadRe
         "revenue_model": model,
         "revenue_shape": shape or "",
         "snapshot_date": str(options.snapshot_date or ""),
-        "currency": currencies[0] if currencies else (options.currency or ""),
+        "currency": currencies[0] if currencies else (options.currency or _header_currency(mapping)),
         "files": json.dumps({t: typed[t][0] for t in typed}),
         "min_date": str(min_date),
         "max_date": str(max_date),

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ingest.contract import REVENUE_SHAPES, TABLE_ORDER, TABLES
 
-__all__ = ["SYNONYMS", "MINUTE_SCALES", "normalise", "guess_mapping", "guess_table", "revenue_shape",
+__all__ = ["SYNONYMS", "MINUTE_SCALES", "normalise", "guess_mapping", "guess_table", "header_currency", "revenue_shape",
            "missing_required"]
 
 # contract column -> accepted source names (normalised), most specific first
@@ -128,11 +128,24 @@ def column_name(column: str) -> str:
     return normalise(spaced) or "column"
 
 
+_CURRENCY_CODES = ("usd", "eur", "gbp", "chf", "cad", "aud", "nzd", "jpy", "cny", "inr", "sek", "nok", "dkk", "pln",
+                   "czk", "huf", "brl", "mxn", "sgd", "hkd", "zar", "krw", "ils", "try", "aed")
+_CURRENCY_SUFFIX = re.compile(r"_(?:in_)?(?:" + "|".join(_CURRENCY_CODES) + r")$")
+
+
+def header_currency(column: str) -> str | None:
+    """The currency code a column's name ends with ("Amount (USD)" -> "USD"), else None."""
+    found = _CURRENCY_SUFFIX.search(normalise(column))
+    return found.group(0).rsplit("_", 1)[-1].upper() if found else None
+
+
 def guess_mapping(table: str, columns: list[str]) -> dict[str, str]:
     """Contract column -> source column, for every contract column a synonym finds. One source per column."""
     by_norm: dict[str, str] = {}
     for col in columns:
         by_norm.setdefault(normalise(col), col)
+    for col in columns:   # then without a currency code after the name: "Amount (USD)", "MRR [EUR]"
+        by_norm.setdefault(_CURRENCY_SUFFIX.sub("", normalise(col)), col)
     mapping: dict[str, str] = {}
     used: set[str] = set()
     for target, names in SYNONYMS[table].items():

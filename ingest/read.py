@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -17,7 +18,10 @@ __all__ = ["read_export", "DEFAULT_SIZE_LIMIT", "SUPPORTED_SUFFIXES"]
 
 DEFAULT_SIZE_LIMIT = 200 * 1024 * 1024  # bytes; Streamlit's default upload limit
 SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz", ".xlsx", ".parquet")
-_ENCODINGS = ("utf-8-sig", "latin-1")  # utf-8-sig also reads plain UTF-8; latin-1 accepts any byte
+# utf-8-sig also reads plain UTF-8; cp1252 is Windows Excel's ("€", "Š", curly quotes), which latin-1
+# would read as control characters; latin-1 accepts any byte (the five cp1252 leaves undefined)
+_ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # Excel's "Unicode Text" export: UTF-16 with a byte order mark
 _DELIMITERS = ",;\t|"
 _ZIP_MAGIC = b"PK\x03\x04"
 _PARQUET_MAGIC = b"PAR1"
@@ -40,6 +44,8 @@ def _looks_binary(sample: bytes) -> bool:
 
 
 def _decode(data: bytes) -> tuple[str, str]:
+    if data[:2] in _UTF16_BOMS:
+        return data.decode("utf-16"), "utf-16"
     for enc in _ENCODINGS:
         try:
             return data.decode(enc), enc
@@ -59,12 +65,84 @@ def _delimiter(text: str) -> str:
         return best if counts[best] else ","
 
 
+_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+
+
+def _read_text(name: str, text: str, problems: Problems) -> pd.DataFrame | None:
+    """A CSV text's rows (None after an error in `problems`). Blank lines are kept as empty rows (dropped
+    later) so that row numbers stay the file's line numbers; title lines above the header (fewer values
+    than the header below them) are skipped with a warning; a delimiter ending every data row but not the
+    header (a spreadsheet's empty last column) is dropped."""
+    sep = _delimiter(text)
+    lines = text.splitlines()
+    # the header: the first line with two values or more (a title line has one, a blank line none)
+    values = [sum(1 for f in next(csv.reader([line], delimiter=sep), []) if f.strip()) for line in lines[:50]]
+    top = next((i for i, n in enumerate(values) if n >= 2), 0)
+    if top:
+        titles = [line.strip() for line in lines[:top] if line.strip()]
+        problems.warning(name, "", "", f"The first {top} line(s) above the header were skipped (titles, e.g. "
+                         f"{titles[0][:60]!r})." if titles else f"The first {top} blank line(s) were skipped.")
+    read = dict(sep=sep, dtype=str, keep_default_na=False, na_values=[""], skipinitialspace=True,
+                skip_blank_lines=False, on_bad_lines="error", skiprows=top)
+    try:
+        frame = pd.read_csv(io.StringIO(text), **read)
+    except pd.errors.ParserError as exc:
+        found = _FIELDS.search(str(exc))
+        if found is None:
+            raise
+        expected, line, saw = (int(g) for g in found.groups())
+        problems.error(name, "", "", f"Line {line + top} has {saw} values where the header has {expected} "
+                       f"columns. A value may hold the delimiter {sep!r} without quotes (such as 1,234.50 in a "
+                       "comma-separated file): quote such values, or export with another delimiter.")
+        return None
+    if not isinstance(frame.index, pd.RangeIndex):
+        # Every data row has one value more than the header: pandas took the first column as the index.
+        # Drop the extra last value when it is empty in every row (a trailing delimiter); else say so.
+        header = len(frame.columns)
+        full = pd.read_csv(io.StringIO(text), **{**read, "skiprows": top + 1}, header=None,
+                           names=range(header + 1))
+        if full[header].notna().any():
+            problems.error(name, "", "", f"The rows have {header + 1} values where the header has {header} "
+                           f"columns. A value may hold the delimiter {sep!r} without quotes: quote such values, "
+                           "or export with another delimiter.")
+            return None
+        frame = full.drop(columns=[header]).set_axis(list(frame.columns), axis=1)
+    frame.index = frame.index + top
+    return frame
+
+
+def _read_workbook(name: str, data: bytes, problems: Problems) -> pd.DataFrame:
+    """The largest sheet of a workbook, from its header row (the first with two cells or more: title rows
+    above it are skipped), with a warning for each choice made."""
+    sheets = pd.read_excel(io.BytesIO(data), sheet_name=None, header=None, dtype=object, engine="openpyxl")
+    sizes = {sheet: int(values.notna().sum().sum()) for sheet, values in sheets.items()}
+    first = next(iter(sheets))
+    chosen = max(sizes, key=lambda sheet: sizes[sheet]) if sizes else first
+    if chosen != first:
+        problems.warning(name, "", "", f"Read the sheet {chosen!r}, the workbook's largest; the first sheet, "
+                         f"{first!r}, {'is empty' if not sizes[first] else 'was left out'}.")
+    raw = sheets[chosen].dropna(how="all", axis=1)
+    counts = raw.head(50).notna().sum(axis=1).tolist()
+    top = next((i for i, c in enumerate(counts) if c >= 2), 0)   # the header: the first row with two cells or more
+    if top and any(counts[:top]):
+        problems.warning(name, "", "", f"The first {top} row(s) of the sheet {chosen!r}, above its header, were "
+                         "skipped (titles).")
+    names = [str(v) if pd.notna(v) else f"Unnamed: {i}" for i, v in enumerate(raw.iloc[top])] if len(raw) else []
+    frame = raw.iloc[top + 1:].set_axis(names, axis=1)
+    frame.index = frame.index - 1   # sheet row p + 1 (1-based) -> data row p - 1 (file_rows adds 2)
+    return frame
+
+
 def read_export(name: str, data: bytes, problems: Problems,
                 size_limit: int = DEFAULT_SIZE_LIMIT) -> pd.DataFrame | None:
     """The file's rows with its own column names, or None after adding an error to `problems`.
 
-    Recognises CSV (comma, semicolon, tab or pipe; UTF-8, UTF-8 with BOM or Latin-1; optionally
-    gzip-compressed), Excel .xlsx (first sheet) and Parquet, by content first and extension second.
+    Recognises CSV (comma, semicolon, tab or pipe; UTF-8, UTF-8 with BOM, UTF-16 with BOM, Windows-1252
+    or Latin-1; optionally gzip-compressed), Excel .xlsx and Parquet, by content first and extension
+    second. Title lines above a CSV's header, and title rows above a sheet's header, are skipped with a
+    warning; a workbook is read from its largest sheet (a warning names it when it is not the first).
+    The frame's index is each row's data row number (0 = the row under the header line 1 of the file as
+    exported, blank lines counted), so that `ingest.problems.file_rows` names the lines a user sees.
     """
     if len(data) > size_limit:
         problems.error(name, "", "", f"The file is {len(data) / 1e6:,.0f} MB, over the limit of "
@@ -82,24 +160,30 @@ def read_export(name: str, data: bytes, problems: Problems,
                 problems.error(name, "", "", "This is a zip archive, not a table. Unzip it and upload the "
                                "CSV or Excel file inside.")
                 return None
-            frame = pd.read_excel(io.BytesIO(data), sheet_name=0, dtype=object, engine="openpyxl")
+            frame = _read_workbook(name, data, problems)
         else:
             if data[:2] == _GZIP_MAGIC:
                 data = gzip.decompress(data)
-            if _looks_binary(data[:4096]):
+            if data[:2] not in _UTF16_BOMS and _looks_binary(data[:4096]):
                 problems.error(name, "", "", "This is not a table (it looks like a binary file). Upload a "
                                "CSV, Excel (.xlsx) or Parquet export.")
                 return None
             text, _encoding = _decode(data)
-            sep = _delimiter(text)
-            frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                                na_values=[""], skipinitialspace=True, on_bad_lines="error")
+            frame = _read_text(name, text, problems)
+            if frame is None:
+                return None
     except Exception as exc:  # every reader's own error becomes a message; nothing is stored
         kind = {".xlsx": "an Excel workbook", ".parquet": "a Parquet file"}.get(suffix, "a CSV table")
         problems.error(name, "", "", f"Could not read it as {kind}: {str(exc).splitlines()[0][:200]}. "
                        "Check that it is a plain export with one header row.")
         return None
-    frame.columns = [str(c).strip() for c in frame.columns]
+    names = [str(c).strip() for c in frame.columns]
+    twice = sorted({c for c in names if names.count(c) > 1})
+    if twice:
+        problems.error(name, "", twice[0], f"Two columns are both named {twice[0]!r} (spaces around a name do not "
+                       "count). Rename or remove one of them, so that each column has its own name.")
+        return None
+    frame.columns = names
     frame = frame.dropna(how="all")
     if frame.empty:
         problems.error(name, "", "", "The file has a header but no data rows. Export it again with its data.")

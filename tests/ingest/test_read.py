@@ -83,3 +83,63 @@ def test_european_decimal_commas_in_a_semicolon_file_read(options):
     assert result.ok, result.problems.text()
     assert list(result.tables["revenue"]["amount_cents"]) == [123450, 1250]
     assert str(result.tables["revenue"]["date"].iloc[0]) == "2026-01-15"
+
+
+def test_windows_excel_cp1252_reads_the_euro_sign_and_accented_names(options):
+    # Excel on Windows saves CSV as cp1252: "€" is byte 0x80 and "Š" 0x8A, control characters in Latin-1.
+    text = "customer_id;date;amount;plan\n1;15.01.2026;€ 1.234,50;Škoda\n2;16.01.2026;€ 12,00;O’Brien\n"
+    result = prepare([Upload("revenue.csv", text.encode("cp1252"))], options)
+    assert result.ok, result.problems.text()
+    assert list(result.tables["revenue"]["amount_cents"]) == [123450, 1200]
+    assert list(result.tables["revenue"]["plan"]) == ["Škoda", "O’Brien"]
+
+
+def test_excel_unicode_text_utf16_with_tabs_reads(options):
+    _assert_read(prepare([Upload("revenue.txt", _text("\t").encode("utf-16"))], options))
+
+
+def test_a_delimiter_ending_every_data_row_but_not_the_header_is_dropped(options):
+    # A spreadsheet's empty last column: every data row ends with "," and the header does not.
+    text = "customer_id,date,amount\n00017,2026-01-15,100.00,\n00042,2026-02-03,250.50,\n"
+    _assert_read(prepare([Upload("revenue.csv", text.encode())], options))
+
+
+def test_a_value_holding_the_delimiter_unquoted_is_an_error_naming_the_line(options):
+    every_row = "customer_id,date,amount\n00017,2026-01-15,$1,234.50\n00042,2026-02-03,$2,250.50\n"
+    result = prepare([Upload("revenue.csv", every_row.encode())], options)
+    assert not result.ok
+    assert "The rows have 4 values where the header has 3 columns" in result.problems.text()
+    one_row = "customer_id,date,amount\n00017,2026-01-15,100.00\n00017,2026-02-15,100.00\n00042,2026-02-03,$1,250\n"
+    message = prepare([Upload("revenue.csv", one_row.encode())], options).problems.text()
+    assert "Line 4 has 4 values where the header has 3 columns" in message and "without quotes" in message
+
+
+def test_title_lines_above_a_csv_header_are_skipped_and_rows_keep_their_line_numbers(options):
+    text = "Orders export\nGenerated 2026-03-01\n\ncustomer_id,date,amount\n00017,2026-01-15,100.00\n\n" \
+           "00042,2026-02-03,250.50\n00042,someday,1.00\n"
+    result = prepare([Upload("revenue.csv", text.encode())], options)
+    assert "The first 3 line(s) above the header were skipped (titles, e.g. 'Orders export')" in result.problems.text()
+    bad = next(p for p in result.problems.items if p.column == "date" and p.severity == "error")
+    assert bad.rows == (8,)   # the file's line 8, the blank lines counted
+
+
+def test_a_workbook_is_read_from_its_largest_sheet_below_its_title_rows(options):
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer) as book:
+        pd.DataFrame({"Read me": ["Exported from Billing"]}).to_excel(book, sheet_name="Read me", index=False)
+        rows = pd.DataFrame([("Orders report", None, None), (None, None, None),
+                             ("customer_id", "date", "amount"), *ROWS, ("00042", "someday", "1.00")])
+        rows.to_excel(book, sheet_name="Orders", index=False, header=False)
+    result = prepare([Upload("revenue.xlsx", buffer.getvalue())], options)
+    text = result.problems.text()
+    assert "Read the sheet 'Orders', the workbook's largest; the first sheet, 'Read me', was left out" in text
+    assert "The first 2 row(s) of the sheet 'Orders', above its header, were skipped" in text
+    bad = next(p for p in result.problems.items if p.column == "date" and p.severity == "error")
+    assert bad.rows == (6,)   # the sheet's row 6
+
+
+def test_an_amount_column_named_with_its_currency_is_recognised_and_gives_the_currency(options):
+    text = "Customer ID,Invoice Date,Amount (USD)\n00017,2026-01-15,100.00\n00042,2026-02-03,250.50\n"
+    result = prepare([Upload("revenue.csv", text.encode())], options)
+    _assert_read(result)
+    assert result.meta["currency"] == "USD"

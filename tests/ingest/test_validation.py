@@ -252,3 +252,63 @@ def test_a_successful_load_stores_typed_tables_and_a_new_version(tmp_path, optio
     assert [w["message"][:42] for w in warnings] == ["The last month, February 2026, is incomple"]
     assert warnings[0]["file"] == "revenue.csv"
     assert load(ws, [revenue_csv, customers_csv], options).version != result.version
+
+
+def test_infinite_and_absurd_amounts_are_an_error_naming_their_rows(options):
+    upload = csv_upload("revenue.csv", """
+        customer_id,date,amount
+        1,2026-01-15,100.00
+        2,2026-01-16,inf
+        3,2026-01-17,1e20
+    """)
+    error = _only(prepare([upload], options))[0]
+    assert error.column == "amount" and error.rows == (3, 4)
+    assert "2 value(s) are not amounts (or are infinite or over a trillion), e.g. 'inf', '1e20'" in error.message
+
+
+def test_a_revenue_file_with_no_row_left_is_an_error_not_a_crash(options):
+    for body in ("customer_id,date,amount\n,2026-01-15,10\n,2026-01-16,20\n",
+                 "customer_id,date,amount\n1,,10\n2,,20\n"):
+        result = prepare([Upload("revenue.csv", body.encode())], options)
+        assert not result.ok and "No row is left once the rows without a customer id" in _only(result)[0].message
+
+
+def test_rows_without_an_amount_are_skipped_with_a_warning(options):
+    upload = csv_upload("revenue.csv", """
+        customer_id,date,amount
+        1,2026-01-15,30
+        2,2026-01-15,
+    """)
+    result = prepare([upload], options)
+    assert result.ok and list(result.tables["revenue"]["customer_id"]) == ["1"]
+    skipped = next(p for p in _only(result, "warning") if p.column == "amount")
+    assert skipped.rows == (3,) and "1 row(s) without amount were skipped" in skipped.message
+
+
+def test_an_invoice_exported_twice_counts_once_and_identical_order_lines_are_said(options):
+    overlapping = csv_upload("revenue.csv", """
+        invoice_id,customer_id,date,amount
+        INV-1,1,2026-01-15,100.00
+        INV-2,2,2026-01-20,250.50
+        INV-2,2,2026-01-20,250.50
+    """)
+    result = prepare([overlapping], options)
+    assert result.ok and list(result.tables["revenue"]["amount_cents"]) == [10000, 25050]
+    repeat = next(p for p in _only(result, "warning") if p.column == "invoice_id")
+    assert repeat.rows == (4,) and "each was counted once" in repeat.message
+    # Without an id naming each row once (order lines share their invoice's number), repeats are two sales.
+    lines = csv_upload("revenue.csv", """
+        InvoiceNo,customer_id,date,amount
+        536365,1,2026-01-15,2.55
+        536365,1,2026-01-15,2.55
+        536365,1,2026-01-15,3.39
+    """)
+    result = prepare([lines], options)
+    assert list(result.tables["revenue"]["amount_cents"]) == [255, 255, 339]
+    assert "They count as separate sales; if two exports overlap" in _only(result, "warning")[0].message
+
+
+def test_two_columns_with_one_name_once_trimmed_are_an_error(options):
+    result = prepare([Upload("revenue.csv", b"customer_id,date,amount,amount \n1,2026-01-15,10,11\n")], options)
+    error = _only(result)[0]
+    assert error.column == "amount" and "Two columns are both named 'amount'" in error.message
