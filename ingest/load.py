@@ -409,7 +409,11 @@ def prepare(uploads: list[Upload], options: LoadOptions | None = None) -> LoadRe
                            f"Names tried: {tried or 'see the README'}. Map them on the Data page, or rename "
                            f"the columns.{hint}")
             continue
-        frame = _convert(up.name, table, raw, mapping, problems, options)
+        try:
+            frame = _convert(up.name, table, raw, mapping, problems, options)
+        except Exception as exc:  # noqa: BLE001 - a value no check foresaw: said, never a traceback
+            problems.error(up.name, table, "", _unforeseen(exc))
+            continue
         typed[table] = (up.name, frame, mapping)
 
     if "revenue" not in typed and not problems.has_errors:
@@ -417,8 +421,18 @@ def prepare(uploads: list[Upload], options: LoadOptions | None = None) -> LoadRe
                        "or orders, subscriptions, or a CRM snapshot.")
     if problems.has_errors:
         return result
-    _build_tables(typed, options, today, result)
+    try:
+        _build_tables(typed, options, today, result)
+    except Exception as exc:  # noqa: BLE001 - as above: the load stops with a message, nothing stored
+        result.tables.clear()
+        problems.error(typed["revenue"][0], "", "", _unforeseen(exc))
     return result
+
+
+def _unforeseen(exc: Exception) -> str:
+    what = ": ".join(filter(None, [type(exc).__name__, (str(exc).splitlines() or [""])[0][:200]]))
+    return (f"The files could not be checked ({what}). Nothing was stored. Check the column mapping and the values "
+            "the other messages name; if the file looks right, report this message with the file's first lines.")
 
 
 def _build_tables(typed: dict, options: LoadOptions, today: date, result: LoadResult) -> None:

@@ -312,3 +312,21 @@ def test_two_columns_with_one_name_once_trimmed_are_an_error(options):
     result = prepare([Upload("revenue.csv", b"customer_id,date,amount,amount \n1,2026-01-15,10,11\n")], options)
     error = _only(result)[0]
     assert error.column == "amount" and "Two columns are both named 'amount'" in error.message
+
+
+def test_an_error_no_check_foresaw_is_a_message_and_nothing_is_stored(tmp_path, options, revenue_csv, monkeypatch):
+    import ingest.load
+
+    ws = Workspace(tmp_path / "w.duckdb")
+    assert load(ws, [revenue_csv], options).ok
+    version = ws.data_version
+
+    def unforeseen(*args, **kwargs):
+        raise TypeError("unsupported operand")
+
+    for step in ("_convert", "build_ledger"):
+        with monkeypatch.context() as patch:
+            patch.setattr(ingest.load, step, unforeseen)
+            result = load(ws, [revenue_csv], options)
+        assert not result.ok and not result.tables and ws.data_version == version
+        assert "could not be checked (TypeError: unsupported operand). Nothing was stored" in _only(result)[0].message
