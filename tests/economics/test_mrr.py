@@ -267,3 +267,18 @@ def test_kpis_gather_the_headline_numbers_of_the_last_complete_month():
     assert k["logo_churn"].rate == pytest.approx(3 / 5)
     assert k["gross_revenue_churn"].rate == pytest.approx((30 + 20 + 7) / (40 + 27 + 7))
     assert math.isnan(k["nrr"])          # 4 complete months < 13
+
+
+def test_a_churn_falling_on_d_is_not_yet_observed():
+    """DEFINITIONS.md "Time" and "Churn": as of D means data strictly before D; a customer churns once N days
+    pass without a purchase, dated at last purchase + N (economics.mrr: counted only when p + N < D).
+    N = 90, D = 2024-08-01. a buys $50 on May 3: May 3 + 90 = Aug 1 = D, not yet churned, so June's drop is
+    contraction. b buys $30 on May 2: May 2 + 90 = Jul 31 < D, churned (in July); its revenue is lost in June."""
+    orders = pd.DataFrame({"customer_id": ["a", "b"], "date": [date(2024, 5, 3), date(2024, 5, 2)],
+                           "amount_cents": [5000, 3000]})
+    revenue = ibis.memtable(orders, schema={"customer_id": "string", "date": "date", "amount_cents": "int64"})
+    ledger = [("a", date(2024, 5, 1), 5000), ("b", date(2024, 5, 1), 3000)]
+    mv = mrr_movements(ledger_table(ledger), date(2024, 8, 1), "transactional", revenue=revenue,
+                       inactivity_days=90).set_index(pd.Index(["May", "Jun", "Jul"]))
+    assert mv.loc["Jun", "contraction"] == 50.0 and mv.loc["Jun", "churned"] == 30.0
+    assert mv["churned_customers"].tolist() == [0, 0, 1]

@@ -529,3 +529,58 @@ def test_sums_by_segment_equal_a_groupby_of_the_rows_dense_or_sparse(rows, sort)
         if not sort:
             got = got.sort_values("segment", ignore_index=True)
         pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+
+
+def test_a_low_nonzero_churn_takes_the_lifetime_cap_too():
+    """DEFINITIONS.md LTV: lifetime = min(1 / churn, 60), for every churn, not only churn 0. As of 2025-01-01
+    (L = Dec 2024, window Jan-Dec 2024): eight SMB customers pay $100 from Dec 2023 to Dec 2024 (8 x 12 = 96
+    customer-months at risk); x pays $100 Dec 2023-Mar 2024 and churns in April (at risk Jan-Apr: 4, 1 event).
+    Churn 1 / 100 = 1%: 1 / churn = 100 months, capped at 60. ARPA $100, margin 0.8, no usage, onboarding
+    $1,500 (SMB default): LTV 100 x 0.8 x 60 = 4,800 (not 8,000); net LTV 80 x 60 - 1,500 = 3,300 (not 6,500).
+    The interval's low-churn end (Wilson low 0.18% -> 565 months) is capped as well: net_ltv_high = 3,300."""
+    months = pd.date_range("2023-12-01", "2024-12-01", freq="MS")
+    steady = [f"s{i}" for i in range(8)]
+    rows = [(c, str(m.date()), 10000) for c in steady for m in months]
+    rows += [("x", str(m.date()), 10000) for m in months[:4]]          # Dec 2023 - Mar 2024
+    ledger = _ledger(rows)
+    ids = steady + ["x"]
+    window = pd.date_range("2024-01-01", "2024-12-01", freq="MS")
+    history = pd.DataFrame([(c, m, "SMB") for c in ids for m in window], columns=["customer_id", "month", "segment"])
+    inputs = EconomicsInputs(
+        ledger=ledger, segment_at_d=pd.DataFrame({"customer_id": ids, "segment": ["SMB"] * 9}),
+        segment_history=history,
+        acquisition=pd.DataFrame({"customer_id": ids, "first_paid_month": pd.to_datetime(["2023-12-01"] * 9),
+                                  "channel": [None] * 9, "segment": ["SMB"] * 9, "value_tier": ["SMB"] * 9}),
+        usage=pd.DataFrame({"customer_id": []}), window_months=12, spend=None, as_of=date(2025, 1, 1),
+        revenue_model="subscription")
+    smb = segment_economics(inputs, parse_assumptions({})).table.set_index("segment").loc["SMB"]
+    assert (smb["churn_exposure"], smb["churn_events"]) == (100, 1)
+    assert smb["logo_churn"] == pytest.approx(0.01)
+    assert smb["lifetime_months"] == 60.0 and smb["ltv_capped"]
+    assert smb["ltv"] == pytest.approx(100 * 0.8 * 60)                      # 4,800
+    assert smb["net_ltv"] == pytest.approx(80 * 60 - 1500)                  # 3,300
+    assert smb["net_ltv_high"] == pytest.approx(80 * 60 - 1500)             # low-churn end capped too
+
+
+def test_blended_cac_counts_only_the_spend_of_the_window():
+    """Blended CAC = all spend in the churn window / all new customers in it (economics.unit
+    segment_economics docstring; DEFINITIONS.md CAC). January's $400 (before the Feb-Apr window) went to
+    January's new customers (e1, e2, e3, s1), none of them in the window: blended CAC stays March's $600 / s2
+    = $600, not (400 + 600) / 1 = $1,000."""
+    spend = pd.concat([SPEND, pd.DataFrame({"month": pd.to_datetime(["2024-01-01"]), "amount": [400.0],
+                                            "channel": [None], "segment": [None]})], ignore_index=True)
+    out = segment_economics(_inputs(spend=spend), ASSUME)
+    assert out.table.set_index("segment").loc["SMB", "cac"] == pytest.approx(600.0)
+    assert out.blended.iloc[0]["blended_cac"] == pytest.approx(600.0)
+    assert out.blended.iloc[0]["cac"] == pytest.approx(600.0)
+
+
+def test_support_minutes_without_a_cost_are_priced_once_at_the_rate_set():
+    """DEFINITIONS.md "Cost to serve": support cost = ticket minutes x cost per minute. At $2 a minute, e1's 60
+    minutes (no support_cost given) cost $120 over 3 months: $40 per customer-month (the fixture's default of
+    $1 a minute cannot tell minutes x rate from minutes x rate x rate). SMB: s1 120 min x $2 = 240 + s2's
+    own $50 = 290 over 5 customer-months = $58."""
+    out = segment_economics(_inputs(spend=None), replace(ASSUME, support_cost_per_minute=2.0))
+    t = out.table.set_index("segment")
+    assert t.loc["Enterprise", "support_cost_pcm"] == pytest.approx(40.0)
+    assert t.loc["SMB", "support_cost_pcm"] == pytest.approx(58.0)

@@ -337,3 +337,48 @@ def test_equal_support_minutes_tie_whatever_order_they_were_added_in():
     support = health_components(f, default_definition())["support"].tolist()
     # less is better: c is worse than both; a and b tie (share worse 1/3 plus half the 2/3 tied = 2/3)
     assert support[0] == support[1] == pytest.approx(100 * (1 / 3 + 1 / 3)) and support[2] == pytest.approx(100 / 6)
+
+
+def _order_tables(orders: pd.DataFrame) -> dict:
+    """The tiny customers with an order table (contract columns) and its monthly ledger."""
+    frames = tiny_frames()
+    orders = orders.copy()
+    for col in ("period_start", "period_end", "start_date", "end_date"):
+        orders[col] = pd.Series([None] * len(orders), dtype="datetime64[s]").dt.date
+    orders["mrr_cents"] = pd.Series([None] * len(orders), dtype="Int64")
+    orders["plan"], orders["currency"] = "x", "USD"
+    ledger = (orders.assign(month=[d.replace(day=1) for d in orders["date"]])
+              .groupby(["customer_id", "month"], as_index=False)["amount_cents"].sum()
+              .rename(columns={"amount_cents": "revenue_cents"}))
+    ledger["mrr_cents"] = ledger["revenue_cents"].clip(lower=0)
+    ledger["refund_cents"] = 0
+    con = ibis.duckdb.connect()
+    return {"customers": con.create_table("customers", ibis.memtable(frames["customers"])),
+            "revenue": con.create_table("revenue", ibis.memtable(orders)),
+            "ledger": con.create_table("ledger", ibis.memtable(ledger))}
+
+
+def test_an_order_on_d_is_excluded_from_the_order_features():
+    """DEFINITIONS.md "Time": as of D uses data strictly before D. C's only order is dated D (2026-11-01): as of
+    D it has no purchase (recency n/a, frequency 0, monetary 0); A's Oct 30 order gives recency 2, not 0."""
+    orders = pd.DataFrame({"customer_id": ["A", "A", "C"],
+                           "date": [dt.date(2026, 10, 30), D, D],
+                           "amount_cents": [12_000, 4_000, 7_000]})
+    f = customer_features(_order_tables(orders), D, FeatureParams(inactivity_days=90),
+                          "transactional").set_index("customer_id")
+    assert f.loc["A", "recency_days"] == 2 and f.loc["A", "frequency"] == 1 and f.loc["A", "monetary"] == 120.0
+    assert math.isnan(f.loc["C", "recency_days"]) and f.loc["C", "frequency"] == 0
+    assert f.loc["C", "monetary"] == 0.0
+
+
+def test_a_customer_whose_last_purchase_is_exactly_n_days_before_d_is_not_yet_churned():
+    """DEFINITIONS.md "Churn" (transactional): churned once N days pass without a purchase, dated at the last
+    purchase + N days; as of D only dates before D are known (economics.mrr counts p + N < D). D = 2026-11-01,
+    N = 90: B's last purchase 2026-08-03 + 90 = D: not churned yet (recency 90); A's 2026-08-02 + 90 =
+    2026-10-31 < D: churned."""
+    orders = pd.DataFrame({"customer_id": ["A", "B"], "date": [dt.date(2026, 8, 2), dt.date(2026, 8, 3)],
+                           "amount_cents": [5_000, 5_000]})
+    f = customer_features(_order_tables(orders), D, FeatureParams(inactivity_days=90),
+                          "transactional").set_index("customer_id")
+    assert (f.loc["A", "recency_days"], f.loc["B", "recency_days"]) == (91, 90)
+    assert f.loc["A", "churned"] and not f.loc["B", "churned"]

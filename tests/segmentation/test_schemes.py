@@ -381,3 +381,18 @@ def test_a_customers_column_listed_in_the_definition_is_a_scheme_labelled_everyw
     assert not reads_activity("contract") and not reads_activity("value_tier+contract") and reads_activity("behavior")
     assert scheme_name("contract") == "Contract" and scheme_name("payment_method") == "Payment method"
     assert attribute_candidates(feats) == ["contract"]
+
+
+def test_rfm_scores_against_a_reference_stay_within_1_to_5():
+    """DEFINITIONS.md RFM: scores 1-5. Transitions rank a later date against the first date's reference
+    (segmentation.transitions); a customer more recent than every reference customer has all n of them
+    strictly less recent: 1 + floor(5 x 5 / 5) = 6, held at 5. Least frequent and lowest monetary: 1, 1.
+    Code "511" (without the bound its code index is -1 and the customer would silently read "No activity")."""
+    defn = default_definition()
+    ref = reference_of(pd.DataFrame({"customer_id": [f"C{i}" for i in range(5)],
+                                     "recency_days": [10.0, 20, 30, 40, 50], "frequency": [2.0, 3, 4, 5, 6],
+                                     "monetary": [20.0, 30, 40, 50, 60]}), defn)
+    later = pd.DataFrame({"customer_id": ["N"], "recency_days": [1.0], "frequency": [1.0], "monetary": [5.0]})
+    s = rfm_scores(later, defn, ref)
+    assert (s.loc[0, "r_score"], s.loc[0, "f_score"], s.loc[0, "m_score"]) == (5, 1, 1)
+    assert s.loc[0, "rfm_code"] == "511"
