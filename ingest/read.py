@@ -55,11 +55,11 @@ def _decode(data: bytes) -> tuple[str, str]:
 
 
 def _delimiter(text: str) -> str:
-    head = "\n".join(text.splitlines()[:50])
+    head = "\n".join(text[:200_000].splitlines()[:50])
     try:
         return csv.Sniffer().sniff(head, delimiters=_DELIMITERS).delimiter
     except csv.Error:
-        first = text.splitlines()[0] if text else ""
+        first = text[:200_000].splitlines()[0] if text else ""
         counts = {d: first.count(d) for d in _DELIMITERS}
         best = max(counts, key=counts.get)
         return best if counts[best] else ","
@@ -70,13 +70,13 @@ _FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 
 def _read_text(name: str, text: str, problems: Problems) -> pd.DataFrame | None:
     """A CSV text's rows (None after an error in `problems`). Blank lines are kept as empty rows (dropped
-    later) so that row numbers stay the file's line numbers; title lines above the header (fewer values
-    than the header below them) are skipped with a warning; a delimiter ending every data row but not the
+    later) so that row numbers stay the file's line numbers; title lines above the header (one value
+    each, or none) are skipped with a warning; a delimiter ending every data row but not the
     header (a spreadsheet's empty last column) is dropped."""
     sep = _delimiter(text)
-    lines = text.splitlines()
+    lines = text[:200_000].splitlines()[:50]   # the head is enough (a file can hold millions of lines)
     # the header: the first line with two values or more (a title line has one, a blank line none)
-    values = [sum(1 for f in next(csv.reader([line], delimiter=sep), []) if f.strip()) for line in lines[:50]]
+    values = [sum(1 for f in next(csv.reader([line], delimiter=sep), []) if f.strip()) for line in lines]
     top = next((i for i, n in enumerate(values) if n >= 2), 0)
     if top:
         titles = [line.strip() for line in lines[:top] if line.strip()]
