@@ -10,18 +10,26 @@ import re
 import numpy as np
 import pandas as pd
 
-__all__ = ["to_id", "to_datetime", "to_number", "to_bool", "to_text", "DATE_FORMATS_TRIED"]
+__all__ = ["to_id", "to_datetime", "ambiguous_date_order", "to_number", "to_bool", "to_text", "DATE_FORMATS_TRIED"]
 
 # (strptime format, how a user reads it); each is also tried with a time of day after it
 _DATE_FORMATS: tuple[tuple[str, str], ...] = (
     ("%m/%d/%Y", "MM/DD/YYYY"), ("%d/%m/%Y", "DD/MM/YYYY"), ("%d.%m.%Y", "DD.MM.YYYY"),
     ("%Y/%m/%d", "YYYY/MM/DD"), ("%d-%m-%Y", "DD-MM-YYYY"), ("%m-%d-%Y", "MM-DD-YYYY"),
     ("%m/%d/%y", "MM/DD/YY"), ("%d/%m/%y", "DD/MM/YY"), ("%d %b %Y", "DD Mon YYYY"),
-    ("%b %d, %Y", "Mon DD, YYYY"), ("%Y-%m", "YYYY-MM"),
+    ("%b %d, %Y", "Mon DD, YYYY"), ("%B %d, %Y", "Month DD, YYYY"), ("%d %B %Y", "DD Month YYYY"),
+    ("%Y-%m", "YYYY-MM"),
 )
 _TIMES = ("", " %H:%M", " %H:%M:%S", "T%H:%M:%S")
 DATE_FORMATS_TRIED = "YYYY-MM-DD (ISO 8601, with or without time and zone), " + ", ".join(
-    label for _, label in _DATE_FORMATS) + ", Unix seconds or milliseconds"
+    label for _, label in _DATE_FORMATS) + ", Unix seconds or milliseconds, Excel serial day numbers"
+# Formats that differ only by the order of day and month, keyed by (separator, digits of the year)
+_DAY_MONTH_PAIRS: dict[tuple[str, int], tuple[str, str]] = {
+    ("/", 4): ("MM/DD/YYYY", "DD/MM/YYYY"), ("-", 4): ("MM-DD-YYYY", "DD-MM-YYYY"), ("/", 2): ("MM/DD/YY", "DD/MM/YY"),
+}
+_DAY_MONTH_SHAPE = re.compile(r"\d{1,2}([/-])\d{1,2}\1(\d{4}|\d{2})(?!\d).*")
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")  # day 0 of Excel's serials (right from 1900-03-01 on)
+_EXCEL_SERIALS = (20000, 80000)  # day numbers of 1954-10-03 .. 2119-01-11
 
 _TRUE = {"yes", "y", "true", "t", "1", "churned", "cancelled", "canceled", "lost", "inactive", "1.0"}
 _FALSE = {"no", "n", "false", "f", "0", "active", "retained", "current", "0.0"}
@@ -48,8 +56,11 @@ def to_datetime(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Naive UTC timestamps, and a mask of non-blank values that no single known format reads.
 
     The format is chosen per column (the one that reads the most values), so 03/04/2025 is read the
-    same way on every row. ISO 8601 is tried first, then day-first and month-first forms, then Unix
-    epoch seconds or milliseconds.
+    same way on every row; when a day/month pair reads every value, the one listed first wins (see
+    `ambiguous_date_order`). ISO 8601 is tried first; then a column whose every value is a number with a
+    whole part between 20000 and 80000 is read as Excel serial day numbers (1899-12-30 + n days, the
+    fraction being the time of day); then day-first and month-first forms; then Unix epoch seconds or
+    milliseconds (10 or 13 digits).
     """
     blank = _blank(raw)
     if pd.api.types.is_datetime64_any_dtype(raw):
@@ -62,6 +73,8 @@ def to_datetime(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     best = pd.to_datetime(present, format="ISO8601", errors="coerce", utc=True)
     if best.notna().all():
         parsed = best
+    elif (serials := _excel_serials(present)) is not None:
+        parsed = serials
     else:
         parsed = best
         for fmt, _label in _DATE_FORMATS:
@@ -81,30 +94,143 @@ def to_datetime(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     return out, bad
 
 
-_CURRENCY = re.compile(r"[\s$€£¥₹]|USD|EUR|GBP|CHF|CAD|AUD", re.IGNORECASE)
+def _excel_serials(present: pd.Series) -> pd.Series | None:
+    """Excel's serial day numbers as UTC timestamps, or None unless every value is one (20000-80000)."""
+    if not present.str.fullmatch(r"\d{5}(\.\d*)?").all():  # cheap test first: most columns stop here
+        return None
+    days = pd.to_numeric(present, errors="coerce").astype("float64")
+    low, high = _EXCEL_SERIALS
+    if not days.between(low, high + 1, inclusive="left").all():
+        return None
+    milliseconds = (days * 86_400_000).round()  # Excel stores times to the millisecond
+    return (_EXCEL_EPOCH + pd.to_timedelta(milliseconds, unit="ms")).dt.tz_localize("UTC")
+
+
+def ambiguous_date_order(raw: pd.Series) -> str | None:
+    """A message for the user when `to_datetime` had to guess the order of day and month, else None.
+
+    That is when the column's format is one of a day/month pair (MM/DD/YYYY and DD/MM/YYYY, MM-DD-YYYY
+    and DD-MM-YYYY, MM/DD/YY and DD/MM/YY; with or without a time) and the other format of the pair also
+    reads every non-blank value (no day is above 12) and gives other dates. None for ISO and other
+    formats, datetime columns, blank columns, and columns with a day above 12. Cost: a regular expression
+    on the first value, then two parses of the column's distinct values.
+    """
+    if pd.api.types.is_datetime64_any_dtype(raw) or pd.api.types.is_numeric_dtype(raw):
+        return None
+    present = raw[~_blank(raw)].astype("string").str.strip()
+    if present.empty:
+        return None
+    first = str(present.iloc[0])
+    shape = _DAY_MONTH_SHAPE.fullmatch(first)
+    pair = _DAY_MONTH_PAIRS.get((shape[1], len(shape[2]))) if shape else None
+    if pair is None:
+        return None
+    formats = {label: fmt for fmt, label in _DATE_FORMATS}
+    labels = [label for _, label in _DATE_FORMATS]
+    chosen, other = sorted(pair, key=labels.index)  # `to_datetime` keeps the first format that reads all
+    times = [t for t in _TIMES if pd.notna(pd.to_datetime(first, format=formats[chosen] + t, errors="coerce"))]
+    if not times:
+        return None
+    distinct = present.drop_duplicates()
+    as_chosen = pd.to_datetime(distinct, format=formats[chosen] + times[0], errors="coerce")
+    if as_chosen.isna().any():
+        return None
+    as_other = pd.to_datetime(distinct, format=formats[other] + times[0], errors="coerce")
+    if as_other.isna().any() or as_other.eq(as_chosen).all():
+        return None
+    read = as_chosen.iloc[0]
+    first_part = "day" if chosen.startswith("MM") else "month"
+    return (f"Every date reads both as {chosen} and as {other} (no day is above 12): they were read as {chosen}, "
+            f"so {first} is {read.day} {read.month_name()} {read.year}. If the export writes the {first_part} "
+            "first, export the dates as YYYY-MM-DD.")
+
+
+_CURRENCY = re.compile(r"[\s$€£¥₹]|USD|EUR|GBP|CHF|CAD|AUD", re.IGNORECASE)  # \s: also NBSP, U+202F
+_EXPONENT = r"(?:[eE][-+]?\d+)?"
+
+
+def _proves(decimal: str) -> re.Pattern[str]:
+    """Values that can only be read with `decimal` as the decimal separator (they cannot be grouping)."""
+    d, g = re.escape(decimal), re.escape("," if decimal == "." else ".")
+    return re.compile(
+        rf"[-+]?(?:\d{{1,3}}(?:{g}\d{{3}})+{d}\d+"  # both separators, this one last: '1.234,50'
+        rf"|\d{{1,3}}(?:{g}\d{{3}}){{2,}}"  # the other one repeated: '1.234.567'
+        rf"|\d*{d}(?:\d{{1,2}}|\d{{4,}})"  # followed by 1-2 or 4+ digits: '12,5', '1234,5', '12,5000'
+        rf"|(?:0\d*|\d{{4,}})?{d}\d{{3}}){_EXPONENT}")  # 3 digits but no group before: '0,125', '1234,567'
+
+
+def _number_pattern(decimal: str) -> re.Pattern[str]:
+    """A well-formed number with `decimal` as the decimal separator and the other one grouping thousands."""
+    d, g = re.escape(decimal), re.escape("," if decimal == "." else ".")
+    return re.compile(rf"[-+]?(?:\d{{1,3}}(?:{g}\d{{3}})+|\d*)(?:{d}\d*)?{_EXPONENT}")
+
+
+_PROVES = {sep: _proves(sep) for sep in ".,"}
+_NUMBER = {sep: _number_pattern(sep) for sep in ".,"}
+_UNPROVEN_NUMBER = re.compile(rf"[-+]?(?:\d+|[1-9]\d{{0,2}}[.,]\d{{3}}){_EXPONENT}")  # '1200', '1,200', '1.200'
+
+
+def _decimal_separator(text: pd.Series) -> str | None:
+    """',' or '.', whichever more values prove (a tie goes to '.'); None when no value proves either."""
+    comma = int(text.str.fullmatch(_PROVES[","]).sum())
+    dot = int(text.str.fullmatch(_PROVES["."]).sum())
+    if comma == dot == 0:
+        return None
+    return "," if comma > dot else "."
 
 
 def to_number(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Floats from numbers as exports write them ('$1,234.50', '1.234,50', '(12.00)', '12 %' is not one).
 
     Returns the values and a mask of non-blank values that are not numbers.
+
+    Currency symbols and codes and every space (NBSP and narrow NBSP too) are dropped; '(12.00)' and '-12.00'
+    are negative. Which of ',' and '.' is the decimal separator is decided once per column, from the values
+    that prove it because they cannot be a thousands grouping: a separator followed by 1-2 or 4+ digits
+    ('12,5', '1234,5', '12.50'), or by 3 digits with no group of 1-3 digits before it ('0.125', '1234,567');
+    both separators (the last one is the decimal: '1.234,50', '1,234.50'); one separator repeated
+    ('1.234.567' proves ',' is the decimal, '1,234,567' proves '.'). The side with more proving values
+    wins (a tie goes to '.'); the other separator then groups thousands, in groups of 3 digits, and a value
+    that does not fit that reading is not a number (so '12.50' in a '1.234,50' column is flagged, not read as
+    1250). When no value proves either (only integers and values like '1,200' or '1.200': one separator,
+    1-3 digits before it and exactly 3 after), a separator followed by exactly 3 digits groups thousands:
+    '$1,200' is 1200 and '1.200 €' is 1200.
     """
     blank = _blank(raw)
     if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
         return raw.astype("float64"), pd.Series(False, index=raw.index)
-    text = raw.astype("string").str.strip().str.replace(_CURRENCY, "", regex=True)
+    cells = _number_cells(raw)
+    text = raw.where(~cells).astype("string").str.strip().str.replace(_CURRENCY, "", regex=True)
     negative = text.str.fullmatch(r"\(.*\)").fillna(False)
     text = text.str.strip("()")
-    # European decimal comma: '1.234,50' or '12,5' (no dot after the comma)
-    decimal_comma = text.str.fullmatch(r"-?\d{1,3}(\.\d{3})*,\d+|-?\d+,\d+").fillna(False)
-    if decimal_comma[~blank].mean() > 0.5 if (~blank).any() else False:
-        text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    decimal = _decimal_separator(text)
+    if decimal is None:
+        valid = text.str.fullmatch(_UNPROVEN_NUMBER)
+        text = text.str.replace(r"[.,]", "", regex=True)
     else:
-        text = text.str.replace(",", "", regex=False)
+        valid = text.str.fullmatch(_NUMBER[decimal])
+        grouping = "," if decimal == "." else "."
+        text = text.str.replace(grouping, "", regex=False).str.replace(decimal, ".", regex=False)
+    text = text.where(valid.fillna(False).to_numpy(dtype=bool))
     values = pd.to_numeric(text, errors="coerce").astype("float64")
     values = values.where(~negative.to_numpy(dtype=bool), -values)
+    if cells.any():
+        values = values.where(~cells, pd.to_numeric(raw.where(cells), errors="coerce").astype("float64"))
     bad = values.isna() & ~blank
     return values, bad
+
+
+def _number_cells(raw: pd.Series) -> pd.Series:
+    """Cells that already hold a number: an Excel number cell, read into an object column, is not text.
+
+    (Its text, 1.125 -> '1.125', would look like a thousands grouping.)
+    """
+    kind = pd.api.types.infer_dtype(raw, skipna=True) if raw.dtype == object else "string"
+    if kind in ("integer", "floating", "mixed-integer-float"):
+        return raw.notna()
+    if kind not in ("mixed", "mixed-integer"):
+        return pd.Series(False, index=raw.index)
+    return raw.map(lambda v: isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_)))
 
 
 def to_bool(raw: pd.Series) -> tuple[pd.Series, pd.Series]:

@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from ingest.contract import STORED_TABLES, TABLE_ORDER, TABLES
-from ingest.convert import DATE_FORMATS_TRIED, csat_words, to_bool, to_datetime, to_id, to_number, to_text
+from ingest.convert import (DATE_FORMATS_TRIED, ambiguous_date_order, csat_words, to_bool, to_datetime, to_id,
+                            to_number, to_text)
 from ingest.ledger import build_ledger
 from ingest.mapping import (MINUTE_SCALES, SYNONYMS, column_name, guess_mapping, guess_table, header_currency,
                             missing_required, normalise, revenue_shape)
@@ -115,6 +116,10 @@ def _convert(file: str, table: str, raw: pd.DataFrame, mapping: dict[str, str], 
                 problems.error(file, table, source, f"{int(bad.sum()):,} value(s) are not dates, e.g. "
                                f"{_examples(values, bad)}. Formats tried: {DATE_FORMATS_TRIED}. Use one "
                                "date format for the whole column.", rows=file_rows(bad), count=int(bad.sum()))
+            else:
+                guessed = ambiguous_date_order(values)
+                if guessed:
+                    problems.warning(file, table, source, guessed)
             out[column] = parsed.dt.normalize() if kind == "date" else parsed
         elif kind == "bool":
             parsed, bad = to_bool(values)

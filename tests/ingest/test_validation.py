@@ -330,3 +330,19 @@ def test_an_error_no_check_foresaw_is_a_message_and_nothing_is_stored(tmp_path, 
             result = load(ws, [revenue_csv], options)
         assert not result.ok and not result.tables and ws.data_version == version
         assert "could not be checked (TypeError: unsupported operand). Nothing was stored" in _only(result)[0].message
+
+
+def test_dates_that_read_both_day_first_and_month_first_are_read_month_first_with_a_warning(options):
+    upload = csv_upload("revenue.csv", """
+        customer_id,date,amount
+        1,03/04/2026,10
+        2,05/06/2026,20
+    """)
+    result = prepare([upload], options)
+    assert result.ok and str(result.tables["revenue"]["date"].iloc[0]) == "2026-03-04"
+    warning = next(p for p in _only(result, "warning") if p.column == "date")
+    assert warning.message.startswith("Every date reads both as MM/DD/YYYY and as DD/MM/YYYY (no day is above 12): "
+                                      "they were read as MM/DD/YYYY, so 03/04/2026 is 4 March 2026.")
+    # a day above 12 settles it: no warning
+    settled = csv_upload("revenue.csv", "customer_id,date,amount\n1,03/04/2026,10\n2,25/06/2026,20\n")
+    assert not [p for p in prepare([settled], options).problems.items if p.column == "date"]
