@@ -92,8 +92,8 @@ def test_currency_symbols_codes_and_negatives_are_read():  # audit 07, 09
 
 def test_european_amounts_with_spaces_nbsp_and_narrow_nbsp_as_grouping_are_read():  # audit 02, 08
     nbsp, narrow_nbsp = "\u00a0", "\u202f"
-    _assert_numbers(["€ 12,00", "12,00 €", "1.234,50", "1 234,50", f"1{nbsp}234,50 €", f"1{narrow_nbsp}234,50 €"],
-                    [12, 12, 1234.5, 1234.5, 1234.5, 1234.5])
+    _assert_numbers(["€ 12,00", "12,00 €", "1.234,50", "1 234,50", f"1{nbsp}234,50 €",
+                     f"1{narrow_nbsp}234,50 €"], [12, 12, 1234.5, 1234.5, 1234.5, 1234.5])
 
 
 def test_blank_cells_are_missing_not_bad():
