@@ -10,7 +10,7 @@ from ingest.contract import TABLE_ORDER, TABLES
 from ingest.load import LoadOptions, Upload, load, load_sample, prepare
 from ingest.problems import noted_at_load
 from ui import cached
-from ui.format import CURRENCY_SYMBOLS, plain, plural
+from ui.format import CURRENCY_SYMBOLS, plain, plural, validation_table
 from ui.page import start_page
 
 NONE = "(not in this file)"
@@ -160,8 +160,8 @@ else:
     (st.error if errors else st.warning)(
         f"{plural(errors, 'error')} and {plural(warnings, 'warning')}. Errors must be fixed before loading; warnings "
         "are for your information.")
-    st.dataframe(problems, hide_index=True, width="stretch", placeholder="n/a",
-                 column_config={"message": st.column_config.TextColumn(width="large")})
+    # A static table, so that each message reads whole (a data grid cuts long text at the column's edge).
+    st.table(validation_table(problems), hide_index=True)
 
 if result.ok:
     summary = ", ".join(f"{t} ({plural(len(df), 'row')})" for t, df in result.tables.items())

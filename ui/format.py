@@ -5,8 +5,10 @@ import math
 import numbers
 import re
 
+import pandas as pd
+
 __all__ = ["money", "pct", "ratio", "months", "count", "is_missing", "table_height", "plain", "CURRENCY_SYMBOLS",
-           "currency_symbol", "net_ltv_text", "verdict_ratio", "verdict_months", "plural"]
+           "currency_symbol", "net_ltv_text", "verdict_ratio", "verdict_months", "plural", "validation_table"]
 
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CAD": "CA$", "AUD": "A$"}
 
@@ -139,3 +141,20 @@ def plain(text) -> str:
     """`text` for st.markdown as it is written: markdown and LaTeX characters escaped (a "$5" or a
     "file_name" in a message is not a formula or italics)."""
     return re.sub(r"([\\`*_{}\[\]<>$#|~])", r"\\\1", str(text))
+
+
+def validation_table(problems: pd.DataFrame) -> pd.DataFrame:
+    """A load's problems (ingest.problems.Problems.frame) as the Data page shows them in st.table, whose
+    cells are markdown: the severity, where (file, table, column, example rows; the message says how many)
+    and the message, each written as it is (plain), errors first."""
+    import pandas as pd
+
+    def where(row) -> str:
+        rows = row["rows"] and f"{'rows' if ',' in row['rows'] else 'row'} {row['rows']}"
+        parts = [row["file"], row["table"] and f"table {row['table']}", row["column"] and f"column {row['column']}", rows]
+        return plain(" · ".join(str(p) for p in parts if p and not is_missing(p)))
+
+    severity = {"error": ":red[**Error**]", "warning": ":orange[Warning]"}
+    return pd.DataFrame({"": [severity.get(s, s) for s in problems["severity"]],
+                         "where": [where(row) for _, row in problems.iterrows()],
+                         "what it means and what to do": [plain(m) for m in problems["message"]]})

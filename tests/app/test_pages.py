@@ -26,10 +26,12 @@ def test_data_page_checks_an_uploaded_file_and_shows_its_problems():
     bad = b"customer_id,date,amount\nC1,2026-01-05,10\nC2,not a date,10\n"
     at.file_uploader(key="uploads").set_value(("revenue.csv", bad, "text/csv")).run()
     assert not at.exception
-    problems = _table(at, -1)
-    assert "not dates" in " ".join(problems["message"])
+    problems = at.table[-1].value   # a static table: each message reads whole
+    assert list(problems.columns) == ["", "where", "what it means and what to do"]
+    assert problems.iloc[0, 0] == ":red[**Error**]" and problems["where"][0] == "revenue.csv · table revenue · " \
+        "column date · row 3"
+    assert problems.iloc[0, 2].startswith("1 value(s) are not dates, e.g. 'not a date'.")
     assert any(e.value.startswith("1 error and 0 warnings.") for e in at.error)   # not "1 error(s)"
-    assert at.dataframe[-1].proto.placeholder == "n/a"   # a problem without a column or count: n/a, not None
     load = next(b for b in at.button if b.label == "Load into the workspace")
     assert load.disabled
 
