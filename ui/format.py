@@ -147,11 +147,11 @@ def validation_table(problems: pd.DataFrame) -> pd.DataFrame:
     """A load's problems (ingest.problems.Problems.frame) as the Data page shows them in st.table, whose
     cells are markdown: the severity, where (file, table, column, example rows; the message says how many)
     and the message, each written as it is (plain), errors first."""
-    import pandas as pd
 
     def where(row) -> str:
         rows = row["rows"] and f"{'rows' if ',' in row['rows'] else 'row'} {row['rows']}"
-        parts = [row["file"], row["table"] and f"table {row['table']}", row["column"] and f"column {row['column']}", rows]
+        parts = [row["file"], row["table"] and f"table {row['table']}",
+                 row["column"] and f"column {row['column']}", rows]
         return plain(" · ".join(str(p) for p in parts if p and not is_missing(p)))
 
     severity = {"error": ":red[**Error**]", "warning": ":orange[Warning]"}
