@@ -133,6 +133,23 @@ def _read_workbook(name: str, data: bytes, problems: Problems) -> pd.DataFrame:
     return frame
 
 
+def _without_repeated_headers(name: str, frame: pd.DataFrame, problems: Problems) -> pd.DataFrame:
+    """`frame` without the rows that repeat its header (exports pasted one under another), said in a warning."""
+    if frame.empty or len(frame.columns) < 2:
+        return frame
+    first = frame.iloc[:, 0]
+    repeat = first.astype("string").str.strip().eq(str(frame.columns[0])).fillna(False).to_numpy(dtype=bool)
+    if repeat.any():   # the first column said it; every other one must too
+        rows = frame[repeat].astype("string").apply(lambda col: col.str.strip())
+        repeat[repeat] = (rows == pd.Index(frame.columns).astype("string")).all(axis=1).to_numpy(dtype=bool)
+    if not repeat.any():
+        return frame
+    lines = ", ".join(str(int(i) + 2) for i in frame.index[repeat][:5])
+    problems.warning(name, "", "", f"{int(repeat.sum()):,} row(s) repeating the header were skipped (row {lines}): "
+                     "exports pasted one under another?")
+    return frame[~repeat]
+
+
 def read_export(name: str, data: bytes, problems: Problems,
                 size_limit: int = DEFAULT_SIZE_LIMIT) -> pd.DataFrame | None:
     """The file's rows with its own column names, or None after adding an error to `problems`.
@@ -184,7 +201,7 @@ def read_export(name: str, data: bytes, problems: Problems,
                        "count). Rename or remove one of them, so that each column has its own name.")
         return None
     frame.columns = names
-    frame = frame.dropna(how="all")
+    frame = _without_repeated_headers(name, frame.dropna(how="all"), problems)
     if frame.empty:
         problems.error(name, "", "", "The file has a header but no data rows. Export it again with its data.")
         return None

@@ -143,3 +143,11 @@ def test_an_amount_column_named_with_its_currency_is_recognised_and_gives_the_cu
     result = prepare([Upload("revenue.csv", text.encode())], options)
     _assert_read(result)
     assert result.meta["currency"] == "USD"
+
+
+def test_a_header_repeated_inside_the_file_is_skipped_with_a_warning(options):
+    text = "customer_id,date,amount\n00017,2026-01-15,100.00\ncustomer_id,date,amount\n00042,2026-02-03,250.50\n"
+    result = prepare([Upload("revenue.csv", text.encode())], options)
+    _assert_read(result)
+    assert "1 row(s) repeating the header were skipped (row 3): exports pasted one under another?" \
+        in result.problems.text()
