@@ -74,7 +74,7 @@ def is_parquet_folder(folder: str | Path) -> bool:
 
 # -- scanning a Parquet folder in place ---------------------------------------------------------------
 _KIND_OK = {
-    "id": lambda t: t.is_string() or t.is_integer(),
+    "id": lambda t: t.is_string() or t.is_integer() or t.is_floating(),
     "text": lambda t: True,
     "date": lambda t: t.is_date() or t.is_timestamp(),
     "timestamp": lambda t: t.is_date() or t.is_timestamp(),
@@ -85,7 +85,7 @@ _KIND_OK = {
 }
 _KIND_WORDS = {"date": "a date (Parquet DATE or TIMESTAMP)", "timestamp": "a timestamp (Parquet TIMESTAMP)",
                "money": "a number", "number": "a number", "integer": "a whole number", "bool": "true/false",
-               "id": "text or a whole number"}
+               "id": "text or a number"}
 _STORED_TYPES = {"id": "string", "text": "string", "date": "date", "timestamp": "timestamp", "money": "float64",
                  "number": "float64", "integer": "int64", "bool": "boolean"}
 _INTERVALS = {"month": 1.0, "monthly": 1.0, "quarter": 3.0, "quarterly": 3.0, "year": 12.0, "yearly": 12.0,
@@ -95,6 +95,11 @@ _INTERVALS = {"month": 1.0, "monthly": 1.0, "quarter": 3.0, "quarterly": 3.0, "y
 
 def _cast(value: ibis.Value, kind: str) -> ibis.Value:
     """A source column as its contract type (ids and text as strings, dates as DATE, money as float)."""
+    if kind == "id" and value.type().is_floating():
+        # ids stored as floats (a column with blanks, as pandas writes it): 17850.0 -> '17850', as
+        # ingest.convert.to_id reads them from a file
+        whole = value.notnull() & ~value.isnan() & (value == value.floor())
+        return ibis.ifelse(whole, value.cast("int64").cast("string"), value.cast("string")).nullif("NaN")
     if kind in ("id", "text"):
         return value.cast("string")
     if kind == "date":
@@ -410,6 +415,11 @@ def scan_folder(folder: str | Path, options: ScanOptions | None = None
                               open_subs=(revenue.mrr_cents.notnull() & revenue.end_date.isnull()).sum(),
                               periods=revenue.period_start.notnull().sum(), rows=revenue.count()).execute()
     row = stats.iloc[0]
+    skipped = _count(con, rraw.count()) - int(row["rows"])   # the file's row count: Parquet metadata
+    if skipped:
+        needed = "a date or an amount" if shape == "invoice" else "a start date or an MRR"
+        problems.warning(rfile, "revenue", "", f"{skipped:,} row(s) without a customer id, {needed} were "
+                         "skipped.", count=skipped)
     events_max = None
     if "events" in tables:
         value = con.execute(tables["events"].timestamp.max())

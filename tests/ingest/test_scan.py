@@ -242,3 +242,18 @@ def test_features_at_several_dates_fall_back_to_date_by_date_when_the_history_sc
         batched = dict(features.customer_features_at(tables, dates, params, "transactional"))
     for d in dates:
         pd.testing.assert_frame_equal(batched[d], features.customer_features(tables, d, params, "transactional"))
+
+
+def test_float_customer_ids_with_blanks_read_as_the_loader_reads_them_and_blank_rows_are_said(tmp_path: Path):
+    # pandas writes an id column with a blank as floats (UCI Online Retail's CustomerID): 17850.0 is '17850'
+    folder = tmp_path / "orders"
+    folder.mkdir()
+    pd.DataFrame({"CustomerID": [17850.0, 13047.0, None], "InvoiceDate": pd.to_datetime(["2026-01-05"] * 3),
+                  "amount": [10.0, 20.0, 5.0]}).to_parquet(folder / "revenue.parquet")
+    tables, _, problems = scan_folder(folder, ScanOptions(today=D(2026, 11, 26)))
+    assert not problems.has_errors, problems.text()
+    assert sorted(tables["customers"].execute()["customer_id"]) == ["13047", "17850"]
+    assert "1 row(s) without a customer id, a date or an amount were skipped." in problems.text()
+    scanned = tables["revenue"].execute().sort_values("customer_id")
+    loaded = load_folder(None, folder).tables["revenue"].sort_values("customer_id")
+    assert scanned["customer_id"].tolist() == loaded["customer_id"].tolist() == ["13047", "17850"]
