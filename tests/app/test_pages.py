@@ -503,3 +503,38 @@ def test_a_customer_first_paying_in_the_running_month_has_no_segment_at_acquisit
     assert "Not paying" not in set(mid["segment"]) and len(mid) == (first < "2026-10-01").sum()
     start = cached.acquisition_segments(version, date(2026, 10, 1), "value_tier", toml)
     assert len(start) == (first < "2026-10-01").sum() and "Not paying" not in set(start["segment"])
+
+
+def test_the_definition_downloaded_after_moving_sliders_gives_the_report_command_the_pages_numbers(tmp_path):
+    """One definition is what the sliders edit and the report command reads: the file the Segments page
+    downloads after a threshold and a cost move, given to `python -m economics report --config`, gives the
+    segment economics the pages show, number for number."""
+    import io
+    from datetime import date
+
+    from economics.__main__ import EXIT_OK, main
+    from ingest.load import SAMPLE_DIR
+    from ui import cached
+
+    at = open_page("pages/4_Unit_economics.py")
+    next(s for s in at.slider if s.label == "Gross margin (%)").set_value(70).run()
+    at.switch_page("pages/2_Segments.py").run()
+    at.selectbox(key="w_scheme").set_value("behavior").run()
+    next(s for s in at.slider if s.label.startswith("Power users")).set_value(40).run()
+    assert not at.exception
+    toml = at.session_state["p_definition_toml"]
+    download = next(b for b in at.get("download_button") if b.proto.label == "Download definition (TOML)")
+    assert "power_top_pct = 40" in toml and "gross_margin = 0.7" in toml and download is not None
+    page = cached.economics(cached.workspace_status()["version"], date(2026, 11, 1), "behavior", toml).table
+
+    (tmp_path / "team.toml").write_text(toml, encoding="utf-8")
+    err = io.StringIO()
+    assert main(["report", "--data", str(SAMPLE_DIR), "--out", str(tmp_path / "out"), "--config",
+                 str(tmp_path / "team.toml"), "--schemes", "behavior"], err=err) == EXIT_OK, err.getvalue()
+    report = pd.read_csv(tmp_path / "out" / "segment_economics.csv")
+    report = report[report["segment"] != "All customers"].set_index("segment")
+    page = page.set_index("segment").loc[report.index]
+    for column in ("customers", "paying_customers", "mrr", "logo_churn", "net_ltv", "cac", "payback_months"):
+        pd.testing.assert_series_equal(report[column].astype(float), page[column].astype(float), check_names=False,
+                                       rtol=1e-9, obj=column)
+    assert report["verdict"].tolist() == page["verdict"].tolist()
