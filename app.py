@@ -106,16 +106,21 @@ map_scheme = st.segmented_control("Map segments by", map_options, default=defaul
 map_econ = econ if map_scheme == view.scheme else cached.economics(view.version, view.as_of, map_scheme,
                                                                   view.definition_toml)
 paying = map_econ.table[map_econ.table["paying_customers"] >= map_econ.assumptions.min_customers]
-st.plotly_chart(charts.segment_map(paying, cur, title=f"Segment map: {schemes.get(map_scheme, map_scheme)}",
-                                   revenue_word=view.revenue_word, thresholds=map_econ.assumptions),
-                config=charts.CHART_CONFIG, key="segment_map")
 rule = econ.assumptions
-st.caption(f"Verdict: **healthy** when net LTV:CAC >= {rule.healthy_ltv_cac:g} and payback <= "
-           f"{plural(rule.healthy_payback_months, 'month')}; **margin-draining** when net LTV:CAC < "
-           f"{rule.draining_ltv_cac:g} or contribution per customer-month < 0; **marginal** otherwise. "
-           f"Bubble size: {view.revenue_word}. Segments with fewer than "
-           f"{plural(rule.min_customers, 'paying customer')} are not shown."
-           f" {charts.map_note(paying)}".rstrip())
+if paying.empty:   # an empty frame of axes reads as a broken chart
+    st.caption(f"No segment map yet: it places segments with at least "
+               f"{plural(rule.min_customers, 'paying customer')}, and no segment of "
+               f"{schemes.get(map_scheme, map_scheme)} has that many.")
+else:
+    st.plotly_chart(charts.segment_map(paying, cur, title=f"Segment map: {schemes.get(map_scheme, map_scheme)}",
+                                       revenue_word=view.revenue_word, thresholds=map_econ.assumptions),
+                    config=charts.CHART_CONFIG, key="segment_map")
+    st.caption(f"Verdict: **healthy** when net LTV:CAC >= {rule.healthy_ltv_cac:g} and payback <= "
+               f"{plural(rule.healthy_payback_months, 'month')}; **margin-draining** when net LTV:CAC < "
+               f"{rule.draining_ltv_cac:g} or contribution per customer-month < 0; **marginal** otherwise. "
+               f"Bubble size: {view.revenue_word}. Segments with fewer than "
+               f"{plural(rule.min_customers, 'paying customer')} are not shown."
+               f" {charts.map_note(paying)}".rstrip())
 
 st.markdown("#### Board pack")
 st.caption("One HTML page and a PDF with these tiles, the findings, the segment map, cohort retention, unit "

@@ -106,3 +106,22 @@ def test_overview_without_load_notes_shows_no_note_and_says_what_the_tiles_compa
     assert not any("Noted when these files were loaded" in w.value for w in at.warning)
     assert any("changes against the month before, **September 2026**, as the data reads it now (a refund dated "
                "later restates its month)" in c.value for c in at.caption)
+
+
+def test_a_first_small_export_gets_no_empty_segment_map_but_a_sentence_saying_why(sample_workspace):
+    """A founder's first try is often a small export: no segment has 30 paying customers, and an empty frame
+    of axes read as a broken chart."""
+    from ingest.load import LoadOptions, Upload, load, load_sample
+    from ingest.store import Workspace
+
+    rows = ["customer_id,date,amount"] + [f"C{i},2026-0{1 + i % 9}-15,{100 + i}.00" for i in range(12)]
+    ws = Workspace(sample_workspace)
+    try:
+        assert load(ws, [Upload("orders.csv", "\n".join(rows).encode())], LoadOptions()).ok
+        at = open_page()
+        assert "Segment map" not in " ".join(figure_titles(at))
+        assert any(c.value.startswith("No segment map yet: it places segments with at least 30 paying customers")
+                   for c in at.caption)
+        assert not any(c.value.startswith("Verdict: **healthy**") for c in at.caption)
+    finally:
+        load_sample(ws)
