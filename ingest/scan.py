@@ -99,7 +99,8 @@ def _cast(value: ibis.Value, kind: str) -> ibis.Value:
         # ids stored as floats (a column with blanks, as pandas writes it): 17850.0 -> '17850', as
         # ingest.convert.to_id reads them from a file
         whole = value.notnull() & ~value.isnan() & (value == value.floor())
-        return ibis.ifelse(whole, value.cast("int64").cast("string"), value.cast("string")).nullif("NaN")
+        return ibis.ifelse(whole, value.cast("int64").cast("string"),
+                           ibis.ifelse(value.isnan(), ibis.null("string"), value.cast("string")))
     if kind in ("id", "text"):
         return value.cast("string")
     if kind == "date":
