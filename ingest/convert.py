@@ -10,7 +10,8 @@ import re
 import numpy as np
 import pandas as pd
 
-__all__ = ["to_id", "to_datetime", "ambiguous_date_order", "to_number", "to_bool", "to_text", "DATE_FORMATS_TRIED"]
+__all__ = ["to_id", "to_datetime", "ambiguous_date_order", "to_number", "separator_note", "to_bool", "to_text",
+           "DATE_FORMATS_TRIED"]
 
 # (strptime format, how a user reads it); each is also tried with a time of day after it
 _DATE_FORMATS: tuple[tuple[str, str], ...] = (
@@ -132,6 +133,9 @@ def ambiguous_date_order(raw: pd.Series) -> str | None:
     if not times:
         return None
     distinct = present.drop_duplicates()
+    fields = distinct.str.extract(r"^(\d{1,2})[/-](\d{1,2})")
+    if fields.isna().any().any() or (fields.astype("int64") > 12).any().any():
+        return None   # a field above 12 settles the order (cheaper than parsing every value twice)
     as_chosen = pd.to_datetime(distinct, format=formats[chosen] + times[0], errors="coerce")
     if as_chosen.isna().any():
         return None
@@ -162,12 +166,24 @@ def _proves(decimal: str) -> re.Pattern[str]:
 def _number_pattern(decimal: str) -> re.Pattern[str]:
     """A well-formed number with `decimal` as the decimal separator and the other one grouping thousands."""
     d, g = re.escape(decimal), re.escape("," if decimal == "." else ".")
-    return re.compile(rf"[-+]?(?:\d{{1,3}}(?:{g}\d{{3}})+|\d*)(?:{d}\d*)?{_EXPONENT}")
+    indian = rf"|\d{{1,2}}(?:{g}\d{{2}})+{g}\d{{3}}" if decimal == "." else ""   # '1,23,456.00' (lakh, crore)
+    return re.compile(rf"[-+]?(?:\d{{1,3}}(?:{g}\d{{3}})+{indian}|\d*)(?:{d}\d*)?{_EXPONENT}")
 
 
 _PROVES = {sep: _proves(sep) for sep in ".,"}
 _NUMBER = {sep: _number_pattern(sep) for sep in ".,"}
-_UNPROVEN_NUMBER = re.compile(rf"[-+]?(?:\d+|[1-9]\d{{0,2}}[.,]\d{{3}}){_EXPONENT}")  # '1200', '1,200', '1.200'
+# Nothing proven: '1200', '12.', '1,200', '1,23,456' (commas group) and '1.200' (see _dot_groups)
+_UNPROVEN_NUMBER = re.compile(
+    rf"[-+]?(?:\d+\.?|[1-9]\d{{0,2}}[.,]\d{{3}}|[1-9]\d?(?:,\d{{2}})+,\d{{3}}){_EXPONENT}")
+_DOT_GROUP = re.compile(rf"[-+]?[1-9]\d{{0,2}}\.\d{{3}}{_EXPONENT}")   # '1.200': 1,200 or 1.2
+_CURRENCY_MARK = re.compile(r"[$€£¥₹]|USD|EUR|GBP|CHF|CAD|AUD", re.IGNORECASE)
+
+
+def _dot_groups(raw: pd.Series, whole: bool) -> bool:
+    """In a column no value settles, whether a dot before 3 digits groups thousands ('1.200' is 1,200)
+    rather than being a decimal point (1.2): in whole numbers (employees, seats) and in amounts written
+    with a currency sign or code ('1.200 €', Europe's whole euros); a plain '1.000' quantity is 1."""
+    return whole or bool(raw.astype("string").str.contains(_CURRENCY_MARK).fillna(False).any())
 
 
 def _decimal_separator(text: pd.Series) -> str | None:
@@ -179,7 +195,40 @@ def _decimal_separator(text: pd.Series) -> str | None:
     return "," if comma > dot else "."
 
 
-def to_number(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+def _number_text(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """The cells already holding numbers, the others' text without currency marks and parentheses, and
+    which of those were negative in parentheses."""
+    cells = _number_cells(raw)
+    text = raw.where(~cells).astype("string").str.strip().str.replace(_CURRENCY, "", regex=True)
+    negative = text.str.fullmatch(r"\(.*\)").fillna(False)
+    return cells, text.str.strip("()"), negative
+
+
+def separator_note(raw: pd.Series, whole: bool = False) -> str | None:
+    """A message for the user when `to_number` had to guess whether a dot before 3 digits groups thousands
+    ('1.200': no value of the column settles it), else None. Whole numbers and amounts with a currency
+    mark read it as thousands, other numbers as a decimal point (_dot_groups)."""
+    if pd.api.types.is_numeric_dtype(raw):
+        return None
+    _, text, _ = _number_text(raw)
+    if _decimal_separator(text) is not None:
+        return None
+    found = text[text.str.fullmatch(_DOT_GROUP).fillna(False).to_numpy(dtype=bool)]
+    if found.empty:
+        return None
+    example = str(found.iloc[0])
+    grouped, point = float(example.replace(".", "")), float(example)
+    start = f"No value shows whether the dot in numbers like '{example}' is a decimal point or groups thousands"
+    if whole:
+        return f"{start}: read as {grouped:,.0f} (not {point:g}), since counts are whole numbers."
+    if _dot_groups(raw, whole):
+        return (f"{start}: read as {grouped:,.0f} (not {point:g}), as amounts with a currency sign are written "
+                "in Europe. If they are decimals, export them without the currency sign.")
+    return (f"{start}: read as {point:g} (not {grouped:,.0f}). If they are thousands, export the numbers "
+            "without thousands separators.")
+
+
+def to_number(raw: pd.Series, whole: bool = False) -> tuple[pd.Series, pd.Series]:
     """Floats from numbers as exports write them ('$1,234.50', '1.234,50', '(12.00)', '12 %' is not one).
 
     Returns the values and a mask of non-blank values that are not numbers.
@@ -193,20 +242,18 @@ def to_number(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     wins (a tie goes to '.'); the other separator then groups thousands, in groups of 3 digits, and a value
     that does not fit that reading is not a number (so '12.50' in a '1.234,50' column is flagged, not read as
     1250). When no value proves either (only integers and values like '1,200' or '1.200': one separator,
-    1-3 digits before it and exactly 3 after), a separator followed by exactly 3 digits groups thousands:
-    '$1,200' is 1200 and '1.200 €' is 1200.
+    1-3 digits before it and exactly 3 after), a comma before 3 digits groups thousands ('$1,200' is 1200;
+    also '1,23,456'), and a dot does so in `whole` numbers and in amounts written with a currency mark
+    ('1.200 €' is 1200), else it is a decimal point ('1.000' of a quantity is 1): `separator_note` says which.
     """
     blank = _blank(raw)
     if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
         return raw.astype("float64"), pd.Series(False, index=raw.index)
-    cells = _number_cells(raw)
-    text = raw.where(~cells).astype("string").str.strip().str.replace(_CURRENCY, "", regex=True)
-    negative = text.str.fullmatch(r"\(.*\)").fillna(False)
-    text = text.str.strip("()")
+    cells, text, negative = _number_text(raw)
     decimal = _decimal_separator(text)
     if decimal is None:
         valid = text.str.fullmatch(_UNPROVEN_NUMBER)
-        text = text.str.replace(r"[.,]", "", regex=True)
+        text = text.str.replace(r"[.,]" if _dot_groups(raw, whole) else ",", "", regex=True)
     else:
         valid = text.str.fullmatch(_NUMBER[decimal])
         grouping = "," if decimal == "." else "."

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from ingest.contract import STORED_TABLES, TABLE_ORDER, TABLES
-from ingest.convert import (DATE_FORMATS_TRIED, ambiguous_date_order, csat_words, to_bool, to_datetime, to_id,
-                            to_number, to_text)
+from ingest.convert import (DATE_FORMATS_TRIED, ambiguous_date_order, csat_words, separator_note, to_bool,
+                            to_datetime, to_id, to_number, to_text)
 from ingest.ledger import build_ledger
 from ingest.mapping import (MINUTE_SCALES, SYNONYMS, column_name, guess_mapping, guess_table, header_currency,
                             missing_required, normalise, revenue_shape)
@@ -33,10 +33,11 @@ _PREVIEW_ROWS = 20
 # columns whose dates must not lie after the day of the load (a service period or a scheduled end may)
 _NOT_FUTURE = {"customers": ("signup_date",), "revenue": ("date", "start_date"), "events": ("timestamp",),
                "tickets": ("created_at",), "spend": ("month",), "nps": ("date",)}
-_TOO_LARGE = 1e12   # no export's number is a trillion or more: 'inf', '1e20' or a misread column
+_COUNTS = {"employees", "seat_limit"}   # stored as numbers, counted in whole units: '1.200' employees is 1,200
+_TOO_LARGE = 1e12   # no export's amount is a trillion or more: 'inf', '1e20' or a misread column
 # an extra column naming each revenue row (Stripe's "id", "Invoice No", "order_id"): repeats of a row holding
 # the same one are one invoice exported twice
-_ROW_ID = re.compile(r"^(id|(invoice|order|transaction|charge|payment|receipt)_?(id|no|nr|number)?)$")
+_ROW_ID = re.compile(r"^(id|(invoice|order|transaction|charge|payment|receipt)_?(id|no|nr|number))$")
 _INTERVAL_MONTHS = {"month": 1, "monthly": 1, "quarter": 3, "quarterly": 3, "year": 12, "yearly": 12,
                     "annual": 12, "annually": 12, "week": 12 / 52, "weekly": 12 / 52, "day": 12 / 365,
                     "daily": 12 / 365}
@@ -131,15 +132,19 @@ def _convert(file: str, table: str, raw: pd.DataFrame, mapping: dict[str, str], 
         else:  # money, number, integer
             if column == "csat":
                 values = csat_words(values)
-            parsed, bad = to_number(values)
-            # 'inf', '1e20': numbers to pandas, not amounts (and beyond what cents can hold)
-            bad = bad | (parsed.abs() >= _TOO_LARGE).fillna(False)
+            whole = kind == "integer" or column in _COUNTS
+            parsed, bad = to_number(values, whole=whole)
+            # 'inf', '1e20': numbers to pandas, not amounts (an amount beyond a trillion: beyond what cents hold)
+            bad = bad | (parsed.abs() >= (_TOO_LARGE if kind == "money" else np.inf)).fillna(False)
             if bad.any():
-                what = "amounts" if kind == "money" else "numbers"
-                problems.error(file, table, source, f"{int(bad.sum()):,} value(s) are not {what} (or are "
-                               f"infinite or over a trillion), e.g. {_examples(values, bad)}. Remove text from "
-                               "this column (currency symbols and thousands separators are fine).",
-                               rows=file_rows(bad), count=int(bad.sum()))
+                what = "amounts (or are infinite or over a trillion)" if kind == "money" else "numbers"
+                problems.error(file, table, source, f"{int(bad.sum()):,} value(s) are not {what}, e.g. "
+                               f"{_examples(values, bad)}. Remove text from this column (currency symbols "
+                               "and thousands separators are fine).", rows=file_rows(bad), count=int(bad.sum()))
+            else:
+                guessed = separator_note(values, whole=whole)
+                if guessed:
+                    problems.warning(file, table, source, guessed)
             if column == "minutes":
                 parsed = parsed * MINUTE_SCALES.get(normalise(source), 1.0)
             if kind == "integer":

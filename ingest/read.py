@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import itertools
 import re
 from pathlib import Path
 
@@ -74,14 +75,20 @@ def _read_text(name: str, text: str, problems: Problems) -> pd.DataFrame | None:
     each, or none) are skipped with a warning; a delimiter ending every data row but not the
     header (a spreadsheet's empty last column) is dropped."""
     sep = _delimiter(text)
-    lines = text[:200_000].splitlines()[:50]   # the head is enough (a file can hold millions of lines)
-    # the header: the first line with two values or more (a title line has one, a blank line none)
-    values = [sum(1 for f in next(csv.reader([line], delimiter=sep), []) if f.strip()) for line in lines]
-    top = next((i for i, n in enumerate(values) if n >= 2), 0)
-    if top:
-        titles = [line.strip() for line in lines[:top] if line.strip()]
+    # The head's records (a quoted header cell may hold a line break); a file can hold millions of lines.
+    records = list(itertools.islice(csv.reader(io.StringIO(text[:200_000]), delimiter=sep), 50))
+    # the header: the first record with two values or more (a title line has one, a blank line none)
+    top = next((i for i, r in enumerate(records) if sum(1 for f in r if f.strip()) >= 2), 0)
+    titles = [sep.join(r).strip() for r in records[:top] if sep.join(r).strip()]
+    if titles:
         problems.warning(name, "", "", f"The first {top} line(s) above the header were skipped (titles, e.g. "
-                         f"{titles[0][:60]!r})." if titles else f"The first {top} blank line(s) were skipped.")
+                         f"{titles[0][:60]!r}).")
+    header = [f.strip() for f in records[top] if f.strip()] if records else []
+    twice = sorted({c for c in header if header.count(c) > 1})
+    if twice:
+        problems.error(name, "", twice[0], f"Two columns are both named {twice[0]!r}. Rename or remove one of "
+                       "them, so that each column has its own name.")
+        return None
     read = dict(sep=sep, dtype=str, keep_default_na=False, na_values=[""], skipinitialspace=True,
                 skip_blank_lines=False, on_bad_lines="error", skiprows=top)
     try:
@@ -112,25 +119,41 @@ def _read_text(name: str, text: str, problems: Problems) -> pd.DataFrame | None:
 
 
 def _read_workbook(name: str, data: bytes, problems: Problems) -> pd.DataFrame:
-    """The largest sheet of a workbook, from its header row (the first with two cells or more: title rows
-    above it are skipped), with a warning for each choice made."""
-    sheets = pd.read_excel(io.BytesIO(data), sheet_name=None, header=None, dtype=object, engine="openpyxl")
-    sizes = {sheet: int(values.notna().sum().sum()) for sheet, values in sheets.items()}
+    """A workbook's table, from its header row (the first with two cells or more: title rows above it are
+    skipped). The sheet: the first visible one whose header names a table of the contract (an "Orders"
+    sheet before a bigger pivot of it), else the largest visible one; a warning names a sheet that is not
+    the first, and skipped title rows."""
+    from ingest.mapping import guess_table
+
+    with pd.ExcelFile(io.BytesIO(data), engine="openpyxl") as book:
+        visible = [sheet.title for sheet in book.book.worksheets if sheet.sheet_state == "visible"]
+        sheets = {sheet: book.parse(sheet, header=None, dtype=object).dropna(how="all", axis=1)
+                  for sheet in (visible or book.sheet_names)}
+    tops = {sheet: _header_row(raw) for sheet, raw in sheets.items()}
     first = next(iter(sheets))
-    chosen = max(sizes, key=lambda sheet: sizes[sheet]) if sizes else first
+    recognised = [sheet for sheet, raw in sheets.items()
+                  if len(raw) and guess_table(name, _names(raw.iloc[tops[sheet]])) is not None]
+    chosen = recognised[0] if recognised else max(sheets, key=lambda sheet: int(sheets[sheet].notna().sum().sum()))
     if chosen != first:
-        problems.warning(name, "", "", f"Read the sheet {chosen!r}, the workbook's largest; the first sheet, "
-                         f"{first!r}, {'is empty' if not sizes[first] else 'was left out'}.")
-    raw = sheets[chosen].dropna(how="all", axis=1)
-    counts = raw.head(50).notna().sum(axis=1).tolist()
-    top = next((i for i, c in enumerate(counts) if c >= 2), 0)   # the header: the first row with two cells or more
-    if top and any(counts[:top]):
+        why = "its columns name a table" if recognised else "the workbook's largest"
+        problems.warning(name, "", "", f"Read the sheet {chosen!r} ({why}); the first sheet, {first!r}, "
+                         f"{'is empty' if sheets[first].empty else 'was left out'}.")
+    raw, top = sheets[chosen], tops[chosen]
+    if top and raw.head(top).notna().any(axis=None):
         problems.warning(name, "", "", f"The first {top} row(s) of the sheet {chosen!r}, above its header, were "
                          "skipped (titles).")
-    names = [str(v) if pd.notna(v) else f"Unnamed: {i}" for i, v in enumerate(raw.iloc[top])] if len(raw) else []
-    frame = raw.iloc[top + 1:].set_axis(names, axis=1)
+    frame = raw.iloc[top + 1:].set_axis(_names(raw.iloc[top]) if len(raw) else [], axis=1)
     frame.index = frame.index - 1   # sheet row p + 1 (1-based) -> data row p - 1 (file_rows adds 2)
     return frame
+
+
+def _header_row(raw: pd.DataFrame) -> int:
+    """A sheet's header row: the first with two cells or more (0 when none has)."""
+    return next((i for i, c in enumerate(raw.head(50).notna().sum(axis=1)) if c >= 2), 0)
+
+
+def _names(row: pd.Series) -> list[str]:
+    return [str(v) if pd.notna(v) else f"Unnamed: {i}" for i, v in enumerate(row)]
 
 
 def _without_repeated_headers(name: str, frame: pd.DataFrame, problems: Problems) -> pd.DataFrame:

@@ -98,7 +98,7 @@ def _cast(value: ibis.Value, kind: str) -> ibis.Value:
     if kind == "id" and value.type().is_floating():
         # ids stored as floats (a column with blanks, as pandas writes it): 17850.0 -> '17850', as
         # ingest.convert.to_id reads them from a file
-        whole = value.notnull() & ~value.isnan() & (value == value.floor())
+        whole = value.notnull() & ~value.isnan() & (value == value.floor()) & (value.abs() < 9e18)   # fits int64
         return ibis.ifelse(whole, value.cast("int64").cast("string"),
                            ibis.ifelse(value.isnan(), ibis.null("string"), value.cast("string")))
     if kind in ("id", "text"):

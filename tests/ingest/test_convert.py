@@ -11,13 +11,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.convert import DATE_FORMATS_TRIED, ambiguous_date_order, to_datetime, to_number
+from ingest.convert import DATE_FORMATS_TRIED, ambiguous_date_order, separator_note, to_datetime, to_number
 
 NAN = float("nan")
 
 
-def _numbers(values: list) -> tuple[list[float], list[bool]]:
-    parsed, bad = to_number(pd.Series(values, dtype=object))
+def _numbers(values: list, whole: bool = False) -> tuple[list[float], list[bool]]:
+    parsed, bad = to_number(pd.Series(values, dtype=object), whole)
     return parsed.tolist(), bad.tolist()
 
 
@@ -26,8 +26,8 @@ def _dates(values: list) -> tuple[list[str], list[bool]]:
     return [str(v) for v in parsed], bad.tolist()
 
 
-def _assert_numbers(values: list, expected: list[float], bad: list[bool] | None = None) -> None:
-    parsed, flagged = _numbers(values)
+def _assert_numbers(values: list, expected: list[float], bad: list[bool] | None = None, whole: bool = False) -> None:
+    parsed, flagged = _numbers(values, whole)
     np.testing.assert_array_equal(parsed, expected)
     assert flagged == (bad or [False] * len(values))
 
@@ -46,8 +46,29 @@ def test_german_whole_euros_with_a_thousands_dot_read_as_thousands():  # audit 4
     _assert_numbers(["1.200 €", "2.500 €", "12.000 €", "950 €", "3.400 €"], [1200, 2500, 12000, 950, 3400])
 
 
-def test_employee_counts_with_a_thousands_dot_read_as_thousands():  # audit 38
-    _assert_numbers(["1.200", "45", "12.500", "8"], [1200, 45, 12500, 8])
+def test_employee_counts_with_a_thousands_dot_read_as_thousands():  # audit 38: whole numbers
+    _assert_numbers(["1.200", "45", "12.500", "8"], [1200, 45, 12500, 8], whole=True)
+    assert "read as 1,200 (not 1.2), since counts are whole numbers" in \
+        separator_note(pd.Series(["1.200", "45"]), whole=True)
+
+
+def test_a_dot_before_three_digits_that_nothing_settles_is_a_decimal_point_unless_money_is_marked():
+    # Quantities with 3 decimals ("1.000" of an ERP export) stay 1, not 1,000 (review of the audit's fixes);
+    # amounts written with a currency sign are Europe's whole euros.
+    _assert_numbers(["1.000", "2.000", "12.500"], [1, 2, 12.5])
+    _assert_numbers(["1.200 €", "12.500 €"], [1200, 12500])
+    assert separator_note(pd.Series(["1.000", "2.000"])) == (
+        "No value shows whether the dot in numbers like '1.000' is a decimal point or groups thousands: read as 1 "
+        "(not 1,000). If they are thousands, export the numbers without thousands separators.")
+    assert "read as 1,200 (not 1.2), as amounts with a currency sign are written in Europe" in \
+        separator_note(pd.Series(["1.200 €", "950 €"]))
+    for settled in (["1.000", "2.50"], ["$1,200"], ["12"], [1.5]):   # a value settles it, or nothing to settle
+        assert separator_note(pd.Series(settled, dtype=object)) is None
+
+
+def test_indian_grouping_and_a_trailing_dot_read():   # what the loader read before the audit's fixes
+    _assert_numbers(["₹1,23,456.00", "₹12,345.50", "₹99.00"], [123456, 12345.5, 99])
+    _assert_numbers(["12.", "13."], [12, 13])
 
 
 def test_a_separator_before_one_two_or_four_digits_is_the_decimal_separator():
@@ -110,7 +131,7 @@ def test_numeric_columns_pass_through_as_floats():
 def test_excel_number_cells_in_an_object_column_are_numbers_not_text():
     # read_excel(dtype=object) gives Python floats: 1.125 must not become the text '1.125' read as 1125.
     _assert_numbers([1.125, 2.375, None], [1.125, 2.375, NAN])
-    _assert_numbers([1.125, "1.200", 7], [1.125, 1200, 7])
+    _assert_numbers([1.125, "1.200", 7], [1.125, 1.2, 7])   # nothing settles '1.200': a decimal point
 
 
 def test_text_that_is_not_a_number_is_flagged():
@@ -122,12 +143,14 @@ _SEPARATORS = {"us": (",", "."), "european": (".", ","), "plain": ("", ".")}
 
 
 def _write_amount(cents: int, style: str, whole: bool) -> str:
-    """An amount as an export writes it: '1,234.56', '1.234,56' or '1234.56'; whole amounts without decimals."""
+    """An amount as an export writes it: '$1,234.56', '1.234,56 €' or '1234.56'; whole amounts without decimals.
+    (A currency sign marks money: a European '1.234' alone could be a quantity of 1.234.)"""
     grouping, decimal = _SEPARATORS[style]
     units, hundredths = divmod(abs(cents), 100)
     text = f"{units:,}".replace(",", grouping)
     if not whole:
         text += f"{decimal}{hundredths:02d}"
+    text = {"us": f"${text}", "european": f"{text} €"}.get(style, text)
     return f"-{text}" if cents < 0 else text
 
 
@@ -144,9 +167,9 @@ def test_a_column_of_amounts_in_one_style_reads_back_exactly(style, amounts):
 
 
 def test_the_property_writes_amounts_as_exports_do():
-    assert _write_amount(123456, "us", False) == "1,234.56"
-    assert _write_amount(-123456, "european", False) == "-1.234,56"
-    assert _write_amount(123400, "european", True) == "1.234"
+    assert _write_amount(123456, "us", False) == "$1,234.56"
+    assert _write_amount(-123456, "european", False) == "-1.234,56 €"
+    assert _write_amount(123400, "european", True) == "1.234 €"
     assert _write_amount(5, "plain", False) == "0.05"
 
 

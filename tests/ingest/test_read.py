@@ -123,7 +123,7 @@ def test_title_lines_above_a_csv_header_are_skipped_and_rows_keep_their_line_num
     assert bad.rows == (8,)   # the file's line 8, the blank lines counted
 
 
-def test_a_workbook_is_read_from_its_largest_sheet_below_its_title_rows(options):
+def test_a_workbook_is_read_from_the_sheet_naming_a_table_below_its_title_rows(options):
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer) as book:
         pd.DataFrame({"Read me": ["Exported from Billing"]}).to_excel(book, sheet_name="Read me", index=False)
@@ -132,7 +132,7 @@ def test_a_workbook_is_read_from_its_largest_sheet_below_its_title_rows(options)
         rows.to_excel(book, sheet_name="Orders", index=False, header=False)
     result = prepare([Upload("revenue.xlsx", buffer.getvalue())], options)
     text = result.problems.text()
-    assert "Read the sheet 'Orders', the workbook's largest; the first sheet, 'Read me', was left out" in text
+    assert "Read the sheet 'Orders' (its columns name a table); the first sheet, 'Read me', was left out" in text
     assert "The first 2 row(s) of the sheet 'Orders', above its header, were skipped" in text
     bad = next(p for p in result.problems.items if p.column == "date" and p.severity == "error")
     assert bad.rows == (6,)   # the sheet's row 6
@@ -151,3 +151,35 @@ def test_a_header_repeated_inside_the_file_is_skipped_with_a_warning(options):
     _assert_read(result)
     assert "1 row(s) repeating the header were skipped (row 3): exports pasted one under another?" \
         in result.problems.text()
+
+
+def test_a_bigger_pivot_or_hidden_sheet_after_the_data_is_not_read_instead(options):
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer) as book:
+        pd.DataFrame(ROWS, columns=["customer_id", "date", "amount"]).to_excel(book, sheet_name="Orders", index=False)
+        pd.DataFrame({"Month": [f"2026-{m:02d}" for m in range(1, 13)], **{f"C{i}": range(12) for i in range(9)}}
+                     ).to_excel(book, sheet_name="Summary", index=False)
+        pd.DataFrame({"list": ["a"] * 99, "other": ["b"] * 99}).to_excel(book, sheet_name="Lists", index=False)
+        book.book["Lists"].sheet_state = "hidden"
+    result = prepare([Upload("revenue.xlsx", buffer.getvalue())], options)
+    _assert_read(result)
+    assert "Read the sheet" not in result.problems.text()
+
+
+def test_a_header_cell_holding_a_line_break_is_still_the_header(options):
+    text = '"Customer\nID",Date,Amount\n00017,2026-01-15,100.00\n00042,2026-02-03,250.50\n'
+    result = prepare([Upload("revenue.csv", text.encode())], options)
+    assert result.ok, result.problems.text()
+    assert "skipped" not in result.problems.text() and list(result.tables["revenue"]["amount_cents"]) == [10000, 25050]
+
+
+def test_two_columns_with_the_same_name_in_a_csv_are_an_error(options):
+    # pandas would rename the second "amount.1" and the 99 would be left out unsaid
+    result = prepare([Upload("revenue.csv", b"customer_id,date,amount,amount\n1,2026-01-15,10,99\n")], options)
+    assert not result.ok and "Two columns are both named 'amount'" in result.problems.text()
+
+
+def test_blank_lines_above_the_header_are_skipped_without_a_word(options):
+    result = prepare([Upload("revenue.csv", ("\n\n" + _text(",")).encode())], options)
+    _assert_read(result)
+    assert "skipped" not in result.problems.text()

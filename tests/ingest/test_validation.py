@@ -346,3 +346,19 @@ def test_dates_that_read_both_day_first_and_month_first_are_read_month_first_wit
     # a day above 12 settles it: no warning
     settled = csv_upload("revenue.csv", "customer_id,date,amount\n1,03/04/2026,10\n2,25/06/2026,20\n")
     assert not [p for p in prepare([settled], options).problems.items if p.column == "date"]
+
+
+def test_a_payment_method_column_is_not_an_id_and_quantities_with_three_decimals_stay_small(options):
+    # Review of the audit's fixes: a "payment" column naming the card is no invoice id (two equal sales
+    # are kept), and "1.000" of a quantity beside prices in cents is 1, said in a warning.
+    upload = csv_upload("revenue.csv", """
+        customer_id,date,quantity,unit_price,payment
+        C1,2026-01-05,1.000,12.50,Visa
+        C1,2026-01-05,1.000,12.50,Visa
+        C2,2026-01-06,2.000,3.99,Amex
+    """)
+    result = prepare([upload], options)
+    assert result.ok and list(result.tables["revenue"]["amount_cents"]) == [1250, 1250, 798]
+    notes = [p.message for p in _only(result, "warning")]
+    assert any(m.startswith("No value shows whether the dot in numbers like '1.000' is a decimal point") for m in notes)
+    assert any("They count as separate sales" in m for m in notes)
