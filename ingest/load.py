@@ -7,7 +7,6 @@ when there is no error, replacing the whole workspace in one transaction.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -20,7 +19,7 @@ from ingest.convert import (DATE_FORMATS_TRIED, ambiguous_date_order, csat_words
                             to_datetime, to_id, to_number, to_text)
 from ingest.ledger import build_ledger
 from ingest.mapping import (MINUTE_SCALES, SYNONYMS, column_name, guess_mapping, guess_table, header_currency,
-                            missing_required, normalise, revenue_shape)
+                            is_row_id, missing_required, normalise, revenue_shape)
 from ingest.problems import Problems, file_rows, partial_month_message
 from ingest.read import DEFAULT_SIZE_LIMIT, SUPPORTED_SUFFIXES, read_export
 from ingest.store import Workspace
@@ -35,9 +34,6 @@ _NOT_FUTURE = {"customers": ("signup_date",), "revenue": ("date", "start_date"),
                "tickets": ("created_at",), "spend": ("month",), "nps": ("date",)}
 _COUNTS = {"employees", "seat_limit"}   # stored as numbers, counted in whole units: '1.200' employees is 1,200
 _TOO_LARGE = 1e12   # no export's amount is a trillion or more: 'inf', '1e20' or a misread column
-# an extra column naming each revenue row (Stripe's "id", "Invoice No", "order_id"): repeats of a row holding
-# the same one are one invoice exported twice
-_ROW_ID = re.compile(r"^(id|(invoice|order|transaction|charge|payment|receipt)_?(id|no|nr|number))$")
 _INTERVAL_MONTHS = {"month": 1, "monthly": 1, "quarter": 3, "quarterly": 3, "year": 12, "yearly": 12,
                     "annual": 12, "annually": 12, "week": 12 / 52, "weekly": 12 / 52, "day": 12 / 365,
                     "daily": 12 / 365}
@@ -185,14 +181,14 @@ def _header_currency(mapping: dict[str, str]) -> str:
 
 def _repeated_rows(file: str, frame: pd.DataFrame, problems: Problems) -> pd.DataFrame:
     """The revenue rows, each repeat of an earlier row (every column the same) dropped when an id column
-    names each row once (`_ROW_ID`: the same invoice exported twice, e.g. by overlapping exports), and said
+    names each row once (`is_row_id`: the same invoice exported twice, e.g. by overlapping exports), and said
     in a warning otherwise (two identical order lines can be two sales)."""
     repeat = frame.duplicated(keep="first")
     if not repeat.any():
         return frame
     n, rows = int(repeat.sum()), file_rows(repeat)
     kept = frame[~repeat]
-    named = next((c for c in frame.columns if c.startswith("attr:") and _ROW_ID.match(normalise(c[5:]))
+    named = next((c for c in frame.columns if c.startswith("attr:") and is_row_id(c[5:])
                   and kept[c].notna().all() and not kept[c].duplicated().any()), None)
     if named is not None:
         problems.warning(file, "revenue", named[5:], f"{n:,} row(s) repeat an earlier row exactly, with the same "

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from ingest.contract import REVENUE_SHAPES, TABLE_ORDER, TABLES
 
-__all__ = ["SYNONYMS", "MINUTE_SCALES", "normalise", "guess_mapping", "guess_table", "header_currency", "revenue_shape",
+__all__ = ["SYNONYMS", "MINUTE_SCALES", "normalise", "guess_mapping", "guess_table", "header_currency", "is_row_id",
+           "revenue_shape",
            "missing_required"]
 
 # contract column -> accepted source names (normalised), most specific first
@@ -131,6 +132,16 @@ def column_name(column: str) -> str:
 _CURRENCY_CODES = ("usd", "eur", "gbp", "chf", "cad", "aud", "nzd", "jpy", "cny", "inr", "sek", "nok", "dkk", "pln",
                    "czk", "huf", "brl", "mxn", "sgd", "hkd", "zar", "krw", "ils", "try", "aed")
 _CURRENCY_SUFFIX = re.compile(r"_(?:in_)?(?:" + "|".join(_CURRENCY_CODES) + r")$")
+
+
+# an extra column naming each revenue row (Stripe's "id", "Invoice No", "order_id"): repeats of a row holding
+# the same one are one invoice exported twice
+_ROW_ID = re.compile(r"^(id|(invoice|order|transaction|charge|payment|receipt)_?(id|no|nr|number))$")
+
+
+def is_row_id(column: str) -> bool:
+    """Whether a revenue file's extra column names its rows ("id", "Invoice No", "order_id"; not "payment")."""
+    return bool(_ROW_ID.match(normalise(column)))
 
 
 def header_currency(column: str) -> str | None:

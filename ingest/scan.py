@@ -18,7 +18,7 @@ import ibis
 import pandas as pd
 
 from ingest.contract import STORED_TABLES, TABLES
-from ingest.mapping import guess_mapping, missing_required, revenue_shape
+from ingest.mapping import guess_mapping, is_row_id, missing_required, revenue_shape
 from ingest.problems import Problems, partial_month_message
 
 __all__ = ["ScanOptions", "memory_tables", "scan_folder", "ledger_expr", "revenue_signups", "is_parquet_folder"]
@@ -268,6 +268,29 @@ def _revenue_view(file: str, t: ibis.Table, mapping: dict[str, str], problems: P
     return out, shape
 
 
+_TOO_LARGE_CENTS = 10**14   # a trillion in cents (ingest.load refuses such amounts too)
+
+
+def _once(con: ibis.BaseBackend, file: str, raw: ibis.Table, mapping: dict[str, str], problems: Problems
+          ) -> ibis.Table:
+    """The revenue file's rows, each repeat of an earlier row dropped when an id column names each row once
+    (ingest.load's rule: one invoice exported twice), with a warning; as they are otherwise (no id column:
+    no query at all)."""
+    named = next((c for c in raw.columns if c not in mapping.values() and is_row_id(c)), None)
+    if named is None:
+        return raw
+    rows = raw.distinct()
+    stats = rows.aggregate(rows=rows.count(), ids=rows[named].nunique(), blank=rows[named].isnull().sum()).execute()
+    distinct, ids, blank = (int(stats.iloc[0][c] or 0) for c in ("rows", "ids", "blank"))
+    repeats = _count(con, raw.count()) - distinct
+    if not repeats or ids != distinct or blank:
+        return raw
+    problems.warning(file, "revenue", named, f"{repeats:,} row(s) repeat an earlier row exactly, with the same "
+                     f"{named} (one invoice exported twice, as when two exports overlap): each was counted once.",
+                     count=repeats)
+    return rows
+
+
 def _parquet_view(con: ibis.BaseBackend, path: Path, name: str) -> ibis.Table:
     """A view over one Parquet file (not a temporary one: every connection to the database sees it)."""
     quoted = str(path).replace("'", "''")
@@ -331,7 +354,7 @@ def scan_folder(folder: str | Path, options: ScanOptions | None = None
         return {}, {}, problems
 
     rfile, rraw, rmap = views["revenue"]
-    revenue, shape = _revenue_view(rfile, rraw, rmap, problems)
+    revenue, shape = _revenue_view(rfile, _once(con, rfile, rraw, rmap, problems), rmap, problems)
     tables: dict[str, ibis.Table] = {}
     for table in ("customers", "events", "tickets", "spend", "nps"):
         if table in views:
@@ -414,8 +437,13 @@ def scan_folder(folder: str | Path, options: ScanOptions | None = None
     stats = revenue.aggregate(max_date=revenue.date.max(), min_date=revenue.date.min(),
                               max_end=revenue.end_date.max(),
                               open_subs=(revenue.mrr_cents.notnull() & revenue.end_date.isnull()).sum(),
-                              periods=revenue.period_start.notnull().sum(), rows=revenue.count()).execute()
+                              periods=revenue.period_start.notnull().sum(), rows=revenue.count(),
+                              huge=(revenue.amount_cents.abs() >= _TOO_LARGE_CENTS).sum()).execute()
     row = stats.iloc[0]
+    if int(row["huge"] or 0):   # as the loader: 'inf', '1e20' or a misread column, not an amount
+        problems.error(rfile, "revenue", rmap.get("amount", ""), f"{int(row['huge']):,} amount(s) are a trillion or "
+                       "more. Check that the column holds amounts.", count=int(row["huge"]))
+        return {}, {}, problems
     skipped = _count(con, rraw.count()) - int(row["rows"])   # the file's row count: Parquet metadata
     if skipped:
         needed = "a date or an amount" if shape == "invoice" else "a start date or an MRR"

@@ -257,3 +257,19 @@ def test_float_customer_ids_with_blanks_read_as_the_loader_reads_them_and_blank_
     scanned = tables["revenue"].execute().sort_values("customer_id")
     loaded = load_folder(None, folder).tables["revenue"].sort_values("customer_id")
     assert scanned["customer_id"].tolist() == loaded["customer_id"].tolist() == ["13047", "17850"]
+
+
+def test_scanning_counts_an_invoice_exported_twice_once_and_refuses_absurd_amounts_as_the_loader_does(tmp_path: Path):
+    folder = tmp_path / "invoices"
+    folder.mkdir()
+    rows = pd.DataFrame({"id": ["in_1", "in_2", "in_1"], "customer_id": ["a", "b", "a"],
+                         "date": pd.to_datetime(["2026-01-05", "2026-01-06", "2026-01-05"]),
+                         "amount": [10.0, 20.0, 10.0]})
+    rows.to_parquet(folder / "revenue.parquet")
+    tables, _, problems = scan_folder(folder, ScanOptions(today=D(2026, 11, 26)))
+    assert int(tables["revenue"].execute()["amount_cents"].sum()) == 3000
+    assert int(load_folder(None, folder).tables["revenue"]["amount_cents"].sum()) == 3000
+    assert "1 row(s) repeat an earlier row exactly, with the same id" in problems.text()
+    rows.assign(amount=[10.0, 1e15, 10.0], id=["in_1", "in_2", "in_3"]).to_parquet(folder / "revenue.parquet")
+    tables, _, problems = scan_folder(folder, ScanOptions(today=D(2026, 11, 26)))
+    assert tables == {} and "1 amount(s) are a trillion or more" in problems.text()
