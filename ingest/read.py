@@ -98,9 +98,12 @@ def _read_text(name: str, text: str, problems: Problems) -> pd.DataFrame | None:
         if found is None:
             raise
         expected, line, saw = (int(g) for g in found.groups())
+        # The first rows under the header already wider than it: the "header" may be a title line.
+        title = (f" Or line {top + 1} ({sep.join(records[top])[:60]!r}) is a title above the column names: "
+                 "start the file at the column names." if line + top <= top + 3 and saw > expected else "")
         problems.error(name, "", "", f"Line {line + top} has {saw} values where the header has {expected} "
                        f"columns. A value may hold the delimiter {sep!r} without quotes (such as 1,234.50 in a "
-                       "comma-separated file): quote such values, or export with another delimiter.")
+                       f"comma-separated file): quote such values, or export with another delimiter.{title}")
         return None
     if not isinstance(frame.index, pd.RangeIndex):
         # Every data row has one value more than the header: pandas took the first column as the index.

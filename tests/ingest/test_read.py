@@ -183,3 +183,9 @@ def test_blank_lines_above_the_header_are_skipped_without_a_word(options):
     result = prepare([Upload("revenue.csv", ("\n\n" + _text(",")).encode())], options)
     _assert_read(result)
     assert "skipped" not in result.problems.text()
+
+
+def test_a_title_line_with_two_values_taken_for_the_header_is_named_as_a_possible_title(options):
+    text = "Exported on,2026-05-01\n\ncustomer_id,date,amount\n00017,2026-01-15,100.00\n"
+    message = prepare([Upload("revenue.csv", text.encode())], options).problems.text()
+    assert "Or line 1 ('Exported on,2026-05-01') is a title above the column names" in message
