@@ -117,8 +117,20 @@ def _read_text(name: str, text: str, problems: Problems) -> pd.DataFrame | None:
                            "or export with another delimiter.")
             return None
         frame = full.drop(columns=[header]).set_axis(list(frame.columns), axis=1)
-    frame.index = frame.index + top
+    lines = text.count("\n") + (not text.endswith("\n"))
+    spanning = lines > top + 1 + len(frame)   # more lines than records: a quoted value spans lines
+    frame.index = _first_lines(text, sep, top, len(frame)) - 2 if spanning else frame.index + top
     return frame
+
+
+def _first_lines(text: str, sep: str, top: int, rows: int) -> pd.Index:
+    """The file line (1-based) each data row starts on: a quoted value may span lines, so the n-th row is
+    not always on line n + 1 (pandas numbers records). Counted only for such files."""
+    reader = csv.reader(io.StringIO(text), delimiter=sep)
+    ends = [reader.line_num for _ in reader]   # the line each record (titles, header, rows) ends on
+    starts = [1] + [end + 1 for end in ends[:-1]]
+    data = starts[top + 1:top + 1 + rows]
+    return pd.Index(data if len(data) == rows else range(top + 2, top + 2 + rows))
 
 
 def _read_workbook(name: str, data: bytes, problems: Problems) -> pd.DataFrame:

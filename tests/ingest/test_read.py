@@ -189,3 +189,10 @@ def test_a_title_line_with_two_values_taken_for_the_header_is_named_as_a_possibl
     text = "Exported on,2026-05-01\n\ncustomer_id,date,amount\n00017,2026-01-15,100.00\n"
     message = prepare([Upload("revenue.csv", text.encode())], options).problems.text()
     assert "Or line 1 ('Exported on,2026-05-01') is a title above the column names" in message
+
+
+def test_rows_after_a_quoted_value_spanning_lines_are_named_by_their_file_line(options):
+    text = 'customer_id,date,amount,note\n00017,2026-01-15,100.00,"line 1\nline 2\nline 3"\n00042,someday,1.00,x\n'
+    bad = next(p for p in prepare([Upload("revenue.csv", text.encode())], options).problems.items
+               if p.column == "date")
+    assert bad.rows == (5,)   # the file's line 5, not record 3
