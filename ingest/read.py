@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ingest.mapping import guess_table
 from ingest.problems import Problems
 
 __all__ = ["read_export", "DEFAULT_SIZE_LIMIT", "SUPPORTED_SUFFIXES"]
@@ -100,7 +101,7 @@ def _read_text(name: str, text: str, problems: Problems) -> pd.DataFrame | None:
         expected, line, saw = (int(g) for g in found.groups())
         # The first rows under the header already wider than it: the "header" may be a title line.
         title = (f" Or line {top + 1} ({sep.join(records[top])[:60]!r}) is a title above the column names: "
-                 "start the file at the column names." if line + top <= top + 3 and saw > expected else "")
+                 "start the file at the column names." if line <= 3 and saw > expected else "")
         problems.error(name, "", "", f"Line {line + top} has {saw} values where the header has {expected} "
                        f"columns. A value may hold the delimiter {sep!r} without quotes (such as 1,234.50 in a "
                        f"comma-separated file): quote such values, or export with another delimiter.{title}")
@@ -138,8 +139,6 @@ def _read_workbook(name: str, data: bytes, problems: Problems) -> pd.DataFrame:
     skipped). The sheet: the first visible one whose header names a table of the contract (an "Orders"
     sheet before a bigger pivot of it), else the largest visible one; a warning names a sheet that is not
     the first, and skipped title rows."""
-    from ingest.mapping import guess_table
-
     with pd.ExcelFile(io.BytesIO(data), engine="openpyxl") as book:
         visible = [sheet.title for sheet in book.book.worksheets if sheet.sheet_state == "visible"]
         sheets = {sheet: book.parse(sheet, header=None, dtype=object).dropna(how="all", axis=1)
@@ -195,7 +194,8 @@ def read_export(name: str, data: bytes, problems: Problems,
     Recognises CSV (comma, semicolon, tab or pipe; UTF-8, UTF-8 with BOM, UTF-16 with BOM, Windows-1252
     or Latin-1; optionally gzip-compressed), Excel .xlsx and Parquet, by content first and extension
     second. Title lines above a CSV's header, and title rows above a sheet's header, are skipped with a
-    warning; a workbook is read from its largest sheet (a warning names it when it is not the first).
+    warning; a workbook is read from its first visible sheet whose columns name a table, else its largest
+    (a warning names it when it is not the first).
     The frame's index is each row's data row number (0 = the row under the header line 1 of the file as
     exported, blank lines counted), so that `ingest.problems.file_rows` names the lines a user sees.
     """
