@@ -10,8 +10,7 @@ import re
 import numpy as np
 import pandas as pd
 
-__all__ = ["to_id", "to_datetime", "ambiguous_date_order", "to_number", "separator_note", "to_bool", "to_text",
-           "DATE_FORMATS_TRIED"]
+__all__ = ["to_id", "to_datetime", "ambiguous_date_order", "to_number", "to_bool", "to_text", "DATE_FORMATS_TRIED"]
 
 # (strptime format, how a user reads it); each is also tried with a time of day after it
 _DATE_FORMATS: tuple[tuple[str, str], ...] = (
@@ -205,40 +204,20 @@ def _decimal_separator(text: pd.Series) -> str | None:
     return "," if comma > dot else "."
 
 
-def _number_text(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """The cells already holding numbers, the others' text without currency marks and parentheses, and
-    which of those were negative in parentheses."""
-    cells = _number_cells(raw)
-    text = raw.where(~cells).astype("string").str.strip().str.replace(_CURRENCY, "", regex=True)
-    negative = text.str.fullmatch(r"\(.*\)").fillna(False)
-    return cells, text.str.strip("()"), negative
-
-
-def separator_note(raw: pd.Series, whole: bool = False) -> str | None:
-    """A message for the user when `to_number` had to guess whether a dot before 3 digits groups thousands
-    ('1.200': no value of the column settles it), else None. Whole numbers and amounts with a currency
-    mark read it as thousands, other numbers as a decimal point (_dot_groups)."""
-    if pd.api.types.is_numeric_dtype(raw):
-        return None
-    _, text, _ = _number_text(raw)
-    if _decimal_separator(text) is not None:
-        return None
-    found = text[text.str.fullmatch(_DOT_GROUP).fillna(False).to_numpy(dtype=bool)]
-    if found.empty:
-        return None
-    example = str(found.iloc[0])
-    grouped, point = float(example.replace(".", "")), float(example)
+def _separator_note(example: str, grouped: bool, whole: bool) -> str:
+    """What the user is told when a dot before 3 digits was read one way with nothing to settle it."""
+    thousands, point = float(example.replace(".", "")), float(example)
     start = f"No value shows whether the dot in numbers like '{example}' is a decimal point or groups thousands"
     if whole:
-        return f"{start}: read as {grouped:,.0f} (not {point:g}), since counts are whole numbers."
-    if _dot_groups(raw, whole):
-        return (f"{start}: read as {grouped:,.0f} (not {point:g}), as amounts with a currency sign are written "
+        return f"{start}: read as {thousands:,.0f} (not {point:g}), since counts are whole numbers."
+    if grouped:
+        return (f"{start}: read as {thousands:,.0f} (not {point:g}), as amounts with a currency sign are written "
                 "in Europe. If they are decimals, export them without the currency sign.")
-    return (f"{start}: read as {point:g} (not {grouped:,.0f}). If they are thousands, export the numbers "
+    return (f"{start}: read as {point:g} (not {thousands:,.0f}). If they are thousands, export the numbers "
             "without thousands separators.")
 
 
-def to_number(raw: pd.Series, whole: bool = False) -> tuple[pd.Series, pd.Series]:
+def to_number(raw: pd.Series, whole: bool = False, notes: list[str] | None = None) -> tuple[pd.Series, pd.Series]:
     """Floats from numbers as exports write them ('$1,234.50', '1.234,50', '(12.00)', '12 %' is not one).
 
     Returns the values and a mask of non-blank values that are not numbers.
@@ -254,16 +233,24 @@ def to_number(raw: pd.Series, whole: bool = False) -> tuple[pd.Series, pd.Series
     1250). When no value proves either (only integers and values like '1,200' or '1.200': one separator,
     1-3 digits before it and exactly 3 after), a comma before 3 digits groups thousands ('$1,200' is 1200;
     also '1,23,456'), and a dot does so in `whole` numbers and in amounts written with a currency mark
-    ('1.200 €' is 1200), else it is a decimal point ('1.000' of a quantity is 1): `separator_note` says which.
+    ('1.200 €' is 1200), else it is a decimal point ('1.000' of a quantity is 1). `notes`, when given,
+    receives a sentence for the user saying which way such a dot was read.
     """
     blank = _blank(raw)
     if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
         return raw.astype("float64"), pd.Series(False, index=raw.index)
-    cells, text, negative = _number_text(raw)
+    cells = _number_cells(raw)
+    text = raw.where(~cells).astype("string").str.strip().str.replace(_CURRENCY, "", regex=True)
+    negative = text.str.fullmatch(r"\(.*\)").fillna(False)
+    text = text.str.strip("()")
     decimal = _decimal_separator(text)
     if decimal is None:
         valid = text.str.fullmatch(_UNPROVEN_NUMBER)
-        text = text.str.replace(r"[.,]" if _dot_groups(raw, whole) else ",", "", regex=True)
+        dotted = text[text.str.fullmatch(_DOT_GROUP).fillna(False).to_numpy(dtype=bool)]
+        grouped = not dotted.empty and _dot_groups(raw, whole)
+        if not dotted.empty and notes is not None:
+            notes.append(_separator_note(str(dotted.iloc[0]), grouped, whole))
+        text = text.str.replace(r"[.,]" if grouped else ",", "", regex=True)
     else:
         valid = text.str.fullmatch(_NUMBER[decimal])
         grouping = "," if decimal == "." else "."

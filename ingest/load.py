@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from ingest.contract import STORED_TABLES, TABLE_ORDER, TABLES
-from ingest.convert import (DATE_FORMATS_TRIED, ambiguous_date_order, csat_words, separator_note, to_bool,
-                            to_datetime, to_id, to_number, to_text)
+from ingest.convert import (DATE_FORMATS_TRIED, ambiguous_date_order, csat_words, to_bool, to_datetime, to_id,
+                            to_number, to_text)
 from ingest.ledger import build_ledger
 from ingest.mapping import (MINUTE_SCALES, SYNONYMS, column_name, guess_mapping, guess_table, header_currency,
                             is_row_id, missing_required, normalise, revenue_shape)
@@ -128,8 +128,8 @@ def _convert(file: str, table: str, raw: pd.DataFrame, mapping: dict[str, str], 
         else:  # money, number, integer
             if column == "csat":
                 values = csat_words(values)
-            whole = kind == "integer" or column in _COUNTS
-            parsed, bad = to_number(values, whole=whole)
+            notes: list[str] = []
+            parsed, bad = to_number(values, whole=kind == "integer" or column in _COUNTS, notes=notes)
             # 'inf', '1e20': numbers to pandas, not amounts (an amount beyond a trillion: beyond what cents hold)
             bad = bad | (parsed.abs() >= (_TOO_LARGE if kind == "money" else np.inf)).fillna(False)
             if bad.any():
@@ -137,10 +137,8 @@ def _convert(file: str, table: str, raw: pd.DataFrame, mapping: dict[str, str], 
                 problems.error(file, table, source, f"{int(bad.sum()):,} value(s) are not {what}, e.g. "
                                f"{_examples(values, bad)}. Remove text from this column (currency symbols "
                                "and thousands separators are fine).", rows=file_rows(bad), count=int(bad.sum()))
-            else:
-                guessed = separator_note(values, whole=whole)
-                if guessed:
-                    problems.warning(file, table, source, guessed)
+            for note in notes:   # a '1.200' nothing settled
+                problems.warning(file, table, source, note)
             if column == "minutes":
                 parsed = parsed * MINUTE_SCALES.get(normalise(source), 1.0)
             if kind == "integer":

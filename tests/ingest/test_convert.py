@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.convert import DATE_FORMATS_TRIED, ambiguous_date_order, separator_note, to_datetime, to_number
+from ingest.convert import DATE_FORMATS_TRIED, ambiguous_date_order, to_datetime, to_number
 
 NAN = float("nan")
 
@@ -24,6 +24,13 @@ def _numbers(values: list, whole: bool = False) -> tuple[list[float], list[bool]
 def _dates(values: list) -> tuple[list[str], list[bool]]:
     parsed, bad = to_datetime(pd.Series(values, dtype=object))
     return [str(v) for v in parsed], bad.tolist()
+
+
+def separator_note(values: pd.Series, whole: bool = False) -> str | None:
+    """What to_number notes about a dot before 3 digits that nothing settled (None: nothing to say)."""
+    notes: list[str] = []
+    to_number(values, whole, notes)
+    return notes[0] if notes else None
 
 
 def _assert_numbers(values: list, expected: list[float], bad: list[bool] | None = None, whole: bool = False) -> None:
