@@ -14,8 +14,7 @@ from pathlib import Path
 from ingest.contract import REVENUE_SHAPES, TABLE_ORDER, TABLES
 
 __all__ = ["SYNONYMS", "MINUTE_SCALES", "normalise", "guess_mapping", "guess_table", "header_currency", "is_row_id",
-           "revenue_shape",
-           "missing_required"]
+           "revenue_shape", "missing_required"]
 
 # contract column -> accepted source names (normalised), most specific first
 SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {

@@ -354,7 +354,8 @@ def scan_folder(folder: str | Path, options: ScanOptions | None = None
         return {}, {}, problems
 
     rfile, rraw, rmap = views["revenue"]
-    revenue, shape = _revenue_view(rfile, _once(con, rfile, rraw, rmap, problems), rmap, problems)
+    rsource = _once(con, rfile, rraw, rmap, problems)
+    revenue, shape = _revenue_view(rfile, rsource, rmap, problems)
     tables: dict[str, ibis.Table] = {}
     for table in ("customers", "events", "tickets", "spend", "nps"):
         if table in views:
@@ -444,7 +445,7 @@ def scan_folder(folder: str | Path, options: ScanOptions | None = None
         problems.error(rfile, "revenue", rmap.get("amount", ""), f"{int(row['huge']):,} amount(s) are a trillion or "
                        "more. Check that the column holds amounts.", count=int(row["huge"]))
         return {}, {}, problems
-    skipped = _count(con, rraw.count()) - int(row["rows"])   # the file's row count: Parquet metadata
+    skipped = _count(con, rsource.count()) - int(row["rows"])   # the file's row count: Parquet metadata
     if skipped:
         needed = "a date or an amount" if shape == "invoice" else "a start date or an MRR"
         problems.warning(rfile, "revenue", "", f"{skipped:,} row(s) without a customer id, {needed} were "

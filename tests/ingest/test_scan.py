@@ -270,6 +270,7 @@ def test_scanning_counts_an_invoice_exported_twice_once_and_refuses_absurd_amoun
     assert int(tables["revenue"].execute()["amount_cents"].sum()) == 3000
     assert int(load_folder(None, folder).tables["revenue"]["amount_cents"].sum()) == 3000
     assert "1 row(s) repeat an earlier row exactly, with the same id" in problems.text()
+    assert "without a customer id" not in problems.text()   # the repeat is not a blank row
     rows.assign(amount=[10.0, 1e15, 10.0], id=["in_1", "in_2", "in_3"]).to_parquet(folder / "revenue.parquet")
     tables, _, problems = scan_folder(folder, ScanOptions(today=D(2026, 11, 26)))
     assert tables == {} and "1 amount(s) are a trillion or more" in problems.text()
