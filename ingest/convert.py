@@ -23,11 +23,9 @@ _DATE_FORMATS: tuple[tuple[str, str], ...] = (
 _TIMES = ("", " %H:%M", " %H:%M:%S", "T%H:%M:%S")
 DATE_FORMATS_TRIED = "YYYY-MM-DD (ISO 8601, with or without time and zone), " + ", ".join(
     label for _, label in _DATE_FORMATS) + ", Unix seconds or milliseconds, Excel serial day numbers"
-# Formats that differ only by the order of day and month, keyed by (separator, digits of the year)
-_DAY_MONTH_PAIRS: dict[tuple[str, int], tuple[str, str]] = {
-    ("/", 4): ("MM/DD/YYYY", "DD/MM/YYYY"), ("-", 4): ("MM-DD-YYYY", "DD-MM-YYYY"), ("/", 2): ("MM/DD/YY", "DD/MM/YY"),
-}
-_DAY_MONTH_SHAPE = re.compile(r"\d{1,2}([/-])\d{1,2}\1(\d{4}|\d{2})(?!\d).*")
+# Formats that differ only by the order of day and month: each one's other
+_OTHER_ORDER = {a: b for pair in (("MM/DD/YYYY", "DD/MM/YYYY"), ("MM-DD-YYYY", "DD-MM-YYYY"), ("MM/DD/YY", "DD/MM/YY"))
+                for a, b in (pair, pair[::-1])}
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")  # day 0 of Excel's serials (right from 1900-03-01 on)
 _EXCEL_SERIALS = (20000, 80000)  # day numbers of 1954-10-03 .. 2119-01-11
 
@@ -52,15 +50,15 @@ def to_id(raw: pd.Series) -> pd.Series:
     return text.str.replace(r"^(-?\d+)\.0+$", r"\1", regex=True)
 
 
-def to_datetime(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+def to_datetime(raw: pd.Series, notes: list[str] | None = None) -> tuple[pd.Series, pd.Series]:
     """Naive UTC timestamps, and a mask of non-blank values that no single known format reads.
 
     The format is chosen per column (the one that reads the most values), so 03/04/2025 is read the
-    same way on every row; when a day/month pair reads every value, the one listed first wins (see
-    `ambiguous_date_order`). ISO 8601 is tried first; then a column whose every value is a number with a
-    whole part between 20000 and 80000 is read as Excel serial day numbers (1899-12-30 + n days, the
-    fraction being the time of day); then day-first and month-first forms; then Unix epoch seconds or
-    milliseconds (10 or 13 digits).
+    same way on every row; when a day/month pair reads every value, the one listed first wins, and
+    `notes`, when given, receives a sentence for the user saying so (see `ambiguous_date_order`). ISO 8601
+    is tried first; then a column whose every value is a number with a whole part between 20000 and 80000
+    is read as Excel serial day numbers (1899-12-30 + n days, the fraction being the time of day); then
+    day-first and month-first forms; then Unix epoch seconds or milliseconds (10 or 13 digits).
     """
     blank = _blank(raw)
     if pd.api.types.is_datetime64_any_dtype(raw):
@@ -80,28 +78,57 @@ def to_datetime(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
         return int(rows[attempt.notna().to_numpy()].sum())
 
     best = pd.to_datetime(distinct, format="ISO8601", errors="coerce", utc=True)
+    chosen = None   # the label of the day/month format read, if one is
     if best.notna().all():
         parsed = best
     elif (serials := _excel_serials(distinct)) is not None:
         parsed = serials
     else:
         parsed = best
-        for fmt, _label in _DATE_FORMATS:
+        for fmt, label in _DATE_FORMATS:
             for t in _TIMES:
                 attempt = pd.to_datetime(distinct, format=fmt + t, errors="coerce", utc=True)
                 if reach(attempt) > reach(parsed):
-                    parsed = attempt
+                    parsed, chosen = attempt, label
             if parsed.notna().all():
                 break
         if not parsed.notna().all() and distinct.str.fullmatch(r"\d{10}(\d{3})?").all():
             unit = "ms" if distinct.str.len().iloc[0] == 13 else "s"
-            parsed = pd.to_datetime(distinct.astype("int64"), unit=unit, utc=True)
+            parsed, chosen = pd.to_datetime(distinct.astype("int64"), unit=unit, utc=True), None
+    if notes is not None and chosen in _OTHER_ORDER and parsed.notna().all():
+        note = _date_order_note(distinct, parsed, chosen)
+        if note:
+            notes.append(note)
     parsed = parsed.iloc[codes].set_axis(present.index)
     out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
     out[~blank] = parsed.dt.tz_convert(None).astype("datetime64[ns]")
     bad = pd.Series(False, index=raw.index)
     bad[~blank] = parsed.isna().to_numpy()
     return out, bad
+
+
+def _date_order_note(distinct: pd.Series, parsed: pd.Series, chosen: str) -> str | None:
+    """The sentence for a column read with `chosen`, one of a day/month pair, when the pair's other format
+    reads every value too (no day above 12: the month is 12 at most either way) and gives other dates."""
+    day, month = parsed.dt.day, parsed.dt.month
+    if (day > 12).any() or (day == month).all():
+        return None
+    other, read = _OTHER_ORDER[chosen], parsed.iloc[0]
+    first_part = "day" if chosen.startswith("MM") else "month"
+    return (f"Every date reads both as {chosen} and as {other} (no day is above 12): they were read as {chosen}, "
+            f"so {distinct.iloc[0]} is {read.day} {read.month_name()} {read.year}. If the export writes the "
+            f"{first_part} first, export the dates as YYYY-MM-DD.")
+
+
+def ambiguous_date_order(raw: pd.Series) -> str | None:
+    """The sentence `to_datetime` notes when it had to guess the order of day and month, else None: the
+    column's format is one of a day/month pair (MM/DD/YYYY and DD/MM/YYYY, MM-DD-YYYY and DD-MM-YYYY,
+    MM/DD/YY and DD/MM/YY; with or without a time) and the other format of the pair also reads every value
+    and gives other dates. None for ISO and other formats, datetime columns, blank columns, and columns
+    with a day above 12."""
+    notes: list[str] = []
+    to_datetime(raw, notes)
+    return notes[0] if notes else None
 
 
 def _excel_serials(present: pd.Series) -> pd.Series | None:
@@ -116,49 +143,8 @@ def _excel_serials(present: pd.Series) -> pd.Series | None:
     return (_EXCEL_EPOCH + pd.to_timedelta(milliseconds, unit="ms")).dt.tz_localize("UTC")
 
 
-def ambiguous_date_order(raw: pd.Series) -> str | None:
-    """A message for the user when `to_datetime` had to guess the order of day and month, else None.
-
-    That is when the column's format is one of a day/month pair (MM/DD/YYYY and DD/MM/YYYY, MM-DD-YYYY
-    and DD-MM-YYYY, MM/DD/YY and DD/MM/YY; with or without a time) and the other format of the pair also
-    reads every non-blank value (no day is above 12) and gives other dates. None for ISO and other
-    formats, datetime columns, blank columns, and columns with a day above 12. Cost: a regular expression
-    on the first value, then two parses of the column's distinct values.
-    """
-    if pd.api.types.is_datetime64_any_dtype(raw) or pd.api.types.is_numeric_dtype(raw):
-        return None
-    present = raw[~_blank(raw)].astype("string").str.strip()
-    if present.empty:
-        return None
-    first = str(present.iloc[0])
-    shape = _DAY_MONTH_SHAPE.fullmatch(first)
-    pair = _DAY_MONTH_PAIRS.get((shape[1], len(shape[2]))) if shape else None
-    if pair is None:
-        return None
-    formats = {label: fmt for fmt, label in _DATE_FORMATS}
-    labels = [label for _, label in _DATE_FORMATS]
-    chosen, other = sorted(pair, key=labels.index)  # `to_datetime` keeps the first format that reads all
-    times = [t for t in _TIMES if pd.notna(pd.to_datetime(first, format=formats[chosen] + t, errors="coerce"))]
-    if not times:
-        return None
-    distinct = present.drop_duplicates()
-    fields = distinct.str.extract(r"^(\d{1,2})[/-](\d{1,2})")
-    if fields.isna().any().any() or (fields.astype("int64") > 12).any().any():
-        return None   # a field above 12 settles the order (cheaper than parsing every value twice)
-    as_chosen = pd.to_datetime(distinct, format=formats[chosen] + times[0], errors="coerce")
-    if as_chosen.isna().any():
-        return None
-    as_other = pd.to_datetime(distinct, format=formats[other] + times[0], errors="coerce")
-    if as_other.isna().any() or as_other.eq(as_chosen).all():
-        return None
-    read = as_chosen.iloc[0]
-    first_part = "day" if chosen.startswith("MM") else "month"
-    return (f"Every date reads both as {chosen} and as {other} (no day is above 12): they were read as {chosen}, "
-            f"so {first} is {read.day} {read.month_name()} {read.year}. If the export writes the {first_part} "
-            "first, export the dates as YYYY-MM-DD.")
-
-
-_CURRENCY = re.compile(r"[\s$€£¥₹]|USD|EUR|GBP|CHF|CAD|AUD", re.IGNORECASE)  # \s: also NBSP, U+202F
+_CURRENCY_MARK = re.compile(r"[$€£¥₹]|USD|EUR|GBP|CHF|CAD|AUD", re.IGNORECASE)
+_CURRENCY = re.compile(r"\s|" + _CURRENCY_MARK.pattern, re.IGNORECASE)  # \s: also NBSP, U+202F
 _EXPONENT = r"(?:[eE][-+]?\d+)?"
 
 
@@ -185,7 +171,6 @@ _NUMBER = {sep: _number_pattern(sep) for sep in ".,"}
 _UNPROVEN_NUMBER = re.compile(
     rf"[-+]?(?:\d+\.?|[1-9]\d{{0,2}}[.,]\d{{3}}|[1-9]\d?(?:,\d{{2}})+,\d{{3}}){_EXPONENT}")
 _DOT_GROUP = re.compile(rf"[-+]?[1-9]\d{{0,2}}\.\d{{3}}{_EXPONENT}")   # '1.200': 1,200 or 1.2
-_CURRENCY_MARK = re.compile(r"[$€£¥₹]|USD|EUR|GBP|CHF|CAD|AUD", re.IGNORECASE)
 
 
 def _dot_groups(raw: pd.Series, whole: bool) -> bool:

@@ -15,8 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ingest.contract import STORED_TABLES, TABLE_ORDER, TABLES
-from ingest.convert import (DATE_FORMATS_TRIED, ambiguous_date_order, csat_words, to_bool, to_datetime, to_id,
-                            to_number, to_text)
+from ingest.convert import DATE_FORMATS_TRIED, csat_words, to_bool, to_datetime, to_id, to_number, to_text
 from ingest.ledger import build_ledger
 from ingest.mapping import (MINUTE_SCALES, SYNONYMS, column_name, guess_mapping, guess_table, header_currency,
                             is_row_id, missing_required, normalise, revenue_shape)
@@ -103,20 +102,17 @@ def _convert(file: str, table: str, raw: pd.DataFrame, mapping: dict[str, str], 
     for column, source in mapping.items():
         kind = spec.kinds[column]
         values = raw[source]
+        notes: list[str] = []   # what a converter guessed where nothing settled it (said as warnings)
         if kind == "id":
             out[column] = to_id(values)
         elif kind == "text":
             out[column] = to_text(values)
         elif kind in ("date", "timestamp"):
-            parsed, bad = to_datetime(values)
+            parsed, bad = to_datetime(values, notes)
             if bad.any():
                 problems.error(file, table, source, f"{int(bad.sum()):,} value(s) are not dates, e.g. "
                                f"{_examples(values, bad)}. Formats tried: {DATE_FORMATS_TRIED}. Use one "
                                "date format for the whole column.", rows=file_rows(bad), count=int(bad.sum()))
-            else:
-                guessed = ambiguous_date_order(values)
-                if guessed:
-                    problems.warning(file, table, source, guessed)
             out[column] = parsed.dt.normalize() if kind == "date" else parsed
         elif kind == "bool":
             parsed, bad = to_bool(values)
@@ -128,7 +124,6 @@ def _convert(file: str, table: str, raw: pd.DataFrame, mapping: dict[str, str], 
         else:  # money, number, integer
             if column == "csat":
                 values = csat_words(values)
-            notes: list[str] = []
             parsed, bad = to_number(values, whole=kind == "integer" or column in _COUNTS, notes=notes)
             # 'inf', '1e20': numbers to pandas, not amounts (an amount beyond a trillion: beyond what cents hold)
             bad = bad | (parsed.abs() >= (_TOO_LARGE if kind == "money" else np.inf)).fillna(False)
@@ -137,8 +132,6 @@ def _convert(file: str, table: str, raw: pd.DataFrame, mapping: dict[str, str], 
                 problems.error(file, table, source, f"{int(bad.sum()):,} value(s) are not {what}, e.g. "
                                f"{_examples(values, bad)}. Remove text from this column (currency symbols "
                                "and thousands separators are fine).", rows=file_rows(bad), count=int(bad.sum()))
-            for note in notes:   # a '1.200' nothing settled
-                problems.warning(file, table, source, note)
             if column == "minutes":
                 parsed = parsed * MINUTE_SCALES.get(normalise(source), 1.0)
             if kind == "integer":
@@ -148,6 +141,8 @@ def _convert(file: str, table: str, raw: pd.DataFrame, mapping: dict[str, str], 
                                    f"numbers, e.g. {_examples(values, fractional)}.",
                                    rows=file_rows(fractional), count=int(fractional.sum()))
             out[column] = parsed
+        for note in notes:
+            problems.warning(file, table, source, note)
     used = set(mapping.values())
     for source in raw.columns:
         if source not in used:
