@@ -76,8 +76,9 @@ st.subheader("Load your exports")
 st.markdown(
     "Upload one file per table: **revenue** is required (invoices or orders, subscriptions, or a CRM "
     "snapshot); **customers**, **events**, **tickets**, **spend** and **nps** are optional. CSV "
-    "(comma, semicolon or tab), Excel (.xlsx) or Parquet, up to 200 MB each. Column names are matched "
-    "for you (Stripe, HubSpot, Zendesk, Segment and Amplitude exports are recognised); fix any guess "
+    "(comma, semicolon, tab or pipe), Excel (.xlsx) or Parquet, up to 200 MB each, as your tools export "
+    "them: title lines, currency signs, thousands separators and decimal commas are fine. Column names are "
+    "matched for you (Stripe, HubSpot, Zendesk, Segment and Amplitude exports are recognised); fix any guess "
     "below before loading. Nothing is stored until you press **Load**, and a load with errors changes "
     "nothing."
 )
