@@ -25,7 +25,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 import charts
-from economics.assumptions import Assumptions, costs_are_defaults, describe_assumptions, parse_assumptions
+from economics.assumptions import (DEFAULT_COSTS_NOTE, Assumptions, costs_are_defaults, describe_assumptions,
+                                  parse_assumptions)
 from economics.cohorts import CohortParams, cohort_retention
 from economics.costs import unmeasured_costs, unmeasured_steps
 from economics.findings import CROSS_SCOPE, top_findings
@@ -123,7 +124,7 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
     table = in_segment_order(econ.table, order)
     paying = table[table["paying_customers"] >= a.min_customers]
     text = describe_assumptions(a, symbol, with_verdict=True)
-    defaults = ("Costs are the product's defaults for a B2B SaaS company, not set for this company's data."
+    defaults = (f"{DEFAULT_COSTS_NOTE}."
                 if meta.get("source") != "sample" and costs_are_defaults(defn.economics, data_defaults(defn, meta))
                 else "")
     assumptions = " ".join(filter(None, [text[0].upper() + text[1:], defaults, unmeasured_costs(tables)]))

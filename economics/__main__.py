@@ -304,15 +304,14 @@ def _about(args: argparse.Namespace, as_of: date, defn, meta: dict, frames: dict
 def _cost_notes(defn, tables, meta: dict) -> list[str]:
     """What the costs in net LTV and the verdicts rest on, as the pages and the board pack say it: the
     defaults when the definition sets no cost, and the costs no loaded table measures."""
-    from economics.assumptions import costs_are_defaults, default_costs
+    from economics.assumptions import DEFAULT_COSTS_NOTE, costs_are_defaults, default_costs
     from economics.costs import unmeasured_costs
     from economics.pipeline import data_defaults
 
     notes, data = [], data_defaults(defn, meta)
     if costs_are_defaults(defn.economics, data):
-        notes.append("Costs are the product's defaults for a B2B SaaS company, not set for this company's data: "
-                     + default_costs("", tables, data) + ". Net LTV, contribution and every verdict depend on them: "
-                     "set yours in the definition's [economics] table (--config).")
+        notes.append(f"{DEFAULT_COSTS_NOTE}: {default_costs('', tables, data)}. Net LTV, contribution and every "
+                     "verdict depend on them: set yours in the definition's [economics] table (--config).")
     if unmeasured := unmeasured_costs(tables):
         notes.append(unmeasured)
     return notes

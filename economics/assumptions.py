@@ -12,7 +12,7 @@ from collections.abc import Collection
 from typing import Any, Mapping
 
 __all__ = ["Assumptions", "AssumptionsError", "default_assumptions", "parse_assumptions",
-           "assumptions_to_dict", "describe_assumptions", "DEFAULT_ONBOARDING_COST"]
+           "assumptions_to_dict", "describe_assumptions", "DEFAULT_ONBOARDING_COST", "DEFAULT_COSTS_NOTE"]
 
 DEFAULT_ONBOARDING_COST: Mapping[str, float] = MappingProxyType(
     {"Enterprise": 10000.0, "Mid-market": 3000.0, "SMB": 1500.0, "Self-serve": 0.0})
@@ -151,6 +151,10 @@ def parse_assumptions(raw: Mapping[str, Any] | None) -> Assumptions:
 # verdicts rest on the defaults, made for a B2B SaaS company (the sample company's costs).
 COST_KEYS = ("gross_margin", "gross_margin_by_segment", "onboarding_cost", "support_cost_per_minute",
              "support_team_monthly_cost", "infra_cost_per_event", "infra_cost_per_seat")
+
+
+# What the board pack and the report command say while costs_are_defaults (the pages word it for a screen).
+DEFAULT_COSTS_NOTE = "Costs are the product's defaults for a B2B SaaS company, not set for this company's data"
 
 
 def costs_are_defaults(raw: Mapping[str, Any] | None, data: Mapping[str, Any] | None = None) -> bool:
