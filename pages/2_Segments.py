@@ -195,11 +195,11 @@ c1, c2 = st.columns([2, 1])
 chosen = c1.selectbox("Segment", summary["segment"].tolist(), key="segment_list")
 in_segment = (labels[view.scheme].astype(str) == chosen).to_numpy()
 members = labels[in_segment]
-members = members.merge(features[["customer_id", *[c for c in ("name", "plan", "tenure_days", "recency_days",
-                                                                  "nps_latest") if c in features]]],
-                        on="customer_id", how="left")
-columns = ["customer_id", *[c for c in ("name", "plan") if c in members], "status", "mrr", "health_score",
-           "tenure_days", "recency_days", view.scheme]
+# Features the labels lack (segmenting by plan, the labels hold it already: "plan" once).
+wanted = [c for c in ("name", "plan", "tenure_days", "recency_days", "nps_latest") if c in features and c not in members]
+members = members.merge(features[["customer_id", *wanted]], on="customer_id", how="left")
+columns = ["customer_id", *[c for c in ("name", "plan") if c in members and c != view.scheme], "status", "mrr",
+           "health_score", "tenure_days", "recency_days", view.scheme]
 members = members.assign(mrr=members["mrr"].round(2),   # cents, not the ledger's division remainders
                          status=[status_name.get(s, s) for s in status[in_segment]])   # merge keeps the order
 st.dataframe(members[columns].sort_values("mrr", ascending=False), hide_index=True, placeholder="n/a",

@@ -52,6 +52,19 @@ def test_segments_page_slider_moves_customers_between_segments():
     assert at.session_state["p_definition_name"] == "Default (edited)"
 
 
+def test_segments_page_lists_the_customers_of_a_segment_under_every_scheme():
+    """Every scheme of the sample company draws the whole page. Segmenting by plan, the labels and the
+    features both held a `plan` column, and the customer list raised KeyError: "['plan'] not in index"."""
+    at = open_page("pages/2_Segments.py")
+    for scheme in at.selectbox(key="w_scheme").options:
+        at.selectbox(key="w_scheme").set_value(scheme).run()
+        assert not at.exception, scheme
+        members = at.dataframe[1].value
+        assert members.columns.is_unique and len(members) > 0, scheme
+    assert "Plan" in at.selectbox(key="w_scheme").options
+    assert list(members.columns[:2]) == ["customer_id", "name"]
+
+
 def test_segments_page_counts_paying_customers_unless_asked_to_count_churned_and_never_paid_ones():
     """Churned customers and never-paid sign-ups keep a label (a health score of 0 puts them in At-risk), so
     counting everyone read At-risk 1,254 on the sample company, 37 of them paying. By default the page
