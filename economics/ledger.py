@@ -62,10 +62,11 @@ def first_churn_month(first_data_month: date, revenue_model: str, inactivity_day
 
 def churn_window(as_of: date, window_months: int, first_churn: date | None) -> tuple[date, date]:
     """The churn window's first and last month (first > last: no window; DEFINITIONS.md "Churn"): the
-    trailing `window_months` complete months, not before `first_churn` (first_churn_month of the data)."""
+    trailing `window_months` complete months, not before `first_churn` (first_churn_month of the data;
+    None: the data has no complete month before as_of, so no window)."""
     last = last_complete_month(as_of)
     first = add_months(last, -(window_months - 1))
-    return (first if first_churn is None else max(first, first_churn)), last
+    return (add_months(last, 1) if first_churn is None else max(first, first_churn)), last
 
 
 def churn_not_measured(revenue_model: str, inactivity_days: int) -> str:

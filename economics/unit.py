@@ -765,8 +765,8 @@ def segment_economics(inputs: EconomicsInputs, assumptions: Assumptions,
         cac = inputs.cac.copy()
     else:
         cac = _cac_with_segments(inputs.acquisition, inputs.spend, first, last)
-    blended_cac = math.nan
-    if has_spend and len(cac):
+    blended_cac = math.nan   # also with no window: its customers are the last month's, with no spend read
+    if has_spend and len(cac) and first <= last:
         sp = inputs.spend.assign(month=_month_ts(inputs.spend["month"]))
         total = float(sp[(sp["month"] >= pd.Timestamp(first)) & (sp["month"] <= pd.Timestamp(last))]["amount"].sum())
         blended_cac = total / len(cac)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from economics.ledger import last_complete_month
+from economics.ledger import add_months, last_complete_month
 from economics.mrr import revenue_words
 from ui import cached
 from ui.format import plural
@@ -229,7 +229,7 @@ def sidebar(needs_data: bool = True) -> View | None:
             ss.pop(f"w_{key}", None)
     ss["p_dates_version"] = status["version"]
     ss.setdefault(_P["as_of"], default_as_of)
-    ss.setdefault(_P["compare_to"], _months_before(ss[_P["as_of"]], 3))
+    ss.setdefault(_P["compare_to"], max(_months_before(ss[_P["as_of"]], 3), min_date + timedelta(days=1)))
     ss.setdefault(_P["scheme"], "value_tier")
     # The default definition is the one for the data loaded now (a CRM snapshot pools churn over its own
     # month): a session still on the default follows a load that changes it; an edited or loaded one stays.
@@ -238,20 +238,25 @@ def sidebar(needs_data: bool = True) -> View | None:
                                       and ss[_P["definition_name"]] == "Default"):
         ss[_P["definition"]], ss[_P["definition_name"]] = default_toml, "Default"
     ss["p_default_toml"] = default_toml
-    # a date outside the data (e.g. from an old link after a new load) falls back to the default
+    # a date outside the data (e.g. from an old link after a new load) falls back to the default. The as-of
+    # date is at least the first day after the data's first month: before it no month is complete, and
+    # every monthly number (MRR, churn, costs) would be empty (DEFINITIONS.md "Months").
     earliest = min_date + timedelta(days=1)
-    for key, fallback in (("as_of", default_as_of),
-                          ("compare_to", max(_months_before(default_as_of, 3), earliest))):
-        if not (min_date < ss[_P[key]] <= default_as_of):
+    first_as_of = min(add_months(min_date.replace(day=1), 1), default_as_of)
+    for key, fallback, lowest in (("as_of", default_as_of, first_as_of),
+                                  ("compare_to", max(_months_before(default_as_of, 3), earliest), earliest)):
+        if not (lowest <= ss[_P[key]] <= default_as_of):
+            st.toast(f"{'As of' if key == 'as_of' else 'Compare with'} {ss[_P[key]]:%d %b %Y} is outside what the "
+                     f"data allows ({lowest:%d %b %Y} – {default_as_of:%d %b %Y}); showing {fallback:%d %b %Y}.")
             ss[_P[key]] = fallback
             ss.pop(f"w_{key}", None)
 
     with st.sidebar:
         st.caption(f"Data {min_date:%d %b %Y} – {max_date:%d %b %Y} · {status['model_label']}")
-        as_of = _widget(st.date_input, "As of", "as_of", min_value=min_date + timedelta(days=1),
-                        max_value=default_as_of,
+        as_of = _widget(st.date_input, "As of", "as_of", min_value=first_as_of, max_value=default_as_of,
                         help="Numbers use data strictly before this date. Default: the day after the "
-                             "latest date in the data.")
+                             "latest date in the data; the earliest, the first day after the data's first "
+                             "month (the first date with a complete month before it).")
         if ss[_P["compare_to"]] >= as_of:
             # The as-of date moved back to or past the comparison date: it follows, 3 months before.
             ss[_P["compare_to"]] = max(_months_before(as_of, 3), earliest)

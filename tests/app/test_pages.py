@@ -143,6 +143,32 @@ def test_cohorts_page_switches_metric_granularity_and_segment():
     assert "Enterprise (at 01 Nov 2026)" in figure_titles(at)[0]
 
 
+def test_the_earliest_as_of_date_has_a_complete_month_and_a_link_outside_the_data_says_what_it_shows():
+    """The sample's data starts on 1 Nov 2024. As of 2 Nov 2024 no month was complete: the Overview named
+    October and September 2024 and Unit economics pooled churn over Nov 2023 - Oct 2024, months before the
+    data. The As of picker now starts on 1 Dec 2024, where Unit economics measures no churn yet (its first
+    month, November, has no customer at risk), and a link's date outside the data falls back with a toast."""
+    from datetime import date
+
+    from tests.app.conftest import ROOT, TIMEOUT
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.query_params["as_of"] = "2024-11-02"
+    at.run()
+    assert not at.exception
+    assert at.session_state["p_as_of"] == date(2026, 11, 1)
+    assert [t.value for t in at.toast] == ["As of 02 Nov 2024 is outside what the data allows (01 Dec 2024 – 01 Nov "
+                                           "2026); showing 01 Nov 2026."]
+    picker = at.date_input(key="w_as_of")
+    assert picker.min == date(2024, 12, 1)
+    picker.set_value(date(2024, 12, 1)).run()
+    assert not at.exception
+    at.switch_page("pages/4_Unit_economics.py").run()
+    assert not at.exception
+    assert "churn pooled over no month yet" in at.caption[0].value
+    assert "Last complete month: **2024-11**" in [c.value for c in at.sidebar.caption]
+
+
 def test_an_earlier_as_of_date_reads_only_the_revenue_dated_before_it_and_says_what_it_left_out():
     """DEFINITIONS.md "Time": as of D, data strictly before D. As of 15 November 2025 the November cohort is
     the 39 customers who first paid before the 15th (74 when invoices dated later in the month counted), and

@@ -340,6 +340,9 @@ def test_the_month_starts_begin_with_the_first_month_churn_can_be_observed_in():
                                                                                        for m in range(2, 7)]
     assert history_months(AS_OF, 12, first_churn_month(first, "transactional", 90)) == [D(2026, m, 1)
                                                                                         for m in range(4, 7)]
+    # No complete month of data before the as-of date (the day after the data starts): no window, not the
+    # 12 months before the data.
+    assert history_months(AS_OF, 12, None) == []
 
 
 def test_a_crm_snapshot_pools_churn_over_its_month_for_any_definition_that_leaves_the_window_out():

@@ -575,6 +575,23 @@ def test_blended_cac_counts_only_the_spend_of_the_window():
     assert out.blended.iloc[0]["cac"] == pytest.approx(600.0)
 
 
+def test_with_no_churn_window_yet_blended_cac_is_not_measured_rather_than_zero():
+    """As of 1 Feb 2024 the only complete month is January, the data's first: no churn window (churn counts
+    from the second month). Its four new customers were read with no spend, and the blended CAC read $0 (and
+    the Overview's payback "0.0 mo") beside January's $400 of spend. It is not measured: NaN, as per segment."""
+    january = LEDGER[LEDGER["month"] < pd.Timestamp("2024-02-01")]
+    spend = pd.DataFrame({"month": pd.to_datetime(["2024-01-01"]), "amount": [400.0], "channel": [None],
+                          "segment": [None]})
+    inputs = EconomicsInputs(ledger=january, segment_at_d=AT_D, segment_history=HISTORY.iloc[:0],
+                             acquisition=ACQUISITION.iloc[:4], usage=USAGE, window_months=3, spend=spend,
+                             as_of=D(2024, 2, 1), revenue_model="subscription")
+    out = segment_economics(inputs, ASSUME)
+    assert out.window == (None, None)
+    blended = out.blended.iloc[0]
+    assert math.isnan(blended["blended_cac"]) and math.isnan(blended["cac"]) and math.isnan(blended["payback_months"])
+    assert out.table["cac"].isna().all()
+
+
 def test_support_minutes_without_a_cost_are_priced_once_at_the_rate_set():
     """DEFINITIONS.md "Cost to serve": support cost = ticket minutes x cost per minute. At $2 a minute, e1's 60
     minutes (no support_cost given) cost $120 over 3 months: $40 per customer-month (the fixture's default of
