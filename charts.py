@@ -319,12 +319,15 @@ HORIZONTAL_FROM = 12   # distribution: more segments than this lie horizontally
 def bar_by_segment(frame: pd.DataFrame, y: str, colors: dict[str, str], title: str, y_title: str,
                    text_format: str | Callable[[float], str] = "{:,.0f}", error: tuple[str, str] | None = None,
                    reference: float | None = None, reference_label: str = "",
-                   percent: bool = False) -> go.Figure:
-    """One bar per segment (column `segment`) of metric `y`, optional error bars (low, high columns)."""
+                   percent: bool = False, infinite: str = "n/a") -> go.Figure:
+    """One bar per segment (column `segment`) of metric `y`, optional error bars (low, high columns). An
+    infinite value (a payback that never comes) has no bar, and the text `infinite` at the axis."""
+    values = pd.to_numeric(frame[y], errors="coerce").astype("float64")
     fig = go.Figure(go.Bar(
-        x=frame["segment"], y=frame[y], marker_color=[_color(s, colors) for s in frame["segment"]],
-        text=[(text_format(v) if callable(text_format) else text_format.format(v))
-              if v is not None and not (isinstance(v, float) and math.isnan(v)) else "n/a" for v in frame[y]],
+        x=frame["segment"], y=values.where(~np.isinf(values), 0.0),
+        marker_color=[_color(s, colors) for s in frame["segment"]],
+        text=[infinite if math.isinf(v) else (text_format(v) if callable(text_format) else text_format.format(v))
+              if not math.isnan(v) else "n/a" for v in values],
         textposition="outside",
         error_y=(dict(type="data", symmetric=False, array=frame[error[1]] - frame[y],
                       arrayminus=frame[y] - frame[error[0]], color="#475569")
@@ -533,6 +536,8 @@ def quadrant(econ: pd.DataFrame, colors: dict[str, str], thresholds: Assumptions
     healthy_ratio, healthy_payback = thresholds.healthy_ltv_cac, thresholds.healthy_payback_months
     draining = thresholds.draining_ltv_cac
     data = econ.dropna(subset=["net_ltv_cac", "payback_months"])
+    never = data[np.isinf(data["payback_months"]) | np.isinf(data["net_ltv_cac"])]
+    data = data.drop(index=never.index)
     max_mrr = max(float(data["mrr"].max() or 0), 1.0) if len(data) else 1.0
     fig = go.Figure()
     fig.add_shape(type="rect", x0=0, x1=healthy_payback, y0=healthy_ratio,
@@ -552,6 +557,12 @@ def quadrant(econ: pd.DataFrame, colors: dict[str, str], thresholds: Assumptions
     fig.add_hline(y=healthy_ratio, line_dash="dot", line_color="#16a34a", annotation_text=f"{healthy_ratio:g}x")
     fig.add_vline(x=healthy_payback, line_dash="dot", line_color="#16a34a",
                   annotation_text=plural(healthy_payback, "month"))
+    if len(never):
+        # Contribution per customer-month <= 0: the CAC is never paid back, so no point to place.
+        fig.add_annotation(text=f"Not placed: {', '.join(never['segment'].astype(str))} never "
+                                f"{'pay back their' if len(never) > 1 else 'pays back its'} CAC (contribution <= 0).",
+                           xref="paper", yref="paper", x=0, y=1.02, xanchor="left", yanchor="bottom",
+                           showarrow=False, font=dict(size=12, color="#b91c1c"))
     _style(fig, title, xaxis_title="CAC payback (months)",
                       yaxis_title="Net LTV : CAC (x)", height=460, showlegend=False)
     return fig

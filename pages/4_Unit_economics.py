@@ -1,6 +1,8 @@
 """Unit economics: what each segment is worth, costs to win and to serve, and whether it pays."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import streamlit as st
 
@@ -85,6 +87,7 @@ if measured:
     with right:
         st.plotly_chart(charts.bar_by_segment(paying, "payback_months", colors, "CAC payback by segment",
                                               "Months", "{:.1f} mo", reference=a.healthy_payback_months,
+                                              infinite="never",
                                               reference_label="healthy: <= "
                                               + plural(a.healthy_payback_months, "month")),
                         config=charts.CHART_CONFIG, key="payback")
@@ -134,8 +137,12 @@ shown = shown.round({c: 0 for c in ("mrr", "arpa", "ltv", "net_ltv", "net_ltv_lo
                                     "onboarding_cost", "support_cost_pcm", "infra_cost_pcm", "contribution_pcm")})
 # A ratio truncated and a payback rounded up to the digits shown keep the side of a verdict threshold they
 # are on (2.9975 reads 2.99x, not 3.0x beside "marginal"; 18.04 months 18.1, not 18.0).
-shown = shown.assign(net_ltv_cac=np.floor(shown["net_ltv_cac"] * 100) / 100,
-                     payback_months=np.ceil(shown["payback_months"] * 10) / 10)
+# A payback that never comes (contribution <= 0) reads "never", as on the cards, not "Infinity"; a ratio
+# over a CAC of 0 n/a, as on the cards.
+payback = np.ceil(shown["payback_months"] * 10) / 10
+shown = shown.assign(net_ltv_cac=(np.floor(shown["net_ltv_cac"] * 100) / 100).replace([np.inf, -np.inf], np.nan),
+                     payback_months=[None if is_missing(v) else "never" if math.isinf(v) else f"{v:.1f}"
+                                     for v in payback])
 define = metric_definitions(a, view.revenue_model, symbol)   # each header's help: what the number means
 money_col = lambda col, label: st.column_config.NumberColumn(label, format="localized", help=define[col])  # noqa: E731
 pct_col = lambda col, label: st.column_config.NumberColumn(label, format="percent", help=define[col])  # noqa: E731
@@ -158,8 +165,7 @@ st.dataframe(shown, hide_index=True, placeholder="n/a", width="stretch", column_
     "net_ltv": money_col("net_ltv", "Net LTV"), "net_ltv_low": money_col("net_ltv_low", "net LTV low (95%)"),
     "net_ltv_high": money_col("net_ltv_high", "net LTV high (95%)"), "cac": money_col("cac", "CAC"),
     "net_ltv_cac": st.column_config.NumberColumn("Net LTV:CAC", format="%.2fx", help=define["net_ltv_cac"]),
-    "payback_months": st.column_config.NumberColumn("Payback (months)", format="%.1f",
-                                                    help=define["payback_months"]),
+    "payback_months": st.column_config.TextColumn("Payback (months)", help=define["payback_months"]),
     "onboarding_cost": money_col("onboarding_cost", "Onboarding"),
     "support_cost_pcm": money_col("support_cost_pcm", "Support / cust-month"),
     "infra_cost_pcm": money_col("infra_cost_pcm", "Infra / cust-month"),

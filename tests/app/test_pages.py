@@ -249,6 +249,24 @@ def test_unit_economics_page_raising_support_cost_lowers_the_support_heavy_segme
     assert columns["nrr"]["help"].startswith("Net revenue retention")
 
 
+def test_a_payback_that_never_comes_reads_never_in_the_table_and_the_charts():
+    """At a gross margin of 0% no segment's contribution is positive: its payback is infinite. The table read
+    "Infinity", and the payback bars and the quadrant's bubbles were not drawn, unexplained; the cards said
+    "never"."""
+    at = open_page("pages/4_Unit_economics.py")
+    next(s for s in at.slider if s.label == "Gross margin (%)").set_value(0).run()
+    assert not at.exception
+    table = at.dataframe[0].value.set_index("segment")
+    paying = table[table["paying_customers"] > 0]
+    assert len(paying) == 4 and (paying["payback_months"] == "never").all()
+    payback = next(f for f in figures(at) if f["layout"]["title"]["text"] == "CAC payback by segment")
+    assert payback["data"][0]["text"] == ["never"] * 4   # at the axis, no bar
+    quadrant = next(f for f in figures(at) if f["layout"]["title"]["text"].startswith("Profitability quadrant"))
+    assert not quadrant["data"]
+    assert quadrant["layout"]["annotations"][-1]["text"] == ("Not placed: Enterprise, Mid-market, SMB, Self-serve never "
+                                                            "pay back their CAC (contribution <= 0).")
+
+
 def test_after_an_edit_the_assumptions_lines_name_the_definition_as_the_sidebar_does():
     """An edited definition is "Default (edited)" in the sidebar: every assumptions line says so too (the
     definition's own meta.name stays "Default")."""
