@@ -1,7 +1,9 @@
 """Segments: tune a scheme's thresholds live, read each segment's numbers, and take the list to the CRM."""
 from __future__ import annotations
 
+import tomllib
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -196,7 +198,8 @@ chosen = c1.selectbox("Segment", summary["segment"].tolist(), key="segment_list"
 in_segment = (labels[view.scheme].astype(str) == chosen).to_numpy()
 members = labels[in_segment]
 # Features the labels lack (segmenting by plan, the labels hold it already: "plan" once).
-wanted = [c for c in ("name", "plan", "tenure_days", "recency_days", "nps_latest") if c in features and c not in members]
+wanted = [c for c in ("name", "plan", "tenure_days", "recency_days", "nps_latest")
+          if c in features and c not in members]
 members = members.merge(features[["customer_id", *wanted]], on="customer_id", how="left")
 columns = ["customer_id", *[c for c in ("name", "plan") if c in members and c != view.scheme], "status", "mrr",
            "health_score", "tenure_days", "recency_days", view.scheme]
@@ -261,6 +264,13 @@ st.markdown("#### Definition")
 st.caption(f"Current: **{view.definition_name}**. Thresholds, weights, rules and economics assumptions live "
            "in one TOML file: save it here (shared with everyone on this server), download it for version "
            "control, or upload one.")
+customers_table = cached.ibis_tables().get("customers")
+columns_now = list(customers_table.columns) if customers_table is not None else []
+if absent := [a for a in defn.firmographic.attributes if a not in columns_now]:
+    # As the report command says on stderr: a name that is no column segments nothing.
+    st.warning(f"The definition's `[firmographic] attributes` name {' and '.join(map(repr, absent))}, but no "
+               f"customers column is called so: nothing is segmented by {'them' if len(absent) > 1 else 'it'}. "
+               f"The customers columns: {', '.join(columns_now)}.", icon=":material/info:")
 c1, c2, c3 = st.columns(3)
 with c1.form("save_definition", border=False):
     name = st.text_input("Save as", value=view.definition_name.replace(" (edited)", ""))
@@ -281,11 +291,17 @@ if uploaded is not None and st.session_state.get("p_definition_uploaded") != upl
     st.session_state["p_definition_uploaded"] = uploaded.file_id
     try:
         # what the file leaves out and the data decides (a CRM snapshot's churn window) as the data says
-        loaded = for_data(load_definition(uploaded.getvalue().decode("utf-8")), view.meta)
+        text = uploaded.getvalue().decode("utf-8")
+        loaded = for_data(load_definition(text), view.meta)
         if problem := cached.rule_problem(view.version, view.as_of, dump_definition(loaded)):
             raise DefinitionError(problem)
-        editor.store(loaded, loaded.meta.name or uploaded.name)
+        # Named by its [meta] name, else by the file: not "Default", which its numbers may no longer be.
+        named = str((tomllib.loads(text).get("meta") or {}).get("name") or "").strip()
+        editor.store(loaded, named or Path(uploaded.name).stem)
         editor.bump_generation()
         st.rerun()
-    except (UnicodeDecodeError, DefinitionError) as exc:
+    except UnicodeDecodeError:
+        st.error(f"{uploaded.name} was not loaded: it is not text in UTF-8. A definition is a TOML text file: "
+                 "download one here, edit it in a text editor, save it as UTF-8 and upload it again.")
+    except DefinitionError as exc:
         st.error(f"{uploaded.name} was not loaded: {exc}")

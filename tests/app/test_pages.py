@@ -263,8 +263,8 @@ def test_a_payback_that_never_comes_reads_never_in_the_table_and_the_charts():
     assert payback["data"][0]["text"] == ["never"] * 4   # at the axis, no bar
     quadrant = next(f for f in figures(at) if f["layout"]["title"]["text"].startswith("Profitability quadrant"))
     assert not quadrant["data"]
-    assert quadrant["layout"]["annotations"][-1]["text"] == ("Not placed: Enterprise, Mid-market, SMB, Self-serve never "
-                                                            "pay back their CAC (contribution <= 0).")
+    assert quadrant["layout"]["annotations"][-1]["text"] == ("Not placed: Enterprise, Mid-market, SMB, Self-serve "
+                                                            "never pay back their CAC (contribution <= 0).")
 
 
 def test_after_an_edit_the_assumptions_lines_name_the_definition_as_the_sidebar_does():
@@ -412,6 +412,27 @@ def test_an_uploaded_definition_with_a_rule_on_an_unknown_column_is_refused_and_
     at.file_uploader(key="definition_upload").set_value(("bad.toml", bad.encode(), "application/toml")).run()
     assert not at.exception
     assert any("Engaged power users" in e.value and "no_such_column" in e.value for e in at.error)
+    assert at.session_state["p_definition_toml"] == before
+
+
+def test_an_uploaded_definition_is_named_after_its_file_and_says_what_it_cannot_segment():
+    """A definition without [meta] name read "Default" in the page and the sidebar, though its numbers were no
+    longer the default's; it is named after its file. Attributes that are no customers column are said (they
+    segmented nothing, silently), and a file that is not UTF-8 text gets a sentence, not a codec error."""
+    at = open_page("pages/2_Segments.py")
+    toml = '[economics]\ngross_margin = 0.5\n\n[firmographic]\nattributes = ["Contract"]\n'
+    at.file_uploader(key="definition_upload").set_value(("margin50.toml", toml.encode(), "application/toml")).run()
+    assert not at.exception and not at.error
+    assert at.session_state["p_definition_name"] == "margin50"
+    assert any(c.value.startswith("Current: **margin50**.") for c in at.caption)
+    assert any(w.value.startswith("The definition's `[firmographic] attributes` name 'contract', but no customers "
+                                  "column is called so: nothing is segmented by it.") for w in at.warning)
+    before = at.session_state["p_definition_toml"]
+    at.file_uploader(key="definition_upload").set_value(("utf16.toml", toml.encode("utf-16"), "application/toml")).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["utf16.toml was not loaded: it is not text in UTF-8. A definition is a TOML "
+                                           "text file: download one here, edit it in a text editor, save it as UTF-8 "
+                                           "and upload it again."]
     assert at.session_state["p_definition_toml"] == before
 
 
