@@ -64,14 +64,15 @@ def top_findings(tables: list[pd.DataFrame], blended: pd.Series, symbol: str = "
         r = draining.iloc[0]
         support = f"Support takes {r['support_share_of_revenue'] * 100:.0f}% of its revenue; "
         after = f"after gross margin, support and infra ({r['paying_customers']:,} paying customers)."
+        # A negative contribution is money lost each month, not "given back".
+        monthly = (f"gives back {_money(r['contribution_pcm'], symbol)}" if r["contribution_pcm"] >= 0
+                   else f"loses {_money(-r['contribution_pcm'], symbol)}")
         if pd.notna(r["net_ltv_cac"]):
             text = (f"**{r['segment']}** drains margin: net LTV:CAC {shown_ltv_cac(r['net_ltv_cac'], a)}x. "
-                    f"{support}winning a "
-                    f"customer costs {_money(r['cac'], symbol)} and each gives back "
-                    f"{_money(r['contribution_pcm'], symbol)} a month {after}")
+                    f"{support}winning a customer costs {_money(r['cac'], symbol)} and each {monthly} a month "
+                    f"{after}")
         elif r["contribution_pcm"] < 0:
-            text = (f"**{r['segment']}** drains margin: each customer gives back "
-                    f"{_money(r['contribution_pcm'], symbol)} a month {after} {support}{_no_cac(r)}")
+            text = f"**{r['segment']}** drains margin: each customer {monthly} a month {after} {support}{_no_cac(r)}"
         else:   # net LTV < 0: onboarding costs more than a lifetime of contribution
             text = (f"**{r['segment']}** drains margin: onboarding a customer costs "
                     f"{_money(r['onboarding_cost'], symbol)} (by the value tier each had when acquired), more "

@@ -28,7 +28,8 @@ def test_without_spend_data_a_segment_losing_money_each_month_is_named_with_its_
                  net_ltv=-300.0, logo_churn=0.05, logo_churn_low=0.04, logo_churn_high=0.061),
         _segment("Enterprise", mrr=90000.0, mrr_share=0.75, share=0.1, contribution_pcm=4000.0, net_ltv=2e5))
     assert (bad.segment, bad.severity) == ("Self-serve", "bad")
-    assert bad.text == ("**Self-serve** drains margin: each customer gives back -$12 a month after gross margin, "
+    # A negative contribution is lost, not "given back" ("gives back -$12" before).
+    assert bad.text == ("**Self-serve** drains margin: each customer loses $12 a month after gross margin, "
                         "support and infra (100 paying customers). Support takes 61% of its revenue; CAC needs "
                         "spend data.")
     assert good.text == ("**Enterprise** pays its way: each customer gives back $4,000 a month after costs (net "
@@ -88,5 +89,9 @@ def test_ratios_read_as_their_verdict_rule_prints_them_and_shares_are_of_the_pay
     bad, good, _ = top_findings([pd.DataFrame([draining, paying])],
                                 pd.Series({"logo_churn": 0.03, "paying_customers": 1549}), "$", 30)
     assert bad.text.startswith("**SMB** drains margin: net LTV:CAC 0.9960x.")
+    assert "each gives back $20 a month" in bad.text
+    bad, *_ = top_findings([pd.DataFrame([{**draining, "contribution_pcm": -14.2}, paying])],
+                           pd.Series({"logo_churn": 0.03, "paying_customers": 1549}), "$", 30)
+    assert "each loses $14 a month after gross margin" in bad.text
     assert good.text == ("**Enterprise** pays: net LTV:CAC 11.96x, CAC paid back in 4.8 months; it brings 50% of "
                          "MRR from 7% of paying customers.")
