@@ -1,6 +1,8 @@
 """Transitions: how customers moved between segments from one date to another, and who moved."""
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 import charts
@@ -104,5 +106,6 @@ st.dataframe(movers, hide_index=True, placeholder="n/a", width="stretch", height
                  "mrr_to": st.column_config.NumberColumn(f"{view.customer_revenue_header} on {right}",
                                                          format="localized")})
 st.download_button("Download these customers (CSV)", csv_bytes(movers),
-                   file_name=f"transitions_{src}_to_{dst}_{view.as_of:%Y-%m-%d}.csv".replace(" ", "_"),
+                   file_name=re.sub(r"[^\w.-]+", "_", f"transitions_{src}_to_{dst}_{view.as_of:%Y-%m-%d}.csv")
+                   .replace("__", "_").strip("_"),
                    mime="text/csv", icon=":material/download:", key="download_movers")

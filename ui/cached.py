@@ -386,7 +386,9 @@ def _membership_csv(version: str, as_of: date, labels_key: str, _definition_toml
 
     feats = features(version, as_of, _definition_toml)
     named = feats[["customer_id", *[c for c in ("name",) if c in feats]]].assign(status=customer_status(feats))
-    return csv_bytes(labels(version, as_of, _definition_toml).merge(named, on="customer_id", how="left"))
+    # ICP fit to a tenth of a point for a CRM field: 16.7, not 16.666666666666668
+    return csv_bytes(labels(version, as_of, _definition_toml).round({"icp_fit": 1})
+                     .merge(named, on="customer_id", how="left"))
 
 
 @functools.lru_cache(maxsize=64)
