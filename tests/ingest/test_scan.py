@@ -227,19 +227,35 @@ def test_scan_folder_rejects_fractional_nps_scores(tmp_path: Path):
     assert "nps.parquet, column score: 1 value(s) are not whole numbers." in problems.text()
 
 
+@pytest.mark.parametrize("accumulated", ["_EventIntervals.at", "_EventIntervals.expr", "_EventHistory.history"])
 def test_features_at_several_dates_fall_back_to_date_by_date_when_the_history_scan_fails(tmp_path: Path,
-                                                                                       monkeypatch):
+                                                                                       monkeypatch, accumulated):
+    """Out of memory in the accumulated event columns (_EventIntervals on DuckDB, _EventHistory elsewhere),
+    the dates' event columns are computed date by date, with a warning, and equal."""
     import segmentation.features as features
 
     def fail(*args, **kwargs):
         raise MemoryError("Out of Memory Error: could not allocate block")
 
-    monkeypatch.setattr(features._EventHistory, "history", fail)
+    owner, method = accumulated.split(".")
+    monkeypatch.setattr(getattr(features, owner), method, fail)
+    if owner == "_EventHistory":
+        monkeypatch.setattr(features, "_event_intervals", lambda *args: None)
     tables, _, _ = scan_folder(_parquet_company(tmp_path / "co"), ScanOptions(today=D(2026, 11, 26)))
     params = features.FeatureParams()
     dates = [D(2026, 2, 28), D(2026, 3, 1)]
     with pytest.warns(RuntimeWarning, match="computing each date's history separately"):
         batched = dict(features.customer_features_at(tables, dates, params, "transactional"))
+    second = features.second_connection(tables)   # the next date's queries beside, in a thread of their own
+    monkeypatch.setattr(features, "PREFETCH_DATES", 1)
+    try:
+        with pytest.warns(RuntimeWarning, match="computing each date's history separately"):
+            beside = dict(features.customer_features_at(tables, [D(2026, 2, 1), *dates], params, "transactional",
+                                                        beside=second[0]))
+    finally:
+        second[1].disconnect()
+    for d in dates:
+        pd.testing.assert_frame_equal(beside[d], batched[d])
     for d in dates:
         pd.testing.assert_frame_equal(batched[d], features.customer_features(tables, d, params, "transactional"))
 
