@@ -53,15 +53,20 @@ else:
     st.info("The workspace is empty.")
 
 c1, c2, _ = st.columns([2, 2, 3])
-if c1.button("Load the sample company", icon=":material/science:"):
-    with st.spinner("Loading the sample company…"):
-        result = load_sample(ws)
-    cached.refresh()
-    st.session_state["data_message"] = ("success", "Sample company loaded.") if result.ok else (
-        "error", "The sample company could not be loaded.")
-    st.rerun()
+with c1.popover("Load the sample company", icon=":material/science:"):
+    # Asked first, as clearing is: it replaces the loaded data, perhaps someone's own exports.
+    st.write("This replaces the loaded data with the sample company for **every user** of this server, and "
+             "cannot be undone: to come back to your data, load its files again. Saved definitions stay.")
+    if st.button("Yes, load the sample", type="primary"):
+        with st.spinner("Loading the sample company…"):
+            result = load_sample(ws)
+        cached.refresh()
+        st.session_state["data_message"] = ("success", "Sample company loaded.") if result.ok else (
+            "error", "The sample company could not be loaded.")
+        st.rerun()
 with c2.popover("Clear the workspace", icon=":material/delete:"):
-    st.write("This removes the loaded data for **every user** of this server. Saved definitions stay.")
+    st.write("This removes the loaded data for **every user** of this server, and cannot be undone. Saved "
+             "definitions stay.")
     if st.button("Yes, clear it", type="primary"):
         ws.clear()
         cached.refresh()
@@ -97,6 +102,12 @@ chosen_currency = money.selectbox(
 currency = None if chosen_currency == currencies[0] else chosen_currency
 
 if not files:
+    st.stop()
+# Files are told apart by name (their mapping, their messages): two of one name cannot both be read.
+if twice := sorted({f.name for f in files if [g.name for g in files].count(f.name) > 1}):
+    st.error(f"{plural(len(twice), 'file name')} appear{'s' if len(twice) == 1 else ''} twice: "
+             f"{', '.join(twice)}. Remove the copy (the × beside it), or rename one of the files if both are "
+             "needed, and upload again.")
     st.stop()
 
 overrides: dict[str, dict] = st.session_state.setdefault("upload_overrides", {})
@@ -164,10 +175,27 @@ else:
     # A static table, so that each message reads whole (a data grid cuts long text at the column's edge).
     st.table(validation_table(problems), hide_index=True)
 
+replacing = True
 if result.ok:
     summary = ", ".join(f"{t} ({plural(len(df), 'row')})" for t, df in result.tables.items())
     st.caption(f"Ready to load: {summary}. Revenue model: {result.meta.get('revenue_model')}.")
-if st.button("Load into the workspace", type="primary", disabled=not result.ok, icon=":material/upload:"):
+    # A load replaces every table: stored tables this upload has no file for are lost (customers would be
+    # rebuilt from revenue, without names, plans or other attributes). Said, and confirmed, first.
+    given = set(result.recognised.values())
+    stored_customers = cached.ibis_tables().get("customers")
+    from_file = stored_customers is not None and set(stored_customers.columns) - {"customer_id", "signup_date"}
+    lost = [t for t in TABLE_ORDER if t in status["tables"] and t not in given
+            and status["meta"].get("source") == "upload" and (t != "customers" or from_file)]
+    if lost:
+        described = ", ".join(f"**{t}** ({plural(status['tables'][t], 'row')})"
+                              + (", rebuilt from the revenue without its names, plans and other columns"
+                                 if t == "customers" else "") for t in lost)
+        st.warning(f"Loading replaces the whole workspace, not only the tables uploaded here. These stored "
+                   f"tables have no file in this upload and would be lost: {described}. To keep them, add their "
+                   "files to this upload.", icon=":material/warning:")
+        replacing = st.checkbox("Replace them: load only these files", key="replace_tables")
+if st.button("Load into the workspace", type="primary", disabled=not (result.ok and replacing),
+             icon=":material/upload:"):
     with st.spinner("Storing…"):
         stored = load(ws, uploads, LoadOptions(snapshot_date=snapshot, currency=currency))
     cached.refresh()

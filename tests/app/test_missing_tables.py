@@ -355,3 +355,39 @@ def test_stated_goal_is_no_scheme_to_choose_when_nobody_stated_one(revenue_only)
     assert "Stated goal" not in options and "Value tier (annual revenue)" in options, options
     load_sample(revenue_only)
     assert "Stated goal" in open_page("pages/2_Segments.py").selectbox(key="w_scheme").options
+
+
+CUSTOMERS = b"""customer_id,signup_date,name,plan
+A,2025-01-01,Acme,Team
+B,2025-01-15,Bolt,Pro
+C,2025-02-01,Cove,Team
+"""
+
+
+def test_a_load_says_which_stored_tables_it_would_replace_and_waits_for_a_yes(sample_workspace):
+    """A load replaces the whole workspace: uploading only the revenue over a load that had a customers file
+    dropped its names and plans (the plan, industry and channel schemes went with them), silently. The page
+    now names what would be lost and loads only once the user agrees; the sample company is replaced
+    without that question, and a file uploaded twice is refused in a sentence (it raised Streamlit's
+    duplicate-key error)."""
+    ws = Workspace(sample_workspace)
+    try:
+        assert load(ws, [Upload("orders.csv", ORDERS), Upload("customers.csv", CUSTOMERS)], LoadOptions()).ok
+        at = open_page("pages/1_Data.py")
+        at.file_uploader(key="uploads").set_value([("orders.csv", ORDERS, "text/csv"),
+                                                   ("orders.csv", ORDERS, "text/csv")]).run()
+        assert not at.exception
+        assert [e.value for e in at.error] == ["1 file name appears twice: orders.csv. Remove the copy (the × beside "
+                                               "it), or rename one of the files if both are needed, and upload again."]
+        at.file_uploader(key="uploads").set_value(("orders.csv", ORDERS, "text/csv")).run()
+        assert not at.exception
+        warning = next(w.value for w in at.warning if w.value.startswith("Loading replaces the whole workspace"))
+        assert "**customers** (3 rows), rebuilt from the revenue without its names, plans and other columns" in warning
+        button = next(b for b in at.button if b.label == "Load into the workspace")
+        assert button.disabled
+        at.checkbox(key="replace_tables").check().run()
+        assert not next(b for b in at.button if b.label == "Load into the workspace").disabled
+        # Asked before the sample company replaces someone's exports, as before clearing.
+        assert any(b.label == "Yes, load the sample" for b in at.button)
+    finally:
+        load_sample(ws)

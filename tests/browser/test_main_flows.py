@@ -236,7 +236,9 @@ def test_two_users_loading_at_the_same_time_leave_a_consistent_workspace(server,
     first, second = new_tab(), new_tab()
     for pg in (first, second):
         open_page(pg, server.url + "/Data")
-    buttons = [pg.get_by_role("button", name="Load the sample company") for pg in (first, second)]
+    for pg in (first, second):   # asked first: it replaces what is loaded
+        pg.get_by_role("button", name="Load the sample company").click()
+    buttons = [pg.get_by_role("button", name="Yes, load the sample") for pg in (first, second)]
     # both clicks go out before either load has finished (a load takes seconds)
     buttons[0].click()
     buttons[1].click()
