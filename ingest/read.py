@@ -9,6 +9,7 @@ import gzip
 import io
 import itertools
 import re
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -26,8 +27,19 @@ _ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # Excel's "Unicode Text" export: UTF-16 with a byte order mark
 _DELIMITERS = ",;\t|"
 _ZIP_MAGIC = b"PK\x03\x04"
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0"   # Excel 97-2003 (.xls) and other Office files of that age
+_PDF_MAGIC = b"%PDF"
 _PARQUET_MAGIC = b"PAR1"
 _GZIP_MAGIC = b"\x1f\x8b"
+
+
+def _is_workbook(data: bytes) -> bool:
+    """A zip archive holding an Excel workbook (.xlsx's parts)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return "xl/workbook.xml" in archive.namelist()
+    except zipfile.BadZipFile:
+        return False
 
 
 def _suffix(name: str) -> str:
@@ -211,11 +223,22 @@ def read_export(name: str, data: bytes, problems: Problems,
         if data[:4] == _PARQUET_MAGIC:
             frame = pd.read_parquet(io.BytesIO(data))
         elif data[:4] == _ZIP_MAGIC:
-            if suffix != ".xlsx":
+            if suffix != ".xlsx" and not _is_workbook(data):
                 problems.error(name, "", "", "This is a zip archive, not a table. Unzip it and upload the "
                                "CSV or Excel file inside.")
                 return None
+            if suffix != ".xlsx":   # by content first: an Excel workbook saved under another name
+                problems.warning(name, "", "", f"This is an Excel workbook, though its name ends in "
+                                 f"{suffix or 'no extension'}: it was read as one.")
             frame = _read_workbook(name, data, problems)
+        elif data[:4] == _OLE2_MAGIC:
+            problems.error(name, "", "", "This is an old Excel file (.xls, Excel 97-2003), which is not read: open "
+                           "it in Excel and save it as an Excel workbook (.xlsx) or CSV, then upload that.")
+            return None
+        elif data[:4] == _PDF_MAGIC:
+            problems.error(name, "", "", "This is a PDF document, not a table: export the data itself from the "
+                           "tool it came from, as CSV or Excel (.xlsx), and upload that.")
+            return None
         else:
             if data[:2] == _GZIP_MAGIC:
                 data = gzip.decompress(data)

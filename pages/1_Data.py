@@ -87,8 +87,8 @@ st.markdown(
     "below before loading. Nothing is stored until you press **Load**, and a load with errors changes "
     "nothing."
 )
-files = st.file_uploader("Export files", accept_multiple_files=True, key="uploads",
-                         type=["csv", "tsv", "txt", "gz", "xlsx", "parquet"])
+# Any file is taken: what is not a table (an old .xls, a PDF) gets a sentence on what to export instead.
+files = st.file_uploader("Export files", accept_multiple_files=True, key="uploads")
 when, money = st.columns(2)
 snapshot = when.date_input(
     "Snapshot date (only for a CRM snapshot: one row per customer with tenure, MRR and churned)",

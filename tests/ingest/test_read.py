@@ -48,6 +48,36 @@ def test_excel_workbook_reads(options):
     _assert_read(prepare([Upload("revenue.xlsx", buffer.getvalue())], options))
 
 
+def test_an_excel_workbook_saved_under_a_csv_name_is_read_as_one_with_a_warning(options):
+    """By content first: a workbook renamed revenue.csv was "a zip archive, not a table", which told an
+    Excel user nothing."""
+    buffer = io.BytesIO()
+    pd.DataFrame(ROWS, columns=["customer_id", "date", "amount"]).to_excel(buffer, index=False)
+    result = prepare([Upload("revenue.csv", buffer.getvalue())], options)
+    _assert_read(result)
+    assert "revenue.csv: This is an Excel workbook, though its name ends in .csv: it was read as one." in \
+        result.problems.text()
+    import zipfile
+    other = io.BytesIO()
+    with zipfile.ZipFile(other, "w") as archive:
+        archive.writestr("revenue.csv", _text(","))
+    assert "This is a zip archive, not a table." in prepare([Upload("export.zip", other.getvalue())],
+                                                           options).problems.text()
+
+
+@pytest.mark.parametrize("data, says", [
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), "This is an old Excel file (.xls, Excel 97-2003), which is "
+     "not read: open it in Excel and save it as an Excel workbook (.xlsx) or CSV, then upload that."),
+    (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n" + bytes(100), "This is a PDF document, not a table: export the data "
+     "itself from the tool it came from, as CSV or Excel (.xlsx), and upload that.")])
+def test_an_old_excel_file_or_a_pdf_is_told_what_to_export_instead(options, data, says):
+    """The Data page takes any file, so an .xls or a PDF reaches these sentences (Streamlit said
+    "application/vnd.ms-excel files are not allowed"; a PDF read as a CSV named its first line a column)."""
+    result = prepare([Upload("report.xls", data)], options)
+    assert not result.ok
+    assert result.problems.text().startswith(f"ERROR: report.xls: {says}")
+
+
 def test_parquet_file_reads(options):
     buffer = io.BytesIO()
     frame = pd.DataFrame(ROWS, columns=["customer_id", "date", "amount"]).astype({"amount": float})
