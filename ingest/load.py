@@ -383,6 +383,12 @@ def prepare(uploads: list[Upload], options: LoadOptions | None = None) -> LoadRe
                            f"{up.name}). Upload one file per table, or set the right table for each.")
             continue
         mapping = guess_mapping(table, columns)
+        chosen = [source for source in (up.mapping or {}).values() if source]
+        if twice := sorted({source for source in chosen if chosen.count(source) > 1}):
+            targets = [target for target, source in (up.mapping or {}).items() if source == twice[0]]
+            problems.error(up.name, table, twice[0], f"Column {twice[0]!r} is mapped to both {' and '.join(targets)}: "
+                           "a column holds one of them. Pick the right column for each in the mapping.")
+            continue
         for target, source in (up.mapping or {}).items():
             if not source:
                 mapping.pop(target, None)

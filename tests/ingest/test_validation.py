@@ -226,6 +226,19 @@ def test_an_explicit_mapping_overrides_the_guess(options):
     assert result.ok and list(result.tables["revenue"]["amount_cents"]) == [1000]
 
 
+def test_one_column_mapped_to_two_values_is_named_as_such(options):
+    """Mapping `net` to both date and amount read "Required column(s) not found: date", though the user had
+    just mapped it (the second mapping took the column from the first)."""
+    upload = csv_upload("revenue.csv", """
+        account,booked_on,net
+        1,2026-01-15,10
+    """, mapping={"customer_id": "account", "date": "net", "amount": "net"}, table="revenue")
+    result = prepare([upload], options)
+    assert not result.ok
+    assert [p.message for p in _only(result)] == ["Column 'net' is mapped to both date and amount: a column holds "
+                                                  "one of them. Pick the right column for each in the mapping."]
+
+
 def test_a_failed_load_leaves_the_previous_data_intact(tmp_path, options, revenue_csv):
     ws = Workspace(tmp_path / "w.duckdb")
     first = load(ws, [revenue_csv], options)
