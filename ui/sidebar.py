@@ -229,7 +229,6 @@ def sidebar(needs_data: bool = True) -> View | None:
             ss.pop(f"w_{key}", None)
     ss["p_dates_version"] = status["version"]
     ss.setdefault(_P["as_of"], default_as_of)
-    ss.setdefault(_P["compare_to"], max(_months_before(ss[_P["as_of"]], 3), min_date + timedelta(days=1)))
     ss.setdefault(_P["scheme"], "value_tier")
     # The default definition is the one for the data loaded now (a CRM snapshot pools churn over its own
     # month): a session still on the default follows a load that changes it; an edited or loaded one stays.
@@ -245,6 +244,8 @@ def sidebar(needs_data: bool = True) -> View | None:
     first_as_of = min(add_months(min_date.replace(day=1), 1), default_as_of)
     for key, fallback, lowest in (("as_of", default_as_of, first_as_of),
                                   ("compare_to", max(_months_before(default_as_of, 3), earliest), earliest)):
+        # By default the comparison date is 3 months before the as-of date (once that one is valid).
+        ss.setdefault(_P[key], max(_months_before(ss[_P["as_of"]], 3), earliest))
         if not (lowest <= ss[_P[key]] <= default_as_of):
             st.toast(f"{'As of' if key == 'as_of' else 'Compare with'} {ss[_P[key]]:%d %b %Y} is outside what the "
                      f"data allows ({lowest:%d %b %Y} – {default_as_of:%d %b %Y}); showing {fallback:%d %b %Y}.")

@@ -157,6 +157,7 @@ def test_the_earliest_as_of_date_has_a_complete_month_and_a_link_outside_the_dat
     at.run()
     assert not at.exception
     assert at.session_state["p_as_of"] == date(2026, 11, 1)
+    assert at.session_state["p_compare_to"] == date(2026, 8, 1)   # 3 months before the as-of date shown
     assert [t.value for t in at.toast] == ["As of 02 Nov 2024 is outside what the data allows (01 Dec 2024 – 01 Nov "
                                            "2026); showing 01 Nov 2026."]
     picker = at.date_input(key="w_as_of")
