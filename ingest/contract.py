@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["TableSpec", "TABLES", "TABLE_ORDER", "STORED_TABLES", "REVENUE_SHAPES"]
+__all__ = ["TableSpec", "TABLES", "TABLE_ORDER", "STORED_TABLES", "REVENUE_SHAPES", "MAX_AMOUNT"]
 
 
 @dataclass(frozen=True)
@@ -110,6 +110,8 @@ TABLES: dict[str, TableSpec] = {
 
 TABLE_ORDER: tuple[str, ...] = ("customers", "revenue", "events", "tickets", "spend", "nps")
 STORED_TABLES: tuple[str, ...] = TABLE_ORDER + ("ledger",)
+# No export's amount is a trillion or more: 'inf', '1e20' or a misread column (the loader and the scan refuse it)
+MAX_AMOUNT = 1e12
 
 # The three revenue shapes, in the order they are tried. Each is a set of columns that must all be
 # present (after mapping). "amount" may also come as quantity x unit_price.

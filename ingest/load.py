@@ -14,12 +14,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ingest.contract import STORED_TABLES, TABLE_ORDER, TABLES
+from ingest.contract import MAX_AMOUNT, STORED_TABLES, TABLE_ORDER, TABLES
 from ingest.convert import DATE_FORMATS_TRIED, csat_words, to_bool, to_datetime, to_id, to_number, to_text
 from ingest.ledger import build_ledger
 from ingest.mapping import (MINUTE_SCALES, SYNONYMS, column_name, guess_mapping, guess_table, header_currency,
                             is_row_id, missing_required, normalise, revenue_shape)
-from ingest.problems import Problems, file_rows, partial_month_message
+from ingest.problems import Problems, file_rows, partial_month_message, repeated_invoices_message
 from ingest.read import DEFAULT_SIZE_LIMIT, SUPPORTED_SUFFIXES, read_export
 from ingest.store import Workspace
 
@@ -32,7 +32,6 @@ _PREVIEW_ROWS = 20
 _NOT_FUTURE = {"customers": ("signup_date",), "revenue": ("date", "start_date"), "events": ("timestamp",),
                "tickets": ("created_at",), "spend": ("month",), "nps": ("date",)}
 _COUNTS = {"employees", "seat_limit"}   # stored as numbers, counted in whole units: '1.200' employees is 1,200
-_TOO_LARGE = 1e12   # no export's amount is a trillion or more: 'inf', '1e20' or a misread column
 _INTERVAL_MONTHS = {"month": 1, "monthly": 1, "quarter": 3, "quarterly": 3, "year": 12, "yearly": 12,
                     "annual": 12, "annually": 12, "week": 12 / 52, "weekly": 12 / 52, "day": 12 / 365,
                     "daily": 12 / 365}
@@ -126,7 +125,7 @@ def _convert(file: str, table: str, raw: pd.DataFrame, mapping: dict[str, str], 
                 values = csat_words(values)
             parsed, bad = to_number(values, whole=kind == "integer" or column in _COUNTS, notes=notes)
             # 'inf', '1e20': numbers to pandas, not amounts (an amount beyond a trillion: beyond what cents hold)
-            bad = bad | (parsed.abs() >= (_TOO_LARGE if kind == "money" else np.inf)).fillna(False)
+            bad = bad | (parsed.abs() >= (MAX_AMOUNT if kind == "money" else np.inf)).fillna(False)
             if bad.any():
                 what = "amounts (or are infinite or over a trillion)" if kind == "money" else "numbers"
                 problems.error(file, table, source, f"{int(bad.sum()):,} value(s) are not {what}, e.g. "
@@ -184,9 +183,7 @@ def _repeated_rows(file: str, frame: pd.DataFrame, problems: Problems) -> pd.Dat
     named = next((c for c in frame.columns if c.startswith("attr:") and is_row_id(c[5:])
                   and kept[c].notna().all() and not kept[c].duplicated().any()), None)
     if named is not None:
-        problems.warning(file, "revenue", named[5:], f"{n:,} row(s) repeat an earlier row exactly, with the same "
-                         f"{named[5:]} (one invoice exported twice, as when two exports overlap): each was counted "
-                         "once.", rows=rows, count=n)
+        problems.warning(file, "revenue", named[5:], repeated_invoices_message(n, named[5:]), rows=rows, count=n)
         return kept
     problems.warning(file, "revenue", "", f"{n:,} row(s) repeat an earlier row exactly (every column the same). "
                      "They count as separate sales; if two exports overlap, remove the repeats and load again.",

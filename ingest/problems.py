@@ -12,7 +12,8 @@ from typing import Literal
 
 import pandas as pd
 
-__all__ = ["Problem", "Problems", "file_rows", "partial_month_message", "data_end_note", "noted_at_load"]
+__all__ = ["Problem", "Problems", "file_rows", "partial_month_message", "data_end_note", "noted_at_load",
+           "repeated_invoices_message"]
 
 Severity = Literal["error", "warning"]
 _MAX_EXAMPLE_ROWS = 5
@@ -81,6 +82,13 @@ def file_rows(mask: pd.Series) -> list[int]:
     """Spreadsheet row numbers (header = 1) where mask is true, first few; the index is the data row."""
     labels = mask.index[mask.to_numpy(dtype=bool)][:_MAX_EXAMPLE_ROWS]
     return [int(label) + 2 for label in labels]
+
+
+def repeated_invoices_message(repeats: int, column: str) -> str:
+    """The warning for revenue rows repeating an earlier row with the same invoice or order id, counted once
+    (the loader and the folder scan)."""
+    return (f"{repeats:,} row(s) repeat an earlier row exactly, with the same {column} (one invoice exported "
+            "twice, as when two exports overlap): each was counted once.")
 
 
 def partial_month_message(partial, max_date, last_complete, revenue_model: str) -> str:

@@ -96,11 +96,8 @@ def _read_text(name: str, text: str, problems: Problems) -> pd.DataFrame | None:
     if titles:
         problems.warning(name, "", "", f"The first {top} line(s) above the header were skipped (titles, e.g. "
                          f"{titles[0][:60]!r}).")
-    header = [f.strip() for f in records[top] if f.strip()] if records else []
-    twice = sorted({c for c in header if header.count(c) > 1})
-    if twice:
-        problems.error(name, "", twice[0], f"Two columns are both named {twice[0]!r}. Rename or remove one of "
-                       "them, so that each column has its own name.")
+    # Checked before pandas reads it: pandas would rename the second "amount" to "amount.1".
+    if _named_twice(name, [f.strip() for f in records[top] if f.strip()] if records else [], problems):
         return None
     read = dict(sep=sep, dtype=str, keep_default_na=False, na_values=[""], skipinitialspace=True,
                 skip_blank_lines=False, on_bad_lines="error", skiprows=top)
@@ -134,6 +131,16 @@ def _read_text(name: str, text: str, problems: Problems) -> pd.DataFrame | None:
     spanning = lines > top + 1 + len(frame)   # more lines than records: a quoted value spans lines
     frame.index = _first_lines(text, sep, top, len(frame)) - 2 if spanning else frame.index + top
     return frame
+
+
+def _named_twice(name: str, columns: list[str], problems: Problems) -> bool:
+    """Whether two columns share a name (after trimming spaces), said as an error: each value must have
+    its own column."""
+    twice = sorted({c for c in columns if columns.count(c) > 1})
+    if twice:
+        problems.error(name, "", twice[0], f"Two columns are both named {twice[0]!r} (spaces around a name do not "
+                       "count). Rename or remove one of them, so that each column has its own name.")
+    return bool(twice)
 
 
 def _first_lines(text: str, sep: str, top: int, rows: int) -> pd.Index:
@@ -256,10 +263,7 @@ def read_export(name: str, data: bytes, problems: Problems,
                        "Check that it is a plain export with one header row.")
         return None
     names = [str(c).strip() for c in frame.columns]
-    twice = sorted({c for c in names if names.count(c) > 1})
-    if twice:
-        problems.error(name, "", twice[0], f"Two columns are both named {twice[0]!r} (spaces around a name do not "
-                       "count). Rename or remove one of them, so that each column has its own name.")
+    if _named_twice(name, names, problems):
         return None
     frame.columns = names
     frame = _without_repeated_headers(name, frame.dropna(how="all"), problems)

@@ -17,9 +17,9 @@ from typing import Mapping
 import ibis
 import pandas as pd
 
-from ingest.contract import STORED_TABLES, TABLES
+from ingest.contract import MAX_AMOUNT, STORED_TABLES, TABLES
 from ingest.mapping import guess_mapping, is_row_id, missing_required, revenue_shape
-from ingest.problems import Problems, partial_month_message
+from ingest.problems import Problems, partial_month_message, repeated_invoices_message
 
 __all__ = ["ScanOptions", "memory_tables", "scan_folder", "ledger_expr", "revenue_signups", "is_parquet_folder"]
 
@@ -268,9 +268,6 @@ def _revenue_view(file: str, t: ibis.Table, mapping: dict[str, str], problems: P
     return out, shape
 
 
-_TOO_LARGE_CENTS = 10**14   # a trillion in cents (ingest.load refuses such amounts too)
-
-
 def _once(con: ibis.BaseBackend, file: str, raw: ibis.Table, mapping: dict[str, str], problems: Problems
           ) -> ibis.Table:
     """The revenue file's rows, each repeat of an earlier row dropped when an id column names each row once
@@ -285,9 +282,7 @@ def _once(con: ibis.BaseBackend, file: str, raw: ibis.Table, mapping: dict[str, 
     repeats = _count(con, raw.count()) - distinct
     if not repeats or ids != distinct or blank:
         return raw
-    problems.warning(file, "revenue", named, f"{repeats:,} row(s) repeat an earlier row exactly, with the same "
-                     f"{named} (one invoice exported twice, as when two exports overlap): each was counted once.",
-                     count=repeats)
+    problems.warning(file, "revenue", named, repeated_invoices_message(repeats, named), count=repeats)
     return rows
 
 
@@ -439,7 +434,7 @@ def scan_folder(folder: str | Path, options: ScanOptions | None = None
                               max_end=revenue.end_date.max(),
                               open_subs=(revenue.mrr_cents.notnull() & revenue.end_date.isnull()).sum(),
                               periods=revenue.period_start.notnull().sum(), rows=revenue.count(),
-                              huge=(revenue.amount_cents.abs() >= _TOO_LARGE_CENTS).sum()).execute()
+                              huge=(revenue.amount_cents.abs() >= MAX_AMOUNT * 100).sum()).execute()
     row = stats.iloc[0]
     if int(row["huge"] or 0):   # as the loader: 'inf', '1e20' or a misread column, not an amount
         problems.error(rfile, "revenue", rmap.get("amount", ""), f"{int(row['huge']):,} amount(s) are a trillion or "
