@@ -187,7 +187,7 @@ if result.ok:
     lost = [t for t in TABLE_ORDER if t in status["tables"] and t not in given
             and status["meta"].get("source") == "upload" and (t != "customers" or from_file)]
     if lost:
-        described = ", ".join(f"**{t}** ({plural(status['tables'][t], 'row')})"
+        described = "; ".join(f"**{t}** ({plural(status['tables'][t], 'row')})"
                               + (", rebuilt from the revenue without its names, plans and other columns"
                                  if t == "customers" else "") for t in lost)
         st.warning(f"Loading replaces the whole workspace, not only the tables uploaded here. These stored "
