@@ -7,6 +7,7 @@ when there is no error, replacing the whole workspace in one transaction.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -20,7 +21,7 @@ from ingest.ledger import build_ledger
 from ingest.mapping import (MINUTE_SCALES, SYNONYMS, column_name, guess_mapping, guess_table, header_currency,
                             is_row_id, missing_required, normalise, revenue_shape)
 from ingest.problems import Problems, file_rows, partial_month_message, repeated_invoices_message
-from ingest.read import DEFAULT_SIZE_LIMIT, SUPPORTED_SUFFIXES, read_export
+from ingest.read import DEFAULT_SIZE_LIMIT, SUPPORTED_SUFFIXES, read_export, workbook_tables
 from ingest.store import Workspace
 
 __all__ = ["Upload", "LoadOptions", "LoadResult", "prepare", "load", "load_sample", "load_folder",
@@ -39,12 +40,14 @@ _INTERVAL_MONTHS = {"month": 1, "monthly": 1, "quarter": 3, "quarterly": 3, "yea
 
 @dataclass(frozen=True)
 class Upload:
-    """One file to load. `table` and `mapping` (contract column -> file column) override the guesses."""
+    """One file to load. `table` and `mapping` (contract column -> file column) override the guesses.
+    `sheet`: the sheet of a workbook to read (split_workbooks), else the workbook's table sheet."""
 
     name: str
     data: bytes
     table: str | None = None
     mapping: dict[str, str] | None = None
+    sheet: str | None = None
 
     @classmethod
     def from_path(cls, path: str | Path, table: str | None = None,
@@ -348,6 +351,19 @@ def _constant_attributes(raw_attrs: pd.DataFrame, customer_id: pd.Series) -> pd.
 
 
 # -- the whole load -----------------------------------------------------------------------------------
+def split_workbooks(uploads: list[Upload], sheets: Mapping[str, list[str]] | None = None) -> list[Upload]:
+    """The uploads, with each workbook that holds a sheet per table (ingest.read.workbook_tables) as one
+    upload per such sheet, named "book.xlsx (sheet Revenue)". `sheets`: each upload's table sheets when
+    the caller knows them (the Data page remembers them per uploaded file). An upload given its table, or
+    already one sheet, stays as it is."""
+    out = []
+    for up in uploads:
+        found = [] if up.table is not None or up.sheet is not None else \
+            (sheets[up.name] if sheets is not None and up.name in sheets else workbook_tables(up.name, up.data))
+        out += [Upload(f"{up.name} (sheet {sheet})", up.data, sheet=sheet) for sheet in found] or [up]
+    return out
+
+
 def prepare(uploads: list[Upload], options: LoadOptions | None = None) -> LoadResult:
     """Read, recognise and check every upload, and build the typed tables; store nothing."""
     options = options or LoadOptions()
@@ -356,8 +372,10 @@ def prepare(uploads: list[Upload], options: LoadOptions | None = None) -> LoadRe
     problems = result.problems
     typed: dict[str, tuple[str, pd.DataFrame, dict[str, str]]] = {}
 
+    uploads = split_workbooks(uploads)
+    sheet_of = {up.name: up.sheet for up in uploads}
     for up in uploads:
-        raw = read_export(up.name, up.data, problems, options.size_limit)
+        raw = read_export(up.name, up.data, problems, options.size_limit, up.sheet)
         if raw is None:
             result.recognised[up.name] = None
             continue
@@ -376,8 +394,10 @@ def prepare(uploads: list[Upload], options: LoadOptions | None = None) -> LoadRe
             problems.error(up.name, "", "", f"Unknown table {table!r}; choose one of {', '.join(TABLE_ORDER)}.")
             continue
         if table in typed:
-            problems.error(up.name, table, "", f"Two files are both the {table} table ({typed[table][0]} and "
-                           f"{up.name}). Upload one file per table, or set the right table for each.")
+            other = typed[table][0]
+            fix = "Put their rows in one sheet" if up.sheet and sheet_of[other] else "Upload one file per table"
+            problems.error(up.name, table, "", f"Two files are both the {table} table ({other} and {up.name}). "
+                           f"{fix}, or set the right table for each.")
             continue
         mapping = guess_mapping(table, columns)
         chosen = [source for source in (up.mapping or {}).values() if source]

@@ -17,7 +17,7 @@ import pandas as pd
 from ingest.mapping import guess_table
 from ingest.problems import Problems
 
-__all__ = ["read_export", "DEFAULT_SIZE_LIMIT", "SUPPORTED_SUFFIXES"]
+__all__ = ["read_export", "workbook_tables", "DEFAULT_SIZE_LIMIT", "SUPPORTED_SUFFIXES"]
 
 DEFAULT_SIZE_LIMIT = 200 * 1024 * 1024  # bytes; Streamlit's default upload limit
 SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz", ".xlsx", ".parquet")
@@ -153,20 +153,42 @@ def _first_lines(text: str, sep: str, top: int, rows: int) -> pd.Index:
     return pd.Index(data if len(data) == rows else range(top + 2, top + 2 + rows))
 
 
-def _read_workbook(name: str, data: bytes, problems: Problems) -> pd.DataFrame:
+def workbook_tables(name: str, data: bytes) -> list[str]:
+    """The visible sheets of a workbook whose header names a table of the contract, when two or more do (a
+    workbook with a sheet per table: customers, revenue, tickets): each is then read as a file of its own.
+    [] for anything else (a file that is no workbook, one table sheet, or a workbook that cannot be read:
+    read_export then says why). Reads the first 50 rows of each sheet."""
+    if data[:4] != _ZIP_MAGIC or not _is_workbook(data):
+        return []
+    try:
+        with pd.ExcelFile(io.BytesIO(data), engine="openpyxl") as book:
+            heads = {sheet: book.parse(sheet, header=None, dtype=object, nrows=50).dropna(how="all", axis=1)
+                     for sheet in _visible_sheets(book)}
+    except Exception:  # noqa: BLE001 - read_export says what is wrong with it
+        return []
+    tables = [sheet for sheet, head in heads.items()
+              if len(head) and guess_table(sheet, _names(head.iloc[_header_row(head)])) is not None]
+    return tables if len(tables) >= 2 else []
+
+
+def _visible_sheets(book: pd.ExcelFile) -> list[str]:
+    visible = [sheet.title for sheet in book.book.worksheets if sheet.sheet_state == "visible"]
+    return visible or book.sheet_names
+
+
+def _read_workbook(name: str, data: bytes, problems: Problems, sheet: str | None = None) -> pd.DataFrame:
     """A workbook's table, from its header row (the first with two cells or more: title rows above it are
-    skipped). The sheet: the first visible one whose header names a table of the contract (an "Orders"
-    sheet before a bigger pivot of it), else the largest visible one; a warning names a sheet that is not
-    the first, and skipped title rows."""
+    skipped). The sheet: `sheet` when given (workbook_tables); else the first visible one whose header
+    names a table of the contract (an "Orders" sheet before a bigger pivot of it), else the largest
+    visible one; a warning names a sheet that is not the first, and skipped title rows."""
     with pd.ExcelFile(io.BytesIO(data), engine="openpyxl") as book:
-        visible = [sheet.title for sheet in book.book.worksheets if sheet.sheet_state == "visible"]
-        sheets = {sheet: book.parse(sheet, header=None, dtype=object).dropna(how="all", axis=1)
-                  for sheet in (visible or book.sheet_names)}
-    tops = {sheet: _header_row(raw) for sheet, raw in sheets.items()}
+        sheets = {s: book.parse(s, header=None, dtype=object).dropna(how="all", axis=1)
+                  for s in ([sheet] if sheet is not None else _visible_sheets(book))}
+    tops = {s: _header_row(raw) for s, raw in sheets.items()}
     first = next(iter(sheets))
-    recognised = [sheet for sheet, raw in sheets.items()
-                  if len(raw) and guess_table(name, _names(raw.iloc[tops[sheet]])) is not None]
-    chosen = recognised[0] if recognised else max(sheets, key=lambda sheet: int(sheets[sheet].notna().sum().sum()))
+    recognised = [s for s, raw in sheets.items()
+                  if len(raw) and guess_table(name, _names(raw.iloc[tops[s]])) is not None]
+    chosen = recognised[0] if recognised else max(sheets, key=lambda s: int(sheets[s].notna().sum().sum()))
     if chosen != first:
         why = "its columns name a table" if recognised else "the workbook's largest"
         problems.warning(name, "", "", f"Read the sheet {chosen!r} ({why}); the first sheet, {first!r}, "
@@ -207,14 +229,14 @@ def _without_repeated_headers(name: str, frame: pd.DataFrame, problems: Problems
 
 
 def read_export(name: str, data: bytes, problems: Problems,
-                size_limit: int = DEFAULT_SIZE_LIMIT) -> pd.DataFrame | None:
+                size_limit: int = DEFAULT_SIZE_LIMIT, sheet: str | None = None) -> pd.DataFrame | None:
     """The file's rows with its own column names, or None after adding an error to `problems`.
 
     Recognises CSV (comma, semicolon, tab or pipe; UTF-8, UTF-8 with BOM, UTF-16 with BOM, Windows-1252
     or Latin-1; optionally gzip-compressed), Excel .xlsx and Parquet, by content first and extension
     second. Title lines above a CSV's header, and title rows above a sheet's header, are skipped with a
-    warning; a workbook is read from its first visible sheet whose columns name a table, else its largest
-    (a warning names it when it is not the first).
+    warning; a workbook is read from `sheet` when given (workbook_tables), else from its first visible sheet
+    whose columns name a table, else its largest (a warning names it when it is not the first).
     The frame's index is each row's data row number (0 = the row under the header line 1 of the file as
     exported, blank lines counted), so that `ingest.problems.file_rows` names the lines a user sees.
     """
@@ -234,10 +256,10 @@ def read_export(name: str, data: bytes, problems: Problems,
                 problems.error(name, "", "", "This is a zip archive, not a table. Unzip it and upload the "
                                "CSV or Excel file inside.")
                 return None
-            if suffix != ".xlsx":   # by content first: an Excel workbook saved under another name
+            if suffix != ".xlsx" and sheet is None:   # by content first: a workbook saved under another name
                 problems.warning(name, "", "", f"This is an Excel workbook, though its name ends in "
                                  f"{suffix or 'no extension'}: it was read as one.")
-            frame = _read_workbook(name, data, problems)
+            frame = _read_workbook(name, data, problems, sheet)
         elif data[:4] == _OLE2_MAGIC:
             problems.error(name, "", "", "This is an old Excel file (.xls, Excel 97-2003), which is not read: open "
                            "it in Excel and save it as an Excel workbook (.xlsx) or CSV, then upload that.")

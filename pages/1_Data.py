@@ -1,13 +1,14 @@
 """Data: upload exports, check how they were recognised, fix the column mapping, and load them."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pandas as pd
 import streamlit as st
 
 from ingest.contract import TABLE_ORDER, TABLES
-from ingest.load import LoadOptions, Upload, load, load_sample, prepare
+from ingest.load import LoadOptions, Upload, load, load_sample, prepare, split_workbooks
 from ingest.problems import noted_at_load
 from ui import cached
 from ui.format import CURRENCY_SYMBOLS, plain, plural, validation_table
@@ -81,7 +82,8 @@ st.subheader("Load your exports")
 st.markdown(
     "Upload one file per table: **revenue** is required (invoices or orders, subscriptions, or a CRM "
     "snapshot); **customers**, **events**, **tickets**, **spend** and **nps** are optional. CSV "
-    "(comma, semicolon, tab or pipe), Excel (.xlsx) or Parquet, up to 200 MB each, as your tools export "
+    "(comma, semicolon, tab or pipe), Excel (.xlsx: one workbook with a sheet per table is fine) or Parquet, "
+    "up to 200 MB each, as your tools export "
     "them: title lines, currency signs, thousands separators and decimal commas are fine. Column names are "
     "matched for you (Stripe, HubSpot, Zendesk, Segment and Amplitude exports are recognised); fix any guess "
     "below before loading. Nothing is stored until you press **Load**, and a load with errors changes "
@@ -111,12 +113,10 @@ if twice := sorted({f.name for f in files if [g.name for g in files].count(f.nam
     st.stop()
 
 overrides: dict[str, dict] = st.session_state.setdefault("upload_overrides", {})
-uploads = [
-    Upload(name=f.name, data=f.getvalue(),
-           table=overrides.get(f.name, {}).get("table"),
-           mapping=overrides.get(f.name, {}).get("mapping"))
-    for f in files
-]
+# A workbook with a sheet per table is read as one file per sheet ("book.xlsx (sheet Revenue)").
+sheets = {f.name: cached.workbook_sheets(f.file_id, f.name, f.getvalue()) for f in files}
+uploads = [replace(up, **{k: overrides.get(up.name, {}).get(k) for k in ("table", "mapping")})
+           for up in split_workbooks([Upload(name=f.name, data=f.getvalue()) for f in files], sheets)]
 key = (tuple((f.file_id, f.name) for f in files), repr(sorted(overrides.items())), snapshot, currency)
 if st.session_state.get("prepared_key") != key:
     total = sum(f.size for f in files)
@@ -127,8 +127,8 @@ if st.session_state.get("prepared_key") != key:
 result = st.session_state["prepared"]
 
 st.markdown("#### How each file was recognised")
-for f in files:
-    name = f.name
+for up in uploads:
+    name = up.name
     table = result.recognised.get(name)
     columns = result.columns.get(name, [])
     with st.expander(f"**{name}** → {table or 'not recognised'}", expanded=table is None):

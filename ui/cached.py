@@ -23,6 +23,7 @@ __all__ = [
     "view_version", "late_revenue", "movements", "nrr_grr", "acquisition_segments", "scheme_labels_at", "cohorts",
     "activation", "event_names", "transitions", "customer_transitions", "adoption", "board_pack", "pack_title",
     "risk_backtest", "risk_model", "risk_scores", "clusters", "suggested_k", "survival", "rule_problem", "scheme_label",
+    "workbook_sheets",
 ]
 
 _start_lock = threading.Lock()
@@ -33,6 +34,15 @@ def scheme_label(scheme: str) -> str:
     from segmentation.schemes import scheme_name
 
     return scheme_name(scheme, workspace().meta().get("revenue_model", "subscription"))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def workbook_sheets(file_id: str, name: str, _data: bytes) -> list[str]:
+    """ingest.read.workbook_tables of an uploaded file, once per upload (the uploader's file_id: the
+    Data page reruns on every widget change, and reading a workbook's sheets takes a while)."""
+    from ingest.read import workbook_tables
+
+    return workbook_tables(name, _data)
 
 
 @st.cache_resource(show_spinner=False)

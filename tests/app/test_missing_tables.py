@@ -175,6 +175,29 @@ def test_an_order_export_loaded_with_a_currency_shows_its_symbol_and_without_one
         load_sample(ws)
 
 
+def test_a_workbook_with_a_sheet_per_table_is_listed_sheet_by_sheet_and_loads_them_all(sample_workspace):
+    """A founder's one workbook (customers, invoices, tickets): each sheet is recognised and mapped as a file
+    of its own, and a table chosen for one sheet applies to that sheet."""
+    from tests.ingest.test_read import _company_workbook
+
+    ws = Workspace(sample_workspace)
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    try:
+        at = open_page("pages/1_Data.py")
+        at.file_uploader(key="uploads").set_value(("company.xlsx", _company_workbook(orders_2025=True), xlsx)).run()
+        assert not at.exception
+        titles = [e.label for e in at.expander]
+        for sheet, table in (("Customers", "customers"), ("Invoices", "revenue"), ("Tickets", "tickets")):
+            assert f"**company.xlsx (sheet {sheet})** → {table}" in titles, titles
+        assert any("Put their rows in one sheet" in str(v) for v in at.table[-1].value.iloc[:, 2])
+        # the second orders sheet set to another table by hand: the rest loads
+        at.selectbox(key="table::company.xlsx (sheet Orders 2025)").set_value("spend").run()
+        assert not at.exception
+        assert "**company.xlsx (sheet Orders 2025)** → spend" in [e.label for e in at.expander]
+    finally:
+        load_sample(ws)
+
+
 def test_cohorts_of_an_order_export_say_the_first_cohort_may_hold_customers_older_than_the_data(revenue_only):
     """An order export cannot tell a customer who first bought in its first month from one who bought for
     years before it: the first cohort says so. The sample company's signup dates start with its data: no

@@ -196,6 +196,57 @@ def test_a_bigger_pivot_or_hidden_sheet_after_the_data_is_not_read_instead(optio
     assert "Read the sheet" not in result.problems.text()
 
 
+def _company_workbook(bad_row: bool = False, orders_2025: bool = False) -> bytes:
+    """A workbook with a sheet per table, as a founder keeps one: a read-me, customers, invoices, tickets."""
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer) as book:
+        pd.DataFrame({"Read me": ["Exported from Billing"]}).to_excel(book, sheet_name="Read me", index=False)
+        pd.DataFrame({"customer_id": ["00017", "00042"], "signup_date": ["2026-01-02", "2026-01-20"],
+                      "plan": ["Pro", "Basic"]}).to_excel(book, sheet_name="Customers", index=False)
+        rows = pd.DataFrame([("Invoices", None, None), ("customer_id", "date", "amount"), *ROWS,
+                             *([("00042", "someday", "1.00")] if bad_row else [])])
+        rows.to_excel(book, sheet_name="Invoices", index=False, header=False)
+        if orders_2025:
+            pd.DataFrame(ROWS, columns=["customer_id", "date", "amount"]).to_excel(book, sheet_name="Orders 2025",
+                                                                                    index=False)
+        pd.DataFrame({"customer_id": ["00017"], "created_at": ["2026-02-03"], "minutes": [12]}).to_excel(
+            book, sheet_name="Tickets", index=False)
+        pd.DataFrame({"list": ["a"] * 9, "other": ["b"] * 9}).to_excel(book, sheet_name="Old", index=False)
+        book.book["Old"].sheet_state = "hidden"
+    return buffer.getvalue()
+
+
+def test_a_workbook_with_a_sheet_per_table_loads_every_table_and_names_each_sheet(options):
+    """Only the first sheet naming a table was read: the revenue and tickets of a workbook holding the
+    customers first were left out without a word, and the load then said no revenue file was found."""
+    result = prepare([Upload("company.xlsx", _company_workbook())], options)
+    assert result.recognised == {"company.xlsx (sheet Customers)": "customers",
+                                 "company.xlsx (sheet Invoices)": "revenue", "company.xlsx (sheet Tickets)": "tickets"}
+    assert list(result.tables["customers"]["plan"]) == ["Pro", "Basic"]
+    assert list(result.tables["revenue"]["amount_cents"]) == [10000, 25050]
+    assert list(result.tables["tickets"]["customer_id"]) == ["00017"]
+    assert "read as one" not in result.problems.text()   # a workbook, under its own name
+    # each sheet's messages name it, with the sheet's own rows
+    result = prepare([Upload("company.xlsx", _company_workbook(bad_row=True))], options)
+    text = result.problems.text()
+    assert "company.xlsx (sheet Invoices): The first 1 row(s) of the sheet 'Invoices', above its header, were " \
+        "skipped (titles)." in text
+    bad = next(p for p in result.problems.items if p.column == "date" and p.severity == "error")
+    assert bad.file == "company.xlsx (sheet Invoices)" and bad.rows == (5,)
+
+
+def test_two_sheets_of_one_table_are_named_and_the_user_told_to_join_them(options):
+    result = prepare([Upload("company.xlsx", _company_workbook(orders_2025=True))], options)
+    assert "company.xlsx (sheet Orders 2025): Two files are both the revenue table (company.xlsx (sheet Invoices) " \
+        "and company.xlsx (sheet Orders 2025)). Put their rows in one sheet, or set the right table for each." \
+        in result.problems.text()
+    # set right, the other sheet loads as what it is
+    fixed = prepare([Upload("company.xlsx (sheet Orders 2025)", _company_workbook(orders_2025=True), table="revenue",
+                            sheet="Orders 2025")], options)
+    assert fixed.ok, fixed.problems.text()
+    assert list(fixed.tables["revenue"]["amount_cents"]) == [10000, 25050]
+
+
 def test_a_header_cell_holding_a_line_break_is_still_the_header(options):
     text = '"Customer\nID",Date,Amount\n00017,2026-01-15,100.00\n00042,2026-02-03,250.50\n'
     result = prepare([Upload("revenue.csv", text.encode())], options)
