@@ -25,13 +25,16 @@ def main() -> None:
     parser = size_arguments(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
     parser.add_argument("--schemes", default=None, help="comma-separated scheme keys (default: all)")
     parser.add_argument("--compare-to", default=None, help="YYYY-MM-DD: also compute transitions")
+    parser.add_argument("--churn-window-months", type=int, default=None,
+                        help="the definition's churn window (default 12): 1 labels one month start, which "
+                             "measures the report without the segment history")
     args = parser.parse_args()
     folder = dataset(args.customers, args.events)
 
     from economics.report import build_report
     from ingest.export import ReportFolder
     from ingest.scan import ScanOptions, scan_folder
-    from segmentation.definition import default_definition
+    from segmentation.definition import default_definition, with_updates
 
     t0 = time.perf_counter()
     tables, meta, problems = scan_folder(folder, ScanOptions(memory_limit=args.memory_limit,
@@ -42,9 +45,12 @@ def main() -> None:
     print(f"scan + checks + SQL ledger: {t1 - t0:.2f} s, peak RSS {peak_rss_mb():,.0f} MB")
     schemes = args.schemes.split(",") if args.schemes else None
     compare_to = date.fromisoformat(args.compare_to) if args.compare_to else None
+    defn = default_definition()
+    if args.churn_window_months is not None:
+        defn = with_updates(defn, economics={"churn_window_months": args.churn_window_months})
     with tempfile.TemporaryDirectory() as out, ReportFolder(Path(out)) as folder:
         # As the CLI does: each CSV is written as soon as its frame is final (customers.csv meanwhile).
-        frames = build_report(tables, date.fromisoformat(meta["default_as_of"]), default_definition(),
+        frames = build_report(tables, date.fromisoformat(meta["default_as_of"]), defn,
                               meta["revenue_model"], compare_to=compare_to, schemes=schemes,
                               ready=lambda name, frame: folder.write(f"{name}.csv", frame))
         t2 = time.perf_counter()
