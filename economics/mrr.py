@@ -18,8 +18,9 @@ after the previous one is a reactivation; the first purchase makes a new custome
 the start of month m when a run of purchases started before m and its churn date (if any) is in m or later.
 Revenue, with prev / cur the customer's revenue in months m-1 / m:
 
-- new: prev = 0, cur > 0, first purchase in m -> cur
-- reactivation: prev = 0, cur > 0, a reactivating purchase in m -> cur
+- new: prev = 0, cur > 0, m is the customer's first month with revenue (the month of its first purchase;
+  when that order was cancelled in full, the next month with revenue) -> cur
+- reactivation: prev = 0, cur > 0, a reactivating purchase in m, not new -> cur
 - churned: prev > 0, cur = 0 and the last purchase of m-1 was followed by a churn (observed before D) -> prev
 - otherwise a rise is expansion and a fall contraction (a customer still inside its N days who bought
   nothing this month contracts; one who buys again within N days expands).
@@ -118,25 +119,23 @@ def customer_months(ledger: ir.Table, as_of: date, revenue_model: RevenueModel, 
         prev_cents=rows.prev_cents.sum(), cur_cents=rows.cur_cents.sum(),
         refund_cents=rows.refund_cents.sum(), lapsed=rows.lapsed.max(), new_flag=rows.new_flag.max(),
         react_flag=rows.react_flag.max(), t_active=rows.active_start.max(), t_churn=rows.churn_flag.sum())
+    first = paying.group_by("customer_id").aggregate(first_paid=paying.month.min())
+    agg = agg.left_join(first, "customer_id").drop("customer_id_right")
     prev, cur = agg.prev_cents, agg.cur_cents
-    rise, fall = cur > prev, cur < prev
-
+    starts = (prev == 0) & (cur > 0)
+    # New revenue: the customer's first paying month (ChartMogul's new business: its first MRR).
+    is_new = starts & (agg.month == agg.first_paid)
     if revenue_model == "subscription":
-        first = paying.group_by("customer_id").aggregate(first_paid=paying.month.min())
-        agg = agg.left_join(first, "customer_id").drop("customer_id_right")
-        prev, cur = agg.prev_cents, agg.cur_cents
-        starts = (prev == 0) & (cur > 0)
-        # New: first paying month; reactivation: paying again after a month without MRR.
-        is_new = starts & (agg.month == agg.first_paid)
+        # Reactivation: paying again after a month without MRR.
         is_react = starts & (agg.month > agg.first_paid)
         # Churn: paying last month, nothing this month.
         is_churn = (prev > 0) & (cur == 0)
         active_start = (prev > 0).cast("int64")
         churned_customer = is_churn.cast("int64")
     else:
-        prev, cur = agg.prev_cents, agg.cur_cents
-        starts = (prev == 0) & (cur > 0)
-        is_new = starts & (agg.new_flag == 1)
+        # A first order cancelled in full leaves its month at 0: the revenue of the first paying month after
+        # it is new, not a rise of a customer already buying (the customer still counts as new when its run
+        # of purchases starts, as its first purchase day has positive revenue).
         is_react = starts & (agg.react_flag == 1) & ~is_new
         # Revenue is churned when the last purchase of last month turned out to be the last of its run.
         is_churn = (prev > 0) & (cur == 0) & (agg.lapsed == 1)

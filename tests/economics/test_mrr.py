@@ -132,6 +132,22 @@ def test_an_order_cancelled_the_same_day_is_no_purchase():
     assert mv["churned_customers"].tolist() == [0, 0, 0, 1, 0]      # d: Jan 9 + 90 = Apr 8
 
 
+def test_the_first_revenue_after_an_order_cancelled_in_full_later_is_new_not_expansion():
+    """Online Retail's 16801: an order on Mar 11 cancelled on Mar 31 (March nets 0), then $726.98 in May. Its
+    run of purchases starts in March (Mar 11 nets positive): it is a new customer in March. Its May revenue
+    is its first (DEFINITIONS.md "Paying customer": MRR > 0; ChartMogul's new business): new, where it read
+    as expansion of a customer buying nothing."""
+    orders = pd.DataFrame({"customer_id": ["e", "e", "e"], "date": [D(2024, 3, 11), D(2024, 3, 31), D(2024, 5, 6)],
+                           "amount_cents": [75190, -75190, 72698]})
+    revenue = ibis.memtable(orders, schema={"customer_id": "string", "date": "date", "amount_cents": "int64"})
+    ledger = [("e", D(2024, 3, 1), 0), ("e", D(2024, 5, 1), 72698)]
+    mv = mrr_movements(ledger_table(ledger), D(2024, 7, 1), "transactional", revenue=revenue,
+                       inactivity_days=90).set_index(pd.Index(["Mar", "Apr", "May", "Jun"]))
+    assert mv["new"].tolist() == [0, 0, 726.98, 0] and mv["expansion"].tolist() == [0, 0, 0, 0]
+    assert mv["new_customers"].tolist() == [1, 0, 0, 0]   # the customer count follows its run, as before
+    assert mv["contraction"].tolist() == [0, 0, 0, 726.98]   # inside its 90 days, bought nothing in June
+
+
 def test_transactional_model_without_the_revenue_table_is_refused():
     with pytest.raises(LedgerError, match="revenue"):
         mrr_movements(ledger_table(ORDER_LEDGER), D(2024, 8, 1), "transactional")
