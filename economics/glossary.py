@@ -22,8 +22,14 @@ def metric_definitions(a: Assumptions, revenue_model: str = "subscription", symb
     "Segments over time", "Value", "Cost to serve"), with the assumptions' values in it."""
     word, series = revenue_words(revenue_model)
     plural = "s" if a.churn_window_months != 1 else ""
+    # The window starts no earlier than the first month the data shows churn in (economics.ledger.
+    # first_churn_month): on order data, the first month starting inactivity_days after the data's first month.
+    shorter = ("fewer when the data is shorter, or starts less than "
+               f"{a.inactivity_days} days before them: nobody can churn sooner" if revenue_model == "transactional"
+               else "fewer when the data is shorter")
     months = ("the churn window (the last complete month)" if a.churn_window_months == 1 else
-              f"the churn window (the last {a.churn_window_months} complete months, fewer when the data is shorter)")
+              f"the churn window (the last {a.churn_window_months} complete months, {shorter}; the months "
+              "used are named with the figures)")
     if revenue_model == "transactional":
         paying = "customers who bought in the last complete month (net revenue > 0)"
         lost = (f"customers lost (no purchase for {a.inactivity_days} days, dated at the last purchase + "
@@ -32,9 +38,9 @@ def metric_definitions(a: Assumptions, revenue_model: str = "subscription", symb
         paying = "customers with MRR > 0 in the last complete month"
         lost = "customers lost (MRR falls to 0) / customers paying at the start of each month"
     at_start = "each customer counted in the segment it had at the start of each month"
-    pcm = (f"of the segment's paying customers in the last {a.churn_window_months} complete "
-           f"month{plural}, per customer-month from each one's first paid month (a trial's tickets and events "
-           "before it count too)")
+    pcm = (f"of the segment's {paying}, over the last {a.churn_window_months} complete month{plural}, per "
+           "customer-month from each one's first paid month (a trial's tickets and events before it count too; "
+           "customers who left are not in it)")
     draining = f"net LTV:CAC < {a.draining_ltv_cac:g} or contribution per customer-month < 0"
     return {
         "segment": "The segment at the as-of date, by the scheme's thresholds.",

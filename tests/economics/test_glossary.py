@@ -22,7 +22,8 @@ def test_the_definitions_carry_the_assumptions_in_force():
                     draining_ltv_cac=1.5, support_cost_per_minute=2.5, onboarding_cost={"Enterprise": 8000.0})
     define = metric_definitions(a, symbol="€")
     assert "at most 48 months" in define["ltv"] and "at most 48 months" in define["lifetime_months"]
-    assert "(the last 6 complete months, fewer when the data is shorter)" in define["logo_churn"]
+    assert "(the last 6 complete months, fewer when the data is shorter; the months used are named with the " \
+        "figures)" in define["logo_churn"]
     assert "(the last 6 complete months" in define["cac"]
     one = metric_definitions(parse_assumptions({"churn_window_months": 1}))   # a CRM snapshot's default
     assert "(the last complete month)" in one["logo_churn"] and "1 complete month, per" in one["support_cost_pcm"]
@@ -43,10 +44,16 @@ def test_on_order_data_the_words_follow_the_inactivity_rule_and_never_say_mrr():
     assert "no purchase for 60 days" in define["logo_churn"]
     assert "customers active at the start of each month" in define["logo_churn"]
     assert "bought in the last complete month" in define["paying_customers"]
+    # Online Retail's window was 9 months where the words said 12 (churn cannot be seen before 90 days)
+    assert "or starts less than 60 days before them: nobody can churn sooner" in define["logo_churn"]
     assert define["mrr"].startswith("Monthly revenue of the last complete month")
     subscription = metric_definitions(Assumptions())
     assert "customers paying at the start of each month" in subscription["logo_churn"]
     assert "MRR > 0" in subscription["paying_customers"]
+    # the costs per customer-month are those of the customers paying at the end, as computed (they said "paying
+    # customers in the last 12 complete months", which reads as every customer who paid in the window)
+    assert "of the segment's customers with MRR > 0 in the last complete month, over the last 12 complete months" \
+        in subscription["support_cost_pcm"] and "customers who left are not in it" in subscription["tickets_pcm"]
 
 
 def test_the_overview_tiles_say_what_the_unit_economics_table_says():
