@@ -670,7 +670,8 @@ def customer_features(tables: Mapping[str, ibis.Table], as_of: dt.date, params: 
     customer_id, signup_date, cohort (signup month), tenure_days (D - signup_date);
     The ledger columns read complete months only (economics.ledger.last_complete_month: the month of D - 1
     when D is a month's first day, else the month before D's): mrr (subscription: ledger MRR of the last
-    complete month; transactional: average monthly revenue of the 12 complete months ending with it),
+    complete month; transactional: average monthly revenue of the 12 complete months ending with it, net of
+    returns across them and never below 0),
     arr = 12 x mrr,
     mrr_3m_ago (the same, three months earlier), paying (mrr > 0), churned (subscription: paid in an
     earlier month and MRR of the last complete month is 0; transactional: last purchase + inactivity_days
