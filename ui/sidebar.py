@@ -161,17 +161,42 @@ def _read_url_once() -> None:
     name, token = q.get("definition"), q.get("def")
     if token:
         try:
-            ss[_P["definition"]] = decode_definition(token)
-            ss[_P["definition_name"]] = name or "Shared link"
+            text = decode_definition(token)
         except (ValueError, zlib.error):
             st.toast("The link's segment definition could not be read; using the default.")
+            return
+        _use_linked(text, name or "Shared link")
     elif name:
         saved = cached.saved_definitions()
         if name in saved:
-            ss[_P["definition"]] = saved[name]
-            ss[_P["definition_name"]] = name
+            _use_linked(saved[name], name)
         else:
             st.toast(f"No saved definition named {name!r}; using the default.")
+
+
+def _use_linked(text: str, name: str) -> None:
+    """A link's definition becomes the session's, once it validates (a link cut short by a mail client, or
+    made by an older version whose rules are now refused, raised on every page); its custom rules are
+    tried on the data once the dates are known (_check_linked)."""
+    from segmentation.definition import DefinitionError
+
+    try:
+        cached.definition(text)
+    except DefinitionError as exc:
+        st.toast(f"The link's segment definition could not be used ({exc}); using the default.")
+        return
+    ss = st.session_state
+    ss[_P["definition"]], ss[_P["definition_name"]] = text, name
+    ss["p_definition_linked"] = True
+
+
+def _check_linked(version: str, as_of: date) -> None:
+    """A link's custom rules that cannot run on this data (a column it lacks): said, and the default used."""
+    ss = st.session_state
+    if ss.pop("p_definition_linked", False) and (
+            problem := cached.rule_problem(version, as_of, ss[_P["definition"]])):
+        st.toast(f"The link's segment definition could not be used ({problem}); using the default.")
+        ss[_P["definition"]], ss[_P["definition_name"]] = cached.default_definition_toml(), "Default"
 
 
 def _widget(kind, label: str, name: str, **kwargs):
@@ -267,6 +292,8 @@ def sidebar(needs_data: bool = True) -> View | None:
                              help="The earlier date the Segments page compares counts with, and Transitions (and the "
                                   "board pack's transitions) start from. The Overview's tiles always compare "
                                   "with the month before.")
+        version = cached.view_version(status["version"], as_of, default_as_of)
+        _check_linked(version, as_of)
         schemes = cached.available_schemes(ss[_P["definition"]])
         if ss[_P["scheme"]] not in schemes:
             ss[_P["scheme"]] = "value_tier"
@@ -288,7 +315,6 @@ def sidebar(needs_data: bool = True) -> View | None:
         last = last_complete_month(as_of)
         st.caption(f"Last complete month: **{last:%Y-%m}**" if last >= min_date.replace(day=1)
                    else "No complete month yet.")
-        version = cached.view_version(status["version"], as_of, default_as_of)
         if version != status["version"]:
             later, earlier = cached.late_revenue(version)
             if later:

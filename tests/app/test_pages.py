@@ -5,6 +5,7 @@ import json
 import re
 
 import pandas as pd
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import figure_titles, figures, open_page
@@ -168,6 +169,32 @@ def test_the_earliest_as_of_date_has_a_complete_month_and_a_link_outside_the_dat
     assert not at.exception
     assert "churn pooled over no month yet" in at.caption[0].value
     assert "Last complete month: **2024-11**" in [c.value for c in at.sidebar.caption]
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("[behavior]\npower_top_pct = 90.0\nlight_bottom_pct = 50.0\n", "= 140 exceeds 100"),
+    ("this is = = not toml [", "the definition is not valid TOML"),
+    ('[custom]\nrules = [{name = "Big", expr = "seats_bought > 10"}]\n', "seats_bought"),
+])
+def test_a_link_whose_definition_cannot_be_used_says_why_and_shows_the_default(text, reason):
+    """A link cut short, made by an older version, or with a rule on a column this data lacks: the definition
+    was stored as it came, and every page of the session showed a traceback (the sidebar itself raised)."""
+    from tests.app.conftest import ROOT, TIMEOUT
+    from ui.sidebar import encode_definition
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.query_params["scheme"] = "behavior"
+    at.query_params["definition"] = "Evil"
+    at.query_params["def"] = encode_definition(text)
+    at.run()
+    assert not at.exception
+    toast = " ".join(t.value for t in at.toast)
+    assert toast.startswith("The link's segment definition could not be used (") and reason in toast, toast
+    assert toast.endswith("; using the default.")
+    assert at.session_state["p_definition_name"] == "Default"
+    for page in ("pages/2_Segments.py", "pages/4_Unit_economics.py"):
+        at.switch_page(page).run()
+        assert not at.exception, page
 
 
 def test_an_earlier_as_of_date_reads_only_the_revenue_dated_before_it_and_says_what_it_left_out():
