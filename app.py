@@ -1,6 +1,7 @@
 """Overview: the state of the business by segment, on one screen."""
 from __future__ import annotations
 
+import re
 
 import pandas as pd
 import streamlit as st
@@ -129,18 +130,30 @@ st.caption("One HTML page and a PDF with these tiles, the findings, the segment 
 pack_title = st.text_input("Title of the pack", placeholder=cached.pack_title(), key="pack_title", max_chars=80,
                            width=420, help="The pack's first line and the PDF's title, usually the company's name. "
                                            "Left empty, it reads as shown in grey.")
+# What a pack is built from: it is offered for download only while the page shows the same.
+wanted = {"data": status["version"], "as-of date": view.as_of, "comparison date": view.compare_to, "scheme": view.scheme,
+          "definition": (view.definition_toml, view.definition_name), "title": pack_title}
 if st.button("Build the board pack", icon=":material/picture_as_pdf:", key="build_pack"):
     with st.spinner("Rendering charts and printing the PDF…"):
-        st.session_state["board_pack"] = cached.board_pack(view.version, view.as_of, view.compare_to, view.scheme,
-                                                           view.definition_toml, view.definition_name, pack_title)
-pack = st.session_state.get("board_pack")
-if pack:
+        pack = cached.board_pack(view.version, view.as_of, view.compare_to, view.scheme, view.definition_toml,
+                                 view.definition_name, pack_title)
+        st.session_state["board_pack"] = (wanted, pack)
+built_for, pack = st.session_state.get("board_pack") or (None, None)
+if pack and built_for == wanted:
     c1, c2, _ = st.columns([1, 1, 3])
-    stem = f"board_pack_{view.as_of:%Y-%m-%d}"
+    named = "" if view.definition_name == "Default" else "_" + re.sub(r"\W+", "_", view.definition_name).strip("_")
+    stem = f"board_pack_{view.as_of:%Y-%m-%d}{named}"
     c1.download_button("Download PDF", pack["pdf"], f"{stem}.pdf", "application/pdf", icon=":material/download:",
                        key="download_pdf")
     c2.download_button("Download HTML", pack["html"], f"{stem}.html", "text/html", icon=":material/download:",
                        key="download_html")
+elif pack:
+    # An older pack would carry other numbers than the page under a name saying this page's date.
+    changed = [what for what in wanted if built_for[what] != wanted[what]]
+    st.caption(f"The pack built before was for another {', '.join(changed[:-1])}{' and ' if changed[1:] else ''}"
+               f"{changed[-1]} "
+               f"(as of {built_for['as-of date']:%d %b %Y}, {built_for['definition'][1]}): build it again for what "
+               "this page shows.")
 
 with st.expander("Movements of the last 12 complete months", expanded=False):
     st.plotly_chart(charts.movements_chart(moves.tail(12), cur, title=f"{mrr_word} movements by month",

@@ -57,9 +57,29 @@ def test_board_pack_button_offers_the_pdf_and_html_under_the_title_typed():
     title.set_value("Acme & Co")
     next(b for b in at.button if b.label == "Build the board pack").click().run()
     assert not at.exception
-    pack = at.session_state["board_pack"]
+    _, pack = at.session_state["board_pack"]
     assert pack["pdf"].startswith(b"%PDF")
     assert b"<h1>Acme &amp; Co: board pack</h1>" in pack["html"] and b"Northwind" not in pack["html"]
+    assert [b.proto.label for b in at.get("download_button")] == ["Download PDF", "Download HTML"]
+
+
+def test_a_pack_built_for_another_date_or_definition_is_no_longer_offered():
+    """The pack built as of 1 Nov stayed downloadable after the as-of date moved to 1 Sep, named
+    board_pack_2026-09-01 with November's numbers in it."""
+    from datetime import date
+
+    at = open_page()
+    next(b for b in at.button if b.label == "Build the board pack").click().run()
+    assert len(at.get("download_button")) == 2
+    at.date_input(key="w_as_of").set_value(date(2026, 9, 1)).run()
+    assert not at.exception
+    assert not at.get("download_button")
+    assert "The pack built before was for another as-of date (as of 01 Nov 2026, Default): build it again for " \
+        "what this page shows." in [c.value for c in at.caption]
+    at.date_input(key="w_as_of").set_value(date(2026, 11, 1)).run()
+    assert len(at.get("download_button")) == 2   # the same view again: the same pack
+    at.text_input(key="pack_title").set_value("Acme").run()
+    assert "another title (as of 01 Nov 2026, Default)" in " ".join(c.value for c in at.caption)
 
 
 def test_overview_repeats_what_the_load_noted_about_the_data(crm_snapshot):
