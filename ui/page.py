@@ -90,7 +90,6 @@ def hidden_drain_hint(view: View, schemes: dict[str, str]) -> None:
                  f"{worst['support_share_of_revenue']:.0%} of revenue).", icon=":material/visibility:")
     if right.button("Show value tier x channel", key="switch_to_cross"):
         st.session_state["p_scheme"] = cross
-        st.session_state.pop("w_scheme", None)
         st.rerun()
 
 

@@ -200,14 +200,20 @@ def _check_linked(version: str, as_of: date) -> None:
 
 
 def _widget(kind, label: str, name: str, **kwargs):
-    """A sidebar widget whose value lives in a persistent key, so it survives page changes."""
+    """A sidebar widget whose value lives in a persistent key, so it survives page changes. The widget's own
+    key is set from it on every run: on another page the widget is another widget to Streamlit, which
+    started it at its default (Segment by fell back to Value tier on the next page); the user's change
+    reaches the persistent key first, through on_change."""
     ss = st.session_state
-    wkey = f"w_{name}"
-    if wkey not in ss:
-        ss[wkey] = ss[_P[name]]
-    value = kind(label, key=wkey, **kwargs)
-    ss[_P[name]] = value
+    wkey, pkey = f"w_{name}", _P[name]
+    ss[wkey] = ss[pkey]
+    value = kind(label, key=wkey, on_change=_keep, args=(wkey, pkey), **kwargs)
+    ss[pkey] = value
     return value
+
+
+def _keep(wkey: str, pkey: str) -> None:
+    st.session_state[pkey] = st.session_state[wkey]
 
 
 def _menu() -> None:
@@ -251,7 +257,6 @@ def sidebar(needs_data: bool = True) -> View | None:
     if ss.get("p_dates_version", status["version"]) != status["version"]:
         for key in ("as_of", "compare_to"):
             ss.pop(_P[key], None)
-            ss.pop(f"w_{key}", None)
     ss["p_dates_version"] = status["version"]
     ss.setdefault(_P["as_of"], default_as_of)
     ss.setdefault(_P["scheme"], "value_tier")
@@ -275,7 +280,6 @@ def sidebar(needs_data: bool = True) -> View | None:
             st.toast(f"{'As of' if key == 'as_of' else 'Compare with'} {ss[_P[key]]:%d %b %Y} is outside what the "
                      f"data allows ({lowest:%d %b %Y} – {default_as_of:%d %b %Y}); showing {fallback:%d %b %Y}.")
             ss[_P[key]] = fallback
-            ss.pop(f"w_{key}", None)
 
     with st.sidebar:
         st.caption(f"Data {min_date:%d %b %Y} – {max_date:%d %b %Y} · {status['model_label']}")
@@ -286,7 +290,6 @@ def sidebar(needs_data: bool = True) -> View | None:
         if ss[_P["compare_to"]] >= as_of:
             # The as-of date moved back to or past the comparison date: it follows, 3 months before.
             ss[_P["compare_to"]] = max(_months_before(as_of, 3), earliest)
-            ss.pop("w_compare_to", None)
         compare_to = _widget(st.date_input, "Compare with", "compare_to",
                              min_value=earliest, max_value=max(as_of - timedelta(days=1), earliest),
                              help="The earlier date the Segments page compares counts with, and Transitions (and the "
@@ -297,7 +300,6 @@ def sidebar(needs_data: bool = True) -> View | None:
         schemes = cached.available_schemes(ss[_P["definition"]])
         if ss[_P["scheme"]] not in schemes:
             ss[_P["scheme"]] = "value_tier"
-            ss.pop("w_scheme", None)
         scheme = _widget(st.selectbox, "Segment by", "scheme", options=list(schemes),
                          format_func=lambda s: schemes[s],
                          help="Which segmentation every page uses.")

@@ -71,7 +71,7 @@ def test_a_pack_built_for_another_date_or_definition_is_no_longer_offered():
     at = open_page()
     next(b for b in at.button if b.label == "Build the board pack").click().run()
     assert len(at.get("download_button")) == 2
-    at.date_input(key="w_as_of").set_value(date(2026, 9, 1)).run()
+    at.date_input(key="w_as_of").set_value(date(2026, 10, 1)).run()
     assert not at.exception
     assert not at.get("download_button")
     assert "The pack built before was for another as-of date (as of 01 Nov 2026, Default): build it again for " \

@@ -53,6 +53,22 @@ def test_segments_page_slider_moves_customers_between_segments():
     assert at.session_state["p_definition_name"] == "Default (edited)"
 
 
+def test_the_scheme_chosen_stays_on_every_page_the_user_opens_next():
+    """Segment by = Behaviour fell back to Value tier on the next page (the sidebar's widget is another widget
+    to Streamlit on each page, and started at its default): Transitions and Risk then showed value tiers."""
+    at = open_page("pages/2_Segments.py")
+    at.selectbox(key="w_scheme").set_value("lifecycle").run()   # (no activity scheme: other tests time those)
+    for page in ("pages/4_Unit_economics.py", "pages/6_Transitions.py", "pages/7_Risk_and_opportunities.py",
+                 "pages/3_Cohorts.py", "app.py", "pages/5_Cost_to_serve.py"):
+        at.switch_page(page).run()
+        assert not at.exception, page
+        assert at.selectbox(key="w_scheme").value == "lifecycle", page
+        assert at.session_state["p_scheme"] == "lifecycle", page
+    at.selectbox(key="w_scheme").set_value("channel").run()   # and a change on another page holds too
+    at.switch_page("pages/2_Segments.py").run()
+    assert at.selectbox(key="w_scheme").value == "channel"
+
+
 def test_segments_page_lists_the_customers_of_a_segment_under_every_scheme():
     """Every scheme of the sample company draws the whole page. Segmenting by plan, the labels and the
     features both held a `plan` column, and the customer list raised KeyError: "['plan'] not in index"."""
@@ -486,6 +502,8 @@ def test_economics_of_an_activity_scheme_from_the_one_pass_history_equal_the_pip
     from ui import cached
 
     open_page()  # loads the sample company into the workspace
+    for held in (cached._feature_store, cached.economics, cached._economics_inputs):   # whatever tests ran before
+        held.clear()
     calls = []
     one_pass = cached.history_features
     monkeypatch.setattr(cached, "history_features", lambda *a: calls.append(a[1]) or one_pass(*a))
@@ -515,7 +533,8 @@ def test_month_starts_of_a_revenue_only_scheme_computed_together_equal_the_pipel
     from ui import cached
 
     open_page()
-    cached._feature_store.clear()   # every month start missing: computed here
+    for held in (cached._feature_store, cached.economics, cached._economics_inputs):   # every month start missing
+        held.clear()
     batches = []
     together = features.customer_features_at
     monkeypatch.setattr(features, "customer_features_at", lambda tables, dates, *a, **k: batches.append(

@@ -169,6 +169,14 @@ def test_a_deep_link_on_a_fresh_server_shows_the_linked_view(make_server, tab):
     assert tab.get_by_text("Power users: top % by active days").is_visible()
     assert "/Segments?" in tab.url
     assert "scheme=behavior" in tab.url and "as_of=2026-10-01" in tab.url
+    # the linked scheme and date stay on the pages opened next from the menu (the scheme fell back to Value
+    # tier on the first change after a link, on the second otherwise)
+    for label in ("Unit economics", "Transitions", "Risk and opportunities"):
+        rerun(tab, lambda: sidebar.get_by_role("link", name=label).click())
+        wait_ready(tab)
+        assert f"/{label.replace(' ', '_')}?" in tab.url
+        assert scheme.input_value() == "Behaviour", label
+        assert "scheme=behavior" in tab.url and "as_of=2026-10-01" in tab.url, label
 
 
 def _download(tab, button):
