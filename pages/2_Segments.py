@@ -272,17 +272,36 @@ if absent := [a for a in defn.firmographic.attributes if a not in columns_now]:
                f"customers column is called so: nothing is segmented by {'them' if len(absent) > 1 else 'it'}. "
                f"The customers columns: {', '.join(columns_now)}.", icon=":material/info:")
 c1, c2, c3 = st.columns(3)
+
+
+def save(name: str) -> None:
+    try:
+        text = dump_definition(with_updates(defn, meta={"name": name, "date": date.today()}))
+        cached.workspace().save_definition(name, text)
+        editor.store(load_definition(text), name)
+        st.toast(f"Saved “{name}”.")
+        st.rerun()
+    except (ValueError, DefinitionError) as exc:
+        st.error(str(exc))
+
+
 with c1.form("save_definition", border=False):
-    name = st.text_input("Save as", value=view.definition_name.replace(" (edited)", ""))
+    name = st.text_input("Save as", value=view.definition_name.replace(" (edited)", "")).strip()
     if st.form_submit_button("Save definition", icon=":material/save:"):
-        try:
-            text = dump_definition(with_updates(defn, meta={"name": name.strip(), "date": date.today()}))
-            cached.workspace().save_definition(name, text)
-            editor.store(load_definition(text), name.strip())
-            st.toast(f"Saved “{name.strip()}”.")
-            st.rerun()
-        except (ValueError, DefinitionError) as exc:
-            st.error(str(exc))
+        st.session_state.pop("p_replace_definition", None)
+        if name.casefold() == "default":
+            st.error("“Default” is the shipped definition, which a link without a saved name opens: save yours "
+                     "under another name.")
+        elif name in cached.saved_definitions():   # everyone's, and their links open it: asked first
+            st.session_state["p_replace_definition"] = name
+        else:
+            save(name)
+if replacing := st.session_state.get("p_replace_definition"):
+    c1.warning(f"A definition named “{replacing}” is already saved. Everyone on this server shares it, and the "
+               "links to it will open yours instead.", icon=":material/warning:")
+    if c1.button(f"Replace “{replacing}”", key="replace_definition"):
+        st.session_state.pop("p_replace_definition")
+        save(replacing)
 c2.download_button("Download definition (TOML)", view.definition_toml.encode(),
                    file_name=f"{view.definition_name.replace(' ', '_').lower()}.toml", mime="application/toml",
                    icon=":material/download:")
@@ -296,8 +315,8 @@ if uploaded is not None and st.session_state.get("p_definition_uploaded") != upl
         if problem := cached.rule_problem(view.version, view.as_of, dump_definition(loaded)):
             raise DefinitionError(problem)
         # Named by its [meta] name, else by the file: not "Default", which its numbers may no longer be.
-        named = str((tomllib.loads(text).get("meta") or {}).get("name") or "").strip()
-        editor.store(loaded, named or Path(uploaded.name).stem)
+        named = str((tomllib.loads(text).get("meta") or {}).get("name") or "").strip() or Path(uploaded.name).stem
+        editor.store(loaded, editor.honest_name(named, dump_definition(loaded), cached.default_definition_toml()))
         editor.bump_generation()
         st.rerun()
     except UnicodeDecodeError:

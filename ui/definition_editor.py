@@ -230,6 +230,18 @@ def is_editable(scheme: str) -> bool:
     return scheme in _EDITABLE
 
 
+def honest_name(name: str, toml_text: str, default_toml: str) -> str:
+    """A definition's name on screen: "Default (edited)" for one named Default whose thresholds or
+    assumptions are not the default's (a downloaded Default edited by hand, then uploaded or linked:
+    the board pack would stamp it "Default")."""
+    if name.casefold() != "default":
+        return name
+    from segmentation.definition import load_definition
+
+    same = dump_definition(load_definition(toml_text)) == dump_definition(load_definition(default_toml))
+    return "Default" if same else "Default (edited)"
+
+
 def store(defn: Definition, name: str) -> None:
     """Make `defn` the session's definition (the sidebar, the URL and every page follow)."""
     ss = st.session_state

@@ -166,7 +166,7 @@ def _read_url_once() -> None:
             st.toast("The link's segment definition could not be read; using the default.")
             return
         _use_linked(text, name or "Shared link")
-    elif name:
+    elif name and name != "Default":
         saved = cached.saved_definitions()
         if name in saved:
             _use_linked(saved[name], name)
@@ -185,8 +185,10 @@ def _use_linked(text: str, name: str) -> None:
     except DefinitionError as exc:
         st.toast(f"The link's segment definition could not be used ({exc}); using the default.")
         return
+    from ui.definition_editor import honest_name
+
     ss = st.session_state
-    ss[_P["definition"]], ss[_P["definition_name"]] = text, name
+    ss[_P["definition"]], ss[_P["definition_name"]] = text, honest_name(name, text, cached.default_definition_toml())
     ss["p_definition_linked"] = True
 
 
@@ -304,14 +306,14 @@ def sidebar(needs_data: bool = True) -> View | None:
                          format_func=lambda s: schemes[s],
                          help="Which segmentation every page uses.")
         saved = cached.saved_definitions()
-        names = ["Default", *sorted(saved)]
+        names = ["Default", *sorted(n for n in saved if n != "Default")]   # (saved as "Default" before it was refused)
         current = ss[_P["definition_name"]]
         if current not in names:
             names.append(current)
         choice = st.selectbox("Definition", names, index=names.index(current),
                               help="Thresholds, weights and assumptions. Edit them on the Segments page.")
         if choice != current:
-            ss[_P["definition"]] = saved.get(choice) or cached.default_definition_toml()
+            ss[_P["definition"]] = (choice != "Default" and saved.get(choice)) or cached.default_definition_toml()
             ss[_P["definition_name"]] = choice
             st.rerun()
         last = last_complete_month(as_of)

@@ -449,6 +449,55 @@ def test_a_one_month_risk_horizon_reads_1_month():
     assert not any("1 months" in t for t in texts)
 
 
+def test_saving_over_a_shared_definition_asks_first_and_default_is_not_a_name_to_save_under():
+    """A second user's "Save as" with a colleague's name replaced it without a word (the colleague's links then
+    opened other thresholds), and a definition saved as "Default" was listed twice and opened by the links
+    meant for the shipped one."""
+    at = open_page("pages/2_Segments.py")
+    at.selectbox(key="w_scheme").set_value("behavior").run()
+
+    def save_as(name: str) -> None:
+        next(i for i in at.text_input if i.label == "Save as").set_value(name)
+        next(b for b in at.button if b.label == "Save definition").click().run()
+        assert not at.exception
+
+    save_as("default")
+    assert any("“Default” is the shipped definition" in e.value for e in at.error)
+    assert "default" not in cached_saved()
+    next(s for s in at.slider if s.label.startswith("Power users")).set_value(30).run()
+    save_as("Ops audit")
+    first = cached_saved()["Ops audit"]
+    next(s for s in at.slider if s.label.startswith("Power users")).set_value(10).run()
+    save_as("Ops audit")
+    assert any("A definition named “Ops audit” is already saved" in w.value for w in at.warning)
+    assert cached_saved()["Ops audit"] == first   # not yet
+    next(b for b in at.button if b.label == "Replace “Ops audit”").click().run()
+    assert not at.exception
+    assert "power_top_pct = 10.0" in cached_saved()["Ops audit"]
+    assert not any("already saved" in w.value for w in at.warning)
+
+
+def cached_saved() -> dict[str, str]:
+    from ingest.store import Workspace
+
+    return Workspace.default().saved_definitions()
+
+
+def test_an_uploaded_default_whose_numbers_differ_is_not_called_default():
+    """A Default downloaded, edited by hand and uploaded back kept the name "Default" in the sidebar, the
+    assumptions line and the board pack's stamp, beside other numbers."""
+    at = open_page("pages/2_Segments.py")
+    edited = at.session_state["p_definition_toml"].replace("power_top_pct = 20.0", "power_top_pct = 30.0")
+    assert 'name = "Default"' in edited
+    at.file_uploader(key="definition_upload").set_value(("default.toml", edited.encode(), "application/toml")).run()
+    assert not at.exception
+    assert at.session_state["p_definition_name"] == "Default (edited)"
+    at = open_page("pages/2_Segments.py")
+    unchanged = at.session_state["p_definition_toml"]
+    at.file_uploader(key="definition_upload").set_value(("mine.toml", unchanged.encode(), "application/toml")).run()
+    assert at.session_state["p_definition_name"] == "Default"
+
+
 def test_an_uploaded_definition_with_a_rule_on_an_unknown_column_is_refused_and_changes_nothing():
     at = open_page("pages/2_Segments.py")
     before = at.session_state["p_definition_toml"]
