@@ -68,7 +68,7 @@ def _validate(name: str, expr: str) -> None:
     # Memoised: the report and the app check the same few rules at every date (a parse costs ~20 ms).
     if not isinstance(expr, str) or not expr.strip():
         raise RuleError(f"custom rule {name!r}: the expression is empty; write a condition such as "
-                        "'events_30d >= 20'.")
+                        "`events_30d >= 20`.")
     if ";" in expr:
         raise RuleError(f"custom rule {name!r}: ';' is not allowed; a rule is one boolean expression "
                         "over the feature columns.")
@@ -83,14 +83,14 @@ def _validate(name: str, expr: str) -> None:
         # The expression is wrapped in parentheses: an error "near )" is at its end.
         problem = re.sub(r'(syntax error) at or near "\)"$', r"\1: it ends before the condition does",
                          tree.get("error_message", "syntax error"))
-        raise RuleError(f"custom rule {name!r}: the expression {expr!r} is not valid SQL ({problem}); write a "
-                        "condition such as mrr >= 1000 AND plan = 'Team'.")
+        raise RuleError(f"custom rule {name!r}: the expression {_code(expr)} is not valid SQL ({problem}); write a "
+                        "condition such as `mrr >= 1000 AND plan = 'Team'`.")
     statements = tree.get("statements", [])
     if len(statements) != 1:
         raise RuleError(f"custom rule {name!r}: write one boolean expression, not several statements.")
     node = statements[0]["node"]
     if node.get("type") != "SELECT_NODE" or node.get("from_table", {}).get("table_name") != "features":
-        raise RuleError(f"custom rule {name!r}: the expression {expr!r} must be a single condition "
+        raise RuleError(f"custom rule {name!r}: the expression {_code(expr)} must be a single condition "
                         "over the feature columns.")
     where = node.get("where_clause")
     for sub in _walk(where):
@@ -138,17 +138,31 @@ def named_columns(rules: Sequence[Rule], columns: Sequence) -> list:
     return [c for c in columns if str(c).lower() in words or f'"{str(c).lower()}"' in words]
 
 
-def _binding_problem(rule: Rule, error: str, columns: list[str]) -> str:
+def _code(expr: str) -> str:
+    """An expression as code in a message: the page shows it verbatim (as plain text, Streamlit's markdown
+    turned ">=" into a "≥" that a rule refuses)."""
+    return f"`{expr.replace('`', '')}`"
+
+
+def _binding_problem(rule: Rule, error: str, features: pd.DataFrame) -> str:
     """A rule's binding error in the user's words: for an unknown column, the closest names and every
-    column a rule can use (DuckDB's own message lists none)."""
+    column a rule can use (DuckDB's own message lists none); for text compared with a number, the text
+    columns the rule names."""
+    columns = list(features.columns)
     unknown = re.search(r'column "([^"]+)" not found', error)
+    if re.search(r"Cannot compare values of type VARCHAR and type \w*(INTEGER|DECIMAL|DOUBLE|NUMERIC)|"
+                 r"Cannot compare values of type \w*(INTEGER|DECIMAL|DOUBLE|NUMERIC)\w* and type VARCHAR", error):
+        text = sorted(c for c in named_columns([rule], columns) if not pd.api.types.is_numeric_dtype(features[c]))
+        which = f" ({', '.join(text)} {'is' if len(text) == 1 else 'are'} text)" if text else ""
+        return (f"custom rule {rule.name!r}: the expression {_code(rule.expr)} compares text with a number{which}. "
+                "Compare a text column with a quoted value, e.g. `plan = 'Team'`, and a number column with a number.")
     if not unknown:
-        return f"custom rule {rule.name!r}: {error.splitlines()[0]} (the expression was {rule.expr!r})."
+        return f"custom rule {rule.name!r}: {error.splitlines()[0]} (the expression was {_code(rule.expr)})."
     name = unknown.group(1)
     usable = sorted(c for c in columns if c != "customer_id")
     close = difflib.get_close_matches(name, usable, n=3, cutoff=0.6)
     guess = f" Did you mean {' or '.join(close)}?" if close else ""
-    return (f"custom rule {rule.name!r}: there is no column {name!r} (the expression was {rule.expr!r})."
+    return (f"custom rule {rule.name!r}: there is no column {name!r} (the expression was {_code(rule.expr)})."
             f"{guess} A rule can use: {', '.join(usable)}.")
 
 
@@ -181,15 +195,20 @@ def evaluate_rules(features: pd.DataFrame, rules: Sequence[Rule], default_label:
                 try:
                     kind = con.execute(f"DESCRIBE SELECT ({rule.expr}) AS matched FROM features").fetchall()
                 except duckdb.Error as exc:
-                    raise RuleError(_binding_problem(rule, str(exc), list(features.columns))) from None
+                    raise RuleError(_binding_problem(rule, str(exc), features)) from None
             if kind[0][1] not in ("BOOLEAN", '"NULL"', "NULL"):
-                raise RuleError(f"custom rule {rule.name!r}: the expression {rule.expr!r} gives {kind[0][1]}, "
-                                "not true/false; compare a column with a value, e.g. 'events_30d >= 20'.")
+                raise RuleError(f"custom rule {rule.name!r}: the expression {_code(rule.expr)} gives {kind[0][1]}, "
+                                "not true/false; compare a column with a value, e.g. `events_30d >= 20`.")
         cases = " ".join(f"WHEN ({r.expr}) THEN {codes_of[r.name]}" for r in rules)
         sql = f"SELECT CAST(CASE {cases} ELSE {codes_of[default_label]} END AS SMALLINT) AS code FROM features"
         try:
             codes = con.execute(sql).fetchnumpy()["code"]
         except duckdb.Error as exc:
+            text = re.search(r"Could not convert string '(.*)' to (DOUBLE|FLOAT|DECIMAL|\w*INT\w*)", str(exc))
+            if text:   # a number column compared with a quoted text
+                raise RuleError(f"custom rules could not be evaluated: the text '{text.group(1)}' is compared with "
+                                "a number column. Compare a number column with a number, e.g. `mrr >= 1000`, and "
+                                "a text column with a quoted value, e.g. `plan = 'Team'`.") from None
             raise RuleError(f"custom rules could not be evaluated: {str(exc).splitlines()[0]}") from None
     finally:
         con.unregister("features")

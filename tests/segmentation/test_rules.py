@@ -57,6 +57,23 @@ def test_unknown_column_message_names_rule_and_column_and_the_columns_a_rule_can
         validate_expression("Short", "events_30d >")
 
 
+def test_text_compared_with_a_number_is_said_in_words_and_expressions_read_as_code():
+    """`plan > 5` showed DuckDB's "Binder Error: Cannot compare values of type VARCHAR and type
+    INTEGER_LITERAL - an explicit cast is required"; the page's markdown showed ">=" as a "≥" that the
+    suggested `mrr ≥ 1000` then failed on: expressions are code now."""
+    with pytest.raises(RuleError) as exc:
+        evaluate_rules(FEATS, [Rule("Typemix", "industry > 5")], "Rest")
+    assert str(exc.value) == ("custom rule 'Typemix': the expression `industry > 5` compares text with a number "
+                              "(industry is text). Compare a text column with a quoted value, e.g. `plan = 'Team'`, "
+                              "and a number column with a number.")
+    with pytest.raises(RuleError, match=r"the text 'many' is compared with a number column\. Compare a number column "
+                                        r"with a number, e\.g\. `mrr >= 1000`"):
+        evaluate_rules(FEATS, [Rule("Busy", "events_30d >= 'many'")], "Rest")
+    with pytest.raises(RuleError, match=r"the expression `events_30d >= AND` is not valid SQL .*; write a condition "
+                                        r"such as `mrr >= 1000 AND plan = 'Team'`\."):
+        validate_expression("Cut", "events_30d >= AND")
+
+
 def test_each_evaluation_sees_only_its_own_frame_even_on_a_reused_connection():
     evaluate_rules(FEATS, [Rule("Busy", "events_30d >= 20")], "Rest")
     # A later frame without events_30d: the earlier frame must not answer for it.
