@@ -208,9 +208,12 @@ with upsell_tab:
                          "usage_rank": st.column_config.NumberColumn("Busier than (same plan)", format="percent"),
                          "limit_use": st.column_config.NumberColumn("Use of plan limit", format="percent"),
                          "premium_gap": st.column_config.NumberColumn("Premium features unused", format="percent")})
-        st.download_button("Download upsell candidates (CSV)", csv_bytes(candidates),
-                           f"upsell_{view.as_of:%Y-%m-%d}.csv", "text/csv", icon=":material/download:",
-                           key="download_upsell")
+        # The candidates: customers with some sign of outgrowing their plan (the ranking's score-0 tail is every
+        # other paying customer, which a sales team importing "candidates" does not want).
+        scored = candidates[candidates["score"] > 0]
+        st.download_button(f"Download the {plural(len(scored), 'candidate')} with a score above 0 (CSV)",
+                           csv_bytes(scored), f"upsell_{view.as_of:%Y-%m-%d}.csv", "text/csv",
+                           icon=":material/download:", key="download_upsell", disabled=scored.empty)
 
 with ltv_tab:
     if ltv_tab.open:

@@ -77,3 +77,18 @@ def test_a_model_no_earlier_period_can_test_says_so_instead_of_no_model(crm_snap
     assert "Untested: treat these scores as indicative" in warning and "no earlier period could check it" in warning
     assert "No churn model" not in warning
     assert any("customers at risk" in m.value for m in at.markdown)   # the scores are still shown
+
+
+def test_the_upsell_download_holds_the_candidates_not_every_paying_customer():
+    """"Download upsell candidates" held all 1,549 paying customers, 454 of them scoring 0 ("no strong sign of
+    outgrowing the plan"): a sales team importing it got the whole base. The button says how many it holds."""
+    import re
+
+    at = open_page("pages/7_Risk_and_opportunities.py")
+    _open_tab(at, "Upsell")
+    label = next(b.proto.label for b in at.get("download_button") if "candidates" in b.proto.label)
+    count = re.fullmatch(r"Download the ([\d,]+) candidates with a score above 0 \(CSV\)", label)
+    assert count, label
+    assert 50 <= int(count.group(1).replace(",", "")) < 1549
+    shown = next(d.value for d in at.dataframe if "score" in d.value.columns)
+    assert (shown["score"] > 0).all()   # the top 50 on screen are among them
