@@ -62,7 +62,8 @@ def metric_definitions(a: Assumptions, revenue_model: str = "subscription", symb
                                f"{months}; {at_start}.",
         "net_revenue_churn": f"Gross revenue churn less expansion and reactivation {word} (ChartMogul).",
         "nrr": f"Net revenue retention: customers paying 12 complete months before the last complete month, their "
-               f"{word} now / their {word} then. n/a with fewer than 13 complete months.",
+               f"{word} now / their {word} then. n/a with fewer than 13 complete months, or fewer than "
+               f"{a.min_customers} such customers in the segment.",
         "grr": f"Gross revenue retention: as NRR, each customer's {word} capped at its earlier value (expansion "
                "does not count).",
         "expansion_rate": (f"Expansion {word} / {word} at the start of each month, pooled over {months}."

@@ -553,17 +553,19 @@ def _segment_churn(base: "EconomicsBase", hist: np.ndarray, names: np.ndarray) -
 
 
 def _nrr_by_segment(base: "EconomicsBase", hist: np.ndarray, names: np.ndarray) -> pd.DataFrame:
-    """segment (at the start of month L-11), nrr, grr; empty with fewer than 13 complete months."""
+    """segment (at the start of month L-11), nrr, grr and base (the customers paying in month L-12); empty
+    with fewer than 13 complete months."""
     if base.nrr is None:
-        return pd.DataFrame({"segment": pd.Series(dtype="object"), "nrr": [], "grr": []})
+        return pd.DataFrame({"segment": pd.Series(dtype="object"), "nrr": [], "grr": [], "base": []})
     rows, mrr_then, pair_now = base.nrr
     # The 12 months measured start with L-11: the segment at its start (reflecting MRR in L-12).
     g = _sum_by_segment(hist[rows], names, {"mrr_cents_then": mrr_then, "mrr_cents_now": pair_now,
-                                            "capped": np.minimum(pair_now, mrr_then)}, sort=True)
+                                            "capped": np.minimum(pair_now, mrr_then),
+                                            "base": np.ones(len(rows))}, sort=True)
     g = g.set_index("segment")
     g.loc[ALL_CUSTOMERS] = g.sum()
     return pd.DataFrame({"segment": g.index.astype("object"), "nrr": (g["mrr_cents_now"] / g["mrr_cents_then"]).values,
-                         "grr": (g["capped"] / g["mrr_cents_then"]).values})
+                         "grr": (g["capped"] / g["mrr_cents_then"]).values, "base": g["base"].values})
 
 
 def _segment_codes(segment: pd.Series) -> tuple[np.ndarray, list]:
@@ -860,6 +862,13 @@ def _row(seg: str, members: pd.Series, churn: pd.DataFrame, nrr: pd.DataFrame, a
     if start > 0 and not rated:
         notes.append(f"small revenue base ({revenue_months} customer-month(s) starting with revenue): revenue "
                      "churn and expansion not rated")
+    # NRR and GRR follow the customers paying 12 months ago (in the segment then): a handful of them read as
+    # "never loses revenue" beside a churning segment (a lifecycle's Mature: 2 customers, NRR 105%).
+    nrr_base = int(nrr["base"].get(seg, 0)) if len(nrr) else 0
+    nrr_rated = nrr_base >= a.min_customers
+    if len(nrr) and seg in nrr.index and not nrr_rated:
+        notes.append(f"NRR and GRR not rated: {nrr_base} customer{'' if nrr_base == 1 else 's'} paying 12 months "
+                     "before")
     if not has_spend:
         notes.append("needs spend data")
     elif not len(acq_rows):
@@ -875,8 +884,8 @@ def _row(seg: str, members: pd.Series, churn: pd.DataFrame, nrr: pd.DataFrame, a
         "mrr": mrr, "mrr_share": (mrr * 100.0) / total_mrr if total_mrr else math.nan, "arpa": arpa_,
         "logo_churn": churn_rate, "logo_churn_low": low, "logo_churn_high": high, "churn_events": int(events),
         "churn_exposure": int(exposure), "gross_revenue_churn": gross_rc, "net_revenue_churn": net_rc,
-        "nrr": float(nrr["nrr"].get(seg, math.nan)) if len(nrr) else math.nan,
-        "grr": float(nrr["grr"].get(seg, math.nan)) if len(nrr) else math.nan,
+        "nrr": float(nrr["nrr"].get(seg, math.nan)) if nrr_rated else math.nan,
+        "grr": float(nrr["grr"].get(seg, math.nan)) if nrr_rated else math.nan,
         "expansion_rate": expansion_rate, "gross_margin": margin, "lifetime_months": lifetime, "ltv": ltv,
         "ltv_capped": capped, "net_ltv": net_ltv, "net_ltv_low": net_ltv_low, "net_ltv_high": net_ltv_high,
         "small_sample": small, "cac": cac, "blended_cac": blended_cac,
