@@ -63,11 +63,17 @@ if editor.is_editable(view.scheme):
             labelled = cached.labels(view.version, view.as_of, view.definition_toml)
             matched = set(labelled["custom"].astype(str)) if "custom" in labelled else set()
             if nobody := [r.name for r in defn.custom.rules if r.name not in matched]:
-                st.caption(f"No customer matches **{'**, **'.join(nobody)}** as of {view.as_of:%d %b %Y}"
-                           + (": without product events, the event columns are 0 for everyone."
+                # The first rule a customer matches labels it: a later rule may match only customers taken.
+                st.caption(f"No customer is labelled **{'**, **'.join(nobody)}** as of {view.as_of:%d %b %Y}: "
+                           f"{'it matches' if len(nobody) == 1 else 'they match'} nobody, or only customers an "
+                           "earlier rule takes (the first rule a customer matches wins)"
+                           + ("; without product events, the event columns are 0 for everyone."
                               if "events" not in cached.workspace_status()["tables"] else "."))
-            usable = sorted((set(cached.features(view.version, view.as_of, view.definition_toml).columns)
-                             | set(labelled.columns)) - {"customer_id", "custom"})
+            # Column names a rule can write as they are (a cross scheme's "value_tier+channel" is none), and the
+            # churn model's probability, computed when a rule names it.
+            usable = sorted(c for c in (set(cached.features(view.version, view.as_of, view.definition_toml).columns)
+                                        | set(labelled.columns) | {"churn_probability"}) - {"customer_id", "custom"}
+                            if str(c).isidentifier())
             st.caption("A rule can use: " + ", ".join(f"`{c}`" for c in usable) + ". Text values in quotes "
                        "(`plan = 'Team'`); combine with AND, OR, NOT.")
 else:

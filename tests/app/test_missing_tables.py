@@ -117,8 +117,10 @@ def test_segments_page_of_an_order_export_says_revenue_and_has_no_blank_nps_colu
     at.selectbox(key="w_scheme").set_value("custom").run()
     assert not at.exception
     captions = " ".join(c.value for c in at.caption)
-    assert "No customer matches **Engaged power users**" in captions and "without product events" in captions
+    assert "No customer is labelled **Engaged power users**" in captions and "without product events" in captions
     assert "A rule can use:" in captions and "`health_score`" in captions and "`recency_days`" in captions
+    # the churn model's probability, which the Risk page suggests; no cross scheme's name, which is no column
+    assert "`churn_probability`" in captions and "+" not in captions.split("A rule can use:")[1].split(".")[0]
 
 
 def test_on_billing_alone_behaviour_and_rfm_say_what_their_activity_is(crm_snapshot):

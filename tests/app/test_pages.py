@@ -498,6 +498,23 @@ def test_an_uploaded_default_whose_numbers_differ_is_not_called_default():
     assert at.session_state["p_definition_name"] == "Default"
 
 
+def test_the_rule_helper_lists_the_columns_a_rule_can_write_and_says_why_a_rule_labels_nobody():
+    """The list offered `value_tier+channel` (refused as no column) and left out `churn_probability` (which the
+    Risk page suggests, and works); a rule whose customers an earlier rule took read "No customer matches"."""
+    at = open_page("pages/2_Segments.py")
+    at.selectbox(key="w_scheme").set_value("custom").run()
+    toml = at.session_state["p_definition_toml"].replace(
+        'expr = "events_30d >= 20 AND features_used_30d >= 5"', 'expr = "mrr > 0"').replace(
+        'expr = "health_score < 40 AND tenure_days > 90"', 'expr = "arr >= 50000"')
+    at.file_uploader(key="definition_upload").set_value(("overlap.toml", toml.encode(), "application/toml")).run()
+    assert not at.exception
+    captions = " ".join(c.value for c in at.caption)
+    usable = captions.split("A rule can use: ")[1].split(". Text values")[0]
+    assert "`churn_probability`" in usable and "`value_tier`" in usable and "+" not in usable
+    assert "No customer is labelled **Unhappy veterans** as of 01 Nov 2026: it matches nobody, or only customers " \
+        "an earlier rule takes (the first rule a customer matches wins)." in captions
+
+
 def test_an_uploaded_definition_with_a_rule_on_an_unknown_column_is_refused_and_changes_nothing():
     at = open_page("pages/2_Segments.py")
     before = at.session_state["p_definition_toml"]
