@@ -295,7 +295,9 @@ with c1.form("save_definition", border=False):
     name = st.text_input("Save as", value=view.definition_name.replace(" (edited)", "")).strip()
     if st.form_submit_button("Save definition", icon=":material/save:"):
         st.session_state.pop("p_replace_definition", None)
-        if name.casefold() == "default":
+        if not name:
+            st.error("Type a name to save the definition under.")
+        elif name.casefold() == "default":
             st.error("“Default” is the shipped definition, which a link without a saved name opens: save yours "
                      "under another name.")
         elif name in cached.saved_definitions():   # everyone's, and their links open it: asked first

@@ -216,14 +216,37 @@ def assumptions_text(defn: Definition, symbol: str, name: str) -> str:
 
 
 def apply(defn: Definition, changes: dict) -> tuple[Definition, str | None]:
-    """The edited definition, or the old one and the reason it was refused."""
+    """The edited definition, or the old one and the reason it was refused, in the words of the controls
+    (the definition's own check names file keys: "'value_tier.bands[1]' (SMB): upper 500.0 must be above
+    lower 1000.0" for a Mid-market start moved under SMB's)."""
     if not changes:
         return defn, None
+    if problem := _control_problem(changes):
+        return defn, f"{problem} The thresholds in use are still the last ones that were."
     try:
         edited = with_updates(defn, **changes)
     except DefinitionError as exc:
         return defn, str(exc)
     return edited, None
+
+
+def _control_problem(changes: dict) -> str | None:
+    """What the editor's controls ask that a definition cannot hold, said as the controls name it."""
+    for section in changes.values():
+        for value in section.values():
+            bands = value if isinstance(value, list) and value and isinstance(value[0], dict) else []
+            for before, band in zip(bands, bands[1:]):
+                if "lower" in band and band["lower"] <= before["lower"]:
+                    return (f"{band['label']} must start above {before['label']}, which starts at "
+                            f"{before['lower']:,.0f}; it was set to {band['lower']:,.0f}.")
+    behavior = changes.get("behavior", {})
+    if behavior.get("power_top_pct", 0) + behavior.get("light_bottom_pct", 0) > 100:
+        return (f"Power users (top {behavior['power_top_pct']:.0f}%) and Light users (bottom "
+                f"{behavior['light_bottom_pct']:.0f}%) would overlap: together they can be at most 100%.")
+    weights = changes.get("health", {}).get("weights")
+    if weights is not None and not any(w > 0 for w in weights.values()):
+        return "Every health weight is 0: give at least one input a weight above 0."
+    return None
 
 
 def is_editable(scheme: str) -> bool:

@@ -515,6 +515,22 @@ def test_the_rule_helper_lists_the_columns_a_rule_can_write_and_says_why_a_rule_
         "an earlier rule takes (the first rule a customer matches wins)." in captions
 
 
+def test_a_threshold_refused_is_said_in_the_words_of_the_controls():
+    """Moving Mid-market's start under SMB's read "'value_tier.bands[1]' (SMB): upper 500.0 must be above lower
+    1000.0": file keys, and SMB where the user had moved Mid-market."""
+    at = open_page("pages/2_Segments.py")
+    before = at.session_state["p_definition_toml"]
+    next(n for n in at.number_input if n.label.startswith("Mid-market from")).set_value(500.0).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["Not applied: Mid-market must start above SMB, which starts at 1,000; it "
+                                           "was set to 500. The thresholds in use are still the last ones that were."]
+    assert at.session_state["p_definition_toml"] == before
+    at.selectbox(key="w_scheme").set_value("behavior").run()
+    next(s for s in at.slider if s.label.startswith("Power users")).set_value(60).run()
+    next(s for s in at.slider if s.label.startswith("Light users")).set_value(50).run()
+    assert any("Power users (top 60%) and Light users (bottom 50%) would overlap" in e.value for e in at.error)
+
+
 def test_an_uploaded_definition_with_a_rule_on_an_unknown_column_is_refused_and_changes_nothing():
     at = open_page("pages/2_Segments.py")
     before = at.session_state["p_definition_toml"]
