@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from segmentation.definition import Definition, DefinitionError, dump_definition, with_updates
+from segmentation.schemes import NO_USAGE
 
 __all__ = ["edit_scheme", "edit_assumptions", "assumptions_sidebar", "assumptions_text", "default_costs_note", "apply",
            "store", "is_editable", "generation", "bump_generation"]
@@ -102,6 +103,10 @@ def edit_scheme(scheme: str, defn: Definition, currency_symbol: str, revenue_mod
             disabled=name in no_data,
             help="No data for this input: set aside for every customer." if name in no_data else None))
                        for i, (name, w) in enumerate(weights.items())}
+        weighted = [HEALTH_NAMES.get(name, name) for name, w in new_weights.items() if w > 0 and name not in no_data]
+        if weighted:   # which customers the no-score segment holds under these weights (NPS alone: no answer)
+            st.caption(f"A customer with none of the inputs weighted here ({', '.join(weighted)}) has no score and "
+                       f"counts in “{NO_USAGE}”.")
         changes = _band_edges("health", "bands", defn.health.bands, "score", 1.0, "%.0f", "Band edges:")
         changes["health"]["weights"] = new_weights
         return changes

@@ -531,6 +531,17 @@ def test_a_threshold_refused_is_said_in_the_words_of_the_controls():
     assert any("Power users (top 60%) and Light users (bottom 50%) would overlap" in e.value for e in at.error)
 
 
+def test_the_health_editor_says_whom_the_no_score_segment_holds_under_the_weights_set():
+    """Health on NPS alone put 919 paying customers in "No usage data": those without an NPS answer."""
+    at = open_page("pages/2_Segments.py")
+    at.selectbox(key="w_scheme").set_value("health_band").run()
+    for name in ("Usage", "Recency", "Usage trend", "Support load"):
+        next(s for s in at.slider if s.label == name).set_value(0.0).run()
+    assert not at.exception
+    assert "A customer with none of the inputs weighted here (NPS) has no score and counts in “No usage data”." \
+        in [c.value for c in at.caption]
+
+
 def test_an_uploaded_definition_with_a_rule_on_an_unknown_column_is_refused_and_changes_nothing():
     at = open_page("pages/2_Segments.py")
     before = at.session_state["p_definition_toml"]
