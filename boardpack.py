@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import html
 import logging
+import math
 import os
 import re
 import shutil
@@ -187,7 +188,8 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
     title = (title or "").strip() or default_title(meta)
     # The tiles' definitions (their help on the Overview), then the table's other columns.
     define = metric_definitions(a, model, symbol)
-    definitions = [(k.label, k.help) for k in kpis] + [(name, define[col]) for col, name in BOARD_PACK_TERMS.items()]
+    definitions = ([(f"Segments: {name}", _segments_text(scheme, defn, currency, model))]
+                   + [(k.label, k.help) for k in kpis] + [(name, define[col]) for col, name in BOARD_PACK_TERMS.items()])
     return BoardPack(title=title, as_of=as_of, compare_to=compare_to, definition_name=definition_name,
                      assumptions=assumptions, currency=currency, kpis=kpis, findings=findings, figures=figures,
                      caveat=" ".join(filter(None, [
@@ -195,6 +197,51 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
                          defaults and f"{defaults} Net LTV, contribution and the verdicts depend on them."])),
                      economics_table=table, revenue_series=revenue_words(model)[1], definitions=definitions,
                      thresholds=a, notes=notes, support_measured="tickets" in tables)
+
+
+def _bands_text(bands, fmt: Callable[[float], str]) -> str:
+    """Bands [lower, upper) in words: "SMB: 1,000 to under 10,000; Enterprise: 50,000 and over"."""
+    def one(b) -> str:
+        if math.isinf(b.upper):
+            return f"{b.label}: {fmt(b.lower)} and over"
+        return f"{b.label}: under {fmt(b.upper)}" if b.lower == 0 else \
+            f"{b.label}: {fmt(b.lower)} to under {fmt(b.upper)}"
+    return "; ".join(one(b) for b in bands)
+
+
+def _segments_text(scheme: str, defn: Definition, currency: str, model: str) -> str:
+    """The thresholds the pack's segments were drawn with, in words: a board reading "Mid-market" sees where
+    it starts (an edited definition's tiers change every count in the pack)."""
+    parts = []
+    for part in scheme.split("+")[:2]:
+        if part == "value_tier":
+            measure = "annual revenue (the 12 complete months)" if model == "transactional" else \
+                "ARR (12 x MRR of the last complete month)"
+            parts.append(f"By {measure}: " + _bands_text(defn.value_tier.bands, lambda v: money(
+                v, currency, compact=False, cents=False)) + f"; without revenue: {defn.value_tier.not_paying_label}.")
+        elif part == "lifecycle":
+            parts.append("By tenure: " + _bands_text(defn.lifecycle.bands, lambda v: f"{v:,.0f} days")
+                         + f"; churned customers: {defn.lifecycle.lapsed_label}.")
+        elif part == "health_band":
+            weights = ", ".join(f"{k} {w:g}" for k, w in defn.health.weights if w > 0)
+            parts.append(f"By health score 0-100 (weights: {weights}): "
+                         + _bands_text(defn.health.bands, lambda v: f"{v:g}") + ".")
+        elif part == "behavior":
+            b = defn.behavior
+            parts.append(f"New: tenure under {b.new_days} days; Dormant: no activity for {b.dormant_days} days; of "
+                         f"the others, Power: the top {b.power_top_pct:g}% by active days in the last 30 days, Light: "
+                         f"the bottom {b.light_bottom_pct:g}%, Active: the rest.")
+        elif part == "size_band":
+            parts.append("By employees: " + _bands_text(defn.firmographic.size_bands, lambda v: f"{v:,.0f}") + ".")
+        elif part == "rfm_segment":
+            parts.append("By RFM scores 1-5 (recency, frequency, monetary, each a rank among active customers), "
+                         "each of the 125 codes named by the definition's map.")
+        elif part == "custom":
+            parts.append("By rules, the first that matches: " + "; ".join(
+                f"{r.name}: {r.expr}" for r in defn.custom.rules) + f"; everyone else: {defn.custom.default_label}.")
+        else:
+            parts.append(f"{'Split' if parts else 'By'} the customers' own {part.replace('_', ' ')} values.")
+    return " ".join(parts)
 
 
 def default_title(meta: dict) -> str:
@@ -265,7 +312,7 @@ def _definitions(terms: list[tuple[str, str]]) -> str:
     rows = "".join(f"<tr><th>{html.escape(t)}</th><td>{html.escape(d)}</td></tr>" for t, d in terms)
     return ("<section class='defs'><h2>How these numbers are defined</h2><table>"
             f"{rows}</table><p class='stamp'>Calendar months; monthly figures use complete months only. "
-            "Definitions follow the product's DEFINITIONS.md (ChartMogul's conventions where it is silent)."
+            "Churn, MRR movements, ARPA and NRR follow ChartMogul's published conventions."
             "</p></section>")
 
 

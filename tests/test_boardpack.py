@@ -45,6 +45,12 @@ def test_board_pack_on_the_sample_company_renders_html_and_a_pdf(tmp_path):
     assert all(f"<th>{k.label}</th>" in section for k in pack.kpis)
     assert "Customers with MRR &gt; 0 in October 2026" in section and "Monthly churn (by segment)" in section
     assert "Healthy when net LTV:CAC &gt;= 3 and payback &lt;= 18 months" in section
+    # the thresholds its segments were drawn with (an edited tier changes every count), and no file a board
+    # member cannot open
+    assert ("<th>Segments: Value tier (ARR)</th><td>By ARR (12 x MRR of the last complete month): Self-serve: under "
+            "$1,000; SMB: $1,000 to under $10,000; Mid-market: $10,000 to under $50,000; Enterprise: $50,000 and "
+            "over; without revenue: Not paying.</td>") in section
+    assert "DEFINITIONS.md" not in page
     assert page.count("data:image/png;base64,") == len(pack.figures)
     pdf = boardpack.to_pdf(page)
     assert pdf.startswith(b"%PDF")
