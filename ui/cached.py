@@ -396,9 +396,10 @@ def _membership_csv(version: str, as_of: date, labels_key: str, _definition_toml
 
     feats = features(version, as_of, _definition_toml)
     named = feats[["customer_id", *[c for c in ("name",) if c in feats]]].assign(status=customer_status(feats))
-    # ICP fit to a tenth of a point for a CRM field: 16.7, not 16.666666666666668
-    return csv_bytes(labels(version, as_of, _definition_toml).round({"icp_fit": 1})
-                     .merge(named, on="customer_id", how="left"))
+    # ICP fit to a tenth of a point for a CRM field: 16.7, not 16.666666666666668. The id, name and status
+    # first, as a CRM import maps them; then the labels.
+    return csv_bytes(named.merge(labels(version, as_of, _definition_toml).round({"icp_fit": 1}), on="customer_id",
+                                 how="right"))
 
 
 @functools.lru_cache(maxsize=64)

@@ -674,8 +674,10 @@ def test_the_membership_csv_lists_every_customer_with_every_label_and_its_name()
     labels = cached.labels(version, as_of, toml)
     feats = cached.features(version, as_of, toml)
     names = feats[["customer_id", "name"]].assign(status=customer_status(feats))
-    assert data == csv_bytes(labels.round({"icp_fit": 1}).merge(names, on="customer_id", how="left"))
+    assert data == csv_bytes(names.merge(labels.round({"icp_fit": 1}), on="customer_id", how="right"))
     frame = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", dtype={"customer_id": str})
+    assert list(frame.columns[:3]) == ["customer_id", "name", "status"]   # as a CRM import maps them, first
+    assert frame["customer_id"].tolist() == labels["customer_id"].astype(str).tolist()
     assert (frame["icp_fit"] * 10).round(6).mod(1).eq(0).all()   # 16.7, not 16.666666666666668
     assert len(frame) == 3000 and frame["customer_id"].is_unique
     assert {"value_tier", "behavior", "health_score", "rfm_code", "name", "status"} <= set(frame.columns)
