@@ -131,8 +131,8 @@ pack_title = st.text_input("Title of the pack", placeholder=cached.pack_title(),
                            width=420, help="The pack's first line and the PDF's title, usually the company's name. "
                                            "Left empty, it reads as shown in grey.")
 # What a pack is built from: it is offered for download only while the page shows the same.
-wanted = {"data": status["version"], "as-of date": view.as_of, "comparison date": view.compare_to, "scheme": view.scheme,
-          "definition": (view.definition_toml, view.definition_name), "title": pack_title}
+wanted = {"data": status["version"], "as-of date": view.as_of, "comparison date": view.compare_to,
+          "scheme": view.scheme, "definition": (view.definition_toml, view.definition_name), "title": pack_title}
 if st.button("Build the board pack", icon=":material/picture_as_pdf:", key="build_pack"):
     with st.spinner("Rendering charts and printing the PDF…"):
         pack = cached.board_pack(view.version, view.as_of, view.compare_to, view.scheme, view.definition_toml,

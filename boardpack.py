@@ -189,7 +189,8 @@ def collect(tables: dict, as_of: date, compare_to: date, scheme: str, defn: Defi
     # The tiles' definitions (their help on the Overview), then the table's other columns.
     define = metric_definitions(a, model, symbol)
     definitions = ([(f"Segments: {name}", _segments_text(scheme, defn, currency, model))]
-                   + [(k.label, k.help) for k in kpis] + [(name, define[col]) for col, name in BOARD_PACK_TERMS.items()])
+                   + [(k.label, k.help) for k in kpis]
+                   + [(name, define[col]) for col, name in BOARD_PACK_TERMS.items()])
     return BoardPack(title=title, as_of=as_of, compare_to=compare_to, definition_name=definition_name,
                      assumptions=assumptions, currency=currency, kpis=kpis, findings=findings, figures=figures,
                      caveat=" ".join(filter(None, [
