@@ -232,6 +232,7 @@ def _revenue_rows(file: str, frame: pd.DataFrame, mapping: dict[str, str], probl
     if shape == "invoice":
         amount = frame["amount"] if "amount" in frame else frame["quantity"] * frame["unit_price"]
         rows["amount_cents"] = _to_cents(amount)
+        _refunded_beyond_paid(file, rows, mapping.get("amount") or mapping.get("unit_price", ""), problems)
         required = ["date", "amount_cents"]
         if "period_start" in frame and "period_end" in frame:
             backwards = frame["period_end"] < frame["period_start"]
@@ -289,6 +290,28 @@ def _revenue_rows(file: str, frame: pd.DataFrame, mapping: dict[str, str], probl
                              count=int(blank.sum()))
             rows = rows[~blank]
     return rows, shape
+
+
+def _refunded_beyond_paid(file: str, rows: pd.DataFrame, column: str, problems: Problems) -> None:
+    """A warning naming the customers the file refunds more than it shows them paying (a refund typed with
+    extra digits reads as a large refund and months of 0 revenue, with nothing else to say so)."""
+    cents = rows["amount_cents"]
+    if not (cents < 0).any():
+        return
+    by_customer = cents.groupby(rows["customer_id"].to_numpy(), sort=False)
+    net = by_customer.sum(min_count=1)
+    over = net.index[(net < 0).fillna(False).to_numpy(dtype=bool)]
+    if not len(over):
+        return
+    first = over[0]
+    mine = rows["customer_id"] == first
+    paid, refunded = cents[mine & (cents > 0)].sum(), -cents[mine & (cents < 0)].sum()
+    bad = (rows["customer_id"].isin(over) & (cents < 0)).fillna(False).astype(bool)
+    problems.warning(file, "revenue", column, f"{len(over):,} customer(s) were refunded more than the file shows "
+                     f"them paying, e.g. {first}: paid {paid / 100:,.2f}, refunded {refunded / 100:,.2f}. An amount "
+                     "typed with extra digits does this, as does an export that starts after the orders it "
+                     "refunds: check these refund rows. Their months count as 0 revenue, the excess as refunds.",
+                     rows=file_rows(bad), count=int(bad.sum()))
 
 
 def _attributes(frame: pd.DataFrame, file: str, table: str, problems: Problems,
