@@ -15,7 +15,7 @@ from segmentation.definition import Definition, DefinitionError, dump_definition
 from segmentation.schemes import NO_USAGE
 
 __all__ = ["edit_scheme", "edit_assumptions", "assumptions_sidebar", "assumptions_text", "default_costs_note", "apply",
-           "store", "is_editable", "generation", "bump_generation"]
+           "store", "is_editable", "generation", "bump_generation", "honest_name"]
 
 _EDITABLE = {"value_tier", "behavior", "lifecycle", "health_band", "rfm_segment", "size_band", "custom"}
 
@@ -264,10 +264,11 @@ def honest_name(name: str, toml_text: str, default_toml: str) -> str:
     the board pack would stamp it "Default")."""
     if name.casefold() != "default":
         return name
-    from segmentation.definition import load_definition
+    from segmentation.definition import definition_to_dict, load_definition
 
-    same = dump_definition(load_definition(toml_text)) == dump_definition(load_definition(default_toml))
-    return "Default" if same else "Default (edited)"
+    def numbers(text: str) -> dict:   # all but [meta] (its name and date)
+        return {k: v for k, v in definition_to_dict(load_definition(text)).items() if k != "meta"}
+    return "Default" if numbers(toml_text) == numbers(default_toml) else "Default (edited)"
 
 
 def store(defn: Definition, name: str) -> None:

@@ -493,9 +493,10 @@ def test_an_uploaded_default_whose_numbers_differ_is_not_called_default():
     assert not at.exception
     assert at.session_state["p_definition_name"] == "Default (edited)"
     at = open_page("pages/2_Segments.py")
-    unchanged = at.session_state["p_definition_toml"]
+    unchanged = at.session_state["p_definition_toml"].replace('name = "Default"', 'name = "Default"\ndate = 2026-11-02')
     at.file_uploader(key="definition_upload").set_value(("mine.toml", unchanged.encode(), "application/toml")).run()
-    assert at.session_state["p_definition_name"] == "Default"
+    assert not at.exception
+    assert at.session_state["p_definition_name"] == "Default"   # its numbers are the default's
 
 
 def test_the_rule_helper_lists_the_columns_a_rule_can_write_and_says_why_a_rule_labels_nobody():
