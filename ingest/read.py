@@ -166,9 +166,13 @@ def workbook_tables(name: str, data: bytes) -> list[str]:
                      for sheet in _visible_sheets(book)}
     except Exception:  # noqa: BLE001 - read_export says what is wrong with it
         return []
-    tables = [sheet for sheet, head in heads.items()
-              if len(head) and guess_table(sheet, _names(head.iloc[_header_row(head)])) is not None]
+    tables = [sheet for sheet, head in heads.items() if _names_a_table(sheet, head)]
     return tables if len(tables) >= 2 else []
+
+
+def _names_a_table(name: str, raw: pd.DataFrame) -> bool:
+    """Whether a sheet's header row (read without a header) names a table of the contract; `name` hints."""
+    return bool(len(raw)) and guess_table(name, _names(raw.iloc[_header_row(raw)])) is not None
 
 
 def _visible_sheets(book: pd.ExcelFile) -> list[str]:
@@ -184,16 +188,15 @@ def _read_workbook(name: str, data: bytes, problems: Problems, sheet: str | None
     with pd.ExcelFile(io.BytesIO(data), engine="openpyxl") as book:
         sheets = {s: book.parse(s, header=None, dtype=object).dropna(how="all", axis=1)
                   for s in ([sheet] if sheet is not None else _visible_sheets(book))}
-    tops = {s: _header_row(raw) for s, raw in sheets.items()}
     first = next(iter(sheets))
-    recognised = [s for s, raw in sheets.items()
-                  if len(raw) and guess_table(name, _names(raw.iloc[tops[s]])) is not None]
+    recognised = [s for s, raw in sheets.items() if _names_a_table(name, raw)]
     chosen = recognised[0] if recognised else max(sheets, key=lambda s: int(sheets[s].notna().sum().sum()))
     if chosen != first:
         why = "its columns name a table" if recognised else "the workbook's largest"
         problems.warning(name, "", "", f"Read the sheet {chosen!r} ({why}); the first sheet, {first!r}, "
                          f"{'is empty' if sheets[first].empty else 'was left out'}.")
-    raw, top = sheets[chosen], tops[chosen]
+    raw = sheets[chosen]
+    top = _header_row(raw)
     if top and raw.head(top).notna().any(axis=None):
         problems.warning(name, "", "", f"The first {top} row(s) of the sheet {chosen!r}, above its header, were "
                          "skipped (titles).")
