@@ -1,8 +1,6 @@
 """Overview: the state of the business by segment, on one screen."""
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 import streamlit as st
 
@@ -14,7 +12,7 @@ from economics.ledger import add_months, last_complete_month
 from ingest.problems import noted_at_load
 from ui import cached
 from ui.definition_editor import default_costs_note
-from ui.format import kpi_delta, kpi_value, plain, plural
+from ui.format import file_name, kpi_delta, kpi_value, plain, plural
 from ui.page import start_page
 
 view = start_page("Overview", ":material/space_dashboard:")
@@ -141,8 +139,8 @@ if st.button("Build the board pack", icon=":material/picture_as_pdf:", key="buil
 built_for, pack = st.session_state.get("board_pack") or (None, None)
 if pack and built_for == wanted:
     c1, c2, _ = st.columns([1, 1, 3])
-    named = "" if view.definition_name == "Default" else "_" + re.sub(r"\W+", "_", view.definition_name).strip("_")
-    stem = f"board_pack_{view.as_of:%Y-%m-%d}{named}"
+    named = "" if view.definition_name == "Default" else f"_{view.definition_name}"
+    stem = file_name(f"board_pack_{view.as_of:%Y-%m-%d}{named}")
     c1.download_button("Download PDF", pack["pdf"], f"{stem}.pdf", "application/pdf", icon=":material/download:",
                        key="download_pdf")
     c2.download_button("Download HTML", pack["html"], f"{stem}.html", "text/html", icon=":material/download:",

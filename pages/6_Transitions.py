@@ -1,8 +1,6 @@
 """Transitions: how customers moved between segments from one date to another, and who moved."""
 from __future__ import annotations
 
-import re
-
 import streamlit as st
 
 import charts
@@ -11,7 +9,7 @@ from ingest.export import csv_bytes
 from segmentation.schemes import segment_order
 from segmentation.transitions import CHURNED, ENTERING, NEW, REACTIVATED, watched_movements
 from ui import cached
-from ui.format import money, plural, table_height
+from ui.format import file_name, money, plural, table_height
 from ui.page import snapshot_note, start_page, with_names
 
 view = start_page("Segment transitions", ":material/swap_horiz:")
@@ -106,6 +104,5 @@ st.dataframe(movers, hide_index=True, placeholder="n/a", width="stretch", height
                  "mrr_to": st.column_config.NumberColumn(f"{view.customer_revenue_header} on {right}",
                                                          format="localized")})
 st.download_button("Download these customers (CSV)", csv_bytes(movers),
-                   file_name=re.sub(r"[^\w.-]+", "_", f"transitions_{src}_to_{dst}_{view.as_of:%Y-%m-%d}.csv")
-                   .replace("__", "_").strip("_"),
+                   file_name=file_name(f"transitions_{src}_to_{dst}_{view.as_of:%Y-%m-%d}.csv"),
                    mime="text/csv", icon=":material/download:", key="download_movers")

@@ -8,7 +8,8 @@ import re
 import pandas as pd
 
 __all__ = ["money", "pct", "ratio", "months", "count", "is_missing", "table_height", "plain", "CURRENCY_SYMBOLS",
-           "currency_symbol", "net_ltv_text", "verdict_ratio", "verdict_months", "plural", "validation_table"]
+           "currency_symbol", "net_ltv_text", "verdict_ratio", "verdict_months", "plural", "validation_table",
+           "file_name"]
 
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CAD": "CA$", "AUD": "A$"}
 
@@ -141,6 +142,12 @@ def plain(text) -> str:
     """`text` for st.markdown as it is written: markdown and LaTeX characters escaped (a "$5" or a
     "file_name" in a message is not a formula or italics)."""
     return re.sub(r"([\\`*_{}\[\]<>$#|~])", r"\\\1", str(text))
+
+
+def file_name(text: str) -> str:
+    """`text` fit for a downloaded file's name: any run of characters other than letters, digits, dots and
+    dashes one "_" (a segment "SMB · Outbound sales", a definition "Q3 board")."""
+    return re.sub(r"[^\w.-]+", "_", text).strip("_")
 
 
 def validation_table(problems: pd.DataFrame) -> pd.DataFrame:
