@@ -196,7 +196,8 @@ with upsell_tab:
                                                        "limits, premium features unused)"):
         candidates = _named(upsell_candidates(features, labels))
         st.caption("Score = ICP fit x readiness: heavy use of the current plan, nearing its limits, and little use "
-                   "of premium features yet. Call the top of the list first.")
+                   "of premium features yet. Call the top of the list first: it shows the 50 best scored, the "
+                   "download every customer with a score above 0.")
         st.dataframe(candidates.head(50).round({"mrr": 0}), hide_index=True, placeholder="n/a", width="stretch",
                      column_config={
                          **LIST_COLUMNS,
